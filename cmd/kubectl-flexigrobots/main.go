@@ -1,0 +1,22 @@
+// Command kubectl-flexigrobots is the kubectl plugin that builds the FlexiGroBots AI platform.
+// Installed on PATH (by krew or go install) it runs as `kubectl flexigrobots ...`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	err := plugin.NewRootCmd(streams).ExecuteContext(ctx)
+	stop()
+	os.Exit(plugin.ExitCode(err, streams.ErrOut))
+}

@@ -1,0 +1,58 @@
+// Package output prints command results as table, json, yaml or junit, and reports progress on
+// stderr. Results go to stdout; progress, warnings and logs go to stderr.
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+)
+
+// Output formats.
+const (
+	Table = "table"
+	JSON  = "json"
+	YAML  = "yaml"
+	JUnit = "junit"
+)
+
+// AddFlag registers -o/--output with the allowed formats (the first is the default) and their
+// shell completion.
+func AddFlag(cmd *cobra.Command, target *string, formats ...string) {
+	*target = formats[0]
+	cmd.Flags().StringVarP(target, "output", "o", formats[0], "Output format: one of "+strings.Join(formats, "|"))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// Validate rejects an output format not in allowed (exit code 2).
+func Validate(format string, allowed ...string) error {
+	if slices.Contains(allowed, format) {
+		return nil
+	}
+	return cmdutil.UsageErrorf("unknown output format %q: use -o with one of %s", format, strings.Join(allowed, "|"))
+}
+
+// Print writes v as json or yaml.
+func Print(w io.Writer, format string, v any) error {
+	switch format {
+	case JSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case YAML:
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	return fmt.Errorf("output: format %q cannot print this result", format)
+}

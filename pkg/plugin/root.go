@@ -1,0 +1,67 @@
+// Package plugin holds the cobra commands of kubectl flexigrobots: one package per subcommand,
+// each following kubectl's Options pattern (Complete, Validate, Run). No business logic lives here.
+package plugin
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/version"
+)
+
+// Command group IDs shown in `kubectl flexigrobots --help`.
+const (
+	GroupSections = "sections"
+	GroupPlatform = "platform"
+	GroupOther    = "other"
+)
+
+// NewRootCmd builds `kubectl flexigrobots` with kubectl's kubeconfig flags (--kubeconfig,
+// --context, -n, --as, --request-timeout, ...) shared by every subcommand through one factory.
+func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	configFlags := genericclioptions.NewConfigFlags(true).WithDiscoveryBurst(300).WithDiscoveryQPS(50)
+	f := cmdutil.NewFactory(configFlags)
+
+	root := &cobra.Command{
+		Use:   "flexigrobots",
+		Short: "Build the FlexiGroBots AI platform (Kubeflow, NFS, MetalLB, TLS, GPUs) on a Kubernetes cluster",
+		Long: `kubectl flexigrobots turns each section of the FlexiGroBots platform runbook into one idempotent
+command: run it again and it reports "unchanged". Every command reads your kubeconfig like kubectl
+does (--kubeconfig, --context, -n ...), so it works from any shell and from scripted runbooks.`,
+		Example: `  # Which plugin and which cluster?
+  kubectl flexigrobots version
+
+  # Against another context of your kubeconfig
+  kubectl flexigrobots --context staging version -o json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations: map[string]string{
+			cobra.CommandDisplayNameAnnotation: "kubectl flexigrobots",
+		},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	configFlags.AddFlags(root.PersistentFlags())
+
+	groups := map[string]string{
+		GroupSections: "Platform sections (one runbook section each):",
+		GroupPlatform: "Whole platform:",
+		GroupOther:    "Other commands:",
+	}
+	add := func(group string, cmds ...*cobra.Command) {
+		if !root.ContainsGroup(group) {
+			root.AddGroup(&cobra.Group{ID: group, Title: groups[group]})
+		}
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add(GroupOther, version.NewCmdVersion(f, streams))
+	root.SetHelpCommandGroupID(GroupOther)
+	root.SetCompletionCommandGroupID(GroupOther)
+	return root
+}

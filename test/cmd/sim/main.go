@@ -1,0 +1,39 @@
+// Command sim starts the simulated RKE cluster in the foreground so a person can try the plugin by
+// hand: it prints `export KUBECONFIG=...` and runs until Ctrl-C, then stops every process it started.
+//
+//	go run ./test/cmd/sim [--version v1.21.14] [--webhooks] [--no-signing]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+func main() {
+	opts := testbed.Options{}
+	flag.StringVar(&opts.Version, "version", testbed.V137, "Kubernetes version: "+testbed.V137+" or "+testbed.V121)
+	flag.BoolVar(&opts.Webhooks, "webhooks", false, "turn on the admission webhook plugins")
+	flag.BoolVar(&opts.NoSigning, "no-signing", false, "start kube-controller-manager without cluster-signing flags (the RKE default)")
+	flag.StringVar(&opts.Dir, "dir", "", "folder for kubeconfig, data and logs (default: a temp folder)")
+	flag.Parse()
+	opts.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "sim: "+format+"\n", args...) }
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := testbed.Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sim:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("export KUBECONFIG=%s\n", c.Kubeconfig)
+	fmt.Fprintf(os.Stderr, "sim: %s ready in %s; logs in %s; Ctrl-C stops it\n", c.Version, c.StartTime.Round(1e6), c.Dir)
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "sim: stopping")
+	c.Stop()
+}

@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// result is one run of the plugin binary.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runPlugin runs the plugin binary against the test bed with args and returns what it printed.
+func runPlugin(t *testing.T, c *testbed.Cluster, args ...string) result {
+	t.Helper()
+	return runPluginIn(t, c, nil, args...)
+}
+
+func runPluginIn(t *testing.T, c *testbed.Cluster, stdin []byte, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testbed.PluginBinary(t), args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errOut.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run plugin %v: %v", args, err)
+	}
+	t.Logf("kubectl flexigrobots %v -> exit %d\nstdout:\n%s\nstderr:\n%s", args, r.code, r.stdout, r.stderr)
+	return r
+}
+
+// waitRunningPods waits until n pods matching selector in ns are Running.
+func waitRunningPods(t *testing.T, c *testbed.Cluster, ns, selector string, n int) []corev1.Pod {
+	t.Helper()
+	var pods []corev1.Pod
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		list, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return false, nil
+		}
+		pods = pods[:0]
+		for _, p := range list.Items {
+			if p.Status.Phase == corev1.PodRunning {
+				pods = append(pods, p)
+			}
+		}
+		return len(pods) == n, nil
+	})
+	if err != nil {
+		t.Fatalf("want %d Running pods %q in %s, have %d: %v", n, selector, ns, len(pods), err)
+	}
+	return pods
+}
