@@ -1,0 +1,112 @@
+package cmdutil
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Dry-run modes, as kubectl's --dry-run.
+const (
+	DryRunNone   = "none"
+	DryRunClient = "client"
+	DryRunServer = "server"
+)
+
+// MutatingFlags are the flags every command that changes the cluster has.
+type MutatingFlags struct {
+	DryRun  string
+	Wait    bool
+	Timeout time.Duration
+	Output  string
+}
+
+// AddMutatingFlags registers --dry-run, --wait, --timeout and -o (table|json|yaml).
+func AddMutatingFlags(cmd *cobra.Command, f *MutatingFlags, defaultTimeout time.Duration) {
+	cmd.Flags().StringVar(&f.DryRun, "dry-run", DryRunNone, `Must be "none", "server", or "client". client: print what would be sent; server: the API server checks every change without persisting it`)
+	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
+	cmd.Flags().BoolVar(&f.Wait, "wait", true, "Wait until what was installed is ready (progress on stderr)")
+	cmd.Flags().DurationVar(&f.Timeout, "timeout", defaultTimeout, "Give up after this long; what was applied stays and a re-run continues")
+	cmd.Flags().StringVarP(&f.Output, "output", "o", "table", "Output format: one of table|json|yaml")
+	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{DryRunNone, DryRunClient, DryRunServer}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// Validate checks the values (exit code 2 on bad input).
+func (f *MutatingFlags) Validate() error {
+	switch f.DryRun {
+	case DryRunNone, DryRunClient, DryRunServer:
+	default:
+		return UsageErrorf("invalid --dry-run %q: use none, client or server", f.DryRun)
+	}
+	switch f.Output {
+	case "table", "json", "yaml":
+	default:
+		return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", f.Output)
+	}
+	if f.Timeout <= 0 {
+		return UsageErrorf("--timeout must be positive, e.g. --timeout 5m")
+	}
+	return nil
+}
+
+// DryRun tells whether nothing may be persisted.
+func (f *MutatingFlags) IsDryRun() bool { return f.DryRun != DryRunNone }
+
+// ChartFlags are shared by every helm-based command (air-gapped mirrors included).
+type ChartFlags struct {
+	// Repo is the chart repository URL (--chart-repo).
+	Repo string
+	// Version is the chart version (--chart-version).
+	Version string
+	// Chart overrides repo+name: a local .tgz or directory, an http(s) URL to a .tgz, or oci://.
+	Chart string
+	// Set are --set key=value pairs, applied last.
+	Set []string
+	// ValuesFiles are -f/--values files.
+	ValuesFiles []string
+}
+
+// AddChartFlags registers --chart-repo, --chart-version, --chart, --set and -f with the section's
+// defaults.
+func AddChartFlags(cmd *cobra.Command, f *ChartFlags, defaultRepo, defaultVersion string) {
+	cmd.Flags().StringVar(&f.Repo, "chart-repo", defaultRepo, "Helm chart repository URL (a mirror for air-gapped sites)")
+	cmd.Flags().StringVar(&f.Version, "chart-version", defaultVersion, "Chart version to install or upgrade to")
+	cmd.Flags().StringVar(&f.Chart, "chart", "", "Chart to use instead of the repository: a local .tgz or folder, an https URL of a .tgz, or oci://registry/repo/chart")
+	cmd.Flags().StringArrayVar(&f.Set, "set", nil, "Extra chart values, key=value (repeatable; applied after the command's own values)")
+	cmd.Flags().StringArrayVarP(&f.ValuesFiles, "values", "f", nil, "Extra values file (repeatable)")
+}
+
+// Validate checks the chart flags (exit code 2 on bad input).
+func (f *ChartFlags) Validate() error {
+	if f.Chart == "" && f.Repo == "" {
+		return UsageErrorf("--chart-repo is empty: give a repository URL or --chart PATH|URL|oci://...")
+	}
+	for _, s := range f.Set {
+		if len(s) == 0 || s[0] == '=' || !containsRune(s, '=') {
+			return UsageErrorf("invalid --set %q: want key=value", s)
+		}
+	}
+	return nil
+}
+
+func containsRune(s string, r rune) bool {
+	for _, c := range s {
+		if c == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Wrapf prefixes err with the section and what was being done, keeping exit codes.
+func Wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*ExitError); ok {
+		return &ExitError{Code: e.Code, Err: fmt.Errorf(format+": %w", append(args, e.Err)...)}
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
