@@ -1,0 +1,61 @@
+package kube
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+)
+
+// Clients are every client a command needs, all built from the root's one RESTClientGetter.
+// Discovery is cached once per command.
+type Clients struct {
+	Config    *rest.Config
+	Client    kubernetes.Interface
+	Dynamic   dynamic.Interface
+	Metadata  metadata.Interface
+	Discovery discovery.CachedDiscoveryInterface
+	Mapper    meta.RESTMapper
+	// Namespace is the -n namespace (or the kubeconfig context's), for objects that name none.
+	Namespace string
+}
+
+// NewClients builds the clients from the factory.
+func NewClients(f *cmdutil.Factory) (*Clients, error) {
+	cfg, err := f.ToRESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	c := &Clients{Config: cfg}
+	if c.Client, err = kubernetes.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	if c.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	if c.Metadata, err = metadata.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	if c.Discovery, err = f.ToDiscoveryClient(); err != nil {
+		return nil, err
+	}
+	if c.Mapper, err = f.ToRESTMapper(); err != nil {
+		return nil, err
+	}
+	if c.Namespace, _, err = f.ToRawKubeConfigLoader().Namespace(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ResetMapper forgets cached discovery so new CRDs become mappable.
+func (c *Clients) ResetMapper() {
+	c.Discovery.Invalidate()
+	if r, ok := c.Mapper.(meta.ResettableRESTMapper); ok {
+		r.Reset()
+	}
+}

@@ -1,0 +1,79 @@
+package kube
+
+import (
+	"context"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// liveIndex knows the resourceVersion of existing objects from one metadata-only LIST per
+// resource type and namespace, instead of a GET per object.
+type liveIndex struct {
+	mu    sync.Mutex
+	lists map[liveKey]*liveList
+}
+
+type liveKey struct {
+	gvr schema.GroupVersionResource
+	ns  string
+}
+
+type liveList struct {
+	once  sync.Once
+	err   error
+	items map[string]string // name -> resourceVersion
+}
+
+// get returns a metadata-only object (name, resourceVersion) or nil when it does not exist.
+func (l *liveIndex) get(ctx context.Context, c *Clients, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
+	l.mu.Lock()
+	if l.lists == nil {
+		l.lists = map[liveKey]*liveList{}
+	}
+	k := liveKey{gvr, ns}
+	list, ok := l.lists[k]
+	if !ok {
+		list = &liveList{}
+		l.lists[k] = list
+	}
+	l.mu.Unlock()
+	list.once.Do(func() {
+		var res interface {
+			List(context.Context, metav1.ListOptions) (*metav1.PartialObjectMetadataList, error)
+		}
+		if ns == "" {
+			res = c.Metadata.Resource(gvr)
+		} else {
+			res = c.Metadata.Resource(gvr).Namespace(ns)
+		}
+		got, err := res.List(ctx, metav1.ListOptions{})
+		if err != nil {
+			list.err = err
+			return
+		}
+		list.items = make(map[string]string, len(got.Items))
+		for _, it := range got.Items {
+			list.items[it.Name] = it.ResourceVersion
+		}
+	})
+	if list.err != nil {
+		err := list.err
+		// Let a retry list again (the API server may have been restarting).
+		l.mu.Lock()
+		delete(l.lists, k)
+		l.mu.Unlock()
+		return nil, err
+	}
+	rv, found := list.items[name]
+	if !found {
+		return nil, nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetName(name)
+	u.SetNamespace(ns)
+	u.SetResourceVersion(rv)
+	return u, nil
+}

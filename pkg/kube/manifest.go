@@ -1,0 +1,59 @@
+package kube
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+)
+
+// DecodeManifests reads a multi-document YAML (or JSON) stream into objects; List kinds are
+// flattened and empty documents skipped.
+func DecodeManifests(data []byte) ([]*unstructured.Unstructured, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []*unstructured.Unstructured
+	for i := 0; ; i++ {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("manifest document %d: %w", i+1, err)
+		}
+		if len(m) == 0 {
+			continue
+		}
+		u := &unstructured.Unstructured{Object: m}
+		if u.IsList() {
+			list, err := u.ToList()
+			if err != nil {
+				return nil, fmt.Errorf("manifest document %d: %w", i+1, err)
+			}
+			for j := range list.Items {
+				out = append(out, &list.Items[j])
+			}
+			continue
+		}
+		if u.GetKind() == "" || u.GetAPIVersion() == "" {
+			return nil, fmt.Errorf("manifest document %d: missing apiVersion or kind", i+1)
+		}
+		out = append(out, u)
+	}
+}
+
+// Ref names an object for messages: kind/name or kind/namespace/name... in kubectl's form
+// `kind.group/name -n namespace`.
+func Ref(u *unstructured.Unstructured) string {
+	gvk := u.GroupVersionKind()
+	kind := gvk.Kind
+	if gvk.Group != "" {
+		kind += "." + gvk.Group
+	}
+	if ns := u.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s %s/%s", kind, ns, u.GetName())
+	}
+	return kind + " " + u.GetName()
+}

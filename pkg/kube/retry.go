@@ -1,0 +1,103 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+)
+
+// IsTransient tells whether err may go away by itself: the API server restarting (connection
+// refused or reset, EOF), throttling (429), server errors (5xx), a webhook that cannot be called
+// yet, a CRD not yet served ("no matches for kind"), or a namespace still being created.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if meta.IsNoMatchError(err) {
+		return true
+	}
+	if apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) || apierrors.IsUnexpectedServerError(err) {
+		return true
+	}
+	if se, ok := err.(apierrors.APIStatus); ok && se.Status().Code >= 500 {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{
+		"failed calling webhook", "connection refused", "connection reset", "http2: client connection lost",
+		"the server could not find the requested resource", "context deadline exceeded (Client.Timeout",
+		"the server is currently unable to handle the request", "conversion webhook", "etcdserver: request timed out",
+		"i/o timeout", "TLS handshake timeout", "use of closed network connection", "unable to create new content in namespace",
+		"because it is being terminated",
+	} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	// A namespaced object whose namespace is not yet visible (created in the same run).
+	if apierrors.IsNotFound(err) && strings.Contains(msg, "namespaces \"") {
+		return true
+	}
+	return false
+}
+
+// Backoff is a capped exponential backoff for transient errors.
+type Backoff struct {
+	Initial, Max time.Duration
+	next         time.Duration
+}
+
+// Sleep waits for the next step or until ctx ends (returning ctx's error).
+func (b *Backoff) Sleep(ctx context.Context) error {
+	if b.next == 0 {
+		b.next = b.Initial
+		if b.next == 0 {
+			b.next = 200 * time.Millisecond
+		}
+	}
+	t := time.NewTimer(b.next)
+	defer t.Stop()
+	b.next *= 2
+	if max := b.Max; max == 0 && b.next > 5*time.Second {
+		b.next = 5 * time.Second
+	} else if max > 0 && b.next > max {
+		b.next = max
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Retry calls fn until it succeeds, fails with a permanent error, or ctx ends. It returns the last
+// error of fn (not ctx's) so callers report the real reason.
+func Retry(ctx context.Context, fn func(ctx context.Context) error) error {
+	b := &Backoff{}
+	for {
+		err := fn(ctx)
+		if err == nil || !IsTransient(err) {
+			return err
+		}
+		if ctx.Err() != nil || b.Sleep(ctx) != nil {
+			return err
+		}
+	}
+}

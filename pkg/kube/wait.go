@@ -1,0 +1,202 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/kubectl/pkg/polymorphichelpers"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Target is what to wait for: one object (Name), or every object of the kind in Namespace
+// (optionally matching Selector).
+type Target struct {
+	// GVR is the resource; built-in kinds have helpers (Deployments, Pods ...).
+	GVR       schema.GroupVersionResource
+	Namespace string
+	Name      string
+	Selector  string
+	// Condition, for custom resources: ready when status.conditions has this type with "True".
+	Condition string
+}
+
+// Common resources.
+var (
+	DeploymentsGVR  = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	StatefulSetsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
+	DaemonSetsGVR   = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}
+	PodsGVR         = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	JobsGVR         = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	PVCsGVR         = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+	ServicesGVR     = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+)
+
+// Workloads returns targets for every Deployment, StatefulSet and DaemonSet in the namespaces.
+func Workloads(namespaces ...string) []Target {
+	var out []Target
+	for _, ns := range namespaces {
+		for _, gvr := range []schema.GroupVersionResource{DeploymentsGVR, StatefulSetsGVR, DaemonSetsGVR} {
+			out = append(out, Target{GVR: gvr, Namespace: ns})
+		}
+	}
+	return out
+}
+
+// Waiter polls targets until all are ready, reporting progress on stderr.
+type Waiter struct {
+	Clients  *Clients
+	Progress *output.Progress
+	// Label prefixes progress lines, e.g. "kubeflow".
+	Label string
+	// Interval between polls (default 1s).
+	Interval time.Duration
+}
+
+// status of one object.
+type status struct {
+	ref    string
+	ready  bool
+	reason string
+	// selector and namespace of a workload's pods, for the timeout explanation.
+	podSelector string
+	namespace   string
+}
+
+// Wait returns nil once every target is ready. When ctx ends first, the error lists what is not
+// ready and why (pod phase, container waiting reason, last event).
+func (w *Waiter) Wait(ctx context.Context, targets []Target) error {
+	interval := w.Interval
+	if interval == 0 {
+		interval = time.Second
+	}
+	var last []status
+	var lastErr error
+	err := wait.PollUntilContextCancel(ctx, interval, true, func(ctx context.Context) (bool, error) {
+		last, lastErr = w.poll(ctx, targets)
+		if lastErr != nil {
+			w.Progress.Update("%s: waiting (%v)", w.Label, lastErr)
+			return false, nil
+		}
+		ready := 0
+		for _, s := range last {
+			if s.ready {
+				ready++
+			}
+		}
+		w.Progress.Update("%s: %d/%d ready", w.Label, ready, len(last))
+		return ready == len(last), nil
+	})
+	w.Progress.Done()
+	if err == nil {
+		return nil
+	}
+	return w.explain(last, lastErr, err)
+}
+
+func (w *Waiter) poll(ctx context.Context, targets []Target) ([]status, error) {
+	var out []status
+	for _, t := range targets {
+		ri := w.Clients.Dynamic.Resource(t.GVR).Namespace(t.Namespace)
+		var items []unstructured.Unstructured
+		if t.Name != "" {
+			u, err := ri.Get(ctx, t.Name, metav1.GetOptions{})
+			if err != nil {
+				out = append(out, status{ref: t.GVR.Resource + "/" + t.Name, reason: err.Error()})
+				continue
+			}
+			items = []unstructured.Unstructured{*u}
+		} else {
+			list, err := ri.List(ctx, metav1.ListOptions{LabelSelector: t.Selector})
+			if err != nil {
+				return nil, err
+			}
+			items = list.Items
+		}
+		for i := range items {
+			out = append(out, evaluate(&items[i], t))
+		}
+	}
+	return out, nil
+}
+
+// evaluate tells whether one object is ready and, if not, why.
+func evaluate(u *unstructured.Unstructured, t Target) status {
+	s := status{ref: strings.ToLower(u.GetKind()) + "/" + u.GetName(), namespace: u.GetNamespace()}
+	if u.GetNamespace() != "" {
+		s.ref = u.GetNamespace() + "/" + s.ref
+	}
+	gk := u.GroupVersionKind().GroupKind()
+	if viewer, err := polymorphichelpers.StatusViewerFor(gk); err == nil && t.Condition == "" {
+		msg, done, err := viewer.Status(u, 0)
+		s.ready = done && err == nil
+		s.reason = strings.TrimSpace(msg)
+		if err != nil {
+			s.reason = err.Error()
+		}
+		if sel, found, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels"); found {
+			s.podSelector = labelsString(sel)
+		}
+		return s
+	}
+	switch {
+	case t.Condition != "":
+		s.ready = conditionTrue(u, t.Condition)
+		s.reason = "condition " + t.Condition + " not True"
+	case gk.Kind == "Pod":
+		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+		s.ready = phase == "Succeeded" || conditionTrue(u, "Ready")
+		s.reason = "phase " + phase + podWaitingReason(u)
+	case gk.Kind == "Job":
+		s.ready = conditionTrue(u, "Complete")
+		s.reason = "not complete"
+		if conditionTrue(u, "Failed") {
+			s.reason = "failed"
+		}
+	case gk.Kind == "PersistentVolumeClaim":
+		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+		s.ready = phase == "Bound"
+		s.reason = "phase " + phase
+	case gk.Kind == "Service":
+		typ, _, _ := unstructured.NestedString(u.Object, "spec", "type")
+		ingress, _, _ := unstructured.NestedSlice(u.Object, "status", "loadBalancer", "ingress")
+		s.ready = typ != "LoadBalancer" || len(ingress) > 0
+		s.reason = "no external IP yet"
+	default:
+		s.ready = conditionTrue(u, "Ready")
+		s.reason = "condition Ready not True"
+	}
+	return s
+}
+
+func podWaitingReason(u *unstructured.Unstructured) string {
+	statuses, _, _ := unstructured.NestedSlice(u.Object, "status", "containerStatuses")
+	for _, c := range statuses {
+		m, _ := c.(map[string]any)
+		if reason, ok, _ := unstructured.NestedString(m, "state", "waiting", "reason"); ok {
+			msg, _, _ := unstructured.NestedString(m, "state", "waiting", "message")
+			return fmt.Sprintf(", container %v waiting: %s %s", m["name"], reason, msg)
+		}
+	}
+	return ""
+}
+
+func labelsString(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+m[k])
+	}
+	return strings.Join(parts, ",")
+}
