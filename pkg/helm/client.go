@@ -1,0 +1,229 @@
+// Package helm installs or upgrades Helm releases on the helm v3 SDK, fed by the root's kubectl
+// ConfigFlags (one action.Configuration per release namespace; helm's own EnvSettings flags are
+// never registered). It is the only package that imports helm's action package.
+//
+// Ensure is the helm step of a runbook section: release missing -> install; deployed with the same
+// chart and the same effective user values -> unchanged (nothing is written); otherwise upgrade.
+// A release of the chart made under another name (e.g. with --generate-name) is found and upgraded
+// instead of installing a second one, and a release left pending by an interrupted run is recovered.
+package helm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/kube"
+	"helm.sh/helm/v3/pkg/release"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// ResultKind is the Kind of the output.Result that Ensure returns.
+const ResultKind = "HelmRelease"
+
+// DefaultTimeout bounds helm's hooks and waits when Spec.Timeout is zero.
+const DefaultTimeout = 5 * time.Minute
+
+// Client runs helm actions against the cluster of one RESTClientGetter (the root's ConfigFlags).
+type Client struct {
+	getter   genericclioptions.RESTClientGetter
+	progress *output.Progress
+	// CacheDir keeps downloaded repository indexes and charts (default: the user's cache dir,
+	// e.g. ~/.cache/kubectl-flexigrobots/helm). No `helm repo add` is needed.
+	CacheDir string
+}
+
+// NewClient returns a Client over getter; progress (may be nil) receives waits and recoveries on
+// stderr.
+func NewClient(getter genericclioptions.RESTClientGetter, progress *output.Progress) *Client {
+	dir := filepath.Join(os.TempDir(), "kubectl-flexigrobots-helm")
+	if d, err := os.UserCacheDir(); err == nil {
+		dir = filepath.Join(d, "kubectl-flexigrobots", "helm")
+	}
+	return &Client{getter: getter, progress: progress, CacheDir: dir}
+}
+
+// Spec is one release as a runbook section wants it.
+type Spec struct {
+	// ReleaseName is the name used when installing (default ChartName), e.g.
+	// "nfs-subdir-external-provisioner". An existing release of the chart under another name in
+	// Namespace is upgraded instead.
+	ReleaseName string
+	// Namespace holds the release and its namespaced objects.
+	Namespace string
+	// ChartName is the chart's name in the repository, e.g. "metallb".
+	ChartName string
+	// Chart is --chart-repo/--chart-version/--chart/--set/-f.
+	Chart cmdutil.ChartFlags
+	// Values are the command's own values; -f files override them, then --set.
+	Values map[string]any
+	// ReuseValues keeps the release's existing user values and overlays the values above.
+	ReuseValues bool
+	// CreateNamespace creates Namespace on install when missing.
+	CreateNamespace bool
+	// Wait waits with helm's readiness checks until Timeout (progress on stderr).
+	Wait bool
+	// Timeout bounds hooks and the wait (DefaultTimeout when zero).
+	Timeout time.Duration
+	// DryRun is cmdutil.DryRunNone, DryRunClient (render only) or DryRunServer (helm's dry run
+	// against the server, lookups included). Nothing is persisted in either dry-run mode.
+	DryRun string
+	// ApplyCRDs, when set, receives the chart's crds/ objects (subcharts included) on every
+	// non-dry run, before install or upgrade, so they are created AND upgraded (helm itself never
+	// upgrades crds/); helm then skips them. When nil, helm installs them on first install only.
+	ApplyCRDs func(ctx context.Context, crds []*unstructured.Unstructured) error
+}
+
+func (s *Spec) dryRun() bool { return s.DryRun != "" && s.DryRun != cmdutil.DryRunNone }
+
+// Ensure makes the release match s: install, upgrade or nothing. Bad input (unknown chart version,
+// missing values file, bad --set) is a usage error (exit code 2) returned before any change.
+func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Release, error) {
+	if s.ReleaseName == "" {
+		s.ReleaseName = s.ChartName
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = DefaultTimeout
+	}
+	res := output.Result{Kind: ResultKind, Namespace: s.Namespace, Name: s.ReleaseName}
+	if s.dryRun() {
+		res.DryRun = s.DryRun
+	}
+	if s.Namespace == "" || (s.ChartName == "" && s.Chart.Chart == "") {
+		return res, nil, fmt.Errorf("helm: release %q: namespace and chart name are required", s.ReleaseName)
+	}
+	switch s.DryRun {
+	case "", cmdutil.DryRunNone, cmdutil.DryRunClient, cmdutil.DryRunServer:
+	default:
+		return res, nil, cmdutil.UsageErrorf("invalid --dry-run %q: use none, client or server", s.DryRun)
+	}
+
+	ch, err := c.LoadChart(ctx, s)
+	if err != nil {
+		return res, nil, err
+	}
+	if s.ChartName == "" {
+		s.ChartName = ch.Metadata.Name
+	}
+	res.Detail = "chart " + ch.Metadata.Name + "-" + ch.Metadata.Version
+	vals, err := userValues(s)
+	if err != nil {
+		return res, nil, err
+	}
+
+	cfg, err := c.config(s.Namespace)
+	if err != nil {
+		return res, nil, err
+	}
+	st, err := findState(cfg, s.Namespace, s.ChartName, s.ReleaseName)
+	if err != nil {
+		return res, nil, err
+	}
+	if st != nil {
+		res.Name = st.name
+		if st.name != s.ReleaseName {
+			c.progress.Logf("helm: found release %s of chart %s in namespace %s; upgrading it instead of installing a second release %s", st.name, s.ChartName, s.Namespace, s.ReleaseName)
+		}
+	}
+
+	if !s.dryRun() && s.ApplyCRDs != nil {
+		crds, err := chartCRDs(ch)
+		if err != nil {
+			return res, nil, err
+		}
+		if len(crds) > 0 {
+			if err := s.ApplyCRDs(ctx, crds); err != nil {
+				return res, nil, cmdutil.Wrapf(err, "helm: release %s/%s: apply the CRDs of %s", s.Namespace, res.Name, res.Detail[len("chart "):])
+			}
+		}
+	}
+
+	recovered := false
+	if st != nil && st.last.Info.Status.IsPending() {
+		if s.dryRun() {
+			c.progress.Logf("helm: release %s/%s is stuck in %s (revision %d); a real run would recover it first", s.Namespace, st.name, st.last.Info.Status, st.last.Version)
+		} else {
+			if st, err = c.recoverPending(cfg, s, st); err != nil {
+				return res, nil, err
+			}
+			recovered = true
+		}
+	}
+
+	if st == nil || st.deployed == nil && st.last.Info.Status == release.StatusUninstalled {
+		rel, err := c.install(ctx, cfg, s, res.Name, ch, vals, st != nil)
+		if err != nil {
+			return res, rel, err
+		}
+		res.Action = output.Installed
+		return res, rel, nil
+	}
+
+	base := st.deployed
+	if base == nil {
+		base = st.last
+	}
+	if s.ReuseValues {
+		vals = mergeValues(copyValues(base.Config), vals)
+	}
+	if !recovered && st.last.Info.Status == release.StatusDeployed && sameChart(base.Chart, ch) && equalValues(base.Config, vals) {
+		res.Action = output.Unchanged
+		return res, base, nil
+	}
+	rel, err := c.upgrade(ctx, cfg, s, res.Name, ch, vals)
+	if err != nil {
+		return res, rel, err
+	}
+	res.Action = output.Upgraded
+	return res, rel, nil
+}
+
+// config returns helm's action configuration for namespace, on the root's RESTClientGetter. The
+// kube client is pinned to namespace too (helm's Init only pins the release storage, so objects
+// without a namespace would otherwise follow the kubeconfig's or -n's namespace).
+func (c *Client) config(namespace string) (*action.Configuration, error) {
+	cfg := new(action.Configuration)
+	if err := cfg.Init(c.getter, namespace, "secret", c.helmLog); err != nil {
+		return nil, fmt.Errorf("helm: configure namespace %s: %w", namespace, err)
+	}
+	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
+		kc.Namespace = namespace
+	}
+	return cfg, nil
+}
+
+// helmLog turns helm's debug log into progress: the readiness messages of its wait ("Deployment
+// is not ready: ns/name. 0 out of 1 expected pods are ready") become the updating progress line;
+// the rest is dropped.
+func (c *Client) helmLog(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	for _, marker := range []string{"is not ready", "is not bound", "does not have", "is not completed", "is failed"} {
+		if strings.Contains(msg, marker) {
+			c.progress.Update("helm: waiting: %s", strings.TrimSpace(msg))
+			return
+		}
+	}
+}
+
+// Find returns the newest revision of a release of chartName in namespace under any name (e.g. one
+// made with --generate-name), or nil when there is none. More than one such release is an error
+// naming them.
+func (c *Client) Find(namespace, chartName string) (*release.Release, error) {
+	cfg, err := c.config(namespace)
+	if err != nil {
+		return nil, err
+	}
+	st, err := findState(cfg, namespace, chartName, "")
+	if err != nil || st == nil {
+		return nil, err
+	}
+	return st.last, nil
+}

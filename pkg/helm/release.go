@@ -1,0 +1,164 @@
+package helm
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+)
+
+// state is the stored history of one release.
+type state struct {
+	name     string
+	last     *release.Release // newest revision, any status
+	deployed *release.Release // newest deployed revision, nil when none
+}
+
+// findState reads every release of chartName in namespace (one LIST of helm's release Secrets)
+// and picks the one named preferred, else the only release of the chart under another name.
+// nil means no release of the chart exists. A release named preferred of another chart is an
+// error, as is more than one release of the chart when none is named preferred.
+func findState(cfg *action.Configuration, namespace, chartName, preferred string) (*state, error) {
+	all, err := cfg.Releases.List(func(r *release.Release) bool {
+		return r.Name == preferred || (r.Chart != nil && r.Chart.Metadata != nil && r.Chart.Metadata.Name == chartName)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("helm: list releases in namespace %s: %w", namespace, err)
+	}
+	byName := map[string]*state{}
+	for _, r := range all {
+		st := byName[r.Name]
+		if st == nil {
+			st = &state{name: r.Name}
+			byName[r.Name] = st
+		}
+		if st.last == nil || r.Version > st.last.Version {
+			st.last = r
+		}
+		if r.Info != nil && r.Info.Status == release.StatusDeployed && (st.deployed == nil || r.Version > st.deployed.Version) {
+			st.deployed = r
+		}
+	}
+	if st, ok := byName[preferred]; ok && preferred != "" {
+		if got := chartNameOf(st.last.Chart); got != chartName {
+			return nil, fmt.Errorf("helm: release %s in namespace %s is of chart %q, not %q: uninstall it (helm uninstall %s -n %s) or install into another namespace", preferred, namespace, got, chartName, preferred, namespace)
+		}
+		return st, nil
+	}
+	var names []string
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	switch len(names) {
+	case 0:
+		return nil, nil
+	case 1:
+		return byName[names[0]], nil
+	}
+	return nil, fmt.Errorf("helm: namespace %s has %d releases of chart %s (%s): keep one and uninstall the others with `helm uninstall NAME -n %s`", namespace, len(names), chartName, strings.Join(names, ", "), namespace)
+}
+
+func chartNameOf(c *chart.Chart) string {
+	if c == nil || c.Metadata == nil {
+		return ""
+	}
+	return c.Metadata.Name
+}
+
+// recoverPending recovers a release left in pending-install, pending-upgrade or pending-rollback
+// (an interrupted run): roll back to the newest deployed revision, or uninstall a pending install
+// that never deployed. It says what it does on stderr and returns the state afterwards (nil when
+// the release was uninstalled).
+func (c *Client) recoverPending(cfg *action.Configuration, s Spec, st *state) (*state, error) {
+	status, rev := st.last.Info.Status, st.last.Version
+	if st.deployed == nil {
+		c.progress.Logf("helm: release %s/%s was left %s at revision %d with no deployed revision (an interrupted run?); uninstalling it to install again", s.Namespace, st.name, status, rev)
+		un := action.NewUninstall(cfg)
+		un.Timeout = s.Timeout
+		if _, err := un.Run(st.name); err != nil {
+			return nil, fmt.Errorf("helm: release %s/%s is stuck in %s and uninstalling it failed: %w; fix it with `helm uninstall %s -n %s` and re-run", s.Namespace, st.name, status, err, st.name, s.Namespace)
+		}
+		return nil, nil
+	}
+	c.progress.Logf("helm: release %s/%s was left %s at revision %d (an interrupted run?); rolling back to deployed revision %d", s.Namespace, st.name, status, rev, st.deployed.Version)
+	rb := action.NewRollback(cfg)
+	rb.Version = st.deployed.Version
+	rb.Timeout = s.Timeout
+	if err := rb.Run(st.name); err != nil {
+		return nil, fmt.Errorf("helm: release %s/%s is stuck in %s and rolling back failed: %w; fix it with `helm rollback %s %d -n %s` and re-run", s.Namespace, st.name, status, err, st.name, st.deployed.Version, s.Namespace)
+	}
+	return findState(cfg, s.Namespace, chartNameOf(st.last.Chart), st.name)
+}
+
+// install runs helm install (replace reuses the name of an uninstalled release kept in history).
+func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec, name string, ch *chart.Chart, vals map[string]any, replace bool) (*release.Release, error) {
+	in := action.NewInstall(cfg)
+	in.ReleaseName = name
+	in.Namespace = s.Namespace
+	in.CreateNamespace = s.CreateNamespace
+	in.Replace = replace
+	in.Timeout = s.Timeout
+	in.Wait = s.Wait && !s.dryRun()
+	in.SkipCRDs = s.ApplyCRDs != nil
+	if s.dryRun() {
+		in.DryRun = true
+		in.DryRunOption = s.DryRun
+		in.HideSecret = true
+	}
+	done := c.startWait(s, "installing", name, ch)
+	rel, err := in.RunWithContext(ctx, ch, vals)
+	done()
+	if err != nil {
+		return rel, c.actionError(err, "install", s, name, ch)
+	}
+	return rel, nil
+}
+
+// upgrade runs helm upgrade with exactly vals (the values were already merged, so helm's own
+// reuse logic is off).
+func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, s Spec, name string, ch *chart.Chart, vals map[string]any) (*release.Release, error) {
+	up := action.NewUpgrade(cfg)
+	up.Namespace = s.Namespace
+	up.ResetValues = true
+	up.Timeout = s.Timeout
+	up.Wait = s.Wait && !s.dryRun()
+	up.SkipCRDs = true
+	if s.dryRun() {
+		up.DryRun = true
+		up.DryRunOption = s.DryRun
+		up.HideSecret = true
+	}
+	done := c.startWait(s, "upgrading", name, ch)
+	rel, err := up.RunWithContext(ctx, name, ch, vals)
+	done()
+	if err != nil {
+		return rel, c.actionError(err, "upgrade", s, name, ch)
+	}
+	return rel, nil
+}
+
+// startWait says on stderr that a wait starts; the returned func clears the progress line.
+func (c *Client) startWait(s Spec, verb, name string, ch *chart.Chart) func() {
+	if !s.Wait || s.dryRun() {
+		return func() {}
+	}
+	c.progress.Logf("helm: %s release %s/%s (chart %s-%s), waiting up to %s for it to be ready", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version, s.Timeout)
+	return c.progress.Done
+}
+
+// actionError says which release failed and how to go on.
+func (c *Client) actionError(err error, verb string, s Spec, name string, ch *chart.Chart) error {
+	hint := "re-run the command to continue"
+	if strings.Contains(err.Error(), "context deadline exceeded") || strings.Contains(err.Error(), "timed out waiting") {
+		hint = fmt.Sprintf("not ready after %s: check the pods with `kubectl get pods -n %s`, then re-run (with a longer --timeout)", s.Timeout.Round(time.Second), s.Namespace)
+	}
+	return cmdutil.Wrapf(fmt.Errorf("%w; %s", err, hint), "helm: %s release %s/%s (chart %s-%s)", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version)
+}
