@@ -8,6 +8,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/version"
 )
 
@@ -60,6 +61,7 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 			root.AddCommand(c)
 		}
 	}
+	add(GroupPlatform, verify.NewCmdVerify(f, streams))
 	add(GroupOther, version.NewCmdVersion(f, streams))
 	root.SetHelpCommandGroupID(GroupOther)
 	root.SetCompletionCommandGroupID(GroupOther)

@@ -1,0 +1,54 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+)
+
+// CSRSigning is the value of CSRSigningProbe.
+type CSRSigning struct {
+	// Signed is true when the approved CSR got a certificate within Timeout.
+	Signed bool
+	// Timeout is how long the probe waited.
+	Timeout string
+}
+
+// CSRSigningProbe creates a throw-away CertificateSigningRequest, approves it, waits up to
+// Env.ProbeTimeout for a certificate, and deletes it (kube.ProbeCSRSigning).
+var CSRSigningProbe = checks.Probe{
+	Name:   "csr-signing",
+	Writes: true,
+	Run: func(ctx context.Context, env checks.Env) (any, error) {
+		signed, err := kube.ProbeCSRSigning(ctx, env.Client, env.ProbeTimeout)
+		if err != nil {
+			return nil, err
+		}
+		return CSRSigning{Signed: signed, Timeout: env.ProbeTimeout.String()}, nil
+	},
+}
+
+// RKESigningFix is the runbook's fix for an RKE cluster whose kube-controller does not sign CSRs.
+const RKESigningFix = `on RKE add cluster-signing-cert-file/cluster-signing-key-file to kube-controller extra_args
+(Rancher: Cluster Management > Edit Config > Edit as YAML), save, and wait for the cluster to update:
+    kube-controller:
+      extra_args:
+        cluster-signing-cert-file: /etc/kubernetes/ssl/kube-ca.pem
+        cluster-signing-key-file: /etc/kubernetes/ssl/kube-ca-key.pem
+elsewhere start kube-controller-manager with --cluster-signing-cert-file and --cluster-signing-key-file (the cluster CA)`
+
+func csrSigning(s *checks.Snapshot) []checks.Result {
+	res, err := checks.ProbeAs[CSRSigning](s, CSRSigningProbe.Name)
+	if err != nil {
+		return []checks.Result{checks.CannotEvaluate(err,
+			"the caller needs create/get/delete on certificatesigningrequests, update on certificatesigningrequests/approval and approve on signers kubernetes.io/kube-apiserver-client (see CLUSTER-005)")}
+	}
+	if !res.Signed {
+		return []checks.Result{checks.Fail(
+			fmt.Sprintf("an approved CertificateSigningRequest got no certificate within %s: kube-controller-manager does not sign CSRs (Kubeflow's webhooks and cert-manager need it)", res.Timeout),
+			RKESigningFix)}
+	}
+	return []checks.Result{checks.Pass("an approved CertificateSigningRequest was signed (and deleted)")}
+}

@@ -1,0 +1,147 @@
+// Package verify implements `kubectl flexigrobots verify`: run the checks of the selected
+// sections over one snapshot of the cluster and report them as a table, json, yaml or junit.
+package verify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+var formats = []string{output.Table, output.JSON, output.YAML, output.JUnit}
+
+// Options holds the flags of `verify`.
+type Options struct {
+	Sections     []string
+	Output       string
+	Strict       bool
+	ProbeTimeout time.Duration
+
+	registry *checks.Registry
+	selected []checks.Check
+	factory  *cmdutil.Factory
+	streams  genericiooptions.IOStreams
+}
+
+// NewCmdVerify builds `kubectl flexigrobots verify`.
+func NewCmdVerify(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{factory: f, streams: streams, registry: NewRegistry()}
+	cmd := &cobra.Command{
+		Use:   "verify [--section cluster,...] [-o table|json|yaml|junit] [--strict]",
+		Short: "Check that the cluster and the installed platform are healthy (stable check IDs)",
+		Long: `Run the checks of the selected sections (all by default) over one snapshot of the cluster and
+print one line per finding with its stable ID, then the fix of every finding that is not OK.
+
+The snapshot is one LIST per resource type plus a few probes: a SelfSubjectAccessReview per
+permission the plugin needs, and a throw-away CertificateSigningRequest (created, approved,
+waited for up to --probe-timeout, deleted) to prove the controller-manager signs certificates.
+
+Exit codes: 0 all checks ok (warnings allowed), 3 a check failed, 4 warnings only with --strict,
+2 invalid flags.`,
+		Example: `  # Is the cluster ready for the platform?
+  kubectl flexigrobots verify --section cluster
+
+  # Everything, as JUnit XML for CI; warnings fail the job
+  kubectl flexigrobots verify -o junit --strict > verify.xml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringSliceVar(&o.Sections, "section", nil, "Sections to check, comma-separated or repeated: "+strings.Join(o.registry.Sections(), ", ")+" (default all)")
+	cmd.Flags().BoolVar(&o.Strict, "strict", false, "Exit 4 when there are warnings (and no errors)")
+	cmd.Flags().DurationVar(&o.ProbeTimeout, "probe-timeout", 30*time.Second, "How long a probe waits for the cluster to act (e.g. sign the test CSR)")
+	output.AddFlag(cmd, &o.Output, formats...)
+	_ = cmd.RegisterFlagCompletionFunc("section", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return o.registry.Sections(), cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Validate checks the flags without touching the cluster (exit code 2).
+func (o *Options) Validate() error {
+	if err := output.Validate(o.Output, formats...); err != nil {
+		return err
+	}
+	if o.ProbeTimeout <= 0 {
+		return cmdutil.UsageErrorf("--probe-timeout must be positive, e.g. --probe-timeout 30s")
+	}
+	var sections []string
+	for _, s := range o.Sections {
+		if s = strings.TrimSpace(s); s != "" {
+			sections = append(sections, s)
+		}
+	}
+	cs, err := o.registry.ForSections(sections...)
+	if err != nil {
+		return cmdutil.UsageErrorf("--section: %v", err)
+	}
+	o.selected = cs
+	return nil
+}
+
+// Run collects the snapshot, evaluates the checks, prints the report and returns the exit code
+// as an ExitError with nil Err (the report already said everything).
+func (o *Options) Run(ctx context.Context) error {
+	env, err := o.env()
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	progress := output.NewProgress(o.streams.ErrOut)
+	progress.Update("verify: collecting the cluster snapshot for %d checks ...", len(o.selected))
+	col := &checks.Collector{Env: env, Parallelism: 4}
+	results := checks.Run(ctx, col, o.selected)
+	progress.Done()
+	if ctx.Err() != nil {
+		return fmt.Errorf("verify: %w", ctx.Err())
+	}
+	if err := o.print(results); err != nil {
+		return err
+	}
+	sum := checks.Summarize(results)
+	switch {
+	case sum.Error > 0:
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailed}
+	case o.Strict && sum.Warn > 0:
+		return &cmdutil.ExitError{Code: cmdutil.ExitWarnings}
+	}
+	return nil
+}
+
+// env builds the probe clients from the factory's REST config. The config keeps the
+// kubeconfig's credentials and --as impersonation; only its client-side rate limit is raised
+// (client-go's default of 5 QPS would serialise the ~80 access reviews).
+func (o *Options) env() (checks.Env, error) {
+	cfg, err := o.factory.ToRESTConfig()
+	if err != nil {
+		return checks.Env{}, err
+	}
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
+	env := checks.Env{Host: cfg.Host, ProbeTimeout: o.ProbeTimeout}
+	if env.Client, err = kubernetes.NewForConfig(cfg); err != nil {
+		return env, err
+	}
+	if env.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
+		return env, err
+	}
+	if env.Discovery, err = discovery.NewDiscoveryClientForConfig(cfg); err != nil {
+		return env, err
+	}
+	return env, nil
+}
