@@ -174,8 +174,13 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	if s.ReuseValues {
 		vals = mergeValues(copyValues(base.Config), vals)
 	}
-	if !recovered && st.last.Info.Status == release.StatusDeployed && sameChart(base.Chart, ch) && equalValues(base.Config, vals) {
+	if st.last.Info.Status == release.StatusDeployed && sameChart(base.Chart, ch) && equalValues(base.Config, vals) {
 		res.Action = output.Unchanged
+		if recovered {
+			// The rollback made a new revision with exactly what is wanted.
+			res.Action = output.Upgraded
+			res.Detail += ", recovered by rollback"
+		}
 		return res, base, nil
 	}
 	rel, err := c.upgrade(ctx, cfg, s, res.Name, ch, vals)

@@ -1,0 +1,166 @@
+package helm
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+const nfsChart = "nfs-subdir-external-provisioner"
+
+func TestLoadChartFromRepo(t *testing.T) {
+	repoURL := testbed.ChartRepo(t)
+	c := NewClient(nil, nil)
+	c.CacheDir = t.TempDir()
+	s := Spec{ChartName: nfsChart, Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "4.0.18"}}
+	ch, err := c.LoadChart(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Metadata.Name != nfsChart || ch.Metadata.Version != "4.0.18" {
+		t.Fatalf("got chart %s-%s", ch.Metadata.Name, ch.Metadata.Version)
+	}
+	// The archive is cached: a second load works without the repository.
+	cached, _ := filepath.Glob(filepath.Join(c.CacheDir, "repository", "*", nfsChart+"-4.0.18.tgz"))
+	if len(cached) != 1 {
+		t.Fatalf("want the chart cached once under %s, found %v", c.CacheDir, cached)
+	}
+	// A second load of the same pinned version does not read the index again.
+	indexReads := 0
+	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		indexReads++
+		http.Redirect(w, r, repoURL+r.URL.Path, http.StatusFound)
+	}))
+	defer counting.Close()
+	s.Chart.Repo = counting.URL
+	for i := 0; i < 2; i++ {
+		if _, err := c.LoadChart(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if indexReads != 1 {
+		t.Fatalf("index read %d times for two loads of a pinned version, want 1", indexReads)
+	}
+
+	// A semver range resolves through the index.
+	s = Spec{ChartName: "metallb", Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "^0.15.0"}}
+	if ch, err = c.LoadChart(context.Background(), s); err != nil || ch.Metadata.Version != "0.15.3" {
+		t.Fatalf("range ^0.15.0: %v %v", ch, err)
+	}
+}
+
+func TestLoadChartBadInput(t *testing.T) {
+	repoURL := testbed.ChartRepo(t)
+	c := NewClient(nil, nil)
+	c.CacheDir = t.TempDir()
+	cases := []struct {
+		name string
+		s    Spec
+		want []string
+	}{
+		{"unknown version", Spec{ChartName: nfsChart, Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "4.0.99"}},
+			[]string{`no version "4.0.99"`, "4.0.18", "--chart-version"}},
+		{"unknown chart", Spec{ChartName: "nope", Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "1.0.0"}},
+			[]string{`chart "nope" is not in repository`}},
+		{"missing local chart", Spec{Chart: cmdutil.ChartFlags{Chart: filepath.Join(t.TempDir(), "missing.tgz")}},
+			[]string{"missing.tgz", "oci://"}},
+		{"empty repo", Spec{ChartName: nfsChart}, []string{"--chart-repo is empty"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.LoadChart(context.Background(), tc.s)
+			if !cmdutil.IsUsageError(err) {
+				t.Fatalf("want a usage error (exit 2), got %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadChartLocalAndURL(t *testing.T) {
+	repoURL := testbed.ChartRepo(t)
+	c := NewClient(nil, nil)
+	c.CacheDir = t.TempDir()
+	ch, err := c.LoadChart(context.Background(), Spec{Chart: cmdutil.ChartFlags{Chart: repoURL + "/metallb-0.15.3.tgz"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Metadata.Name != "metallb" || len(ch.Dependencies()) == 0 {
+		t.Fatalf("got %s with %d subcharts", ch.Metadata.Name, len(ch.Dependencies()))
+	}
+
+	local := filepath.Join(testbed.FixturesDir(t), "charts", "gpu-operator-v26.7.0.tgz")
+	ch, err = c.LoadChart(context.Background(), Spec{Chart: cmdutil.ChartFlags{Chart: local, Version: "ignored"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := chartCRDs(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, o := range crds {
+		if o.GetKind() != "CustomResourceDefinition" {
+			t.Errorf("crds/ object %s is a %s", o.GetName(), o.GetKind())
+		}
+		names[o.GetName()] = true
+	}
+	// Its own crds/ and the node-feature-discovery subchart's.
+	for _, want := range []string{"clusterpolicies.nvidia.com", "nodefeaturerules.nfd.k8s-sigs.io"} {
+		if !names[want] {
+			t.Errorf("CRD %s missing from %d parsed objects", want, len(crds))
+		}
+	}
+}
+
+func TestUserValuesPrecedence(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(f, []byte("nfs:\n  path: /from-file\n  mountOptions: [nfsvers=4]\nreplicaCount: 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := Spec{
+		Values: map[string]any{"nfs": map[string]any{"server": "127.0.0.1", "path": "/own"}},
+		Chart:  cmdutil.ChartFlags{ValuesFiles: []string{f}, Set: []string{"replicaCount=3"}},
+	}
+	got, err := userValues(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"nfs": map[string]any{"server": "127.0.0.1", "path": "/from-file", "mountOptions": []any{"nfsvers=4"}}, "replicaCount": 3}
+	if !equalValues(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if s.Values["nfs"].(map[string]any)["path"] != "/own" {
+		t.Fatal("the command's own values were modified")
+	}
+	for _, bad := range []Spec{
+		{Chart: cmdutil.ChartFlags{ValuesFiles: []string{f + ".missing"}}},
+		{Chart: cmdutil.ChartFlags{Set: []string{"a[=1"}}},
+	} {
+		if _, err := userValues(bad); !cmdutil.IsUsageError(err) {
+			t.Errorf("%+v: want a usage error, got %v", bad.Chart, err)
+		}
+	}
+}
+
+func TestNearVersions(t *testing.T) {
+	all := []string{"4.0.1", "4.0.10", "4.0.18", "4.0.2", "3.0.0", "4.0.17", "not-semver"}
+	got := strings.Join(nearVersions(all, "4.0.16", 3), ",")
+	if got != "4.0.17,4.0.10,4.0.2" {
+		t.Fatalf("near 4.0.16: %s", got)
+	}
+	if got := strings.Join(nearVersions(all, "latest", 2), ","); got != "4.0.18,4.0.17" {
+		t.Fatalf("newest: %s", got)
+	}
+}
