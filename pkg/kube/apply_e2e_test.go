@@ -1,0 +1,343 @@
+package kube_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// clientsFor builds the engine's clients exactly as a command does: from kubectl's ConfigFlags.
+func clientsFor(t *testing.T, c *testbed.Cluster) *kube.Clients {
+	t.Helper()
+	flags := genericclioptions.NewConfigFlags(true)
+	flags.KubeConfig = &c.Kubeconfig
+	cacheDir := t.TempDir()
+	flags.CacheDir = &cacheDir
+	cl, err := kube.NewClients(cmdutil.NewFactory(flags))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+const widgetCRD = `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.flexigrobots.io
+spec:
+  group: example.flexigrobots.io
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: widgets}
+---
+apiVersion: example.flexigrobots.io/v1
+kind: Widget
+metadata: {name: first, namespace: widgets}
+spec: {size: 1}
+---
+apiVersion: example.flexigrobots.io/v1
+kind: Widget
+metadata: {name: second, namespace: widgets}
+spec: {size: 2}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: widgets}
+data: {a: "1"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: widgets-aggregate
+aggregationRule:
+  clusterRoleSelectors:
+  - matchLabels: {widgets.example/aggregate: "true"}
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: widgets-view
+  labels: {widgets.example/aggregate: "true"}
+rules:
+- apiGroups: [example.flexigrobots.io]
+  resources: [widgets]
+  verbs: [get, list]
+`
+
+func decode(t *testing.T, s string) []*unstructured.Unstructured {
+	t.Helper()
+	objs, err := kube.DecodeManifests([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+func actions(rep *output.Report) map[string]int {
+	m := map[string]int{}
+	for _, r := range rep.Results {
+		m[r.Action]++
+	}
+	return m
+}
+
+// resourceVersions reads the resourceVersion of every object in objs.
+func resourceVersions(t *testing.T, cl *kube.Clients, objs []*unstructured.Unstructured) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		m, err := cl.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns := o.GetNamespace()
+		var u *unstructured.Unstructured
+		if ns == "" {
+			u, err = cl.Dynamic.Resource(m.Resource).Get(context.Background(), o.GetName(), metav1.GetOptions{})
+		} else {
+			u, err = cl.Dynamic.Resource(m.Resource).Namespace(ns).Get(context.Background(), o.GetName(), metav1.GetOptions{})
+		}
+		if err != nil {
+			t.Fatalf("get %s: %v", kube.Ref(o), err)
+		}
+		out[kube.Ref(o)] = u.GetResourceVersion()
+	}
+	return out
+}
+
+// TestApplyCRDAndCustomResourcesInOnePassThenUnchanged: a set with a CRD and its CRs converges
+// in one call; a second call reports every object unchanged and moves no resourceVersion. An
+// aggregated ClusterRole does not fight the controller-manager over .rules.
+func TestApplyCRDAndCustomResourcesInOnePassThenUnchanged(t *testing.T) {
+	c := testbed.StartT(t, testbed.Options{})
+	cl := clientsFor(t, c)
+	objs := decode(t, widgetCRD)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// Server dry-run first: reports what would be created, persists nothing.
+	dry := &kube.Applier{Clients: cl, DryRun: cmdutil.DryRunServer}
+	rep, err := dry.Apply(ctx, objs[1:2]) // the namespace alone (CRs need the CRD to exist for a server dry run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Results[0].Action != output.Created || rep.Results[0].DryRun != "server" {
+		t.Fatalf("dry run result = %+v", rep.Results[0])
+	}
+	if _, err := c.Client.CoreV1().Namespaces().Get(ctx, "widgets", metav1.GetOptions{}); err == nil {
+		t.Fatal("server dry run created the namespace")
+	}
+
+	a := &kube.Applier{Clients: cl}
+	rep, err = a.Apply(ctx, objs)
+	if err != nil {
+		t.Fatalf("first apply: %v", err)
+	}
+	if got := actions(rep); got[output.Created] != len(objs) {
+		t.Fatalf("first apply actions = %v, want %d created", got, len(objs))
+	}
+	// Let the aggregation controller fill .rules of the aggregated role before comparing.
+	waitAggregated(t, c)
+	before := resourceVersions(t, cl, objs)
+
+	a2 := &kube.Applier{Clients: clientsFor(t, c)}
+	rep, err = a2.Apply(ctx, objs)
+	if err != nil {
+		t.Fatalf("second apply: %v", err)
+	}
+	if got := actions(rep); got[output.Unchanged] != len(objs) {
+		t.Fatalf("second apply actions = %v, want all %d unchanged: %+v", got, len(objs), rep.Results)
+	}
+	after := resourceVersions(t, cl, objs)
+	for ref, rv := range before {
+		if after[ref] != rv {
+			t.Errorf("%s resourceVersion moved %s -> %s", ref, rv, after[ref])
+		}
+	}
+
+	// A changed object is configured, the rest unchanged.
+	objs[4].Object["data"] = map[string]any{"a": "2"}
+	rep, err = a2.Apply(ctx, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rep); got[output.Configured] != 1 || got[output.Unchanged] != len(objs)-1 {
+		t.Fatalf("third apply actions = %v, want 1 configured", got)
+	}
+	u, err := cl.Dynamic.Resource(schema.GroupVersionResource{Group: "example.flexigrobots.io", Version: "v1", Resource: "widgets"}).Namespace("widgets").Get(ctx, "first", metav1.GetOptions{})
+	if err != nil || u.GetLabels()[kube.ManagedByLabel] != kube.FieldManager {
+		t.Fatalf("widget first: %v, labels %v", err, u.GetLabels())
+	}
+}
+
+func waitAggregated(t *testing.T, c *testbed.Cluster) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		r, err := c.Client.RbacV1().ClusterRoles().Get(context.Background(), "widgets-aggregate", metav1.GetOptions{})
+		if err == nil && len(r.Rules) > 0 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("aggregation controller never filled widgets-aggregate")
+}
+
+// configMaps returns n ConfigMaps in namespace ns (plus the namespace).
+func configMaps(ns string, n int, value string) []*unstructured.Unstructured {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n", ns)
+	for i := range n {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%03d, namespace: %s}\ndata: {value: %q}\n", i, ns, value)
+	}
+	objs, _ := kube.DecodeManifests([]byte(b.String()))
+	return objs
+}
+
+// TestApplyConvergesThroughAPIServerRestart kills kube-apiserver in the middle of a 400-object
+// apply and starts it again: the apply retries and converges within its timeout; a re-run then
+// reports everything unchanged.
+func TestApplyConvergesThroughAPIServerRestart(t *testing.T) {
+	c := testbed.StartT(t, testbed.Options{})
+	cl := clientsFor(t, c)
+	objs := configMaps("bulk", 400, "v1")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	errc := make(chan error, 1)
+	var rep *output.Report
+	go func() {
+		var err error
+		rep, err = (&kube.Applier{Clients: cl, Parallelism: 2}).Apply(ctx, objs)
+		errc <- err
+	}()
+	// Wait until the apply is under way, then crash and restart the API server.
+	for {
+		list, err := c.Client.CoreV1().ConfigMaps("bulk").List(ctx, metav1.ListOptions{})
+		if err == nil && len(list.Items) >= 40 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.KillAPIServer()
+	time.Sleep(2 * time.Second)
+	if err := c.StartAPIServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("apply did not converge through the restart: %v", err)
+	}
+	if len(rep.Results) != len(objs) {
+		t.Fatalf("%d results for %d objects", len(rep.Results), len(objs))
+	}
+	list, err := c.Client.CoreV1().ConfigMaps("bulk").List(ctx, metav1.ListOptions{})
+	if err != nil || len(list.Items) < 400 {
+		t.Fatalf("after restart: %v, %d configmaps", err, len(list.Items))
+	}
+	rep, err = (&kube.Applier{Clients: clientsFor(t, c)}).Apply(ctx, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rep); got[output.Unchanged] != len(objs) {
+		t.Fatalf("re-run after restart: %v, want all unchanged", got)
+	}
+}
+
+// TestApplyWebhookWithoutEndpointsFailsNamingIt: with admission webhooks on, an object that a
+// webhook intercepts waits (bounded) for the webhook's Service, then fails naming the webhook;
+// the objects not intercepted are applied and reported.
+func TestApplyWebhookWithoutEndpointsFailsNamingIt(t *testing.T) {
+	c := testbed.StartT(t, testbed.Options{Webhooks: true})
+	cl := clientsFor(t, c)
+	ctx := context.Background()
+	setup := decode(t, `
+apiVersion: v1
+kind: Namespace
+metadata: {name: hooked}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: guard-webhook, namespace: hooked}
+spec:
+  selector: {app: guard}
+  ports: [{port: 443, targetPort: 9443}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: guard}
+webhooks:
+- name: guard.example.flexigrobots.io
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Fail
+  clientConfig:
+    service: {name: guard-webhook, namespace: hooked, path: /validate}
+  rules:
+  - apiGroups: [""]
+    apiVersions: [v1]
+    resources: [configmaps]
+    operations: [CREATE, UPDATE]
+  namespaceSelector:
+    matchLabels: {kubernetes.io/metadata.name: hooked}
+`)
+	if _, err := (&kube.Applier{Clients: cl}).Apply(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	objs := decode(t, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: intercepted, namespace: hooked}
+data: {a: "1"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: not-intercepted, namespace: hooked}
+stringData: {a: "1"}
+`)
+	tctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+	defer cancel()
+	rep, err := (&kube.Applier{Clients: cl}).Apply(tctx, objs)
+	var ae *kube.ApplyError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want an ApplyError, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"guard/guard.example.flexigrobots.io", "hooked/guard-webhook", "ConfigMap hooked/intercepted"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not name %q:\n%s", want, msg)
+		}
+	}
+	if len(ae.Failed) != 1 || len(rep.Results) != 1 || rep.Results[0].Name != "not-intercepted" {
+		t.Fatalf("want 1 failed and the Secret applied; failed=%v results=%+v", ae.Failed, rep.Results)
+	}
+	if _, err := c.Client.CoreV1().ConfigMaps("hooked").Get(ctx, "intercepted", metav1.GetOptions{}); err == nil {
+		t.Fatal("intercepted ConfigMap exists although its webhook was never reachable")
+	}
+}

@@ -1,0 +1,56 @@
+package kustomize
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// fixture returns the path of a shared fixture, skipping when the fixtures folder is absent.
+func fixture(t *testing.T, rel string) string {
+	t.Helper()
+	root, err := testbed.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(root, "..", "shared", "fixtures", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("fixture %s absent (../shared/fixtures is provided in CI): %v", rel, err)
+	}
+	return p
+}
+
+// TestBuildKubeflowExamples builds the real Kubeflow manifests in process and checks the object
+// counts measured with kustomize v5 (628 for v1.5.0, 611 for v1.10.2).
+func TestBuildKubeflowExamples(t *testing.T) {
+	for _, tc := range []struct {
+		archive string
+		want    int
+	}{{"kubeflow/manifests-1.5.0.tar.gz", 628}, {"kubeflow/manifests-1.10.2.tar.gz", 611}} {
+		t.Run(tc.archive, func(t *testing.T) {
+			top, err := ExtractTarGz(fixture(t, tc.archive), t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := Build(filepath.Join(top, "example"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(objs) != tc.want {
+				t.Fatalf("built %d objects, want %d", len(objs), tc.want)
+			}
+		})
+	}
+}
+
+func TestExtractRejectsCorruptArchive(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.tar.gz")
+	if err := os.WriteFile(bad, []byte("not an archive"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ExtractTarGz(bad, t.TempDir()); err == nil {
+		t.Fatal("corrupt archive accepted")
+	}
+}
