@@ -91,6 +91,7 @@ build_current() { # v1.37.x: the staging modules are published, so a replace per
   (cd "$W" && go mod tidy)
   local c
   for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    [ -x "$B/$c" ] && continue
     (cd "$W" && go build -ldflags "$(ldflags_for $v)" -o "$B/$c.tmp" "k8s.io/kubernetes/cmd/$c" && mv "$B/$c.tmp" "$B/$c")
   done
 }
