@@ -36,5 +36,8 @@ sim: ## start the simulated RKE cluster in the foreground (prints export KUBECON
 demo: testbin build ## build, start the test bed, run every subcommand against it, stop
 	hack/demo.sh
 
+bench: testbin ## apply engine vs kubectl apply --server-side on the test bed (Kubeflow v1.10.2)
+	go run ./bench/applybench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
+
 clean:
 	rm -rf bin dist

@@ -1,0 +1,153 @@
+// Command applybench compares the apply engine with `kubectl apply --server-side` on the same
+// kind of fresh test bed, for the real Kubeflow manifests (kustomize-built in process):
+//
+//	go run ./bench/applybench [--manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz]
+//
+// It prints the first apply and the no-op re-run for each, and the ratios. kubectl is run the
+// runbook's way: again until it succeeds (at most 5 passes), all passes counted.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+func main() {
+	manifests := flag.String("manifests", "../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz", "Kubeflow manifests archive")
+	parallelism := flag.Int("parallelism", 4, "engine requests in flight")
+	flag.Parse()
+	if err := run(*manifests, *parallelism); err != nil {
+		fmt.Fprintln(os.Stderr, "applybench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(archive string, parallelism int) error {
+	tmp, err := os.MkdirTemp("", "applybench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	top, err := kustomize.ExtractTarGz(archive, tmp)
+	if err != nil {
+		return err
+	}
+	objs, err := kustomize.Build(filepath.Join(top, "example"))
+	if err != nil {
+		return err
+	}
+	file := filepath.Join(tmp, "all.yaml")
+	if err := writeYAML(file, objs); err != nil {
+		return err
+	}
+	fmt.Printf("objects: %d (%s)\n", len(objs), filepath.Base(archive))
+
+	engFirst, engRerun, err := timeEngine(objs, parallelism)
+	if err != nil {
+		return err
+	}
+	kFirst, kPasses, kRerun, err := timeKubectl(file)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("engine  first apply: %8.2fs   no-op re-run: %8.2fs   (parallelism %d)\n", engFirst.Seconds(), engRerun.Seconds(), parallelism)
+	fmt.Printf("kubectl first apply: %8.2fs   no-op re-run: %8.2fs   (apply --server-side --force-conflicts, %d passes to succeed)\n", kFirst.Seconds(), kRerun.Seconds(), kPasses)
+	fmt.Printf("ratio kubectl/engine: first %.2fx, re-run %.2fx\n", kFirst.Seconds()/engFirst.Seconds(), kRerun.Seconds()/engRerun.Seconds())
+	return nil
+}
+
+func startBed() (*testbed.Cluster, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	return testbed.Start(ctx, testbed.Options{})
+}
+
+func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, rerun time.Duration, err error) {
+	c, err := startBed()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { c.Stop(); os.RemoveAll(c.Dir) }()
+	apply := func() (time.Duration, error) {
+		flags := genericclioptions.NewConfigFlags(true)
+		flags.KubeConfig = &c.Kubeconfig
+		start := time.Now()
+		cl, err := kube.NewClients(cmdutil.NewFactory(flags))
+		if err != nil {
+			return 0, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		_, err = (&kube.Applier{Clients: cl, ForceConflicts: true, Parallelism: parallelism}).Apply(ctx, objs)
+		return time.Since(start), err
+	}
+	if first, err = apply(); err != nil {
+		return 0, 0, fmt.Errorf("engine first apply: %w", err)
+	}
+	if rerun, err = apply(); err != nil {
+		return 0, 0, fmt.Errorf("engine re-run: %w", err)
+	}
+	return first, rerun, nil
+}
+
+func timeKubectl(file string) (first time.Duration, passes int, rerun time.Duration, err error) {
+	dir, err := testbed.FindBinDir(testbed.V137)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	kubectl := filepath.Join(dir, "kubectl")
+	c, err := startBed()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer func() { c.Stop(); os.RemoveAll(c.Dir) }()
+	apply := func() error {
+		cmd := exec.Command(kubectl, "--kubeconfig", c.Kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", file)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		return cmd.Run()
+	}
+	start := time.Now()
+	for passes = 1; ; passes++ {
+		if err = apply(); err == nil {
+			break
+		}
+		if passes == 5 {
+			return 0, 0, 0, fmt.Errorf("kubectl apply still failing after 5 passes: %w", err)
+		}
+	}
+	first = time.Since(start)
+	start = time.Now()
+	if err = apply(); err != nil {
+		return 0, 0, 0, fmt.Errorf("kubectl re-run: %w", err)
+	}
+	return first, passes, time.Since(start), nil
+}
+
+func writeYAML(path string, objs []*unstructured.Unstructured) error {
+	var b bytes.Buffer
+	for _, o := range objs {
+		data, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return err
+		}
+		b.WriteString("---\n")
+		b.Write(data)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
