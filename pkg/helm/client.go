@@ -146,6 +146,9 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		}
 	}
 
+	if st != nil && st.last.Info.Status == release.StatusUninstalling {
+		return res, st.last, fmt.Errorf("helm: release %s/%s is being uninstalled (revision %d): finish with `helm uninstall %s -n %s`, then re-run", s.Namespace, st.name, st.last.Version, st.name, s.Namespace)
+	}
 	recovered := false
 	if st != nil && st.last.Info.Status.IsPending() {
 		if s.dryRun() {
