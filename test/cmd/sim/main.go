@@ -12,11 +12,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
 func main() {
-	opts := testbed.Options{}
+	opts := testbed.Options{StandIns: standins.All()}
 	flag.StringVar(&opts.Version, "version", testbed.V137, "Kubernetes version: "+testbed.V137+" or "+testbed.V121)
 	flag.BoolVar(&opts.Webhooks, "webhooks", false, "turn on the admission webhook plugins")
 	flag.BoolVar(&opts.NoSigning, "no-signing", false, "start kube-controller-manager without cluster-signing flags (the RKE default)")
