@@ -97,6 +97,9 @@ func (o *Options) Validate() error {
 // Run collects the snapshot, evaluates the checks, prints the report and returns the exit code
 // as an ExitError with nil Err (the report already said everything).
 func (o *Options) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	env, err := o.env()
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
