@@ -8,6 +8,10 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/completion"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/lb"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/version"
 )
@@ -46,6 +50,7 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	configFlags.AddFlags(root.PersistentFlags())
+	cobra.CheckErr(completion.RegisterFlagCompletions(root, f))
 
 	groups := map[string]string{
 		GroupSections: "Platform sections (one runbook section each):",
@@ -61,8 +66,11 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 			root.AddCommand(c)
 		}
 	}
+	add(GroupSections, storage.NewCmdStorage(f, streams))
+	add(GroupSections, gpu.NewCmdGPU(f, streams))
+	add(GroupSections, lb.NewCmdLB(f, streams))
 	add(GroupPlatform, verify.NewCmdVerify(f, streams))
-	add(GroupOther, version.NewCmdVersion(f, streams))
+	add(GroupOther, version.NewCmdVersion(f, streams), completion.NewCmdCompletion(streams))
 	root.SetHelpCommandGroupID(GroupOther)
 	root.SetCompletionCommandGroupID(GroupOther)
 	return root

@@ -3,6 +3,9 @@ package verify
 import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 )
 
 // NewRegistry lists the checks of every section, in the order `verify` runs and prints them. A
@@ -10,5 +13,8 @@ import (
 func NewRegistry() *checks.Registry {
 	r := checks.NewRegistry()
 	r.Register(cluster.Checks()...)
+	r.Register(lb.Checks()...)
+	r.Register(gpu.Checks()...)
+	r.Register(storage.Checks()...)
 	return r
 }
