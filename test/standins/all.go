@@ -10,5 +10,6 @@ import "github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 func All() []testbed.StandIn {
 	return []testbed.StandIn{
 		// one line per stand-in, e.g. NewNFSProvisioner(),
+		NewGPUDevicePlugin(),
 	}
 }

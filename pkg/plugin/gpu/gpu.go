@@ -1,0 +1,97 @@
+// Package gpu implements `kubectl flexigrobots gpu operator|slicing|status`: the runbook section
+// "Using GPU" (NVIDIA gpu-operator, time-slicing proven per node). The work is in
+// pkg/components/gpu; this package only turns flags into options and prints.
+package gpu
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// NewCmdGPU builds `kubectl flexigrobots gpu` and its subcommands.
+func NewCmdGPU(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gpu",
+		Short: "NVIDIA GPUs: gpu-operator, time-slicing, per-node GPU status (runbook \"Using GPU\")",
+		Long: `Install NVIDIA's gpu-operator with the host's drivers, share each GPU between pods with
+time-slicing, and see per node how many physical GPUs there are and how many are advertised.`,
+		Example: `  kubectl flexigrobots gpu operator
+  kubectl flexigrobots gpu slicing --replicas 4
+  kubectl flexigrobots gpu status`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(NewCmdOperator(f, streams), NewCmdSlicing(f, streams), NewCmdStatus(f, streams))
+	return cmd
+}
+
+// installer builds the section's clients from the root's factory.
+func installer(f *cmdutil.Factory, progress *output.Progress) (*gpucomp.Installer, error) {
+	clients, err := kube.NewClients(f)
+	if err != nil {
+		return nil, err
+	}
+	return &gpucomp.Installer{Clients: clients, Helm: helm.NewClient(f.ConfigFlags, progress), Progress: progress}, nil
+}
+
+// NodesReport is what -o json|yaml prints: the results (when the command changes something) and
+// the GPU nodes.
+type NodesReport struct {
+	Results []output.Result   `json:"results,omitempty"`
+	Notes   []string          `json:"notes,omitempty"`
+	Nodes   []gpucomp.NodeGPU `json:"nodes"`
+}
+
+// printNodes prints the per-node table (REQUESTED when the nodes carry it).
+func printNodes(w io.Writer, nodes []gpucomp.NodeGPU) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	withRequested := len(nodes) > 0 && nodes[0].Requested != nil
+	header := "NODE\tPRODUCT\tPHYSICAL\tREPLICAS\tALLOCATABLE\tRESOURCE"
+	if withRequested {
+		header += "\tREQUESTED"
+	}
+	fmt.Fprintln(tw, header)
+	for _, n := range nodes {
+		product := n.Product
+		if product == "" {
+			product = "<unknown>"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s", n.Node, product, n.Physical, n.Replicas, n.Allocatable, n.Resource)
+		if withRequested {
+			fmt.Fprintf(tw, "\t%d", *n.Requested)
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
+
+// print writes the report and nodes in format.
+func print(w io.Writer, format string, rep *output.Report, nodes []gpucomp.NodeGPU) error {
+	if nodes == nil {
+		nodes = []gpucomp.NodeGPU{}
+	}
+	if format != output.Table {
+		r := NodesReport{Nodes: nodes}
+		if rep != nil {
+			r.Results, r.Notes = rep.Results, rep.Notes
+		}
+		return output.Print(w, format, r)
+	}
+	if rep != nil {
+		if err := output.PrintReport(w, format, rep); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	return printNodes(w, nodes)
+}

@@ -1,0 +1,80 @@
+package gpu
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// StatusOptions holds the flags of `gpu status`.
+type StatusOptions struct {
+	Output string
+
+	factory *cmdutil.Factory
+	streams genericiooptions.IOStreams
+}
+
+// NewCmdStatus builds `kubectl flexigrobots gpu status`.
+func NewCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &StatusOptions{factory: f, streams: streams}
+	cmd := &cobra.Command{
+		Use:   "status [-o table|json|yaml]",
+		Short: "Per GPU node: product, physical GPUs, time-slicing replicas, allocatable, GPUs requested by pods",
+		Example: `  kubectl flexigrobots gpu status
+  kubectl flexigrobots gpu status -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
+	return cmd
+}
+
+// Validate checks the flags (exit code 2).
+func (o *StatusOptions) Validate() error {
+	return output.Validate(o.Output, output.Table, output.JSON, output.YAML)
+}
+
+// Run lists nodes and pods once each and prints the GPU nodes.
+func (o *StatusOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cfg, err := o.factory.ToRESTConfig()
+	if err != nil {
+		return err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("gpu status: list nodes: %w", err)
+	}
+	pods, err := client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"})
+	if err != nil {
+		return fmt.Errorf("gpu status: list pods: %w", err)
+	}
+	if pods.Items == nil {
+		pods.Items = []corev1.Pod{}
+	}
+	gpus := gpucomp.Inventory(nodes.Items, pods.Items)
+	if len(gpus) == 0 && o.Output == output.Table {
+		fmt.Fprintf(o.streams.ErrOut, "gpu status: no node advertises NVIDIA GPUs: %s\n", gpucomp.DriverCheckHint)
+	}
+	return print(o.streams.Out, o.Output, nil, gpus)
+}
