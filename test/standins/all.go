@@ -10,6 +10,7 @@ import "github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 func All() []testbed.StandIn {
 	return []testbed.StandIn{
 		// one line per stand-in, e.g. NewNFSProvisioner(),
+		NewNFSProvisioner(),
 		NewGPUDevicePlugin(),
 	}
 }
