@@ -1,0 +1,273 @@
+package kubeflow
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Source says where the manifests come from and where downloads are cached.
+type Source struct {
+	// Manifests is --manifests: empty for the GitHub tag archive, or a local checkout folder, a
+	// local .tar.gz, or an http(s) URL of a .tar.gz (a mirror for air-gapped sites).
+	Manifests string
+	// CacheDir holds downloads; empty means os.UserCacheDir()/kubectl-flexigrobots/kubeflow.
+	CacheDir string
+	// HTTP is the client for downloads (default: http.DefaultClient with a 5 minute timeout).
+	HTTP *http.Client
+	// Attempts bounds download tries (default 3).
+	Attempts int
+	// Progress reports downloads; nil is silent.
+	Progress *output.Progress
+}
+
+// Tree is the manifests in memory, ready to edit and build.
+type Tree struct {
+	FS filesys.FileSystem
+	// Top is the tree's top folder in FS (absolute), e.g. /manifests-1.5.0.
+	Top string
+	// Origin says where it came from, for the report.
+	Origin string
+}
+
+// Path is the absolute path in FS of a path relative to the top folder.
+func (t *Tree) Path(rel string) string { return path.Join(t.Top, rel) }
+
+// Load reads the profile's manifests into memory. A local path that is not usable is a usage
+// error (exit 2); a cached or downloaded archive that is truncated or corrupt is removed and
+// downloaded again, never used.
+func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
+	spec := s.Manifests
+	switch {
+	case spec == "":
+		return s.download(ctx, p, p.DefaultURL(), p.Version+".tar.gz", p.Top)
+	case strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://"):
+		sum := sha256.Sum256([]byte(spec))
+		return s.download(ctx, p, spec, p.Version+"-"+hex.EncodeToString(sum[:6])+".tar.gz", "")
+	}
+	st, err := os.Stat(spec)
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("--manifests %s: %v: give a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) URL", spec, err)
+	}
+	var t *Tree
+	if st.IsDir() {
+		t, err = readDir(spec)
+	} else {
+		t, err = readArchive(spec, "")
+	}
+	if err == nil {
+		err = t.check(p, "")
+	}
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("--manifests %s: %v", spec, err)
+	}
+	t.Origin = spec
+	return t, nil
+}
+
+// check verifies the tree has the profile's kustomization (and the expected top folder).
+func (t *Tree) check(p Profile, wantTop string) error {
+	if wantTop != "" && path.Base(t.Top) != wantTop {
+		return fmt.Errorf("top folder is %q, want %q (is it the archive of kubeflow/manifests %s?)", path.Base(t.Top), wantTop, p.Version)
+	}
+	if !t.FS.Exists(t.Path(path.Join(p.Build, "kustomization.yaml"))) {
+		return fmt.Errorf("no %s/kustomization.yaml in it: is it kubeflow/manifests at %s?", p.Build, p.Version)
+	}
+	return nil
+}
+
+func (s Source) cacheDir() (string, error) {
+	if s.CacheDir != "" {
+		return s.CacheDir, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache dir (%v): set XDG_CACHE_HOME or use --manifests", err)
+	}
+	return filepath.Join(d, "kubectl-flexigrobots", "kubeflow"), nil
+}
+
+// download uses the cached archive when it reads to the end, else fetches url into a temp file,
+// verifies it and only then renames it into the cache.
+func (s Source) download(ctx context.Context, p Profile, url, name, wantTop string) (*Tree, error) {
+	dir, err := s.cacheDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	cached := filepath.Join(dir, name)
+	if t, err := readArchive(cached, wantTop); err == nil && t.check(p, wantTop) == nil {
+		t.Origin = url + " (cached " + cached + ")"
+		return t, nil
+	} else if !os.IsNotExist(err) {
+		s.Progress.Logf("kubeflow: cached %s is unusable (%v): downloading again", cached, err)
+		_ = os.Remove(cached)
+	}
+	attempts := s.Attempts
+	if attempts <= 0 {
+		attempts = 3
+	}
+	var last error
+	for i := 1; i <= attempts; i++ {
+		if i > 1 {
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("download %s: %w (last error: %v)", url, ctx.Err(), last)
+			case <-time.After(time.Duration(i) * time.Second):
+			}
+		}
+		s.Progress.Update("kubeflow: downloading %s (attempt %d/%d)", url, i, attempts)
+		var t *Tree
+		if t, last = s.fetch(ctx, p, url, dir, cached, wantTop); last == nil {
+			s.Progress.Done()
+			t.Origin = url
+			return t, nil
+		}
+		s.Progress.Logf("kubeflow: download %s failed: %v", url, last)
+	}
+	s.Progress.Done()
+	return nil, fmt.Errorf("download %s failed %d times, last: %v (use --manifests with a local copy or a mirror URL)", url, attempts, last)
+}
+
+func (s Source) fetch(ctx context.Context, p Profile, url, dir, cached, wantTop string) (*Tree, error) {
+	client := s.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 5 * time.Minute}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	tmp, err := os.CreateTemp(dir, ".download-*.tar.gz")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, resp.Body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := readArchive(tmp.Name(), wantTop)
+	if err == nil {
+		err = t.check(p, wantTop)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, os.Rename(tmp.Name(), cached)
+}
+
+// readArchive reads a .tar.gz to the end into memory; a truncated or corrupt archive fails.
+func readArchive(file, wantTop string) (*Tree, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a gzip archive: %w", file, err)
+	}
+	mem := filesys.MakeFsInMemory()
+	tops := map[string]bool{}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: truncated or corrupt archive: %w", file, err)
+		}
+		name := path.Clean("/" + h.Name)
+		top, _, _ := strings.Cut(strings.TrimPrefix(name, "/"), "/")
+		if top == "pax_global_header" || top == "" {
+			continue
+		}
+		tops[top] = true
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = mem.MkdirAll(name)
+		case tar.TypeReg:
+			var data []byte
+			if data, err = io.ReadAll(tr); err != nil {
+				return nil, fmt.Errorf("%s: truncated or corrupt archive: %w", file, err)
+			}
+			err = mem.WriteFile(name, data)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	// gzip checks its CRC only when read to EOF: drain what tar left.
+	if _, err := io.Copy(io.Discard, gz); err != nil {
+		return nil, fmt.Errorf("%s: truncated or corrupt archive: %w", file, err)
+	}
+	if len(tops) != 1 {
+		return nil, fmt.Errorf("%s: want one top folder, found %d", file, len(tops))
+	}
+	t := &Tree{FS: mem}
+	for top := range tops {
+		t.Top = "/" + top
+	}
+	return t, nil
+}
+
+// readDir copies a local checkout into memory (without .git), so edits never touch it.
+func readDir(dir string) (*Tree, error) {
+	mem := filesys.MakeFsInMemory()
+	top := "/" + filepath.Base(filepath.Clean(dir))
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return mem.MkdirAll(path.Join(top, filepath.ToSlash(rel)))
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return mem.WriteFile(path.Join(top, filepath.ToSlash(rel)), data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Tree{FS: mem, Top: top}, nil
+}
