@@ -100,7 +100,7 @@ func CleanPath(p string) (string, error) {
 }
 
 // Values are the chart values the section sets; -f and --set come on top (see helm.Spec).
-func (c *Config) Values() map[string]any {
+func (c Config) Values() map[string]any {
 	return map[string]any{
 		"nfs": map[string]any{"server": c.Server, "path": c.Path},
 		"storageClass": map[string]any{
