@@ -3,9 +3,9 @@ package verify
 import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
 )
 
 // NewRegistry lists the checks of every section, in the order `verify` runs and prints them. A
