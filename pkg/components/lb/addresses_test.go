@@ -1,0 +1,120 @@
+package lb
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+)
+
+func TestParseAddressesGood(t *testing.T) {
+	cases := []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"203.0.113.10/32"}, []string{"203.0.113.10/32"}},
+		{[]string{"198.51.100.10-198.51.100.20", "203.0.113.16/28"}, []string{"198.51.100.10-198.51.100.20", "203.0.113.16/28"}},
+		{[]string{" 198.51.100.10 - 198.51.100.10 "}, []string{"198.51.100.10-198.51.100.10"}},
+		{[]string{"2001:db8::/120", "2001:db8:1::1-2001:db8:1::ff"}, []string{"2001:db8::/120", "2001:db8:1::1-2001:db8:1::ff"}},
+	}
+	for _, tc := range cases {
+		rs, err := ParseAddresses(tc.in)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.in, err)
+		}
+		if got := strings.Join(Entries(rs), ","); got != strings.Join(tc.want, ",") {
+			t.Errorf("%v: entries %s, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseAddressesBad(t *testing.T) {
+	cases := []struct {
+		in   []string
+		want string
+	}{
+		{nil, "--addresses is empty"},
+		{[]string{""}, "empty entry"},
+		{[]string{"203.0.113.10/32", ""}, "entry 2: empty entry"},
+		{[]string{"not-an-ip"}, "neither a CIDR nor a first-last range"},
+		{[]string{"gateway-203.0.113.1"}, `first address: "gateway" is not an IP address`},
+		{[]string{"203.0.113.10"}, "neither a CIDR nor a range"},
+		{[]string{"203.0.113.10/33"}, "is not a CIDR"},
+		{[]string{"203.0.113.256/32"}, "is not a CIDR"},
+		{[]string{"203.0.113.10/24"}, "did you mean 203.0.113.0/24"},
+		{[]string{"198.51.100.20-198.51.100.10"}, "first address 198.51.100.20 is after last address 198.51.100.10: swap them"},
+		{[]string{"198.51.100.10-2001:db8::1"}, "mixes IPv4 and IPv6"},
+		{[]string{"198.51.100.10-"}, "last address: missing"},
+		{[]string{"-198.51.100.10"}, "first address: missing"},
+		{[]string{"198.51.100.1-198.51.100.2-198.51.100.3"}, "more than one '-'"},
+		{[]string{"fe80::1%eth0-fe80::2"}, "zone"},
+		{[]string{"203.0.113.0/24", "203.0.113.10-203.0.113.20"}, "overlap"},
+		{[]string{"2001:db8::/129"}, "is not a CIDR"},
+	}
+	for _, tc := range cases {
+		_, err := ParseAddresses(tc.in)
+		if !cmdutil.IsUsageError(err) {
+			t.Errorf("%q: want a usage error, got %v", tc.in, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %q does not say %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestRangeContainsAndSameAddresses(t *testing.T) {
+	r, _ := ParseRange("198.51.100.10-198.51.100.20")
+	for ip, want := range map[string]bool{"198.51.100.10": true, "198.51.100.20": true, "198.51.100.21": false, "198.51.100.9": false, "::ffff:198.51.100.15": true, "2001:db8::1": false} {
+		if got := r.Contains(netip.MustParseAddr(ip)); got != want {
+			t.Errorf("%s in %s: %v, want %v", ip, r.Entry, got, want)
+		}
+	}
+	a, _ := ParseAddresses([]string{"203.0.113.0/31", "203.0.113.2-203.0.113.3"})
+	b, _ := ParseAddresses([]string{"203.0.113.0/30"})
+	c, _ := ParseAddresses([]string{"203.0.113.0/29"})
+	if !SameAddresses(a, b) {
+		t.Error("203.0.113.0/31 + .2-.3 should equal 203.0.113.0/30")
+	}
+	if SameAddresses(b, c) {
+		t.Error("/30 should differ from /29")
+	}
+}
+
+func TestOverlapWarnings(t *testing.T) {
+	pool, _ := ParseAddresses([]string{"198.51.100.0/24", "203.0.113.10/32"})
+	nodes := []NodeAddress{{Node: "master", Type: corev1.NodeInternalIP, IP: netip.MustParseAddr("198.51.100.7")}, {Node: "gpu-worker", Type: corev1.NodeInternalIP, IP: netip.MustParseAddr("192.0.2.8")}}
+	svc := ServiceRanges{CIDRs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/28")}, Complete: true}
+	w := OverlapWarnings(pool, nodes, svc)
+	if len(w) != 2 || !strings.Contains(w[0], "node master") || !strings.Contains(w[1], "service CIDR 203.0.113.0/28") {
+		t.Fatalf("warnings: %q", w)
+	}
+	// Only the kubernetes ClusterIP known: it is checked, nothing else is guessed.
+	svc = ServiceRanges{KubernetesIP: netip.MustParseAddr("203.0.113.10")}
+	w = OverlapWarnings(pool, nil, svc)
+	if len(w) != 1 || !strings.Contains(w[0], "ClusterIP of Service default/kubernetes") {
+		t.Fatalf("warnings: %q", w)
+	}
+}
+
+func TestStrictARPConfig(t *testing.T) {
+	doc := "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  strictARP: false\n  scheduler: rr\n"
+	_, m, err := parseProxyConfig(doc)
+	if err != nil || !m.NeedsStrictARP() {
+		t.Fatalf("mode %+v err %v: want IPVS without strictARP", m, err)
+	}
+	fixed, err := setStrictARP(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, m, _ = parseProxyConfig(fixed)
+	if m.NeedsStrictARP() || !m.StrictARP || m.Mode != "ipvs" || !strings.Contains(fixed, "scheduler: rr") {
+		t.Fatalf("after fix: %+v\n%s", m, fixed)
+	}
+	if _, m, _ := parseProxyConfig("mode: iptables\n"); m.NeedsStrictARP() {
+		t.Fatal("iptables mode does not need strictARP")
+	}
+}

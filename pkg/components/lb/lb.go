@@ -1,0 +1,209 @@
+// Package lb is the runbook section "Installing MetalLB": the MetalLB chart, then an
+// IPAddressPool and an L2Advertisement (metallb.io/v1beta1) applied once MetalLB's validating
+// webhook can answer, the kube-proxy strictARP prerequisite of IPVS mode, a LoadBalancer probe,
+// and the checks of section "lb". It holds the desired state and the steps; the cobra command is
+// pkg/plugin/lb.
+package lb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Defaults of the runbook.
+const (
+	ChartName           = "metallb"
+	DefaultChartRepo    = "https://metallb.github.io/metallb"
+	DefaultChartVersion = "0.15.3"
+	DefaultRelease      = "metallb"
+	DefaultNamespace    = "metallb-system"
+	DefaultPool         = "ai-platform-pool"
+	DefaultL2           = "ai-platform"
+	// WebhookService is the Service of MetalLB's validating webhook (fixed name in the chart).
+	WebhookService = "metallb-webhook-service"
+	// PoolAnnotation asks MetalLB for an IP from a named pool.
+	PoolAnnotation = "metallb.io/address-pool"
+)
+
+// MetalLB's resources.
+var (
+	IPAddressPoolsGVR    = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "ipaddresspools"}
+	L2AdvertisementsGVR  = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "l2advertisements"}
+	BGPAdvertisementsGVR = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "bgpadvertisements"}
+)
+
+// Config is what `lb` converges.
+type Config struct {
+	// Namespace holds the release, the pool and the L2Advertisement.
+	Namespace   string
+	ReleaseName string
+	// Pool and L2Advertisement are the object names.
+	Pool, L2Advertisement string
+	// Addresses are the pool's entries (see ParseAddresses).
+	Addresses []Range
+	Chart     cmdutil.ChartFlags
+	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
+	DryRun string
+	// Wait waits for the controller and speaker and runs the section's checks afterwards.
+	Wait bool
+	// Timeout bounds each wait: the chart, the workloads, the webhook.
+	Timeout time.Duration
+	// FixStrictARP sets ipvs.strictARP in the kube-proxy ConfigMap when kube-proxy runs in IPVS mode.
+	FixStrictARP bool
+}
+
+func (c *Config) dryRun() bool { return c.DryRun != "" && c.DryRun != cmdutil.DryRunNone }
+
+// Objects returns the IPAddressPool and the L2Advertisement (which advertises that pool).
+func Objects(c Config) []*unstructured.Unstructured {
+	addrs := make([]any, 0, len(c.Addresses))
+	for _, e := range Entries(c.Addresses) {
+		addrs = append(addrs, e)
+	}
+	pool := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
+		"metadata": map[string]any{"name": c.Pool, "namespace": c.Namespace},
+		"spec":     map[string]any{"addresses": addrs},
+	}}
+	l2 := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement",
+		"metadata": map[string]any{"name": c.L2Advertisement, "namespace": c.Namespace},
+		"spec":     map[string]any{"ipAddressPools": []any{c.Pool}},
+	}}
+	return []*unstructured.Unstructured{pool, l2}
+}
+
+// Installer runs the steps of the section against one cluster.
+type Installer struct {
+	Clients  *kube.Clients
+	Helm     *helm.Client
+	Progress *output.Progress
+}
+
+// Converge makes the cluster match c: kube-proxy strictARP (checked; fixed with FixStrictARP),
+// the MetalLB release, its workloads ready, its webhook answering, then the pool and the
+// L2Advertisement. It is idempotent: a second run reports only `unchanged`.
+func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, error) {
+	rep := &output.Report{}
+	if res, note, err := in.StrictARP(ctx, c); err != nil {
+		return rep, err
+	} else {
+		if res != nil {
+			rep.Add(*res)
+		}
+		if note != "" {
+			rep.Notes = append(rep.Notes, note)
+		}
+	}
+
+	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb"}
+	res, _, err := in.Helm.Ensure(ctx, helm.Spec{
+		ReleaseName: c.ReleaseName, Namespace: c.Namespace, ChartName: ChartName, Chart: c.Chart,
+		CreateNamespace: true, Timeout: c.Timeout, DryRun: c.DryRun,
+		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
+			_, err := applier.Apply(ctx, crds)
+			return err
+		},
+	})
+	if err != nil {
+		return rep, cmdutil.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, res.Name)
+	}
+	rep.Add(res)
+
+	if !c.dryRun() && c.Wait {
+		wctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "lb: MetalLB controller and speaker"}
+		err := w.Wait(wctx, kube.Workloads(c.Namespace))
+		cancel()
+		if err != nil {
+			return rep, fmt.Errorf("lb: MetalLB not ready after %s: %w", c.Timeout, err)
+		}
+	}
+
+	objs := Objects(c)
+	results, err := in.applyConfig(ctx, c, applier, objs)
+	rep.Add(results...)
+	if err != nil {
+		return rep, err
+	}
+
+	if !c.dryRun() && c.Wait {
+		if err := in.postConditions(ctx, c); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// applyConfig applies the pool and the L2Advertisement, one at a time so an error names the
+// object: first it waits (up to c.Timeout) for the webhook Service to have a ready endpoint,
+// then applies with retries while the webhook cannot be called yet.
+func (in *Installer) applyConfig(ctx context.Context, c Config, applier *kube.Applier, objs []*unstructured.Unstructured) ([]output.Result, error) {
+	if c.dryRun() {
+		if _, err := in.Clients.Mapper.RESTMapping(IPAddressPoolsGVR.GroupVersion().WithKind("IPAddressPool").GroupKind(), "v1beta1"); err != nil {
+			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
+			in.Progress.Logf("lb: MetalLB's CRDs are not installed yet: the pool and L2Advertisement are shown as a client dry run")
+			applier = &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunClient, Progress: in.Progress, Section: "lb"}
+		}
+	}
+	var out []output.Result
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	for _, o := range objs {
+		what := fmt.Sprintf("lb: apply %s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+		if !c.dryRun() {
+			if err := in.waitWebhook(ctx, c); err != nil {
+				return out, fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		rep, err := applier.Apply(ctx, []*unstructured.Unstructured{o})
+		if err != nil {
+			var ae *kube.ApplyError
+			if errors.As(err, &ae) && len(ae.Failed) == 1 {
+				err = ae.Failed[0].Err
+			}
+			if strings.Contains(err.Error(), "webhook") {
+				return out, fmt.Errorf("%s: webhook %s not ready after %s: %w", what, WebhookService, c.Timeout, err)
+			}
+			return out, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, rep.Results...)
+	}
+	return out, nil
+}
+
+// waitWebhook polls until MetalLB's webhook Service has a ready endpoint or ctx ends.
+func (in *Installer) waitWebhook(ctx context.Context, c Config) error {
+	var last string
+	err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		n, err := kube.ServiceReadyEndpoints(ctx, in.Clients, c.Namespace, WebhookService)
+		switch {
+		case err != nil:
+			last = err.Error()
+		case n == 0:
+			last = "no ready endpoints"
+			in.Progress.Update("lb: waiting for webhook %s/%s to have a ready endpoint", c.Namespace, WebhookService)
+		default:
+			return true, nil
+		}
+		return false, nil
+	})
+	in.Progress.Done()
+	if err != nil {
+		return fmt.Errorf("webhook %s not ready after %s: %s (the MetalLB controller serves it: kubectl -n %s get pods -l app.kubernetes.io/component=controller; kubectl -n %s get endpointslices -l kubernetes.io/service-name=%s)",
+			WebhookService, c.Timeout, last, c.Namespace, c.Namespace, WebhookService)
+	}
+	return nil
+}
