@@ -12,5 +12,6 @@ func All() []testbed.StandIn {
 		// one line per stand-in, e.g. NewNFSProvisioner(),
 		NewNFSProvisioner(),
 		NewGPUDevicePlugin(),
+		NewMetalLBController(),
 	}
 }
