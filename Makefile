@@ -9,7 +9,7 @@ TESTBIN ?= $(CURDIR)/.testbin
 export TESTBIN
 GOTEST_TIMEOUT ?= 75m
 
-.PHONY: all build test unit e2e testbin demo sim lint bench clean
+.PHONY: all build test unit e2e testbin demo sim lint bench bench-startup dist clean
 
 all: build
 
@@ -38,6 +38,12 @@ demo: testbin build ## build, start the test bed, run every subcommand against i
 
 bench: testbin ## apply engine vs kubectl apply --server-side on the test bed (Kubeflow v1.10.2)
 	go run ./bench/applybench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
+
+dist: ## release archives + sha256sums.txt in dist/ and krew-manifest.yaml (VERSION=vX.Y.Z)
+	go run ./hack/dist -version '$(VERSION)' -commit '$(COMMIT)' -out dist -manifest krew-manifest.yaml
+
+bench-startup: build ## start-up time of --help and version --client vs kubectl version --client
+	bench/startup.sh
 
 clean:
 	rm -rf bin dist
