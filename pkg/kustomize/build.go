@@ -28,11 +28,16 @@ func BuildFS(fs filesys.FileSystem, dir string) ([]*unstructured.Unstructured, e
 	}
 	out := make([]*unstructured.Unstructured, 0, resMap.Size())
 	for _, r := range resMap.Resources() {
-		m, err := r.Map()
+		// Through JSON: r.Map() keeps YAML's int values, which unstructured cannot DeepCopy.
+		data, err := r.MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
 		}
-		out = append(out, &unstructured.Unstructured{Object: m})
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
+		}
+		out = append(out, u)
 	}
 	return out, nil
 }

@@ -54,3 +54,26 @@ func TestExtractRejectsCorruptArchive(t *testing.T) {
 		t.Fatal("corrupt archive accepted")
 	}
 }
+
+// TestBuildObjectsDeepCopy proves built objects hold JSON types only (the apply engine deep-copies
+// them; YAML's int would panic).
+func TestBuildObjectsDeepCopy(t *testing.T) {
+	top, err := ExtractTarGz(fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Build(filepath.Join(top, "example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s %s: %v", o.GetKind(), o.GetName(), r)
+				}
+			}()
+			o.DeepCopy()
+		}()
+	}
+}
