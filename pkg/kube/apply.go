@@ -38,6 +38,11 @@ type Applier struct {
 	Progress *output.Progress
 	// Section prefixes progress and errors, e.g. "lb".
 	Section string
+	// NoWebhookGate applies without first waiting for the Services of live admission webhooks to
+	// have ready endpoints. Webhook call failures are still retried as transient until ctx ends,
+	// so the apply itself proves the webhook answers. For callers that cannot rely on endpoints
+	// (admission webhooks disabled on the API server, or endpoints not observable).
+	NoWebhookGate bool
 
 	live liveIndex
 }
@@ -106,7 +111,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 			continue
 		}
 		a.run(ctx, phase, func(ctx context.Context, it *item) {
-			if p == 1 && a.DryRun != cmdutil.DryRunClient {
+			if p == 1 && a.DryRun != cmdutil.DryRunClient && !a.NoWebhookGate {
 				if m, err := a.mapping(it.obj); err == nil {
 					if err := gate.waitFor(ctx, it.obj, m.Resource.Resource, a.Progress); err != nil {
 						it.err = err
