@@ -66,7 +66,7 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 		return rep, err
 	}
 	if existing != nil {
-		if cfg := devicePluginConfig(existing.Config); cfg != nil {
+		if cfg, ok := devicePluginConfig(existing.Config); ok {
 			values["devicePlugin"] = map[string]any{"config": cfg}
 		}
 	}
@@ -74,7 +74,7 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 		ReleaseName: ChartName, Namespace: o.Namespace, ChartName: ChartName, Chart: o.Chart,
 		Values: values, CreateNamespace: true, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
-			a := &kube.Applier{Clients: in.Clients, ForceConflicts: true, Progress: in.Progress, Section: Section}
+			a := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunNone, ForceConflicts: true, Progress: in.Progress, Section: Section}
 			r, err := a.Apply(ctx, crds)
 			rep.Add(r.Results...)
 			return err
@@ -96,15 +96,16 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 	return rep, in.postConditions(ctx)
 }
 
-// devicePluginConfig returns devicePlugin.config.{name,default} of release values when name is
-// set.
-func devicePluginConfig(vals map[string]any) map[string]any {
+// devicePluginConfig returns devicePlugin.config.{name,default} of release values, and whether
+// the values set devicePlugin.config.name at all (`gpu slicing` sets it, to "" when disabled).
+func devicePluginConfig(vals map[string]any) (map[string]any, bool) {
 	dp, _ := vals["devicePlugin"].(map[string]any)
 	cfg, _ := dp["config"].(map[string]any)
-	if name, _ := cfg["name"].(string); name == "" {
-		return nil
+	name, ok := cfg["name"]
+	if !ok {
+		return nil, false
 	}
-	return map[string]any{"name": cfg["name"], "default": cfg["default"]}
+	return map[string]any{"name": name, "default": cfg["default"]}, true
 }
 
 // waitClusterPolicy waits until every ClusterPolicy reports status.state ready.

@@ -51,6 +51,9 @@ func (o *SlicingOptions) dryRun() bool { return o.DryRun != "" && o.DryRun != cm
 // (exit code 2), found before any change.
 func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Report, []NodeGPU, error) {
 	rep := &output.Report{}
+	if o.DryRun == "" {
+		o.DryRun = cmdutil.DryRunNone
+	}
 	gpus, err := in.GPUNodes(ctx)
 	if err != nil {
 		return rep, nil, err
@@ -69,7 +72,8 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 		o.Chart.Version = rel.Chart.Metadata.Version
 	}
 	on := o.Config.Replicas > 1
-	current := devicePluginConfig(rel.Config)
+	current, _ := devicePluginConfig(rel.Config)
+	pointed, _ := current["name"].(string)
 
 	var values map[string]any
 	switch {
@@ -81,7 +85,7 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 			return rep, nil, err
 		}
 		rep.Add(r.Results...)
-	case current != nil:
+	case pointed != "":
 		values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": "", "default": ""}}}
 	}
 	res, _, err := in.Helm.Ensure(ctx, helm.Spec{
@@ -107,6 +111,15 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 	}
 	if r != nil {
 		rep.Add(*r)
+		if r.Action != output.Unchanged && o.Wait && !o.dryRun() {
+			w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "gpu: device plugin restart"}
+			wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+			err := w.Wait(wctx, []kube.Target{{GVR: kube.DaemonSetsGVR, Namespace: o.Namespace, Name: DevicePluginDaemonSet}})
+			cancel()
+			if err != nil {
+				return rep, nil, fmt.Errorf("gpu: restart of daemonset %s/%s: %w", o.Namespace, DevicePluginDaemonSet, err)
+			}
+		}
 	}
 	if o.Wait && !o.dryRun() {
 		wctx, cancel := context.WithTimeout(ctx, o.Timeout)

@@ -1,0 +1,350 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/release"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+const gpuNS = gpucomp.DefaultNamespace
+
+// TestGPU runs the runbook's "Using GPU" section on the test bed with the real gpu-operator chart
+// (fixture repository) and the device-plugin stand-in: install, unchanged re-run, adoption of a
+// release made with --generate-name, time-slicing 1 -> 4 -> 1 with the release's other values
+// kept, idempotent re-runs (no resourceVersion moves), bad --replicas rejected with nothing
+// changed, gpu status with a pod using shared GPUs, and verify --section gpu.
+func TestGPU(t *testing.T) {
+	repo := testbed.ChartRepo(t)
+	c := testbed.StartT(t, testbed.Options{StandIns: []testbed.StandIn{standins.NewGPUDevicePlugin()}})
+	chart := []string{"--chart-repo", repo}
+	operator := append([]string{"gpu", "operator", "--set", "toolkit.enabled=false"}, chart...)
+	slicing := func(args ...string) result {
+		return runPlugin(t, c, append(append([]string{"gpu", "slicing"}, args...), chart...)...)
+	}
+
+	t.Run("slicing before the operator is a usage error", func(t *testing.T) {
+		r := slicing("--replicas", "2")
+		if r.code != 2 || !strings.Contains(r.stderr, "kubectl flexigrobots gpu operator") {
+			t.Fatalf("want exit 2 telling to run gpu operator first, got %d", r.code)
+		}
+		if _, err := c.Client.CoreV1().ConfigMaps(gpuNS).Get(context.Background(), gpucomp.DefaultConfigName, metav1.GetOptions{}); err == nil {
+			t.Fatal("the config ConfigMap was written although the command was rejected")
+		}
+	})
+
+	t.Run("operator installs, then unchanged", func(t *testing.T) {
+		r := runPlugin(t, c, operator...)
+		if r.code != 0 || !strings.Contains(r.stdout, "helmrelease/gpu-operator installed") {
+			t.Fatalf("gpu operator: exit %d, want the release installed", r.code)
+		}
+		before := gpuVersions(t, c)
+		r = runPlugin(t, c, operator...)
+		if r.code != 0 {
+			t.Fatalf("second gpu operator: exit %d", r.code)
+		}
+		assertAllUnchanged(t, r.stdout)
+		gpuSameVersions(t, before, gpuVersions(t, c))
+	})
+
+	t.Run("a release made with --generate-name is upgraded, not duplicated", func(t *testing.T) {
+		cfg := gpuHelmConfig(t, c)
+		un := action.NewUninstall(cfg)
+		un.DisableHooks = true
+		if _, err := un.Run("gpu-operator"); err != nil {
+			t.Fatal(err)
+		}
+		// The runbook's `helm install --generate-name ... --set driver.enabled=false`.
+		hc := helm.NewClient(gpuGetter(c), nil)
+		hc.CacheDir = t.TempDir()
+		_, _, err := hc.Ensure(context.Background(), helm.Spec{
+			ReleaseName: "gpu-operator-1660041098", Namespace: gpuNS, ChartName: gpucomp.ChartName,
+			Chart:  cmdutil.ChartFlags{Repo: repo, Version: gpucomp.DefaultChartVersion},
+			Values: map[string]any{"driver": map[string]any{"enabled": false}}, Wait: true, Timeout: 3 * time.Minute,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := runPlugin(t, c, operator...)
+		if r.code != 0 || !strings.Contains(r.stdout, "helmrelease/gpu-operator-1660041098 upgraded") {
+			t.Fatalf("gpu operator: exit %d, want gpu-operator-1660041098 upgraded", r.code)
+		}
+		rels, err := action.NewList(cfg).Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rels) != 1 || rels[0].Name != "gpu-operator-1660041098" {
+			t.Fatalf("want only release gpu-operator-1660041098, have %d: %v", len(rels), releaseNames(rels))
+		}
+	})
+
+	for _, bad := range []string{"0", "-1", "1.5", "abc", "65"} {
+		t.Run("bad --replicas "+bad, func(t *testing.T) {
+			before := gpuVersions(t, c)
+			r := slicing("--replicas=" + bad)
+			if r.code != 2 || !strings.Contains(r.stderr, "--replicas") || !strings.Contains(r.stderr, "1 to 64") {
+				t.Fatalf("--replicas %s: exit %d, want 2 naming the valid range", bad, r.code)
+			}
+			gpuSameVersions(t, before, gpuVersions(t, c))
+			if got := gpuAllocatable(t, c, gpucomp.ResourceGPU); got != 1 {
+				t.Fatalf("gpu-worker advertises %d GPUs after a rejected run, want 1", got)
+			}
+		})
+	}
+
+	t.Run("slicing --replicas 4", func(t *testing.T) {
+		if got := gpuAllocatable(t, c, gpucomp.ResourceGPU); got != 1 {
+			t.Fatalf("gpu-worker starts with %d GPUs, want 1", got)
+		}
+		r := slicing("--replicas", "4")
+		if r.code != 0 {
+			t.Fatalf("gpu slicing --replicas 4: exit %d", r.code)
+		}
+		if got := gpuAllocatable(t, c, gpucomp.ResourceGPU); got != 4 {
+			t.Fatalf("gpu-worker allocatable nvidia.com/gpu = %d, want 4", got)
+		}
+		row := gpuTableRow(t, r.stdout, testbed.GPUNode)
+		if want := []string{testbed.GPUNode, "Tesla-T4", "1", "4", "4", "nvidia.com/gpu"}; strings.Join(row, " ") != strings.Join(want, " ") {
+			t.Fatalf("table row %v, want %v", row, want)
+		}
+		cm, err := c.Client.CoreV1().ConfigMaps(gpuNS).Get(context.Background(), gpucomp.DefaultConfigName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _, err := gpucomp.ReplicasOf(cm.Data[gpucomp.ConfigKey]); err != nil || n != 4 {
+			t.Fatalf("ConfigMap key %s holds replicas %d (%v), want 4", gpucomp.ConfigKey, n, err)
+		}
+		ds, err := c.Client.AppsV1().DaemonSets(gpuNS).Get(context.Background(), gpucomp.DevicePluginDaemonSet, metav1.GetOptions{})
+		if err != nil || ds.Spec.Template.Annotations[gpucomp.RestartedAtAnnotation] == "" {
+			t.Fatalf("device plugin not restarted (%v)", err)
+		}
+		gpuAssertValues(t, c, gpucomp.DefaultConfigName, gpucomp.ConfigKey)
+	})
+
+	t.Run("slicing --replicas 4 again is unchanged", func(t *testing.T) {
+		before := gpuVersions(t, c)
+		r := slicing("--replicas", "4", "-o", "json")
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		var rep gpu.NodesReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("-o json: %v", err)
+		}
+		for _, x := range rep.Results {
+			if x.Action != "unchanged" {
+				t.Errorf("%s/%s %s, want unchanged", x.Kind, x.Name, x.Action)
+			}
+		}
+		if len(rep.Nodes) != 1 || rep.Nodes[0].Allocatable != 4 || rep.Nodes[0].Replicas != 4 {
+			t.Fatalf("nodes %+v, want gpu-worker with 4 allocatable, 4 replicas", rep.Nodes)
+		}
+		gpuSameVersions(t, before, gpuVersions(t, c))
+	})
+
+	t.Run("operator re-run keeps slicing", func(t *testing.T) {
+		r := runPlugin(t, c, operator...)
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		assertAllUnchanged(t, r.stdout)
+	})
+
+	t.Run("verify --section gpu is green", func(t *testing.T) {
+		if r := runPlugin(t, c, "verify", "--section", "gpu", "--strict"); r.code != 0 || !strings.Contains(r.stdout, "GPU-003") {
+			t.Fatalf("verify --section gpu: exit %d", r.code)
+		}
+	})
+
+	t.Run("gpu status counts requested GPUs", func(t *testing.T) {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "cuda-job", Namespace: "default"},
+			Spec: corev1.PodSpec{NodeSelector: map[string]string{gpucomp.LabelPresent: "true"}, Containers: []corev1.Container{{
+				Name: "cuda", Image: "cuda:11.0.3-base",
+				Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{gpucomp.ResourceGPU: resource.MustParse("3")}},
+			}}},
+		}
+		if _, err := c.Client.CoreV1().Pods("default").Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// 3 GPUs fit only on a time-sliced T4: the scheduler must place it.
+		waitRunningPods(t, c, "default", "", 1)
+		r := runPlugin(t, c, "gpu", "status", "-o", "json")
+		var rep gpu.NodesReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+			t.Fatalf("gpu status -o json: exit %d, %v", r.code, err)
+		}
+		if len(rep.Nodes) != 1 || rep.Nodes[0].Requested == nil || *rep.Nodes[0].Requested != 3 {
+			t.Fatalf("nodes %+v, want gpu-worker with 3 requested", rep.Nodes)
+		}
+		r = runPlugin(t, c, "gpu", "status")
+		if row := gpuTableRow(t, r.stdout, testbed.GPUNode); row[len(row)-1] != "3" {
+			t.Fatalf("table row %v, want REQUESTED 3", row)
+		}
+		if err := c.Client.CoreV1().Pods("default").Delete(context.Background(), "cuda-job", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("--disable returns to the physical count, then unchanged", func(t *testing.T) {
+		r := slicing("--disable")
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		if got := gpuAllocatable(t, c, gpucomp.ResourceGPU); got != 1 {
+			t.Fatalf("gpu-worker allocatable nvidia.com/gpu = %d, want 1", got)
+		}
+		if row := gpuTableRow(t, r.stdout, testbed.GPUNode); row[3] != "1" || row[4] != "1" {
+			t.Fatalf("table row %v, want replicas 1, allocatable 1", row)
+		}
+		if _, err := c.Client.CoreV1().ConfigMaps(gpuNS).Get(context.Background(), gpucomp.DefaultConfigName, metav1.GetOptions{}); err == nil {
+			t.Fatal("config ConfigMap still there after --disable")
+		}
+		gpuAssertValues(t, c, "", "")
+		before := gpuVersions(t, c)
+		r = slicing("--disable")
+		if r.code != 0 {
+			t.Fatalf("second --disable: exit %d", r.code)
+		}
+		assertAllUnchanged(t, strings.SplitN(r.stdout, "\n\n", 2)[0])
+		gpuSameVersions(t, before, gpuVersions(t, c))
+	})
+}
+
+func gpuGetter(c *testbed.Cluster) *genericclioptions.ConfigFlags {
+	f := genericclioptions.NewConfigFlags(false)
+	f.KubeConfig = &c.Kubeconfig
+	return f
+}
+
+func gpuHelmConfig(t *testing.T, c *testbed.Cluster) *action.Configuration {
+	t.Helper()
+	cfg := new(action.Configuration)
+	if err := cfg.Init(gpuGetter(c), gpuNS, "secret", t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// gpuAssertValues checks that the one gpu-operator release points at the config and kept the
+// values given at install time (driver.enabled=false, --set toolkit.enabled=false).
+func gpuAssertValues(t *testing.T, c *testbed.Cluster, name, key string) {
+	t.Helper()
+	hc := helm.NewClient(gpuGetter(c), nil)
+	rel, err := hc.Find(gpuNS, gpucomp.ChartName)
+	if err != nil || rel == nil {
+		t.Fatalf("find release: %v", err)
+	}
+	got := fmt.Sprint(rel.Config["driver"], rel.Config["toolkit"], rel.Config["devicePlugin"])
+	want := fmt.Sprint(map[string]any{"enabled": false}, map[string]any{"enabled": false}, map[string]any{"config": map[string]any{"name": name, "default": key}})
+	if got != want {
+		t.Fatalf("release %s values %v, want %s", rel.Name, rel.Config, want)
+	}
+}
+
+// gpuVersions records what a re-run must not move: the resourceVersion of every ConfigMap and
+// Secret (helm's release records) in the operator namespace and of the ClusterPolicy, and the
+// generation of the device plugin DaemonSet (its status moves with its pods, its spec must not).
+func gpuVersions(t *testing.T, c *testbed.Cluster) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	cms, err := c.Client.CoreV1().ConfigMaps(gpuNS).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range cms.Items {
+		out["configmap/"+x.Name] = x.ResourceVersion
+	}
+	secrets, err := c.Client.CoreV1().Secrets(gpuNS).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range secrets.Items {
+		out["secret/"+x.Name] = x.ResourceVersion
+	}
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := dyn.Resource(gpucomp.ClusterPoliciesGVR).Get(ctx, gpucomp.ClusterPolicyName, metav1.GetOptions{}); err == nil {
+		out["clusterpolicy/"+cp.GetName()] = cp.GetResourceVersion()
+	}
+	if ds, err := c.Client.AppsV1().DaemonSets(gpuNS).Get(ctx, gpucomp.DevicePluginDaemonSet, metav1.GetOptions{}); err == nil {
+		out["daemonset/"+ds.Name+" generation"] = fmt.Sprint(ds.Generation)
+	}
+	return out
+}
+
+func gpuSameVersions(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	if fmt.Sprint(before) != fmt.Sprint(after) {
+		t.Fatalf("objects moved:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+// gpuAllocatable returns gpu-worker's allocatable count of a resource.
+func gpuAllocatable(t *testing.T, c *testbed.Cluster, name corev1.ResourceName) int64 {
+	t.Helper()
+	n, err := c.Client.CoreV1().Nodes().Get(context.Background(), testbed.GPUNode, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := n.Status.Allocatable[name]
+	return q.Value()
+}
+
+// gpuTableRow returns the fields of node's row in a gpu table.
+func gpuTableRow(t *testing.T, out, node string) []string {
+	t.Helper()
+	header := false
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 0 && f[0] == "NODE" {
+			header = true
+		}
+		if header && len(f) > 0 && f[0] == node {
+			return f
+		}
+	}
+	t.Fatalf("no table row for %s in:\n%s", node, out)
+	return nil
+}
+
+func assertAllUnchanged(t *testing.T, out string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatal("no result lines")
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, " unchanged") {
+			t.Errorf("want unchanged: %s", l)
+		}
+	}
+}
+
+func releaseNames(rels []*release.Release) []string {
+	var out []string
+	for _, r := range rels {
+		out = append(out, r.Name)
+	}
+	return out
+}
