@@ -157,7 +157,10 @@ func (c *Client) startWait(s Spec, verb, name string, ch *chart.Chart) func() {
 // actionError says which release failed and how to go on.
 func (c *Client) actionError(err error, verb string, s Spec, name string, ch *chart.Chart) error {
 	hint := "re-run the command to continue"
-	if strings.Contains(err.Error(), "context deadline exceeded") || strings.Contains(err.Error(), "timed out waiting") {
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "invalid ownership metadata"):
+		hint = "the object belongs to another release or was made without helm: uninstall that release or delete the object, or install under another release name"
+	case strings.Contains(msg, "context deadline exceeded") || strings.Contains(msg, "timed out waiting"):
 		hint = fmt.Sprintf("not ready after %s: check the pods with `kubectl get pods -n %s`, then re-run (with a longer --timeout)", s.Timeout.Round(time.Second), s.Namespace)
 	}
 	return cmdutil.Wrapf(fmt.Errorf("%w; %s", err, hint), "helm: %s release %s/%s (chart %s-%s)", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version)
