@@ -91,11 +91,14 @@ func (in *Installer) SmokeTest(ctx context.Context, c Config, timeout time.Durat
 		// A fresh context: the caller's may be cancelled (Ctrl-C) or past its deadline.
 		cctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		if cerr := in.cleanup(cctx, c.Namespace, name, volume); cerr != nil {
+		cerr := in.cleanup(cctx, c.Namespace, name, volume)
+		switch {
+		case cerr != nil && err == nil:
+			err = fmt.Errorf("storage: smoke test: %w", cerr)
+		case cerr != nil:
 			in.Progress.Logf("storage: smoke test: %v", cerr)
-			if err == nil {
-				err = cerr
-			}
+		case err != nil:
+			in.Progress.Logf("storage: smoke test: claim and pod %s/%s deleted", c.Namespace, name)
 		}
 	}()
 	if _, err := cs.CoreV1().Pods(c.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: kube.FieldManager}); err != nil {
@@ -106,6 +109,9 @@ func (in *Installer) SmokeTest(ctx context.Context, c Config, timeout time.Durat
 	defer cancel()
 	w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "storage: smoke test"}
 	if err := w.Wait(wctx, []kube.Target{{GVR: kube.PVCsGVR, Namespace: c.Namespace, Name: name}}); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("storage: smoke test interrupted (%v) while claim %s/%s was not Bound yet", ctx.Err(), c.Namespace, name)
+		}
 		return nil, fmt.Errorf("storage: smoke test: claim %s/%s not Bound: %w; is the provisioner running (kubectl logs -n %s deploy/%s) and can it mount the export?", c.Namespace, name, err, c.Namespace, ReleaseName)
 	}
 	bound, err := cs.CoreV1().PersistentVolumeClaims(c.Namespace).Get(ctx, name, metav1.GetOptions{})
@@ -141,6 +147,8 @@ func (in *Installer) waitSucceeded(ctx context.Context, ns, name string) error {
 	})
 	in.Progress.Done()
 	switch {
+	case err != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled):
+		return fmt.Errorf("storage: smoke test interrupted (%v) while pod %s/%s was %s", ctx.Err(), ns, name, phase)
 	case err != nil:
 		return fmt.Errorf("storage: smoke test: pod %s/%s did not complete (phase %s%s): %w; look at kubectl describe pod -n %s %s", ns, name, phase, why, err, ns, name)
 	case phase == corev1.PodFailed:

@@ -184,7 +184,11 @@ func (in *Installer) DemoteOthers(ctx context.Context, keep string) ([]output.Re
 	for _, r := range rep.Results {
 		r.Detail = fmt.Sprintf("demoted: no longer the default StorageClass, %s is", keep)
 		out = append(out, r)
-		in.Progress.Logf("storage: StorageClass %s was a default class too; demoted it so that %s is the only default", r.Name, keep)
+		verb := "demoted it"
+		if in.dryRun() {
+			verb = "would demote it (dry run)"
+		}
+		in.Progress.Logf("storage: StorageClass %s is a default class too; %s so that %s is the only default", r.Name, verb, keep)
 	}
 	if err != nil {
 		return out, fmt.Errorf("storage: demote the other default StorageClasses: %w", err)
