@@ -1,0 +1,77 @@
+package kubeflow
+
+import (
+	"bytes"
+	"context"
+	"io"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
+)
+
+// Built is the edited, built manifests: what `kubeflow render` prints and converge applies.
+type Built struct {
+	Profile Profile
+	// Origin says where the manifests came from.
+	Origin string
+	// Objects in kustomize's order. They never hold a secret value: the OIDC and GitHub client
+	// secrets live in Secrets that converge creates (see Credentials).
+	Objects []*unstructured.Unstructured
+	// Edits lists every change made to the tree.
+	Edits []Edit
+}
+
+// Build loads the profile's manifests from src, makes the edits in memory and builds the
+// kustomization in process.
+func Build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) {
+	tree, err := src.Load(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	edits, err := e.apply(tree, p)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := kustomize.BuildFS(tree.FS, tree.Path(p.Build))
+	if err != nil {
+		return nil, err
+	}
+	return &Built{Profile: p, Origin: tree.Origin, Objects: objs, Edits: edits}, nil
+}
+
+// WriteYAML prints the objects as one multi-document YAML stream (the runbook's kubeflow.yaml).
+func WriteYAML(w io.Writer, objs []*unstructured.Unstructured) error {
+	var b bytes.Buffer
+	for _, o := range objs {
+		data, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return err
+		}
+		b.WriteString("---\n")
+		b.Write(data)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// EnvValue returns the value of environment variable name in the first container of a workload
+// that sets it ("" when none does).
+func EnvValue(workload *unstructured.Unstructured, name string) string {
+	if workload == nil {
+		return ""
+	}
+	containers, _, _ := unstructured.NestedSlice(workload.Object, "spec", "template", "spec", "containers")
+	for _, c := range containers {
+		env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+		for _, e := range env {
+			m, _ := e.(map[string]any)
+			if m["name"] == name {
+				v, _ := m["value"].(string)
+				return v
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,123 @@
+package kubeflow
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// allEdits are every runbook edit, as the e2e tests use them.
+func allEdits(secret string) Edits {
+	return Edits{
+		OIDCProvider: "https://kubeflow.example.com/dex", RegistrationFlow: true, IngressServiceType: "LoadBalancer",
+		DexIssuer: "https://kubeflow.example.com/dex", ContainerRuntime: "containerd://1.7.0",
+		GitHub: &GitHub{ClientID: "gh-client-id", Org: "flexigrobots", Teams: []string{"ai", "ops"},
+			RedirectURI: "https://kubeflow.example.com/dex/callback", ClientSecret: []byte(secret)},
+	}
+}
+
+func find(objs []*unstructured.Unstructured, kind, ns, namePrefix string) *unstructured.Unstructured {
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetNamespace() == ns && strings.HasPrefix(o.GetName(), namePrefix) {
+			return o
+		}
+	}
+	return nil
+}
+
+// TestBuildWithAllEdits builds both versions with every edit and finds each edit in the built
+// objects (values kustomize substitutes included), and no secret value anywhere in them.
+func TestBuildWithAllEdits(t *testing.T) {
+	const ghSecret = "gh-secret-value-never-rendered"
+	for _, v := range []string{"v1.5.0", "v1.10.2"} {
+		t.Run(v, func(t *testing.T) {
+			p, _ := ProfileFor(v)
+			b, err := Build(context.Background(), p, Source{Manifests: fixture(t, "kubeflow/manifests-"+v[1:]+".tar.gz")}, allEdits(ghSecret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Edits) < 8 {
+				t.Fatalf("want every edit reported, got %d: %v", len(b.Edits), b.Edits)
+			}
+			var out bytes.Buffer
+			if err := WriteYAML(&out, b.Objects); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range []string{ghSecret, PublicClientSecret, PublicCookieSecret} {
+				if strings.Contains(out.String(), s) {
+					t.Fatalf("built manifests contain secret %q", s)
+				}
+			}
+			cd := find(b.Objects, "Deployment", "kubeflow", "centraldashboard")
+			if got := EnvValue(cd, "REGISTRATION_FLOW"); got != "true" {
+				t.Fatalf("centraldashboard Deployment has REGISTRATION_FLOW=%q (from CD_REGISTRATION_FLOW), want true", got)
+			}
+			gw := find(b.Objects, "Service", "istio-system", "istio-ingressgateway")
+			if typ, _, _ := unstructured.NestedString(gw.Object, "spec", "type"); typ != "LoadBalancer" {
+				t.Fatalf("istio-ingressgateway type %q", typ)
+			}
+			cm := find(b.Objects, "ConfigMap", "auth", "dex")
+			cfg, _, _ := unstructured.NestedString(cm.Object, "data", "config.yaml")
+			for _, want := range []string{"type: github", "clientSecret: $GITHUB_CLIENT_SECRET", "loadAllGroups: true", "useLoginAsID: true",
+				"enablePasswordDB: false", "issuer: https://kubeflow.example.com/dex", "- ai"} {
+				if !strings.Contains(cfg, want) {
+					t.Fatalf("dex config lacks %q:\n%s", want, cfg)
+				}
+			}
+			if strings.Contains(cfg, "staticPasswords") {
+				t.Fatalf("dex config keeps staticPasswords:\n%s", cfg)
+			}
+			dex := find(b.Objects, "Deployment", "auth", "dex")
+			if !strings.Contains(toYAML(t, dex), "name: "+GitHubSecretName) {
+				t.Fatalf("dex Deployment lacks the secretKeyRef to %s", GitHubSecretName)
+			}
+			oidcFound := false
+			for _, o := range b.Objects {
+				if o.GetKind() == "ConfigMap" && strings.Contains(toYAML(t, o), "https://kubeflow.example.com/dex") && o.GetName() != "dex" {
+					oidcFound = true
+				}
+				if o.GetKind() == "Secret" && (o.GetName() == p.Dex.Generator || strings.HasPrefix(o.GetName(), p.Proxy.Generator)) {
+					t.Fatalf("build still generates Secret %s/%s", o.GetNamespace(), o.GetName())
+				}
+			}
+			if !oidcFound {
+				t.Fatal("no auth proxy ConfigMap carries the OIDC provider")
+			}
+			if v == "v1.5.0" && find(b.Objects, "Deployment", "kubeflow", "ml-pipeline") == nil {
+				t.Fatal("pipelines missing")
+			}
+		})
+	}
+}
+
+func TestCredentialsReplaceDefaultsConsistently(t *testing.T) {
+	p, _ := ProfileFor("v1.10.2")
+	c, err := NewCredentials(context.Background(), nil, p, &GitHub{ClientSecret: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Objects) != 3 || c.Reused {
+		t.Fatalf("want 3 new Secrets, got %d (reused %v)", len(c.Objects), c.Reused)
+	}
+	dex, _, _ := unstructured.NestedString(c.Objects[0].Object, "data", p.Dex.SecretKey)
+	proxy, _, _ := unstructured.NestedString(c.Objects[1].Object, "data", p.Proxy.SecretKey)
+	if dex == "" || dex != proxy {
+		t.Fatalf("dex and proxy client secrets differ or are empty: %q %q", dex, proxy)
+	}
+}
+
+func toYAML(t *testing.T, o *unstructured.Unstructured) string {
+	t.Helper()
+	if o == nil {
+		return "<nil>"
+	}
+	b, err := yaml.Marshal(o.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
