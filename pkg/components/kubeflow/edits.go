@@ -56,7 +56,9 @@ type Edit struct {
 // secrets' generators are always removed: converge owns those Secrets with generated values.
 func (e Edits) apply(t *Tree, p Profile) ([]Edit, error) {
 	var out []Edit
-	add := func(file, format string, args ...any) { out = append(out, Edit{File: file, What: fmt.Sprintf(format, args...)}) }
+	add := func(file, format string, args ...any) {
+		out = append(out, Edit{File: file, What: fmt.Sprintf(format, args...)})
+	}
 	if e.OIDCProvider != "" {
 		if err := setKey(t, p.OIDCFile, p.OIDCKey, e.OIDCProvider); err != nil {
 			return nil, err
