@@ -19,6 +19,7 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/kube"
 	"helm.sh/helm/v3/pkg/release"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
@@ -143,6 +144,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 			if err := s.ApplyCRDs(ctx, crds); err != nil {
 				return res, nil, cmdutil.Wrapf(err, "helm: release %s/%s: apply the CRDs of %s", s.Namespace, res.Name, res.Detail[len("chart "):])
 			}
+			c.forgetDiscovery()
 		}
 	}
 
@@ -206,6 +208,19 @@ func (c *Client) config(namespace string) (*action.Configuration, error) {
 		kc.Namespace = namespace
 	}
 	return cfg, nil
+}
+
+// forgetDiscovery drops cached discovery and mappings so the chart's custom resources map to the
+// CRDs just applied (no "no matches for kind").
+func (c *Client) forgetDiscovery() {
+	if dc, err := c.getter.ToDiscoveryClient(); err == nil {
+		dc.Invalidate()
+	}
+	if m, err := c.getter.ToRESTMapper(); err == nil {
+		if r, ok := m.(meta.ResettableRESTMapper); ok {
+			r.Reset()
+		}
+	}
 }
 
 // helmLog turns helm's debug log into progress: the readiness messages of its wait ("Deployment
