@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 
@@ -47,6 +48,19 @@ func TestGPU(t *testing.T) {
 		}
 		if _, err := c.Client.CoreV1().ConfigMaps(gpuNS).Get(context.Background(), gpucomp.DefaultConfigName, metav1.GetOptions{}); err == nil {
 			t.Fatal("the config ConfigMap was written although the command was rejected")
+		}
+	})
+
+	t.Run("no GPU node is a usage error", func(t *testing.T) {
+		gpuPatchNode(t, c, `{"metadata":{"labels":{"nvidia.com/gpu.present":null}}}`, `{"status":{"capacity":{"nvidia.com/gpu":null},"allocatable":{"nvidia.com/gpu":null}}}`)
+		defer gpuPatchNode(t, c, `{"metadata":{"labels":{"nvidia.com/gpu.present":"true"}}}`, `{"status":{"capacity":{"nvidia.com/gpu":"1"},"allocatable":{"nvidia.com/gpu":"1"}}}`)
+		r := slicing("--replicas", "2")
+		if r.code != 2 || !strings.Contains(r.stderr, "no node advertises NVIDIA GPUs") || !strings.Contains(r.stderr, "nvidia-smi") {
+			t.Fatalf("want exit 2 saying no GPU node and how to check the driver, got %d", r.code)
+		}
+		r = runPlugin(t, c, "gpu", "status")
+		if r.code != 0 || !strings.Contains(r.stderr, "nvidia-smi") {
+			t.Fatalf("gpu status without GPU nodes: exit %d, want 0 with the driver hint", r.code)
 		}
 	})
 
@@ -203,6 +217,31 @@ func TestGPU(t *testing.T) {
 		}
 	})
 
+	t.Run("--dry-run=server changes nothing", func(t *testing.T) {
+		before := gpuVersions(t, c)
+		r := slicing("--replicas", "3", "--dry-run=server")
+		if r.code != 0 || !strings.Contains(r.stdout, "server dry run") {
+			t.Fatalf("exit %d, want results marked as a server dry run", r.code)
+		}
+		gpuSameVersions(t, before, gpuVersions(t, c))
+		if got := gpuAllocatable(t, c, gpucomp.ResourceGPU); got != 4 {
+			t.Fatalf("allocatable %d after a dry run, want 4", got)
+		}
+	})
+
+	t.Run("--rename-by-default advertises nvidia.com/gpu.shared", func(t *testing.T) {
+		r := slicing("--replicas", "2", "--rename-by-default", "--fail-requests-greater-than-one")
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		if shared, whole := gpuAllocatable(t, c, gpucomp.ResourceShared), gpuAllocatable(t, c, gpucomp.ResourceGPU); shared != 2 || whole != 0 {
+			t.Fatalf("gpu-worker advertises %d nvidia.com/gpu.shared and %d nvidia.com/gpu, want 2 and 0", shared, whole)
+		}
+		if row := gpuTableRow(t, r.stdout, testbed.GPUNode); strings.Join(row[2:], " ") != "1 2 2 nvidia.com/gpu.shared" {
+			t.Fatalf("table row %v", row)
+		}
+	})
+
 	t.Run("--disable returns to the physical count, then unchanged", func(t *testing.T) {
 		r := slicing("--disable")
 		if r.code != 0 {
@@ -216,6 +255,9 @@ func TestGPU(t *testing.T) {
 		}
 		if _, err := c.Client.CoreV1().ConfigMaps(gpuNS).Get(context.Background(), gpucomp.DefaultConfigName, metav1.GetOptions{}); err == nil {
 			t.Fatal("config ConfigMap still there after --disable")
+		}
+		if got := gpuAllocatable(t, c, gpucomp.ResourceShared); got != 0 {
+			t.Fatalf("gpu-worker still advertises %d nvidia.com/gpu.shared", got)
 		}
 		gpuAssertValues(t, c, "", "")
 		before := gpuVersions(t, c)
@@ -309,6 +351,18 @@ func gpuAllocatable(t *testing.T, c *testbed.Cluster, name corev1.ResourceName) 
 	}
 	q := n.Status.Allocatable[name]
 	return q.Value()
+}
+
+// gpuPatchNode merge-patches gpu-worker's metadata and status (what GFD and the kubelet report).
+func gpuPatchNode(t *testing.T, c *testbed.Cluster, meta, status string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.Client.CoreV1().Nodes().Patch(ctx, testbed.GPUNode, types.MergePatchType, []byte(meta), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client.CoreV1().Nodes().Patch(ctx, testbed.GPUNode, types.MergePatchType, []byte(status), metav1.PatchOptions{}, "status"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // gpuTableRow returns the fields of node's row in a gpu table.
