@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
@@ -40,6 +41,9 @@ type Client struct {
 	// CacheDir keeps downloaded repository indexes and charts (default: the user's cache dir,
 	// e.g. ~/.cache/kubectl-flexigrobots/helm). No `helm repo add` is needed.
 	CacheDir string
+
+	mu       sync.Mutex
+	lastWait string // helm's last readiness message, for a timeout error
 }
 
 // NewClient returns a Client over getter; progress (may be nil) receives waits and recoveries on
@@ -230,7 +234,11 @@ func (c *Client) helmLog(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	for _, marker := range []string{"is not ready", "is not bound", "does not have", "is not completed", "is failed"} {
 		if strings.Contains(msg, marker) {
-			c.progress.Update("helm: waiting: %s", strings.TrimSpace(msg))
+			msg = strings.TrimSpace(msg)
+			c.mu.Lock()
+			c.lastWait = msg
+			c.mu.Unlock()
+			c.progress.Update("helm: waiting: %s", msg)
 			return
 		}
 	}

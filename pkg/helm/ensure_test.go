@@ -312,6 +312,27 @@ func TestEnsureFindsAndRecovers(t *testing.T) {
 		h.ensure(h.nfsSpec(ns), output.Unchanged)
 	})
 
+	t.Run("wait timeout says what is not ready, a re-run repairs", func(t *testing.T) {
+		const ns = "nfs-wait"
+		s := h.nfsSpec(ns)
+		s.ReleaseName, s.Wait, s.Timeout = "nfs-wait", true, 5*time.Second
+		s.Values["nodeSelector"] = map[string]any{"example.test/no-such-node": "true"} // never schedulable
+		_, _, err := h.client.Ensure(context.Background(), s)
+		if err == nil || !strings.Contains(err.Error(), "not ready after 5s") || !strings.Contains(err.Error(), "kubectl get pods -n nfs-wait") || !strings.Contains(err.Error(), "last seen: Deployment is not ready") {
+			t.Fatalf("want a wait timeout naming the namespace, got %v", err)
+		}
+		t.Logf("error: %v", err)
+		if !strings.Contains(h.stderr.String(), "helm: waiting: Deployment is not ready: nfs-wait/") {
+			t.Fatalf("no readiness progress on stderr:\n%s", h.stderr)
+		}
+		s = h.nfsSpec(ns)
+		s.ReleaseName, s.Wait = "nfs-wait", true
+		_, rel := h.ensure(s, output.Upgraded)
+		if rel.Version != 2 || rel.Info.Status != release.StatusDeployed {
+			t.Fatalf("after repair: revision %d %s", rel.Version, rel.Info.Status)
+		}
+	})
+
 	t.Run("client dry run of an install creates nothing", func(t *testing.T) {
 		const ns = "nfs-dry"
 		s := h.nfsSpec(ns)

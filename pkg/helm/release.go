@@ -150,6 +150,9 @@ func (c *Client) startWait(s Spec, verb, name string, ch *chart.Chart) func() {
 	if !s.Wait || s.dryRun() {
 		return func() {}
 	}
+	c.mu.Lock()
+	c.lastWait = ""
+	c.mu.Unlock()
 	c.progress.Logf("helm: %s release %s/%s (chart %s-%s), waiting up to %s for it to be ready", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version, s.Timeout)
 	return c.progress.Done
 }
@@ -161,7 +164,13 @@ func (c *Client) actionError(err error, verb string, s Spec, name string, ch *ch
 	case strings.Contains(msg, "invalid ownership metadata"):
 		hint = "the object belongs to another release or was made without helm: uninstall that release or delete the object, or install under another release name"
 	case strings.Contains(msg, "context deadline exceeded") || strings.Contains(msg, "timed out waiting"):
-		hint = fmt.Sprintf("not ready after %s: check the pods with `kubectl get pods -n %s`, then re-run (with a longer --timeout)", s.Timeout.Round(time.Second), s.Namespace)
+		c.mu.Lock()
+		last := c.lastWait
+		c.mu.Unlock()
+		if last != "" {
+			last = " (last seen: " + last + ")"
+		}
+		hint = fmt.Sprintf("not ready after %s%s: check the pods with `kubectl get pods -n %s`, then re-run (with a longer --timeout)", s.Timeout.Round(time.Second), last, s.Namespace)
 	}
 	return cmdutil.Wrapf(fmt.Errorf("%w; %s", err, hint), "helm: %s release %s/%s (chart %s-%s)", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version)
 }
