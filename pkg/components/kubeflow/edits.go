@@ -100,7 +100,7 @@ func (e Edits) apply(t *Tree, p Profile) ([]Edit, error) {
 		add(example, "Deployment auth/dex env %s from Secret auth/%s (the secret never enters the ConfigMap)", GitHubSecretKey, GitHubSecretName)
 	}
 	pipelines := ""
-	if p.PipelinesPNS != "" && e.ContainerRuntime != "" && !strings.HasPrefix(e.ContainerRuntime, "docker") {
+	if p.PipelinesPNS != "" && e.ContainerRuntime != "" && !allDocker(e.ContainerRuntime) {
 		pipelines = p.PipelinesPNS
 		add(example, "Kubeflow Pipelines %s (nodes run %s, not Docker: the emissary-free PNS executor)", path.Base(pipelines), e.ContainerRuntime)
 	} else if p.Pipelines != "" && e.ContainerRuntime != "" {
@@ -248,4 +248,14 @@ func editYAML(t *Tree, rel string, fn func(map[string]any) error) error {
 		return err
 	}
 	return t.FS.WriteFile(file, b)
+}
+
+// allDocker tells whether every runtime of a NodeRuntime list is Docker.
+func allDocker(runtimes string) bool {
+	for _, r := range strings.Split(runtimes, ",") {
+		if !strings.HasPrefix(r, "docker") {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,132 @@
+package kubeflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Installer converges a build onto the cluster.
+type Installer struct {
+	Clients  *kube.Clients
+	Progress *output.Progress
+	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
+	DryRun string
+	// Wait for every workload of the profile's namespaces, at most Timeout in all.
+	Wait    bool
+	Timeout time.Duration
+	// CSRProbeTimeout bounds the CSR signing probe of preflight (0: 30s).
+	CSRProbeTimeout time.Duration
+	// ForceConflicts takes over fields other managers own.
+	ForceConflicts bool
+}
+
+// Converge runs preflight (exit 2 with the list, nothing changed), creates or reuses the
+// credentials, applies the build and the credentials in one ordered pass, waits for the
+// workloads and says how to reach the dashboard. The report lists every object and, as notes,
+// every edit made.
+func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*output.Report, error) {
+	rep := &output.Report{}
+	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
+	defer cancel()
+	for _, e := range b.Edits {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("edit %s: %s", e.File, e.What))
+	}
+	csr := in.CSRProbeTimeout
+	if csr == 0 {
+		csr = 30 * time.Second
+	}
+	if in.DryRun == cmdutil.DryRunClient {
+		csr = 0 // a client dry run writes nothing, not even the probe's CSR
+	}
+	in.Progress.Update("kubeflow: preflight")
+	f, err := Preflight(ctx, in.Clients, b, csr)
+	if err != nil {
+		return rep, fmt.Errorf("kubeflow preflight: %w", err)
+	}
+	for _, w := range f.Warnings {
+		in.Progress.Logf("warning: kubeflow preflight: %s", w)
+	}
+	if err := f.Err(b.Profile); err != nil {
+		return rep, err
+	}
+	creds, err := NewCredentials(ctx, in.Clients.Client, b.Profile, gh)
+	if err != nil {
+		return rep, err
+	}
+	objs := append(append([]*unstructured.Unstructured{}, b.Objects...), creds.Objects...)
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts}
+	applied, err := a.Apply(ctx, objs)
+	rep.Add(applied.Results...)
+	if err != nil {
+		return rep, err
+	}
+	if creds.Reused {
+		rep.Notes = append(rep.Notes, "OIDC client secret: reused the generated one already in the cluster")
+	} else {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("OIDC client secret: generated (Kubeflow's public default replaced) in Secrets %s/%s and %s/%s", b.Profile.Dex.Namespace, b.Profile.Dex.Generator, b.Profile.Proxy.Namespace, b.Profile.Proxy.Generator))
+	}
+	if in.DryRun != cmdutil.DryRunNone {
+		return rep, nil
+	}
+	if in.Wait {
+		w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "kubeflow"}
+		if err := w.Wait(ctx, kube.Workloads(b.Profile.Namespaces...)); err != nil {
+			return rep, fmt.Errorf("kubeflow: workloads not ready in %s: %w", in.Timeout, err)
+		}
+	}
+	rep.Notes = append(rep.Notes, DashboardAccess(ctx, in.Clients.Client))
+	return rep, nil
+}
+
+// DashboardAccess says how to reach the dashboard: the ingress gateway's external IP or host,
+// otherwise the port-forward command.
+func DashboardAccess(ctx context.Context, c kubernetes.Interface) string {
+	pf := "kubectl port-forward -n istio-system svc/istio-ingressgateway 8080:80, then open http://localhost:8080"
+	svc, err := c.CoreV1().Services("istio-system").Get(ctx, "istio-ingressgateway", metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return "dashboard: no istio-system/istio-ingressgateway Service"
+		}
+		return "dashboard: " + pf
+	}
+	for _, ing := range svc.Status.LoadBalancer.Ingress {
+		host := ing.IP
+		if host == "" {
+			host = ing.Hostname
+		}
+		if host != "" {
+			return fmt.Sprintf("dashboard: http://%s/ (istio-ingressgateway %s)", host, svc.Spec.Type)
+		}
+	}
+	return fmt.Sprintf("dashboard: istio-ingressgateway is %s without an external IP yet; meanwhile: %s", svc.Spec.Type, pf)
+}
+
+// NodeRuntime returns the container runtime of the cluster's nodes (e.g. "docker://20.10.7" or
+// "containerd://1.7.0"); mixed runtimes are joined with ",".
+func NodeRuntime(ctx context.Context, c kubernetes.Interface) (string, error) {
+	nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range nodes.Items {
+		r, _, _ := strings.Cut(n.Status.NodeInfo.ContainerRuntimeVersion, "://")
+		if r != "" && !seen[r] {
+			seen[r] = true
+			out = append(out, n.Status.NodeInfo.ContainerRuntimeVersion)
+		}
+	}
+	return strings.Join(out, ","), nil
+}

@@ -1,0 +1,248 @@
+// Package kubeflow implements `kubectl flexigrobots kubeflow` (the runbook section "Kubeflow
+// installation" in one idempotent pass, with preflight) and `kubeflow render` (the edited, built
+// manifests on stdout, for GitOps).
+package kubeflow
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// EditFlags are the flags `kubeflow` and `kubeflow render` share.
+type EditFlags struct {
+	Version          string
+	Manifests        string
+	OIDCProvider     string
+	RegistrationFlow bool
+	IngressType      string
+	DexIssuer        string
+	GitHubClientID   string
+	GitHubSecretFile string
+	GitHubOrg        string
+	GitHubTeams      []string
+	GitHubRedirect   string
+	PasswordDB       bool
+	ContainerRuntime string
+
+	passwordDBSet bool
+}
+
+func (e *EditFlags) add(fl *pflag.FlagSet) {
+	fl.StringVar(&e.Version, "version", kubeflow.DefaultVersion, "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (v1.5.0 needs Kubernetes <= 1.21)")
+	fl.StringVar(&e.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive: a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
+	fl.StringVar(&e.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
+	fl.BoolVar(&e.RegistrationFlow, "registration-flow", false, "Let new users create their profile namespace (CD_REGISTRATION_FLOW=true)")
+	fl.StringVar(&e.IngressType, "ingress-service-type", "", "Service type of istio-ingressgateway: LoadBalancer or NodePort (default: the manifests')")
+	fl.StringVar(&e.DexIssuer, "dex-issuer", "", "Dex issuer URL (e.g. https://kubeflow.example.com/dex)")
+	fl.StringVar(&e.GitHubClientID, "github-client-id", "", "GitHub OAuth app client ID: adds dex's GitHub connector")
+	fl.StringVar(&e.GitHubSecretFile, "github-client-secret-file", "", "File holding the GitHub OAuth app client secret, or - for stdin (kept in Secret auth/"+kubeflow.GitHubSecretName+", never printed)")
+	fl.StringVar(&e.GitHubOrg, "github-org", "", "GitHub organization whose members may log in")
+	fl.StringArrayVar(&e.GitHubTeams, "github-team", nil, "GitHub team of --github-org allowed to log in (repeatable)")
+	fl.StringVar(&e.GitHubRedirect, "github-redirect-uri", "", "Callback URL registered in the GitHub OAuth app (https://HOST/dex/callback)")
+	fl.BoolVar(&e.PasswordDB, "enable-password-db", true, "Keep dex's password database and static example user (default false when a GitHub connector is set)")
+	fl.StringVar(&e.ContainerRuntime, "container-runtime", "", "v1.5 only: nodes' container runtime (docker or containerd) to pick the pipelines variant; default: read from the nodes")
+}
+
+// edits validates the flags (exit 2) and reads the GitHub client secret.
+func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile, kubeflow.Edits, error) {
+	p, err := kubeflow.ProfileFor(e.Version)
+	if err != nil {
+		return p, kubeflow.Edits{}, err
+	}
+	ed := kubeflow.Edits{OIDCProvider: e.OIDCProvider, RegistrationFlow: e.RegistrationFlow, IngressServiceType: e.IngressType, DexIssuer: e.DexIssuer, ContainerRuntime: e.ContainerRuntime}
+	switch e.IngressType {
+	case "", "LoadBalancer", "NodePort", "ClusterIP":
+	default:
+		return p, ed, cmdutil.UsageErrorf("invalid --ingress-service-type %q: use LoadBalancer or NodePort", e.IngressType)
+	}
+	for _, u := range []struct{ flag, v string }{{"--oidc-provider", e.OIDCProvider}, {"--dex-issuer", e.DexIssuer}, {"--github-redirect-uri", e.GitHubRedirect}} {
+		if u.v != "" && !strings.HasPrefix(u.v, "http://") && !strings.HasPrefix(u.v, "https://") {
+			return p, ed, cmdutil.UsageErrorf("invalid %s %q: want an http(s) URL, e.g. https://kubeflow.example.com/dex", u.flag, u.v)
+		}
+	}
+	if fl.Changed("enable-password-db") {
+		v := e.PasswordDB
+		ed.PasswordDB = &v
+	}
+	gh := e.GitHubClientID != "" || e.GitHubSecretFile != "" || e.GitHubOrg != "" || len(e.GitHubTeams) > 0 || e.GitHubRedirect != ""
+	if !gh {
+		return p, ed, nil
+	}
+	var missing []string
+	for _, m := range []struct{ flag, v string }{{"--github-client-id", e.GitHubClientID}, {"--github-client-secret-file", e.GitHubSecretFile}, {"--github-org", e.GitHubOrg}, {"--github-redirect-uri", e.GitHubRedirect}} {
+		if m.v == "" {
+			missing = append(missing, m.flag)
+		}
+	}
+	if len(missing) > 0 {
+		return p, ed, cmdutil.UsageErrorf("the GitHub connector also needs %s", strings.Join(missing, ", "))
+	}
+	var secret []byte
+	if e.GitHubSecretFile == "-" {
+		secret, err = io.ReadAll(stdin)
+	} else {
+		secret, err = os.ReadFile(e.GitHubSecretFile)
+	}
+	if err != nil {
+		return p, ed, cmdutil.UsageErrorf("--github-client-secret-file: %v", err)
+	}
+	secret = bytes.TrimSpace(secret)
+	if len(secret) == 0 {
+		return p, ed, cmdutil.UsageErrorf("--github-client-secret-file %s is empty: put the GitHub OAuth app's client secret in it", e.GitHubSecretFile)
+	}
+	ed.GitHub = &kubeflow.GitHub{ClientID: e.GitHubClientID, Org: e.GitHubOrg, Teams: e.GitHubTeams, RedirectURI: e.GitHubRedirect, ClientSecret: secret}
+	return p, ed, nil
+}
+
+// build loads and edits the manifests; v1.5 reads the nodes' runtime when not given.
+func (e *EditFlags) build(ctx context.Context, f *cmdutil.Factory, p kubeflow.Profile, ed kubeflow.Edits, progress *output.Progress) (*kubeflow.Built, error) {
+	if p.PipelinesPNS != "" && ed.ContainerRuntime == "" {
+		if c, err := kube.NewClients(f); err == nil {
+			rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			ed.ContainerRuntime, err = kubeflow.NodeRuntime(rctx, c.Client)
+			cancel()
+			if err != nil {
+				progress.Logf("warning: kubeflow: cannot read the nodes' container runtime (%v): keeping the example's pipelines overlay; set --container-runtime", err)
+			}
+		}
+	}
+	progress.Update("kubeflow: loading and building the %s manifests", p.Version)
+	b, err := kubeflow.Build(ctx, p, kubeflow.Source{Manifests: e.Manifests, Progress: progress}, ed)
+	progress.Done()
+	return b, err
+}
+
+// Options holds the flags of `kubeflow`.
+type Options struct {
+	cmdutil.MutatingFlags
+	EditFlags
+	ForceConflicts bool
+
+	factory *cmdutil.Factory
+	streams genericiooptions.IOStreams
+}
+
+// NewCmdKubeflow builds `kubectl flexigrobots kubeflow` and its `render` subcommand.
+func NewCmdKubeflow(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{factory: f, streams: streams}
+	cmd := &cobra.Command{
+		Use:   "kubeflow [--version v1.5.0] [--manifests DIR|FILE.tar.gz|URL] [edit flags]",
+		Short: "Install Kubeflow in one idempotent pass, with preflight (runbook: Kubeflow installation)",
+		Long: `Fetch kubeflow/manifests at a tag (downloaded once into the user cache, verified; or --manifests),
+make the runbook's edits on the tree in memory (OIDC provider, registration flow, ingress Service type,
+dex issuer and GitHub connector), build it in process with the kustomize API, check the cluster can
+take it (kinds served, default StorageClass, CSR signing, capacity: exit 2 with the list, nothing
+changed), apply everything in one ordered pass and wait for every workload.
+
+Kubeflow's publicly known OIDC client secret is replaced with a generated one, kept in Secrets that
+this command owns (reused on re-runs). The GitHub client secret goes into Secret auth/dex-github-client
+and reaches dex by environment reference, never into its ConfigMap. Neither is in "kubeflow render".
+Run it again and every object is "unchanged".`,
+		Example: `  # The runbook's install on its Kubernetes 1.21 cluster, with GitHub login for an organization
+  kubectl flexigrobots kubeflow --registration-flow --ingress-service-type LoadBalancer \
+    --dex-issuer https://kubeflow.example.com/dex --github-client-id 0123abcd \
+    --github-client-secret-file gh-secret.txt --github-org my-org --github-team ml \
+    --github-redirect-uri https://kubeflow.example.com/dex/callback
+
+  # A current cluster
+  kubectl flexigrobots kubeflow --version v1.10.2
+
+  # The same edits as a file for GitOps
+  kubectl flexigrobots kubeflow render --version v1.10.2 --registration-flow > kubeflow.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.Run(cmd.Context(), cmd.Flags())
+		},
+	}
+	o.EditFlags.add(cmd.Flags())
+	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields another field manager owns (like kubectl apply --server-side --force-conflicts)")
+	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
+	cmd.AddCommand(newCmdRender(f, streams))
+	return cmd
+}
+
+// Run validates, builds, converges and prints the report (also what was done before an error).
+func (o *Options) Run(ctx context.Context, fl *pflag.FlagSet) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := o.MutatingFlags.Validate(); err != nil {
+		return err
+	}
+	p, ed, err := o.edits(fl, o.streams.In)
+	if err != nil {
+		return err
+	}
+	progress := output.NewProgress(o.streams.ErrOut)
+	b, err := o.build(ctx, o.factory, p, ed, progress)
+	if err != nil {
+		return err
+	}
+	clients, err := kube.NewClients(o.factory)
+	if err != nil {
+		return fmt.Errorf("kubeflow: %w", err)
+	}
+	in := &kubeflow.Installer{Clients: clients, Progress: progress, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, ForceConflicts: o.ForceConflicts}
+	rep, err := in.Converge(ctx, b, ed.GitHub)
+	if perr := output.PrintReport(o.streams.Out, o.Output, rep); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}
+
+func newCmdRender(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	e := &EditFlags{}
+	cmd := &cobra.Command{
+		Use:   "render [edit flags] > kubeflow.yaml",
+		Short: "Print the edited, built manifests (the runbook's kubeflow.yaml) without touching the cluster",
+		Long: `Print exactly the objects "kubectl flexigrobots kubeflow" applies with the same flags, as one YAML
+stream, for GitOps. The edits made are listed on stderr. Not printed: the Secrets holding the OIDC
+client secret and the GitHub client secret, which "kubeflow" creates (generated, reused on re-runs):
+create them yourself when applying this file with another tool.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			p, ed, err := e.edits(cmd.Flags(), streams.In)
+			if err != nil {
+				return err
+			}
+			progress := output.NewProgress(streams.ErrOut)
+			b, err := e.build(ctx, f, p, ed, progress)
+			if err != nil {
+				return err
+			}
+			for _, x := range b.Edits {
+				progress.Logf("edit %s: %s", x.File, x.What)
+			}
+			progress.Logf("not rendered (created by `kubectl flexigrobots kubeflow`): Secrets %s/%s, %s/%s%s",
+				p.Dex.Namespace, p.Dex.Generator, p.Proxy.Namespace, p.Proxy.Generator, githubNote(ed))
+			return kubeflow.WriteYAML(streams.Out, b.Objects)
+		},
+	}
+	e.add(cmd.Flags())
+	return cmd
+}
+
+func githubNote(ed kubeflow.Edits) string {
+	if ed.GitHub == nil {
+		return ""
+	}
+	return ", auth/" + kubeflow.GitHubSecretName
+}
