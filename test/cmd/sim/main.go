@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
@@ -33,6 +34,18 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("export KUBECONFIG=%s\n", c.Kubeconfig)
+	if fixtures := testbed.DefaultFixturesDir(); fixtures != "" {
+		// A local mirror of the upstream chart repositories, for --chart-repo on this machine.
+		work := filepath.Join(c.Dir, "charts")
+		if err := os.MkdirAll(work, 0o755); err == nil {
+			if url, stopRepo, err := testbed.ServeChartDir(filepath.Join(fixtures, "charts"), work); err == nil {
+				defer stopRepo()
+				fmt.Printf("export CHART_REPO=%s\n", url)
+			} else {
+				fmt.Fprintln(os.Stderr, "sim: chart mirror:", err)
+			}
+		}
+	}
 	fmt.Fprintf(os.Stderr, "sim: %s ready in %s; logs in %s; Ctrl-C stops it\n", c.Version, c.StartTime.Round(1e6), c.Dir)
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "sim: stopping")
