@@ -168,6 +168,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	}
 
 	if st == nil || st.deployed == nil && st.last.Info.Status == release.StatusUninstalled {
+		c.warnOtherNamespaces(s)
 		rel, err := c.install(ctx, cfg, s, res.Name, ch, vals, st != nil)
 		if err != nil {
 			return res, rel, err

@@ -306,6 +306,9 @@ func TestEnsureFindsAndRecovers(t *testing.T) {
 		if rel.Version != 1 || rel.Info.Status != release.StatusDeployed {
 			t.Fatalf("after recovery: revision %d %s", rel.Version, rel.Info.Status)
 		}
+		if !strings.Contains(h.stderr.String(), "also has release nfs-1660041098 in namespace nfs-other; installing another in nfs-pending") {
+			t.Fatalf("no warning about the release in another namespace:\n%s", h.stderr)
+		}
 		if !strings.Contains(h.stderr.String(), "left pending-install at revision 1 with no deployed revision") {
 			t.Fatalf("recovery not said on stderr:\n%s", h.stderr)
 		}

@@ -66,6 +66,29 @@ func findState(cfg *action.Configuration, namespace, chartName, preferred string
 	return nil, fmt.Errorf("helm: namespace %s has %d releases of chart %s (%s): keep one and uninstall the others with `helm uninstall NAME -n %s`", namespace, len(names), chartName, strings.Join(names, ", "), namespace)
 }
 
+// warnOtherNamespaces says on stderr when the chart already has releases in other namespaces
+// (e.g. the runbook's manual install went elsewhere): a second instance may clash on cluster-wide
+// objects. Best effort: without the right to list Secrets cluster-wide it says nothing.
+func (c *Client) warnOtherNamespaces(s Spec) {
+	cfg, err := c.config("")
+	if err != nil {
+		return
+	}
+	others, err := cfg.Releases.List(func(r *release.Release) bool {
+		return r.Namespace != s.Namespace && chartNameOf(r.Chart) == s.ChartName && r.Info != nil && r.Info.Status != release.StatusUninstalled
+	})
+	if err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, r := range others {
+		if key := r.Namespace + "/" + r.Name; !seen[key] {
+			seen[key] = true
+			c.progress.Logf("helm: warning: chart %s also has release %s in namespace %s; installing another in %s (if that one is a leftover: helm uninstall %s -n %s)", s.ChartName, r.Name, r.Namespace, s.Namespace, r.Name, r.Namespace)
+		}
+	}
+}
+
 func chartNameOf(c *chart.Chart) string {
 	if c == nil || c.Metadata == nil {
 		return ""
