@@ -14,7 +14,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
@@ -148,62 +147,54 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 }
 
 // applyConfig applies the pool and the L2Advertisement, one at a time so an error names the
-// object: first it waits (up to c.Timeout) for the webhook Service to have a ready endpoint,
-// then applies with retries while the webhook cannot be called yet.
+// object. MetalLB's validating webhook intercepts them: they are applied with retries while the
+// webhook cannot be called (its Service without ready endpoints, the controller still starting),
+// until c.Timeout. The apply itself proves the webhook answers: on an API server without webhook
+// admission, or where endpoints cannot be observed, waiting for endpoints first would never end.
 func (in *Installer) applyConfig(ctx context.Context, c Config, applier *kube.Applier, objs []*unstructured.Unstructured) ([]output.Result, error) {
+	applier.NoWebhookGate = true
 	if c.dryRun() {
-		if _, err := in.Clients.Mapper.RESTMapping(IPAddressPoolsGVR.GroupVersion().WithKind("IPAddressPool").GroupKind(), "v1beta1"); err != nil {
+		if _, err := in.Clients.Mapper.RESTMapping(schema.GroupKind{Group: IPAddressPoolsGVR.Group, Kind: "IPAddressPool"}, IPAddressPoolsGVR.Version); err != nil {
 			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
 			in.Progress.Logf("lb: MetalLB's CRDs are not installed yet: the pool and L2Advertisement are shown as a client dry run")
 			applier = &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunClient, Progress: in.Progress, Section: "lb"}
 		}
+	} else if n, err := kube.ServiceReadyEndpoints(ctx, in.Clients, c.Namespace, WebhookService); err == nil && n == 0 {
+		in.Progress.Logf("lb: webhook %s/%s has no ready endpoint yet: applying with retries until it answers (up to %s)", c.Namespace, WebhookService, c.Timeout)
 	}
 	var out []output.Result
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	for _, o := range objs {
-		what := fmt.Sprintf("lb: apply %s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
-		if !c.dryRun() {
-			if err := in.waitWebhook(ctx, c); err != nil {
-				return out, fmt.Errorf("%s: %w", what, err)
-			}
-		}
 		rep, err := applier.Apply(ctx, []*unstructured.Unstructured{o})
-		if err != nil {
-			var ae *kube.ApplyError
-			if errors.As(err, &ae) && len(ae.Failed) == 1 {
-				err = ae.Failed[0].Err
-			}
-			if strings.Contains(err.Error(), "webhook") {
-				return out, fmt.Errorf("%s: webhook %s not ready after %s: %w", what, WebhookService, c.Timeout, err)
-			}
-			return out, fmt.Errorf("%s: %w", what, err)
+		if err == nil {
+			out = append(out, rep.Results...)
+			continue
 		}
-		out = append(out, rep.Results...)
+		var ae *kube.ApplyError
+		if errors.As(err, &ae) && len(ae.Failed) == 1 {
+			err = ae.Failed[0].Err
+		}
+		what := fmt.Sprintf("lb: apply %s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+		if strings.Contains(err.Error(), "webhook") {
+			return out, fmt.Errorf("%s: webhook %s not ready after %s: %s: %w\n  the MetalLB controller serves it: kubectl -n %s get pods -l app.kubernetes.io/component=controller; kubectl -n %s get endpointslices -l kubernetes.io/service-name=%s",
+				what, WebhookService, c.Timeout, in.endpointState(c), err, c.Namespace, c.Namespace, WebhookService)
+		}
+		return out, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }
 
-// waitWebhook polls until MetalLB's webhook Service has a ready endpoint or ctx ends.
-func (in *Installer) waitWebhook(ctx context.Context, c Config) error {
-	var last string
-	err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		n, err := kube.ServiceReadyEndpoints(ctx, in.Clients, c.Namespace, WebhookService)
-		switch {
-		case err != nil:
-			last = err.Error()
-		case n == 0:
-			last = "no ready endpoints"
-			in.Progress.Update("lb: waiting for webhook %s/%s to have a ready endpoint", c.Namespace, WebhookService)
-		default:
-			return true, nil
-		}
-		return false, nil
-	})
-	in.Progress.Done()
-	if err != nil {
-		return fmt.Errorf("webhook %s not ready after %s: %s (the MetalLB controller serves it: kubectl -n %s get pods -l app.kubernetes.io/component=controller; kubectl -n %s get endpointslices -l kubernetes.io/service-name=%s)",
-			WebhookService, c.Timeout, last, c.Namespace, c.Namespace, WebhookService)
+// endpointState says how many ready endpoints the webhook Service has, for error messages.
+func (in *Installer) endpointState(c Config) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := kube.ServiceReadyEndpoints(ctx, in.Clients, c.Namespace, WebhookService)
+	switch {
+	case err != nil:
+		return "endpoints unknown (" + err.Error() + ")"
+	case n == 0:
+		return "no ready endpoints"
 	}
-	return nil
+	return fmt.Sprintf("%d ready endpoints but the call fails", n)
 }

@@ -44,10 +44,10 @@ func NewCmdLB(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Com
 	cmd := &cobra.Command{
 		Use:   "lb --addresses CIDR|FIRST-LAST[,...]",
 		Short: "Install MetalLB and its IPAddressPool + L2Advertisement (runbook: Installing MetalLB)",
-		Long: `Install or upgrade the MetalLB chart, wait for its controller and speaker and for its webhook
-Service to have a ready endpoint, then apply the IPAddressPool and the L2Advertisement
-(metallb.io/v1beta1), retrying while the webhook cannot be called yet. Run it again and it says
-"unchanged"; change --addresses and only the pool is updated.
+		Long: `Install or upgrade the MetalLB chart, wait for its controller and speaker, then apply the
+IPAddressPool and the L2Advertisement (metallb.io/v1beta1), retrying while MetalLB's validating
+webhook cannot be called yet (its Service metallb-webhook-service without ready endpoints) until
+--timeout. Run it again and it says "unchanged"; change --addresses and only the pool is updated.
 
 Each --addresses entry is a CIDR (203.0.113.10/32) or an inclusive range
 (198.51.100.10-198.51.100.20); entries must not overlap. A warning is printed when an entry holds

@@ -1,0 +1,344 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// Pool addresses on loopback only: nothing on the test bed is ever pointed elsewhere.
+const (
+	lbPoolA = "127.240.0.10-127.240.0.20"
+	lbPoolB = "127.240.0.30-127.240.0.40"
+)
+
+func lbArgs(repo string, extra ...string) []string {
+	return append([]string{"lb", "--chart-repo", repo, "--timeout", "3m"}, extra...)
+}
+
+func lbReport(t *testing.T, r result) output.Report {
+	t.Helper()
+	var rep output.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("-o json is not a report: %v\n%s", err, r.stdout)
+	}
+	return rep
+}
+
+// lbActions maps kind/name to the action of a report.
+func lbActions(rep output.Report) map[string]string {
+	out := map[string]string{}
+	for _, x := range rep.Results {
+		out[x.Kind+"/"+x.Name] = x.Action
+	}
+	return out
+}
+
+// lbState is the resourceVersion of the release Secrets, workloads, pool and L2Advertisement.
+func lbState(t *testing.T, c *testbed.Cluster, dyn dynamic.Interface) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	secrets, err := c.Client.CoreV1().Secrets(lb.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets.Items {
+		out["secret/"+s.Name] = s.ResourceVersion
+	}
+	deps, err := c.Client.AppsV1().Deployments(lb.DefaultNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range deps.Items {
+		out["deployment/"+d.Name] = d.ResourceVersion
+	}
+	dss, err := c.Client.AppsV1().DaemonSets(lb.DefaultNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dss.Items {
+		out["daemonset/"+d.Name] = d.ResourceVersion
+	}
+	for _, gvr := range []struct{ kind, name string }{{"ipaddresspools", lb.DefaultPool}, {"l2advertisements", lb.DefaultL2}} {
+		res := lb.IPAddressPoolsGVR
+		if gvr.kind == "l2advertisements" {
+			res = lb.L2AdvertisementsGVR
+		}
+		u, err := dyn.Resource(res).Namespace(lb.DefaultNamespace).Get(ctx, gvr.name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[gvr.kind+"/"+gvr.name] = u.GetResourceVersion()
+	}
+	if len(out) < 5 {
+		t.Fatalf("state too small to prove anything: %v", out)
+	}
+	return out
+}
+
+func lbPoolAddresses(t *testing.T, dyn dynamic.Interface) string {
+	t.Helper()
+	u, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Get(context.Background(), lb.DefaultPool, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "addresses")
+	return strings.Join(a, ",")
+}
+
+// TestLB runs the lb section end to end on the test bed with the real MetalLB chart 0.15.3 (CRDs
+// in a subchart) from the fixture repository and the MetalLB controller stand-in.
+func TestLB(t *testing.T) {
+	c := testbed.StartT(t, testbed.Options{StandIns: []testbed.StandIn{standins.NewMetalLBController()}})
+	repo := testbed.ChartRepo(t)
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	t.Run("bad input exits 2 and creates nothing", func(t *testing.T) {
+		cases := []struct {
+			name string
+			args []string
+			want string
+		}{
+			{"no --addresses", lbArgs(repo), "--addresses is empty"},
+			{"empty --addresses", lbArgs(repo, "--addresses="), "--addresses is empty"},
+			{"empty entry", lbArgs(repo, "--addresses", "127.240.0.10/32,,127.240.0.11/32"), "entry 2: empty entry"},
+			{"bare address", lbArgs(repo, "--addresses", "127.240.0.10"), "neither a CIDR nor a range"},
+			{"prefix too long", lbArgs(repo, "--addresses", "127.240.0.10/33"), "is not a CIDR"},
+			{"octet out of range", lbArgs(repo, "--addresses", "127.240.0.300/32"), "is not a CIDR"},
+			{"host bits set", lbArgs(repo, "--addresses", "127.240.0.10/24"), "did you mean 127.240.0.0/24"},
+			{"first after last", lbArgs(repo, "--addresses", "127.240.0.20-127.240.0.10"), "swap them"},
+			{"mixed families", lbArgs(repo, "--addresses", "127.240.0.10-::1"), "mixes IPv4 and IPv6"},
+			{"open range", lbArgs(repo, "--addresses", "127.240.0.10-"), "last address: missing"},
+			{"three ends", lbArgs(repo, "--addresses", "127.240.0.1-127.240.0.2-127.240.0.3"), "more than one '-'"},
+			{"host name", lbArgs(repo, "--addresses", "lb.example-127.240.0.9"), `"lb.example" is not an IP address`},
+			{"zone", lbArgs(repo, "--addresses", "fe80::1%lo/128"), "zone"},
+			{"overlapping entries", lbArgs(repo, "--addresses", "127.240.0.0/28,127.240.0.5/32"), "overlap"},
+			{"bad pool name", lbArgs(repo, "--addresses", lbPoolA, "--pool", "AI_Pool"), "--pool"},
+			{"bad namespace", lbArgs(repo, "--addresses", lbPoolA, "--release-namespace", "metallb.system"), "not a valid namespace name"},
+			{"bad service CIDR", lbArgs(repo, "--addresses", lbPoolA, "--service-cidr", "127.96.0.0"), "--service-cidr"},
+			{"probe with dry-run", lbArgs(repo, "--addresses", lbPoolA, "--probe", "--dry-run=server"), "cannot run with --dry-run"},
+			{"unknown chart version", lbArgs(repo, "--addresses", lbPoolA, "--chart-version", "9.9.9"), `no version "9.9.9"`},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				r := runPlugin(t, c, tc.args...)
+				if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+					t.Fatalf("want exit 2 with %q on stderr, got %d: %s", tc.want, r.code, r.stderr)
+				}
+			})
+		}
+		if _, err := c.Client.CoreV1().Namespaces().Get(ctx, lb.DefaultNamespace, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("namespace %s exists after bad input (err %v)", lb.DefaultNamespace, err)
+		}
+	})
+
+	t.Run("dry run warns about overlaps and changes nothing", func(t *testing.T) {
+		// 127.0.0.1 is both nodes' InternalIP; 127.96.0.0/16 is the test bed's service CIDR.
+		r := runPlugin(t, c, lbArgs(repo, "--addresses", "127.0.0.1/32,127.96.0.10/32", "--dry-run=client")...)
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		for _, w := range []string{"contains 127.0.0.1, the InternalIP of node", "overlaps the service CIDR " + testbed.ServiceCIDR} {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("stderr does not warn %q", w)
+			}
+		}
+		if !strings.Contains(r.stdout, "helmrelease/metallb installed (client dry run)") || !strings.Contains(r.stdout, "ipaddresspool/ai-platform-pool created (client dry run)") {
+			t.Errorf("dry run does not show what it would do:\n%s", r.stdout)
+		}
+		if _, err := c.Client.CoreV1().Namespaces().Get(ctx, lb.DefaultNamespace, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("namespace %s exists after a dry run (err %v)", lb.DefaultNamespace, err)
+		}
+	})
+
+	t.Run("first run installs", func(t *testing.T) {
+		r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolA, "-o", "json")...)
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		got := lbActions(lbReport(t, r))
+		want := map[string]string{"HelmRelease/metallb": output.Installed, "IPAddressPool/ai-platform-pool": output.Created, "L2Advertisement/ai-platform": output.Created}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %q, want %q (all: %v)", k, got[k], v, got)
+			}
+		}
+		if a := lbPoolAddresses(t, dyn); a != lbPoolA {
+			t.Fatalf("pool addresses %q, want %q", a, lbPoolA)
+		}
+	})
+
+	t.Run("second run is unchanged", func(t *testing.T) {
+		before := lbState(t, c, dyn)
+		r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolA)...)
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("want 3 result lines, got %q", lines)
+		}
+		for _, l := range lines {
+			if !strings.Contains(l, " unchanged") {
+				t.Errorf("not unchanged: %s", l)
+			}
+		}
+		if after := lbState(t, c, dyn); !equalStringMaps(before, after) {
+			t.Fatalf("resourceVersions moved:\nbefore %v\nafter  %v", before, after)
+		}
+	})
+
+	t.Run("changing --addresses updates just the pool", func(t *testing.T) {
+		before := lbState(t, c, dyn)
+		r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "-o", "json")...)
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		got := lbActions(lbReport(t, r))
+		want := map[string]string{"HelmRelease/metallb": output.Unchanged, "IPAddressPool/ai-platform-pool": output.Configured, "L2Advertisement/ai-platform": output.Unchanged}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %q, want %q", k, got[k], v)
+			}
+		}
+		after := lbState(t, c, dyn)
+		for k, v := range before {
+			if moved := after[k] != v; moved != (k == "ipaddresspools/"+lb.DefaultPool) {
+				t.Errorf("%s: resourceVersion %s -> %s", k, v, after[k])
+			}
+		}
+		if a := lbPoolAddresses(t, dyn); a != lbPoolB {
+			t.Fatalf("pool addresses %q, want %q", a, lbPoolB)
+		}
+	})
+
+	t.Run("probe gets an IP from the pool and leaves no Service", func(t *testing.T) {
+		r := runPlugin(t, c, "lb", "--probe", "--timeout", "1m", "-o", "json")
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		rep := lbReport(t, r)
+		if len(rep.Notes) != 1 {
+			t.Fatalf("want one probe note, got %v", rep.Notes)
+		}
+		ipText := strings.Fields(strings.SplitN(rep.Notes[0], "external IP ", 2)[1])[0]
+		ip := netip.MustParseAddr(ipText)
+		pool, _ := lb.ParseRange(lbPoolB)
+		if !pool.Contains(ip) {
+			t.Fatalf("probe IP %s not in pool %s", ip, lbPoolB)
+		}
+		svcs, err := c.Client.CoreV1().Services("").List(ctx, metav1.ListOptions{LabelSelector: lb.ProbeLabel})
+		if err != nil || len(svcs.Items) != 0 {
+			t.Fatalf("probe Services left behind: %v (err %v)", svcs.Items, err)
+		}
+	})
+
+	t.Run("kube-proxy in IPVS mode: warning, then --fix-strict-arp", func(t *testing.T) {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: lb.KubeProxyConfigMap, Namespace: lb.KubeProxyNamespace},
+			Data: map[string]string{lb.KubeProxyConfigKey: "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  strictARP: false\n"}}
+		if _, err := c.Client.CoreV1().ConfigMaps(lb.KubeProxyNamespace).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Client.CoreV1().ConfigMaps(lb.KubeProxyNamespace).Delete(ctx, lb.KubeProxyConfigMap, metav1.DeleteOptions{})
+		r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB)...)
+		if r.code != 0 || !strings.Contains(r.stderr, "IPVS mode without ipvs.strictARP") || !strings.Contains(r.stderr, "--fix-strict-arp") {
+			t.Fatalf("want a strictARP warning naming --fix-strict-arp, got exit %d", r.code)
+		}
+		rv := runPlugin(t, c, "verify", "--section", "lb")
+		if rv.code != 0 || !strings.Contains(rv.stdout, "LB-006") {
+			t.Fatalf("verify: a strictARP warning is not a failure: exit %d", rv.code)
+		}
+		r = runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "--fix-strict-arp")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "configmap/kube-proxy configured") || !strings.Contains(r.stdout, "rollout restart daemonset kube-proxy") {
+			t.Fatalf("--fix-strict-arp: exit %d", r.code)
+		}
+		got, err := c.Client.CoreV1().ConfigMaps(lb.KubeProxyNamespace).Get(ctx, lb.KubeProxyConfigMap, metav1.GetOptions{})
+		if err != nil || !strings.Contains(got.Data[lb.KubeProxyConfigKey], "strictARP: true") || !strings.Contains(got.Data[lb.KubeProxyConfigKey], "mode: ipvs") {
+			t.Fatalf("ConfigMap after fix: %v %v", got.Data, err)
+		}
+		r = runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "--fix-strict-arp")...)
+		if r.code != 0 || strings.Contains(r.stdout, "configmap/kube-proxy") || strings.Contains(r.stdout, "configured") {
+			t.Fatalf("second --fix-strict-arp run changed something (exit %d)", r.code)
+		}
+	})
+
+	t.Run("verify --section lb is green, with the ingress gateway's IP", func(t *testing.T) {
+		gw := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: lb.IngressGateway, Namespace: "default"},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Name: "http2", Port: 80}}}}
+		if _, err := c.Client.CoreV1().Services("default").Create(ctx, gw, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var rep verify.Report
+		r := runPlugin(t, c, "verify", "--section", "lb", "-o", "json", "--strict")
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("verify -o json: %v", err)
+		}
+		if r.code != 0 {
+			t.Fatalf("verify --section lb: exit %d", r.code)
+		}
+		ids := map[string]bool{}
+		for _, x := range rep.Results {
+			ids[x.ID] = true
+			if x.ID == "LB-005" && !strings.Contains(x.Message, "external IP 127.240.0.") {
+				t.Errorf("LB-005: %s", x.Message)
+			}
+		}
+		for _, id := range []string{"LB-001", "LB-002", "LB-003", "LB-004", "LB-005", "LB-006"} {
+			if !ids[id] {
+				t.Errorf("no result for %s", id)
+			}
+		}
+	})
+}
+
+// TestLBWebhookWithoutEndpoints turns admission webhooks on (nothing serves MetalLB's) and keeps
+// the controller from becoming ready, so metallb-webhook-service has no endpoints: applying the
+// pool fails within --timeout with an error naming the object and the webhook, and no pool exists.
+func TestLBWebhookWithoutEndpoints(t *testing.T) {
+	c := testbed.StartT(t, testbed.Options{Webhooks: true})
+	repo := testbed.ChartRepo(t)
+	r := runPlugin(t, c, "lb", "--chart-repo", repo, "--addresses", lbPoolA, "--wait=false", "--timeout", "15s",
+		"--set", "controller.nodeSelector.flexigrobots-test=no-such-node")
+	want := "lb: apply IPAddressPool metallb-system/ai-platform-pool: webhook metallb-webhook-service not ready after 15s: no ready endpoints"
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Fatalf("want exit 1 with %q, got %d", want, r.code)
+	}
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Get(context.Background(), lb.DefaultPool, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("pool exists after the failure (err %v)", err)
+	}
+}
+
+func equalStringMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
