@@ -49,6 +49,14 @@ func TestLoadChartFromRepo(t *testing.T) {
 		t.Fatalf("index read %d times for two loads of a pinned version, want 1", indexReads)
 	}
 
+	// Upstream's "v"-prefixed versions resolve with or without the "v".
+	for _, v := range []string{"v26.7.0", "26.7.0"} {
+		s := Spec{ChartName: "gpu-operator", Chart: cmdutil.ChartFlags{Repo: repoURL, Version: v}}
+		if ch, err := c.LoadChart(context.Background(), s); err != nil || ch.Metadata.Version != "v26.7.0" {
+			t.Fatalf("gpu-operator %s: %v", v, err)
+		}
+	}
+
 	// A semver range resolves through the index.
 	s = Spec{ChartName: "metallb", Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "^0.15.0"}}
 	if ch, err = c.LoadChart(context.Background(), s); err != nil || ch.Metadata.Version != "0.15.3" {
