@@ -3,6 +3,7 @@ package verify
 import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
@@ -16,5 +17,6 @@ func NewRegistry() *checks.Registry {
 	r.Register(lb.Checks()...)
 	r.Register(gpu.Checks()...)
 	r.Register(storage.Checks()...)
+	r.Register(kubeflow.Checks()...)
 	return r
 }

@@ -1,0 +1,187 @@
+// Package kubeflow holds the checks of section "kubeflow": the workloads of Kubeflow's namespaces
+// are ready, the ingress gateway is reachable, dex has a login connector, and the OIDC client
+// secret is not the one every Kubeflow release publishes.
+package kubeflow
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+)
+
+// Section is the name `verify --section` selects.
+const Section = "kubeflow"
+
+// Resources the checks list.
+var (
+	DeploymentsGVR  = appsv1.SchemeGroupVersion.WithResource("deployments")
+	StatefulSetsGVR = appsv1.SchemeGroupVersion.WithResource("statefulsets")
+	ServicesGVR     = corev1.SchemeGroupVersion.WithResource("services")
+	ConfigMapsGVR   = corev1.SchemeGroupVersion.WithResource("configmaps")
+	SecretsGVR      = corev1.SchemeGroupVersion.WithResource("secrets")
+)
+
+// Namespaces of Kubeflow's workloads (every supported version's).
+var Namespaces = []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-eventing", "knative-serving", "kubeflow"}
+
+// publicClientSecret is the OIDC client secret published in every Kubeflow release.
+const publicClientSecret = "pUBnBOY80SnXgjibTYM9ZWNzY2xreNGQok"
+
+const install = "run `kubectl flexigrobots kubeflow` (add --version v1.10.2 on Kubernetes newer than 1.21)"
+
+// Checks returns the kubeflow checks in ID order.
+func Checks() []checks.Check {
+	return []checks.Check{
+		{ID: "KUBEFLOW-001", Section: Section, Title: "Kubeflow workloads ready in every namespace", Severity: checks.Error, Resources: []schema.GroupVersionResource{DeploymentsGVR, StatefulSetsGVR}, Run: workloadsReady},
+		{ID: "KUBEFLOW-002", Section: Section, Title: "Ingress gateway type and external IP", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ServicesGVR}, Run: ingress},
+		{ID: "KUBEFLOW-003", Section: Section, Title: "Dex has a login connector", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ConfigMapsGVR}, Run: dexConnector},
+		{ID: "KUBEFLOW-004", Section: Section, Title: "OIDC client secret is not Kubeflow's public default", Severity: checks.Error, Resources: []schema.GroupVersionResource{SecretsGVR}, Run: oidcSecret},
+	}
+}
+
+func workloadsReady(s *checks.Snapshot) []checks.Result {
+	deps, err := checks.ListAs[appsv1.Deployment](s, DeploymentsGVR)
+	if err != nil {
+		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on deployments.apps in all namespaces")}
+	}
+	sts, err := checks.ListAs[appsv1.StatefulSet](s, StatefulSetsGVR)
+	if err != nil {
+		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on statefulsets.apps in all namespaces")}
+	}
+	total, notReady := map[string]int{}, map[string][]string{}
+	count := func(ns, ref string, ready, desired int32) {
+		total[ns]++
+		if ready < desired {
+			notReady[ns] = append(notReady[ns], fmt.Sprintf("%s %d/%d", ref, ready, desired))
+		}
+	}
+	for _, d := range deps {
+		desired := int32(1)
+		if d.Spec.Replicas != nil {
+			desired = *d.Spec.Replicas
+		}
+		count(d.Namespace, "deployment/"+d.Name, d.Status.ReadyReplicas, desired)
+	}
+	for _, x := range sts {
+		desired := int32(1)
+		if x.Spec.Replicas != nil {
+			desired = *x.Spec.Replicas
+		}
+		count(x.Namespace, "statefulset/"+x.Name, x.Status.ReadyReplicas, desired)
+	}
+	if total["kubeflow"] == 0 {
+		return []checks.Result{checks.Fail("no workloads in namespace kubeflow: Kubeflow is not installed", install)}
+	}
+	var rs []checks.Result
+	for _, ns := range Namespaces {
+		if total[ns] == 0 {
+			continue
+		}
+		if bad := notReady[ns]; len(bad) > 0 {
+			sort.Strings(bad)
+			rs = append(rs, checks.Fail(fmt.Sprintf("namespace %s: %d of %d workloads not ready: %s", ns, len(bad), total[ns], strings.Join(bad, ", ")),
+				fmt.Sprintf("kubectl get pods -n %s; kubectl describe pod -n %s POD (\"too many open files\" in logs: raise fs.inotify.max_user_instances and max_user_watches on the nodes, see the runbook)", ns, ns)))
+			continue
+		}
+		rs = append(rs, checks.Pass("namespace %s: %d workloads ready", ns, total[ns]))
+	}
+	return rs
+}
+
+func ingress(s *checks.Snapshot) []checks.Result {
+	svcs, err := checks.ListAs[corev1.Service](s, ServicesGVR)
+	if err != nil {
+		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on services in all namespaces")}
+	}
+	for _, svc := range svcs {
+		if svc.Namespace != "istio-system" || svc.Name != "istio-ingressgateway" {
+			continue
+		}
+		pf := "meanwhile: kubectl port-forward -n istio-system svc/istio-ingressgateway 8080:80"
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+			return []checks.Result{checks.Fail(fmt.Sprintf("istio-system/istio-ingressgateway is %s: the dashboard has no external address", svc.Spec.Type),
+				"re-run `kubectl flexigrobots kubeflow --ingress-service-type LoadBalancer` (with `kubectl flexigrobots lb` for the IPs); "+pf)}
+		}
+		for _, ing := range svc.Status.LoadBalancer.Ingress {
+			if ing.IP != "" || ing.Hostname != "" {
+				return []checks.Result{checks.Pass("istio-system/istio-ingressgateway is LoadBalancer at %s%s", ing.IP, ing.Hostname)}
+			}
+		}
+		return []checks.Result{checks.Fail("istio-system/istio-ingressgateway is LoadBalancer without an external IP",
+			"install a load balancer with `kubectl flexigrobots lb --addresses ...`; "+pf)}
+	}
+	return []checks.Result{checks.Fail("no Service istio-system/istio-ingressgateway", install)}
+}
+
+func dexConnector(s *checks.Snapshot) []checks.Result {
+	cms, err := checks.ListAs[corev1.ConfigMap](s, ConfigMapsGVR)
+	if err != nil {
+		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on configmaps in all namespaces")}
+	}
+	for _, cm := range cms {
+		if cm.Namespace != "auth" || cm.Name != "dex" {
+			continue
+		}
+		var cfg struct {
+			Connectors []struct {
+				Type, ID string
+				Config   map[string]any
+			}
+			EnablePasswordDB bool `json:"enablePasswordDB"`
+		}
+		if err := yaml.Unmarshal([]byte(cm.Data["config.yaml"]), &cfg); err != nil {
+			return []checks.Result{checks.Fail("ConfigMap auth/dex: config.yaml does not parse: "+err.Error(), install)}
+		}
+		if len(cfg.Connectors) == 0 {
+			return []checks.Result{checks.Fail("dex has no connector: only its password database (static example user) can log in",
+				"re-run `kubectl flexigrobots kubeflow` with --github-client-id, --github-client-secret-file, --github-org and --github-redirect-uri")}
+		}
+		var rs []checks.Result
+		for _, c := range cfg.Connectors {
+			if sec, _ := c.Config["clientSecret"].(string); sec != "" && !strings.HasPrefix(sec, "$") {
+				rs = append(rs, checks.Warning(fmt.Sprintf("dex connector %s holds its client secret in ConfigMap auth/dex", c.ID),
+					"keep it in a Secret referenced by environment: re-run `kubectl flexigrobots kubeflow --github-client-secret-file FILE`"))
+				continue
+			}
+			rs = append(rs, checks.Pass("dex connector %s (%s), password database %v", c.ID, c.Type, cfg.EnablePasswordDB))
+		}
+		return rs
+	}
+	return []checks.Result{checks.Fail("no ConfigMap auth/dex", install)}
+}
+
+func oidcSecret(s *checks.Snapshot) []checks.Result {
+	secrets, err := checks.ListAs[corev1.Secret](s, SecretsGVR)
+	if err != nil {
+		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on secrets in all namespaces")}
+	}
+	known := map[string]string{"auth/dex-oidc-client": "OIDC_CLIENT_SECRET", "istio-system/oidc-authservice-client": "CLIENT_SECRET", "oauth2-proxy/oauth2-proxy": "client-secret"}
+	var rs []checks.Result
+	for _, sec := range secrets {
+		ref := sec.Namespace + "/" + sec.Name
+		key, ok := known[ref]
+		if !ok && sec.Namespace == "oauth2-proxy" && strings.HasPrefix(sec.Name, "oauth2-proxy-") {
+			key, ok = "client-secret", true // generated with a hash suffix by the stock manifests
+		}
+		if !ok {
+			continue
+		}
+		if string(sec.Data[key]) == publicClientSecret {
+			rs = append(rs, checks.Fail(fmt.Sprintf("Secret %s key %s is Kubeflow's published OIDC client secret", ref, key),
+				"re-run `kubectl flexigrobots kubeflow`: it generates one shared by dex and the auth proxy"))
+			continue
+		}
+		rs = append(rs, checks.Pass("Secret %s key %s is not the public default", ref, key))
+	}
+	if len(rs) == 0 {
+		return []checks.Result{checks.Fail("no OIDC client Secret of dex or the auth proxy", install)}
+	}
+	return rs
+}
