@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/netip"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
@@ -19,87 +20,6 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
-
-// Pool addresses on loopback only: nothing on the test bed is ever pointed elsewhere.
-const (
-	lbPoolA = "127.240.0.10-127.240.0.20"
-	lbPoolB = "127.240.0.30-127.240.0.40"
-)
-
-func lbArgs(repo string, extra ...string) []string {
-	return append([]string{"lb", "--chart-repo", repo, "--timeout", "3m"}, extra...)
-}
-
-func lbReport(t *testing.T, r result) output.Report {
-	t.Helper()
-	var rep output.Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("-o json is not a report: %v\n%s", err, r.stdout)
-	}
-	return rep
-}
-
-// lbActions maps kind/name to the action of a report.
-func lbActions(rep output.Report) map[string]string {
-	out := map[string]string{}
-	for _, x := range rep.Results {
-		out[x.Kind+"/"+x.Name] = x.Action
-	}
-	return out
-}
-
-// lbState is the resourceVersion of the release Secrets, workloads, pool and L2Advertisement.
-func lbState(t *testing.T, c *testbed.Cluster, dyn dynamic.Interface) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	out := map[string]string{}
-	secrets, err := c.Client.CoreV1().Secrets(lb.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range secrets.Items {
-		out["secret/"+s.Name] = s.ResourceVersion
-	}
-	deps, err := c.Client.AppsV1().Deployments(lb.DefaultNamespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range deps.Items {
-		out["deployment/"+d.Name] = d.ResourceVersion
-	}
-	dss, err := c.Client.AppsV1().DaemonSets(lb.DefaultNamespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range dss.Items {
-		out["daemonset/"+d.Name] = d.ResourceVersion
-	}
-	for _, gvr := range []struct{ kind, name string }{{"ipaddresspools", lb.DefaultPool}, {"l2advertisements", lb.DefaultL2}} {
-		res := lb.IPAddressPoolsGVR
-		if gvr.kind == "l2advertisements" {
-			res = lb.L2AdvertisementsGVR
-		}
-		u, err := dyn.Resource(res).Namespace(lb.DefaultNamespace).Get(ctx, gvr.name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[gvr.kind+"/"+gvr.name] = u.GetResourceVersion()
-	}
-	if len(out) < 5 {
-		t.Fatalf("state too small to prove anything: %v", out)
-	}
-	return out
-}
-
-func lbPoolAddresses(t *testing.T, dyn dynamic.Interface) string {
-	t.Helper()
-	u, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Get(context.Background(), lb.DefaultPool, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "addresses")
-	return strings.Join(a, ",")
-}
 
 // TestLB runs the lb section end to end on the test bed with the real MetalLB chart 0.15.3 (CRDs
 // in a subchart) from the fixture repository and the MetalLB controller stand-in.
@@ -209,6 +129,13 @@ func TestLB(t *testing.T) {
 
 	t.Run("changing --addresses updates just the pool", func(t *testing.T) {
 		before := lbState(t, c, dyn)
+		dry := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "--dry-run=server")...)
+		if dry.code != 0 || !strings.Contains(dry.stdout, "ipaddresspool/ai-platform-pool configured (server dry run)") || !strings.Contains(dry.stdout, "helmrelease/metallb unchanged (server dry run)") {
+			t.Fatalf("server dry run: exit %d", dry.code)
+		}
+		if after := lbState(t, c, dyn); !equalStringMaps(before, after) {
+			t.Fatalf("a dry run moved resourceVersions:\nbefore %v\nafter  %v", before, after)
+		}
 		r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "-o", "json")...)
 		if r.code != 0 {
 			t.Fatalf("exit %d", r.code)
@@ -246,10 +173,54 @@ func TestLB(t *testing.T) {
 		if !pool.Contains(ip) {
 			t.Fatalf("probe IP %s not in pool %s", ip, lbPoolB)
 		}
-		svcs, err := c.Client.CoreV1().Services("").List(ctx, metav1.ListOptions{LabelSelector: lb.ProbeLabel})
-		if err != nil || len(svcs.Items) != 0 {
-			t.Fatalf("probe Services left behind: %v (err %v)", svcs.Items, err)
+		lbNoProbeServices(t, c)
+	})
+
+	t.Run("probe of an exhausted pool fails or is interrupted and leaves no Service", func(t *testing.T) {
+		// A pool with one address, held by another Service: the probe can never get an IP.
+		full := lb.Objects(lb.Config{Namespace: lb.DefaultNamespace, Pool: "full-pool", Addresses: mustRanges(t, "127.240.0.50/32")})[0]
+		if _, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Create(ctx, full, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
 		}
+		holder := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "holder", Namespace: "default", Annotations: map[string]string{lb.PoolAnnotation: "full-pool"}},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}}}
+		if _, err := c.Client.CoreV1().Services("default").Create(ctx, holder, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		lbWaitFor(t, "the holder Service to get the pool's only address", func() bool {
+			s, err := c.Client.CoreV1().Services("default").Get(ctx, "holder", metav1.GetOptions{})
+			return err == nil && len(s.Status.LoadBalancer.Ingress) == 1
+		})
+
+		r := runPlugin(t, c, "lb", "--probe", "--pool", "full-pool", "--timeout", "3s")
+		if r.code != 1 || !strings.Contains(r.stderr, "got no external IP from pool full-pool after 3s") {
+			t.Fatalf("want exit 1 saying no IP came, got %d", r.code)
+		}
+		lbNoProbeServices(t, c)
+
+		// Ctrl-C while waiting: the Service is deleted before the plugin exits.
+		cmd := exec.Command(testbed.PluginBinary(t), "lb", "--probe", "--pool", "full-pool", "--timeout", "5m")
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lbWaitFor(t, "the probe Service to exist", func() bool {
+			l, err := c.Client.CoreV1().Services(lb.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: lb.ProbeLabel})
+			return err == nil && len(l.Items) == 1
+		})
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		t.Logf("interrupted probe: %v\n%s", err, stderr.String())
+		if err == nil || !strings.Contains(stderr.String(), "interrupted") {
+			t.Fatalf("want a failed, interrupted probe, got %v", err)
+		}
+		lbNoProbeServices(t, c)
+		_ = c.Client.CoreV1().Services("default").Delete(ctx, "holder", metav1.DeleteOptions{})
+		_ = dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Delete(ctx, "full-pool", metav1.DeleteOptions{})
 	})
 
 	t.Run("kube-proxy in IPVS mode: warning, then --fix-strict-arp", func(t *testing.T) {
@@ -287,6 +258,10 @@ func TestLB(t *testing.T) {
 		if _, err := c.Client.CoreV1().Services("default").Create(ctx, gw, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		lbWaitFor(t, "the ingress gateway to get an external IP", func() bool {
+			s, err := c.Client.CoreV1().Services("default").Get(ctx, lb.IngressGateway, metav1.GetOptions{})
+			return err == nil && len(s.Status.LoadBalancer.Ingress) > 0
+		})
 		var rep verify.Report
 		r := runPlugin(t, c, "verify", "--section", "lb", "-o", "json", "--strict")
 		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
@@ -329,16 +304,4 @@ func TestLBWebhookWithoutEndpoints(t *testing.T) {
 	if _, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Get(context.Background(), lb.DefaultPool, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("pool exists after the failure (err %v)", err)
 	}
-}
-
-func equalStringMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
