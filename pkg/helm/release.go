@@ -9,6 +9,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
@@ -136,6 +137,11 @@ func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec,
 		in.DryRunOption = s.DryRun
 		in.HideSecret = true
 	}
+	if s.DryRun == cmdutil.DryRunClient {
+		if err := c.renderOnly(in); err != nil {
+			return nil, err
+		}
+	}
 	done := c.startWait(s, "installing", name, ch)
 	rel, err := in.RunWithContext(ctx, ch, vals)
 	done()
@@ -143,6 +149,27 @@ func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec,
 		return rel, c.actionError(err, "install", s, name, ch)
 	}
 	return rel, nil
+}
+
+// renderOnly makes a client dry-run install render the chart without the API server mapping its
+// objects (helm's `template` mode): otherwise the custom resources of a chart whose CRDs are not
+// installed yet (gpu-operator's ClusterPolicy) fail the dry run. The server's Kubernetes version
+// and API versions stand in for helm's defaults, so the chart renders as it would install.
+func (c *Client) renderOnly(in *action.Install) error {
+	dc, err := c.getter.ToDiscoveryClient()
+	if err != nil {
+		return fmt.Errorf("helm: discovery: %w", err)
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return fmt.Errorf("helm: read the server version: %w", err)
+	}
+	if in.APIVersions, err = action.GetVersionSet(dc); err != nil {
+		return fmt.Errorf("helm: read the server's API versions: %w", err)
+	}
+	in.KubeVersion = &chartutil.KubeVersion{Version: v.GitVersion, Major: v.Major, Minor: v.Minor}
+	in.ClientOnly = true
+	return nil
 }
 
 // upgrade runs helm upgrade with exactly vals (the values were already merged, so helm's own
@@ -186,6 +213,8 @@ func (c *Client) actionError(err error, verb string, s Spec, name string, ch *ch
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "invalid ownership metadata"):
 		hint = "the object belongs to another release or was made without helm: uninstall that release or delete the object, or install under another release name"
+	case s.DryRun == cmdutil.DryRunServer && strings.Contains(msg, "no matches for kind"):
+		hint = "the server cannot check the chart's custom resources before their CRDs are installed: use --dry-run=client to see what would be installed, or run without --dry-run"
 	case strings.Contains(msg, "context deadline exceeded") || strings.Contains(msg, "timed out waiting"):
 		c.mu.Lock()
 		last := c.lastWait
