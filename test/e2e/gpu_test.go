@@ -64,6 +64,21 @@ func TestGPU(t *testing.T) {
 		}
 	})
 
+	t.Run("operator --dry-run on a fresh cluster changes nothing", func(t *testing.T) {
+		r := runPlugin(t, c, append(operator, "--dry-run=client")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "helmrelease/gpu-operator installed (client dry run)") {
+			t.Fatalf("--dry-run=client: exit %d, want the install reported as a client dry run", r.code)
+		}
+		// helm's server dry run cannot map ClusterPolicy before the CRDs exist: the error says what to do.
+		r = runPlugin(t, c, append(operator, "--dry-run=server")...)
+		if r.code != 0 && !strings.Contains(r.stderr, "use --dry-run=client") {
+			t.Fatalf("--dry-run=server: exit %d without the hint to use a client dry run", r.code)
+		}
+		if _, err := c.Client.CoreV1().Namespaces().Get(context.Background(), gpuNS, metav1.GetOptions{}); err == nil {
+			t.Fatalf("namespace %s created by a dry run", gpuNS)
+		}
+	})
+
 	t.Run("operator installs, then unchanged", func(t *testing.T) {
 		r := runPlugin(t, c, operator...)
 		if r.code != 0 || !strings.Contains(r.stdout, "helmrelease/gpu-operator installed") {
