@@ -38,6 +38,10 @@ type Applier struct {
 	Progress *output.Progress
 	// Section prefixes progress and errors, e.g. "lb".
 	Section string
+	// SkipUnchanged turns on the fast no-op re-run: objects whose desired state and live
+	// resourceVersion are what this section's last apply recorded are reported unchanged without a
+	// request (see record). The record is a ConfigMap in kube-system named RecordName(Section).
+	SkipUnchanged bool
 	// NoWebhookGate applies without first waiting for the Services of live admission webhooks to
 	// have ready endpoints. Webhook call failures are still retried as transient until ctx ends,
 	// so the apply itself proves the webhook answers. For callers that cannot rely on endpoints
@@ -80,6 +84,10 @@ type item struct {
 	mapping *meta.RESTMapping
 	result  output.Result
 	err     error
+	// hash and appliedRV feed the SkipUnchanged record.
+	hash      string
+	appliedRV string
+	skipped   bool
 }
 
 // Apply converges objs and reports one result per object, in input order. On failure the report
@@ -90,6 +98,9 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	}
 	if a.Parallelism <= 0 {
 		a.Parallelism = 4
+	}
+	if a.DryRun == "" {
+		a.DryRun = cmdutil.DryRunNone
 	}
 	items := make([]*item, len(objs))
 	var phases [3][]*item
@@ -106,11 +117,22 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		a.Progress.Update("%sapplied %d/%d objects", a.prefix(), done.Load(), total)
 	}
 	gate := newWebhookGate(a.Clients, objs)
+	var rec *record
+	if a.SkipUnchanged && a.DryRun == cmdutil.DryRunNone {
+		rec = a.loadRecord(ctx)
+	}
 	for p, phase := range phases {
 		if len(phase) == 0 {
 			continue
 		}
 		a.run(ctx, phase, func(ctx context.Context, it *item) {
+			if a.skip(ctx, rec, it) {
+				it.skipped = true
+				it.result = output.Result{Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName(), Action: output.Unchanged}
+				done.Add(1)
+				progress()
+				return
+			}
 			if p == 1 && a.DryRun != cmdutil.DryRunClient && !a.NoWebhookGate {
 				if m, err := a.mapping(it.obj); err == nil {
 					if err := gate.waitFor(ctx, it.obj, m.Resource.Resource, a.Progress); err != nil {
@@ -120,6 +142,9 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 				}
 			}
 			it.result, it.err = a.applyOne(ctx, it)
+			if rec != nil && it.err == nil && it.hash != "" && it.appliedRV != "" {
+				rec.set(Ref(it.obj), appliedState{Hash: it.hash, RV: it.appliedRV})
+			}
 			done.Add(1)
 			progress()
 		})
@@ -131,6 +156,9 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		}
 	}
 	a.Progress.Done()
+	if err := a.saveRecord(ctx, rec); err != nil {
+		a.Progress.Logf("warning: %scannot save the apply record (the next run applies everything): %v", a.prefix(), err)
+	}
 	rep := a.report(items)
 	var failed []ObjectError
 	for _, it := range items {

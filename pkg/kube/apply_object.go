@@ -7,10 +7,10 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/equality"
 	k8serrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
@@ -71,6 +71,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item) (output.Result, error)
 			return conflictError(err)
 		}
 		res.Action = actionOf(live, applied, a.DryRun == cmdutil.DryRunServer)
+		it.appliedRV = applied.GetResourceVersion()
 		out = res
 		return nil
 	})
@@ -123,7 +124,8 @@ func (a *Applier) waitCRDsEstablished(ctx context.Context, items []*item) error 
 	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	var pending []string
 	for _, it := range items {
-		if it.err == nil && it.obj.GetKind() == "CustomResourceDefinition" {
+		// A skipped CRD is unchanged since an apply after which it was established.
+		if it.err == nil && !it.skipped && it.obj.GetKind() == "CustomResourceDefinition" {
 			pending = append(pending, it.obj.GetName())
 		}
 	}

@@ -24,11 +24,24 @@ type liveKey struct {
 type liveList struct {
 	once  sync.Once
 	err   error
-	items map[string]string // name -> resourceVersion
+	items map[string]*metav1.PartialObjectMetadata // name -> metadata
 }
 
 // get returns a metadata-only object (name, resourceVersion) or nil when it does not exist.
 func (l *liveIndex) get(ctx context.Context, c *Clients, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
+	md, err := l.meta(ctx, c, gvr, ns, name)
+	if err != nil || md == nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	u.SetName(name)
+	u.SetNamespace(ns)
+	u.SetResourceVersion(md.ResourceVersion)
+	return u, nil
+}
+
+// meta returns the object's metadata from the type's one LIST, or nil when it does not exist.
+func (l *liveIndex) meta(ctx context.Context, c *Clients, gvr schema.GroupVersionResource, ns, name string) (*metav1.PartialObjectMetadata, error) {
 	l.mu.Lock()
 	if l.lists == nil {
 		l.lists = map[liveKey]*liveList{}
@@ -54,9 +67,9 @@ func (l *liveIndex) get(ctx context.Context, c *Clients, gvr schema.GroupVersion
 			list.err = err
 			return
 		}
-		list.items = make(map[string]string, len(got.Items))
-		for _, it := range got.Items {
-			list.items[it.Name] = it.ResourceVersion
+		list.items = make(map[string]*metav1.PartialObjectMetadata, len(got.Items))
+		for i := range got.Items {
+			list.items[got.Items[i].Name] = &got.Items[i]
 		}
 	})
 	if list.err != nil {
@@ -67,13 +80,5 @@ func (l *liveIndex) get(ctx context.Context, c *Clients, gvr schema.GroupVersion
 		l.mu.Unlock()
 		return nil, err
 	}
-	rv, found := list.items[name]
-	if !found {
-		return nil, nil
-	}
-	u := &unstructured.Unstructured{}
-	u.SetName(name)
-	u.SetNamespace(ns)
-	u.SetResourceVersion(rv)
-	return u, nil
+	return list.items[name], nil
 }

@@ -1,0 +1,138 @@
+package kube
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// RecordNamespace holds the apply records of SkipUnchanged (one ConfigMap per section).
+const RecordNamespace = "kube-system"
+
+// recordKey is the ConfigMap data key of the record (JSON: ref -> applied state).
+const recordKey = "applied.json"
+
+// appliedState is what the Applier knows about one object after applying it: the hash of what it
+// sent and the resourceVersion the server returned.
+type appliedState struct {
+	Hash string `json:"h"`
+	RV   string `json:"rv"`
+}
+
+// record is the skip path of a re-run: an object is skipped when its desired state hashes the
+// same as at our last apply and its live resourceVersion (from the metadata-only LIST the engine
+// makes anyway) is still the one our apply returned, i.e. nobody, not even a controller, wrote it
+// since. Anything else is applied as usual. Secrets are never recorded (no hash of secret data is
+// kept) and always applied.
+type record struct {
+	name string
+	mu   sync.Mutex
+	old  map[string]appliedState
+	next map[string]appliedState
+}
+
+// RecordName is the ConfigMap in RecordNamespace holding the section's apply record.
+func RecordName(section string) string {
+	if section == "" {
+		section = "default"
+	}
+	return "flexigrobots-applied-" + section
+}
+
+func (a *Applier) loadRecord(ctx context.Context) *record {
+	r := &record{name: RecordName(a.Section), old: map[string]appliedState{}, next: map[string]appliedState{}}
+	cm, err := a.Client.CoreV1().ConfigMaps(RecordNamespace).Get(ctx, r.name, metav1.GetOptions{})
+	if err == nil {
+		_ = json.Unmarshal([]byte(cm.Data[recordKey]), &r.old)
+	}
+	return r
+}
+
+// desiredHash hashes the prepared object (JSON of a map is key-sorted, so stable).
+func desiredHash(o *unstructured.Unstructured) string {
+	b, _ := json.Marshal(o.Object)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+func recordable(o *unstructured.Unstructured) bool {
+	return !(o.GetKind() == "Secret" && o.GroupVersionKind().Group == "")
+}
+
+// skip tells whether it may be left alone; it records the state either way.
+func (a *Applier) skip(ctx context.Context, r *record, it *item) bool {
+	if r == nil || !recordable(it.obj) {
+		return false
+	}
+	// Map first: it defaults the namespace, which the hash and the ref must include.
+	m, err := a.mapping(it.obj)
+	if err != nil {
+		return false
+	}
+	it.hash = desiredHash(it.obj)
+	ref := Ref(it.obj)
+	prev, ok := r.old[ref]
+	if !ok || prev.Hash != it.hash {
+		return false
+	}
+	md, err := a.live.meta(ctx, a.Clients, m.Resource, it.obj.GetNamespace(), it.obj.GetName())
+	if err != nil || md == nil || md.ResourceVersion != prev.RV {
+		return false
+	}
+	r.set(ref, prev)
+	return true
+}
+
+func (r *record) set(ref string, s appliedState) {
+	r.mu.Lock()
+	r.next[ref] = s
+	r.mu.Unlock()
+}
+
+// save writes the record when it changed. Objects that failed keep no entry (applied next time).
+func (a *Applier) saveRecord(ctx context.Context, r *record) error {
+	if r == nil {
+		return nil
+	}
+	if len(r.next) == len(r.old) {
+		same := true
+		for k, v := range r.next {
+			if r.old[k] != v {
+				same = false
+				break
+			}
+		}
+		if same {
+			return nil
+		}
+	}
+	b, err := json.Marshal(r.next)
+	if err != nil {
+		return err
+	}
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: r.name, Namespace: RecordNamespace, Labels: map[string]string{ManagedByLabel: FieldManager}},
+		Data:       map[string]string{recordKey: string(b)},
+	}
+	cms := a.Client.CoreV1().ConfigMaps(RecordNamespace)
+	return Retry(ctx, func(ctx context.Context) error {
+		live, err := cms.Get(ctx, r.name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			_, err = cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: a.FieldManager})
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		live.Data = cm.Data
+		_, err = cms.Update(ctx, live, metav1.UpdateOptions{FieldManager: a.FieldManager})
+		return err
+	})
+}
