@@ -38,6 +38,7 @@ func Build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) 
 	if err != nil {
 		return nil, err
 	}
+	edits = append(edits, AtStorageVersion(objs)...)
 	return &Built{Profile: p, Origin: tree.Origin, Objects: objs, Edits: edits}, nil
 }
 

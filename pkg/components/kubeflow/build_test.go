@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
 // allEdits are every runbook edit, as the e2e tests use them.
@@ -87,8 +89,24 @@ func TestBuildWithAllEdits(t *testing.T) {
 			if !oidcFound {
 				t.Fatal("no auth proxy ConfigMap carries the OIDC provider")
 			}
-			if v == "v1.5.0" && find(b.Objects, "Deployment", "kubeflow", "ml-pipeline") == nil {
-				t.Fatal("pipelines missing")
+			if v == "v1.5.0" {
+				if find(b.Objects, "Deployment", "kubeflow", "ml-pipeline") == nil {
+					t.Fatal("pipelines missing")
+				}
+				converted := 0
+				for _, e := range b.Edits {
+					if strings.Contains(e.What, "storage version") {
+						converted++
+					}
+				}
+				for _, o := range b.Objects {
+					if o.GetAPIVersion() == "cert-manager.io/v1alpha2" {
+						t.Errorf("%s still at v1alpha2", o.GetName())
+					}
+				}
+				if converted != 4 {
+					t.Fatalf("want the 4 cert-manager v1alpha2 objects applied at v1, got %d: %v", converted, b.Edits)
+				}
 			}
 		})
 	}
@@ -120,4 +138,53 @@ func toYAML(t *testing.T, o *unstructured.Unstructured) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestAtStorageVersionKeepsInexactConversions proves an object using a field renamed in the
+// storage version keeps its version (the conversion webhook must convert it).
+func TestAtStorageVersionKeepsInexactConversions(t *testing.T) {
+	objs, err := kube.DecodeManifests([]byte(`
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: certificates.cert-manager.io}
+spec:
+  group: cert-manager.io
+  names: {kind: Certificate, plural: certificates}
+  scope: Namespaced
+  conversion: {strategy: Webhook}
+  versions:
+  - name: v1alpha2
+    served: true
+    storage: false
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              commonName: {type: string}
+              dnsNames: {type: array, items: {type: string}}
+              privateKey: {type: object, properties: {algorithm: {type: string}}}
+---
+apiVersion: cert-manager.io/v1alpha2
+kind: Certificate
+metadata: {name: exact, namespace: a}
+spec: {commonName: x, dnsNames: [x]}
+---
+apiVersion: cert-manager.io/v1alpha2
+kind: Certificate
+metadata: {name: renamed, namespace: a}
+spec: {commonName: x, keyAlgorithm: ecdsa}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edits := AtStorageVersion(objs)
+	if len(edits) != 1 || objs[1].GetAPIVersion() != "cert-manager.io/v1" || objs[2].GetAPIVersion() != "cert-manager.io/v1alpha2" {
+		t.Fatalf("edits %v; versions %s %s", edits, objs[1].GetAPIVersion(), objs[2].GetAPIVersion())
+	}
 }
