@@ -33,7 +33,8 @@ sim: ## start the simulated RKE cluster in the foreground (prints export KUBECON
 	hack/testbin.sh v1.37.2
 	go run ./test/cmd/sim $(SIM_ARGS)
 
-demo: testbin build ## build, start the test bed, run every subcommand against it, stop
+demo: build ## build, start the test bed, run every subcommand against it, stop
+	hack/testbin.sh v1.37.2
 	hack/demo.sh
 
 bench: testbin ## apply engine vs kubectl apply --server-side on the test bed (Kubeflow v1.10.2)

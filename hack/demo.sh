@@ -1,21 +1,44 @@
 #!/usr/bin/env bash
-# make demo: starts the simulated cluster, runs every kubectl flexigrobots subcommand against it
-# as a user would (through kubectl's plugin discovery), prints the results, and stops the cluster.
+# make demo: starts the simulated RKE cluster (with the test-only stand-ins for the NFS provisioner,
+# MetalLB's controller and the GPU device plugin, and a local mirror of the chart repositories),
+# runs every kubectl flexigrobots command against it as a user would (through kubectl's plugin
+# discovery), each section twice to show the second run is "unchanged", then stops the cluster.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+TESTBIN=${TESTBIN:-$ROOT/.testbin}
+FIXTURES=$(cd "$ROOT/.." && pwd)/shared/fixtures
 DIR=$(mktemp -d /tmp/flexigrobots-demo-XXXXXX)
 go build -o "$DIR/sim" ./test/cmd/sim
 "$DIR/sim" --dir "$DIR/cluster" > "$DIR/sim.out" 2> "$DIR/sim.err" &
 SIM=$!
 trap 'kill -INT $SIM 2>/dev/null; wait $SIM 2>/dev/null; rm -rf "$DIR"' EXIT
-for _ in $(seq 1 240); do grep -q '^export KUBECONFIG=' "$DIR/sim.out" 2>/dev/null && break; kill -0 $SIM || { cat "$DIR/sim.err"; exit 1; }; sleep 0.5; done
+for _ in $(seq 1 360); do
+  grep -q '^export KUBECONFIG=' "$DIR/sim.out" 2>/dev/null && break
+  kill -0 $SIM 2>/dev/null || { cat "$DIR/sim.err"; exit 1; }
+  sleep 0.5
+done
+sleep 0.5
 eval "$(cat "$DIR/sim.out")"
+[ -n "${CHART_REPO:-}" ] || { echo "demo: the chart mirror needs ../shared/fixtures" >&2; exit 1; }
 export PATH="$ROOT/bin:$PATH"
 KUBECTL="$TESTBIN/v1.37.2/kubectl"
 step() { echo; echo "\$ kubectl flexigrobots $*"; "$KUBECTL" flexigrobots "$@"; }
 
 step version
-step version -o json
+step storage --nfs-server 127.0.0.1 --nfs-path /nfsroot/kubeflow_nfs --chart-repo "$CHART_REPO" --smoke-test
+step storage --nfs-server 127.0.0.1 --nfs-path /nfsroot/kubeflow_nfs --chart-repo "$CHART_REPO"
+step storage exports --nfs-path /nfsroot/kubeflow_nfs
+step lb --addresses 127.240.0.10-127.240.0.20 --chart-repo "$CHART_REPO" --probe
+step lb --addresses 127.240.0.10-127.240.0.20 --chart-repo "$CHART_REPO"
+step gpu operator --chart-repo "$CHART_REPO"
+step gpu slicing --replicas 4
+step gpu slicing --replicas 4
+step gpu status
+step kubeflow --version v1.10.2 --manifests "$FIXTURES/kubeflow/manifests-1.10.2.tar.gz" \
+  --registration-flow --ingress-service-type LoadBalancer
+step kubeflow --version v1.10.2 --manifests "$FIXTURES/kubeflow/manifests-1.10.2.tar.gz" \
+  --registration-flow --ingress-service-type LoadBalancer -o json | tail -n 5
+step verify
 echo
 echo "demo: done (the simulated cluster stops now)"
