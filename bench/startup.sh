@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start-up benchmark (`make bench-startup`): `kubectl-flexigrobots --help` and `version --client`
 # against `kubectl version --client`, with hyperfine when installed (Debian: apt-get install
-# hyperfine), else a plain loop. Prints the mean times, the ratio to kubectl, the stripped binary
-# size and what package initialisation costs (GODEBUG=inittrace=1). No thresholds: figures only.
+# hyperfine), else a plain loop. Prints mean, median and fastest times, the ratio of the medians to
+# kubectl's (the median resists a busy machine best), user CPU time, the binary size and what package
+# initialisation costs (GODEBUG=inittrace=1). No thresholds: figures only.
 #   PLUGIN_BIN  plugin binary (default bin/kubectl-flexigrobots, `make build`)
 #   KUBECTL     kubectl to compare with (default .testbin/v1.37.2/kubectl, `make testbin`)
 #   RUNS        runs per command (default 30)
@@ -20,28 +21,36 @@ KUBECONFIG=$(mktemp); trap 'rm -f "$KUBECONFIG" "${CSV:-}"' EXIT; export KUBECON
 names=("kubectl version --client" "kubectl flexigrobots --help" "kubectl flexigrobots version --client")
 cmds=("$KUBECTL version --client" "$PLUGIN --help" "$PLUGIN version --client")
 
-means=() # milliseconds, in the order of cmds
+means=() medians=() mins=() users=() # milliseconds, in the order of cmds
 if command -v hyperfine >/dev/null; then
   CSV=$(mktemp)
   hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-csv "$CSV" \
     -n "${names[0]}" "${cmds[0]}" -n "${names[1]}" "${cmds[1]}" -n "${names[2]}" "${cmds[2]}" >&2
-  while IFS=, read -r _ mean _; do means+=("$(awk -v s="$mean" 'BEGIN{printf "%.1f", s*1000}')"); done < <(tail -n +2 "$CSV")
+  ms() { awk -v s="$1" 'BEGIN{printf "%.1f", s*1000}'; }
+  # columns: command,mean,stddev,median,user,system,min,max
+  while IFS=, read -r _ mean _ median user _ min _; do
+    means+=("$(ms "$mean")") medians+=("$(ms "$median")") mins+=("$(ms "$min")") users+=("$(ms "$user")")
+  done < <(tail -n +2 "$CSV")
 else
   echo "hyperfine not found: timing $RUNS runs in a loop (less precise)" >&2
   for c in "${cmds[@]}"; do
     read -ra argv <<<"$c"
     for _ in 1 2 3; do "${argv[@]}" >/dev/null 2>&1; done
-    t0=$(date +%s%N)
-    for ((i = 0; i < RUNS; i++)); do "${argv[@]}" >/dev/null 2>&1; done
-    t1=$(date +%s%N)
-    means+=("$(awk -v d=$((t1 - t0)) -v n="$RUNS" 'BEGIN{printf "%.1f", d/n/1e6}')")
+    times=()
+    for ((i = 0; i < RUNS; i++)); do
+      t0=$(date +%s%N); "${argv[@]}" >/dev/null 2>&1; t1=$(date +%s%N); times+=($((t1 - t0)))
+    done
+    read -r mean median min < <(printf '%s\n' "${times[@]}" | sort -n | awk '{t[NR]=$1; s+=$1}
+      END {printf "%.1f %.1f %.1f\n", s/NR/1e6, t[int((NR+1)/2)]/1e6, t[1]/1e6}')
+    means+=("$mean") medians+=("$median") mins+=("$min") users+=("-")
   done
 fi
 
 echo
-printf '%-40s %10s %12s\n' "command" "mean ms" "vs kubectl"
+printf '%-40s %9s %10s %8s %12s %11s\n' "command" "mean ms" "median ms" "min ms" "user CPU ms" "vs kubectl"
 for i in "${!names[@]}"; do
-  printf '%-40s %10s %11sx\n' "${names[$i]}" "${means[$i]}" "$(awk -v a="${means[$i]}" -v b="${means[0]}" 'BEGIN{printf "%.2f", a/b}')"
+  printf '%-40s %9s %10s %8s %12s %10sx\n' "${names[$i]}" "${means[$i]}" "${medians[$i]}" "${mins[$i]}" "${users[$i]}" \
+    "$(awk -v a="${medians[$i]}" -v b="${medians[0]}" 'BEGIN{printf "%.2f", a/b}')"
 done
 size=$(stat -c %s "$PLUGIN" 2>/dev/null || stat -f %z "$PLUGIN")
 printf '\nplugin binary: %s (%.1f MB)\n' "$PLUGIN" "$(awk -v s="$size" 'BEGIN{print s/1048576}')"
