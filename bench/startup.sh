@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start-up benchmark (`make bench-startup`): `kubectl-flexigrobots --help` and `version --client`
-# against `kubectl version --client`, with hyperfine when installed (Debian: apt-get install
+# (alone and through `kubectl flexigrobots`) against `kubectl version --client`, with hyperfine when installed (Debian: apt-get install
 # hyperfine), else a plain loop. Prints mean, median and fastest times, the ratio of the medians to
 # kubectl's (the median resists a busy machine best), user CPU time, the binary size and what package
 # initialisation costs (GODEBUG=inittrace=1). No thresholds: figures only.
@@ -18,14 +18,19 @@ done
 # Neither command may reach a cluster: an empty kubeconfig keeps the runs comparable.
 KUBECONFIG=$(mktemp); trap 'rm -f "$KUBECONFIG" "${CSV:-}"' EXIT; export KUBECONFIG
 
-names=("kubectl version --client" "kubectl flexigrobots --help" "kubectl flexigrobots version --client")
-cmds=("$KUBECTL version --client" "$PLUGIN --help" "$PLUGIN version --client")
+# The plugin alone (what kubectl execs), and once through kubectl's plugin discovery (kubectl's own
+# start plus the plugin's): the plugin's folder goes first on PATH for that.
+[ "$(basename "$PLUGIN")" = kubectl-flexigrobots ] || { echo "bench/startup.sh: $PLUGIN must be named kubectl-flexigrobots" >&2; exit 2; }
+export PATH="$(dirname "$PLUGIN"):$PATH"
+names=("kubectl version --client" "kubectl-flexigrobots --help" "kubectl-flexigrobots version --client" "kubectl flexigrobots version --client")
+cmds=("$KUBECTL version --client" "$PLUGIN --help" "$PLUGIN version --client" "$KUBECTL flexigrobots version --client")
 
 means=() medians=() mins=() users=() # milliseconds, in the order of cmds
 if command -v hyperfine >/dev/null; then
   CSV=$(mktemp)
   hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-csv "$CSV" \
-    -n "${names[0]}" "${cmds[0]}" -n "${names[1]}" "${cmds[1]}" -n "${names[2]}" "${cmds[2]}" >&2
+    -n "${names[0]}" "${cmds[0]}" -n "${names[1]}" "${cmds[1]}" -n "${names[2]}" "${cmds[2]}" \
+    -n "${names[3]}" "${cmds[3]}" >&2
   ms() { awk -v s="$1" 'BEGIN{printf "%.1f", s*1000}'; }
   # columns: command,mean,stddev,median,user,system,min,max
   while IFS=, read -r _ mean _ median user _ min _; do
