@@ -106,6 +106,8 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		if opts.Dir, err = os.MkdirTemp("", "flexigrobots-testbed-"); err != nil {
 			return nil, err
 		}
+	} else if err = os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, err
 	}
 	c = &Cluster{Dir: opts.Dir, Version: opts.Version, opts: opts, procs: map[string]*process{}}
 	defer func() {
