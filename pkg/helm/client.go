@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/kube"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -72,6 +73,9 @@ type Spec struct {
 	Values map[string]any
 	// ReuseValues keeps the release's existing user values and overlays the values above.
 	ReuseValues bool
+	// ReuseChart upgrades with the chart stored in the deployed release (no repository is read),
+	// for changing values only. Without a deployed release of ChartName it is an error.
+	ReuseChart bool
 	// CreateNamespace creates Namespace on install when missing.
 	CreateNamespace bool
 	// Wait waits with helm's readiness checks until Timeout (progress on stderr).
@@ -85,6 +89,26 @@ type Spec struct {
 	// non-dry run, before install or upgrade, so they are created AND upgraded (helm itself never
 	// upgrades crds/); helm then skips them. When nil, helm installs them on first install only.
 	ApplyCRDs func(ctx context.Context, crds []*unstructured.Unstructured) error
+}
+
+// chartFor loads the chart to install or upgrade with: the deployed release's own with
+// ReuseChart, otherwise from --chart or the repository.
+func (c *Client) chartFor(ctx context.Context, s Spec) (*chart.Chart, error) {
+	if !s.ReuseChart {
+		return c.LoadChart(ctx, s)
+	}
+	cfg, err := c.config(s.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	st, err := findState(cfg, s.Namespace, s.ChartName, s.ReleaseName)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil || st.deployed == nil || st.deployed.Chart == nil {
+		return nil, fmt.Errorf("helm: no deployed release of chart %s in namespace %s to reuse the chart of", s.ChartName, s.Namespace)
+	}
+	return st.deployed.Chart, nil
 }
 
 func (s *Spec) dryRun() bool { return s.DryRun != "" && s.DryRun != cmdutil.DryRunNone }
@@ -111,7 +135,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		return res, nil, cmdutil.UsageErrorf("invalid --dry-run %q: use none, client or server", s.DryRun)
 	}
 
-	ch, err := c.LoadChart(ctx, s)
+	ch, err := c.chartFor(ctx, s)
 	if err != nil {
 		return res, nil, err
 	}

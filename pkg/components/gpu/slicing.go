@@ -68,9 +68,9 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 	if rel == nil {
 		return rep, nil, cmdutil.UsageErrorf("gpu slicing: no gpu-operator release in namespace %s: run `kubectl flexigrobots gpu operator` first (or give --release-namespace where it is installed)", o.Namespace)
 	}
-	if o.Chart.Version == "" && o.Chart.Chart == "" && rel.Chart != nil && rel.Chart.Metadata != nil {
-		o.Chart.Version = rel.Chart.Metadata.Version
-	}
+	// Without --chart-version/--chart the release keeps its own chart: no repository is read, so
+	// slicing works on air-gapped sites without repeating the operator's chart flags.
+	reuseChart := o.Chart.Version == "" && o.Chart.Chart == ""
 	on := o.Config.Replicas > 1
 	current, _ := devicePluginConfig(rel.Config)
 	pointed, _ := current["name"].(string)
@@ -90,7 +90,7 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 	}
 	res, _, err := in.Helm.Ensure(ctx, helm.Spec{
 		ReleaseName: rel.Name, Namespace: o.Namespace, ChartName: ChartName, Chart: o.Chart,
-		Values: values, ReuseValues: true, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
+		Values: values, ReuseValues: true, ReuseChart: reuseChart, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
 	})
 	if err != nil {
 		return rep, nil, err
