@@ -163,4 +163,3 @@ func matchesOps(ops []admissionv1.OperationType) bool {
 	}
 	return false
 }
-
