@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log"
+	"os"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -34,7 +36,7 @@ func Build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) 
 	if err != nil {
 		return nil, err
 	}
-	objs, err := kustomize.BuildFS(tree.FS, tree.Path(p.Build))
+	objs, err := quiet(func() ([]*unstructured.Unstructured, error) { return kustomize.BuildFS(tree.FS, tree.Path(p.Build)) })
 	if err != nil {
 		return nil, err
 	}
@@ -75,4 +77,22 @@ func EnvValue(workload *unstructured.Unstructured, name string) string {
 		}
 	}
 	return ""
+}
+
+// quiet runs a kustomize build without its notes on stderr (deprecated fields and unused vars
+// in upstream's files, which users cannot act on). Builds run one at a time in a command.
+func quiet(build func() ([]*unstructured.Unstructured, error)) ([]*unstructured.Unstructured, error) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return build()
+	}
+	defer devnull.Close()
+	stderr := os.Stderr
+	os.Stderr = devnull
+	log.SetOutput(io.Discard)
+	defer func() {
+		os.Stderr = stderr
+		log.SetOutput(stderr)
+	}()
+	return build()
 }

@@ -89,6 +89,11 @@ func TestBuildWithAllEdits(t *testing.T) {
 			if !oidcFound {
 				t.Fatal("no auth proxy ConfigMap carries the OIDC provider")
 			}
+			for _, o := range b.Objects {
+				if o.GetKind() == "Profile" && (strings.Contains(o.GetName(), "$(") || strings.Contains(toYAML(t, o), "$(")) {
+					t.Fatalf("Profile %s keeps $(...) placeholders", o.GetName())
+				}
+			}
 			if v == "v1.5.0" {
 				if find(b.Objects, "Deployment", "kubeflow", "ml-pipeline") == nil {
 					t.Fatal("pipelines missing")

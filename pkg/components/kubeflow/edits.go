@@ -71,6 +71,15 @@ func (e Edits) apply(t *Tree, p Profile) ([]Edit, error) {
 		}
 		add(p.DashboardParams, "CD_REGISTRATION_FLOW = true")
 	}
+	if p.UserProfile != "" {
+		n, err := fillPlaceholders(t, p.UserProfile)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			add(path.Join(p.UserProfile, "profile-instance.yaml"), "%d $(...) placeholders filled from params.env (kustomize v5 leaves them: the replacements select the Profile by its placeholder name)", n)
+		}
+	}
 	dexEdits, err := e.editDex(t, p)
 	if err != nil {
 		return nil, err
@@ -258,4 +267,27 @@ func allDocker(runtimes string) bool {
 		}
 	}
 	return true
+}
+
+// fillPlaceholders replaces $(key) in dir/profile-instance.yaml with dir/params.env's values.
+func fillPlaceholders(t *Tree, dir string) (int, error) {
+	params, err := t.FS.ReadFile(t.Path(path.Join(dir, "params.env")))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", dir, err)
+	}
+	file := t.Path(path.Join(dir, "profile-instance.yaml"))
+	b, err := t.FS.ReadFile(file)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", dir, err)
+	}
+	text, n := string(b), 0
+	for _, line := range strings.Split(string(params), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || k == "" {
+			continue
+		}
+		n += strings.Count(text, "$("+k+")")
+		text = strings.ReplaceAll(text, "$("+k+")", v)
+	}
+	return n, t.FS.WriteFile(file, []byte(text))
 }

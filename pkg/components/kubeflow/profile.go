@@ -62,6 +62,10 @@ type Profile struct {
 	// Pipelines is the example's Kubeflow Pipelines resource line and PipelinesPNS its variant
 	// for nodes without Docker (v1.5 only).
 	Pipelines, PipelinesPNS string
+	// UserProfile is the example user's Profile package whose $(name) placeholders kustomize v5
+	// no longer substitutes (its replacements select the Profile by the placeholder name); the
+	// edits fill them in from its params.env ("" when not needed).
+	UserProfile string
 	// MaxKube is the last Kubernetes minor version serving every API the build uses ("" none).
 	MaxKube string
 }
@@ -91,6 +95,7 @@ var profiles = map[string]Profile{
 		ClientID:        "kubeflow-oidc-authservice",
 		Dex:             ClientSecret{File: "common/dex/base/kustomization.yaml", Generator: "dex-oidc-client", Namespace: "auth", IDKey: "OIDC_CLIENT_ID", SecretKey: "OIDC_CLIENT_SECRET"},
 		Proxy:           ClientSecret{File: "common/oauth2-proxy/base/kustomization.yaml", Generator: "oauth2-proxy", Namespace: "oauth2-proxy", IDKey: "client-id", SecretKey: "client-secret", CookieKey: "cookie-secret"},
+		UserProfile:     "common/user-namespace/base",
 	},
 }
 
