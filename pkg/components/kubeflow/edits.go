@@ -111,7 +111,7 @@ func (e Edits) apply(t *Tree, p Profile) ([]Edit, error) {
 	pipelines := ""
 	if p.PipelinesPNS != "" && e.ContainerRuntime != "" && !allDocker(e.ContainerRuntime) {
 		pipelines = p.PipelinesPNS
-		add(example, "Kubeflow Pipelines %s (nodes run %s, not Docker: the emissary-free PNS executor)", path.Base(pipelines), e.ContainerRuntime)
+		add(example, "Kubeflow Pipelines %s (nodes run %s, not Docker: the PNS executor needs no Docker socket)", path.Base(pipelines), e.ContainerRuntime)
 	} else if p.Pipelines != "" && e.ContainerRuntime != "" {
 		add(example, "Kubeflow Pipelines %s kept (nodes run Docker)", path.Base(p.Pipelines))
 	}

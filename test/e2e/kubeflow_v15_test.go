@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// TestKubeflowV15PreflightOnCurrentKubernetes: v1.5.0 on Kubernetes 1.37 stops in preflight with
+// exit 2, listing the removed API kinds and the way out, and creates no namespace.
+func TestKubeflowV15PreflightOnCurrentKubernetes(t *testing.T) {
+	url := kubeflowArchiveURL(t, "1.5.0")
+	c := testbed.StartT(t, testbed.Options{})
+	before := namespaceNames(t, c)
+	r := runPlugin(t, c, "kubeflow", "--version", "v1.5.0", "--manifests", url)
+	if r.code != 2 {
+		t.Fatalf("want exit 2, got %d", r.code)
+	}
+	for _, want := range []string{"apiextensions.k8s.io/v1beta1 CustomResourceDefinition", "admissionregistration.k8s.io/v1beta1", "policy/v1beta1 PodDisruptionBudget", "Kubernetes <= 1.21", "--version v1.10.2", "no default StorageClass"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("preflight message lacks %q", want)
+		}
+	}
+	if after := namespaceNames(t, c); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("preflight failure changed the namespaces: %v -> %v", before, after)
+	}
+}
+
+// TestKubeflowV15OnRunbookCluster installs v1.5.0 with every edit on Kubernetes 1.21 (the
+// runbook's cluster) in one run: cert-manager's v1alpha2 objects go in at v1 without the
+// conversion webhook, the aggregated ClusterRoles without conflicts; a second run changes nothing.
+func TestKubeflowV15OnRunbookCluster(t *testing.T) {
+	if _, err := testbed.FindBinDir(testbed.V121); err != nil {
+		t.Skipf("Kubernetes %s test bed binaries absent (hack/testbin.sh builds them): %v", testbed.V121, err)
+	}
+	url := kubeflowArchiveURL(t, "1.5.0")
+	c := testbed.StartT(t, testbed.Options{Version: testbed.V121, StandIns: []testbed.StandIn{standins.NewNFSProvisioner()}})
+	nfsStandInStorage(t, c)
+	args := append(append([]string{"kubeflow"}, kubeflowEditArgs(t, "1.5.0", url)...), "-o", "json", "--timeout", "25m")
+	r := runPlugin(t, c, args...)
+	if r.code != 0 {
+		t.Fatalf("first run: exit %d", r.code)
+	}
+	if strings.Contains(r.stdout+r.stderr, kfGitHubSecret) {
+		t.Fatal("the GitHub client secret was printed")
+	}
+	rep := kfReport(t, r)
+	converted := 0
+	for _, n := range rep.Notes {
+		if strings.Contains(n, "storage version") {
+			converted++
+		}
+	}
+	if converted != 4 {
+		t.Fatalf("want the 4 cert-manager v1alpha2 objects applied at v1, notes: %v", rep.Notes)
+	}
+	dyn := dynamic.NewForConfigOrDie(c.Config)
+	certs, err := dyn.Resource(schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}).List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(certs.Items) == 0 {
+		t.Fatalf("no cert-manager Certificates (%v)", err)
+	}
+	p, _ := kubeflow.ProfileFor("v1.5.0")
+	if oidc, err := kubeflow.LiveClientSecret(context.Background(), c.Client, p); err != nil || oidc == "" || oidc == kubeflow.PublicClientSecret {
+		t.Fatalf("OIDC client secret not replaced (%v)", err)
+	}
+	r = runPlugin(t, c, args...)
+	if r.code != 0 {
+		t.Fatalf("second run: exit %d", r.code)
+	}
+	for _, x := range kfReport(t, r).Results {
+		if x.Action != output.Unchanged {
+			t.Errorf("second run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
+		}
+	}
+}
