@@ -98,6 +98,12 @@ func (c *Cluster) startControllers() error {
 		// nodeipam off (kwok assigns pod CIDRs); nodelifecycle must run or the not-ready taint stays.
 		"--controllers=*,-nodeipam",
 	}
+	// 1.21 still serves an insecure port (10252/10251) unless --port=0: two test beds would clash.
+	insecureOff := []string{}
+	if c.Version == V121 {
+		insecureOff = []string{"--port=0"}
+	}
+	kcmArgs = append(kcmArgs, insecureOff...)
 	if !c.opts.NoSigning {
 		kcmArgs = append(kcmArgs, "--cluster-signing-cert-file="+c.pki.CACert, "--cluster-signing-key-file="+c.pki.CAKey)
 	}
@@ -106,9 +112,9 @@ func (c *Cluster) startControllers() error {
 		return err
 	}
 	c.addProc(p)
-	p, err = startProcess(c.Dir, "kube-scheduler", c.bin("kube-scheduler"),
-		"--kubeconfig="+kc, "--authentication-kubeconfig="+kc, "--authorization-kubeconfig="+kc,
-		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.ports["scheduler"]), "--leader-elect=false")
+	p, err = startProcess(c.Dir, "kube-scheduler", c.bin("kube-scheduler"), append([]string{
+		"--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
+		"--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(c.ports["scheduler"]), "--leader-elect=false"}, insecureOff...)...)
 	if err != nil {
 		return err
 	}
