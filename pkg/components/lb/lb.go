@@ -117,6 +117,9 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 		},
 	})
 	if err != nil {
+		if strings.Contains(err.Error(), "x-kubernetes-validations") {
+			return rep, in.celError(res.Detail, err)
+		}
 		return rep, cmdutil.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, res.Name)
 	}
 	rep.Add(res)
@@ -197,4 +200,19 @@ func (in *Installer) endpointState(c Config) string {
 		return "no ready endpoints"
 	}
 	return fmt.Sprintf("%d ready endpoints but the call fails", n)
+}
+
+// celError explains a chart whose CRDs use CEL validation rules (x-kubernetes-validations, served
+// from Kubernetes 1.25) on an older server, e.g. MetalLB 0.15 on the runbook's Kubernetes 1.21;
+// helm's own message lists every rejected field.
+func (in *Installer) celError(chart string, err error) error {
+	server := "this server"
+	if v, verr := in.Clients.Discovery.ServerVersion(); verr == nil {
+		server = "Kubernetes " + v.GitVersion
+	}
+	msg := err.Error()
+	if len(msg) > 400 {
+		msg = msg[:400] + " ..."
+	}
+	return fmt.Errorf("lb: %s cannot be installed on %s: its CRDs use CEL validation rules (x-kubernetes-validations), which need Kubernetes >= 1.25; choose an older MetalLB chart whose CRDs have none with --chart-version, or upgrade the cluster. helm said: %s", chart, server, msg)
 }
