@@ -67,10 +67,12 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 			root.AddCommand(c)
 		}
 	}
+	// Sections in the runbook's order (help lists commands in the order added).
+	cobra.EnableCommandSorting = false
 	add(GroupSections, storage.NewCmdStorage(f, streams))
-	add(GroupSections, gpu.NewCmdGPU(f, streams))
 	add(GroupSections, lb.NewCmdLB(f, streams))
 	add(GroupSections, kubeflow.NewCmdKubeflow(f, streams))
+	add(GroupSections, gpu.NewCmdGPU(f, streams))
 	add(GroupPlatform, verify.NewCmdVerify(f, streams))
 	add(GroupOther, version.NewCmdVersion(f, streams), completion.NewCmdCompletion(streams))
 	root.SetHelpCommandGroupID(GroupOther)
