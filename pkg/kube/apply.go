@@ -19,8 +19,9 @@ import (
 
 // Applier converges a set of objects with server-side apply in one pass: Namespaces and CRDs
 // first (waiting until every CRD is Established and the RESTMapper knows it), then everything
-// else with bounded parallelism (objects a webhook intercepts only once the webhook's Service has
-// ready endpoints), then webhook configurations and APIServices, after what serves them. Transient
+// else with bounded parallelism (an object a live webhook cannot yet admit waits for the
+// webhook's Service to have ready endpoints), then webhook configurations and APIServices, after
+// what serves them. Transient
 // errors are retried with backoff until ctx ends.
 type Applier struct {
 	*Clients
@@ -42,10 +43,10 @@ type Applier struct {
 	// resourceVersion are what this section's last apply recorded are reported unchanged without a
 	// request (see record). The record is a ConfigMap in kube-system named RecordName(Section).
 	SkipUnchanged bool
-	// NoWebhookGate applies without first waiting for the Services of live admission webhooks to
-	// have ready endpoints. Webhook call failures are still retried as transient until ctx ends,
-	// so the apply itself proves the webhook answers. For callers that cannot rely on endpoints
-	// (admission webhooks disabled on the API server, or endpoints not observable).
+	// NoWebhookGate: after a failed webhook call, retry at once instead of first waiting for the
+	// webhook Service to have ready endpoints. Webhook call failures are still retried as
+	// transient until ctx ends, so the apply itself proves the webhook answers. For callers that
+	// cannot rely on endpoints being observable.
 	NoWebhookGate bool
 
 	live liveIndex
@@ -133,15 +134,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 				progress()
 				return
 			}
-			if p == 1 && a.DryRun != cmdutil.DryRunClient && !a.NoWebhookGate {
-				if m, err := a.mapping(it.obj); err == nil {
-					if err := gate.waitFor(ctx, it.obj, m.Resource.Resource, a.Progress); err != nil {
-						it.err = err
-						return
-					}
-				}
-			}
-			it.result, it.err = a.applyOne(ctx, it)
+			it.result, it.err = a.applyOne(ctx, it, gate)
 			if rec != nil && it.err == nil && it.hash != "" && it.appliedRV != "" {
 				rec.set(Ref(it.obj), appliedState{Hash: it.hash, RV: it.appliedRV})
 			}

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/equality"
@@ -20,7 +21,12 @@ import (
 
 // applyOne applies one object, retrying transient errors until ctx ends, and says whether it was
 // created, configured or unchanged.
-func (a *Applier) applyOne(ctx context.Context, it *item) (output.Result, error) {
+//
+// When a live admission webhook cannot be called, the object is held until the webhook's
+// Service has a ready endpoint (so a webhook still starting is waited for, not hammered), then
+// retried; if the Service never gets one, the error names the webhook and its Service. An apply
+// that succeeds needs no webhook check at all (admission webhooks may be off).
+func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (output.Result, error) {
 	o := it.obj
 	res := output.Result{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
 	if a.DryRun != cmdutil.DryRunNone {
@@ -67,6 +73,11 @@ func (a *Applier) applyOne(ctx context.Context, it *item) (output.Result, error)
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
 		applied, err := ri.Apply(ctx, o.GetName(), o, opts)
+		if err != nil && isWebhookCallError(err) && gate != nil && !a.NoWebhookGate {
+			if gerr := gate.waitFor(ctx, o, m.Resource.Resource, a.Progress); gerr != nil {
+				return fmt.Errorf("%w (last apply: %v)", gerr, err)
+			}
+		}
 		if err != nil {
 			return conflictError(err)
 		}
@@ -79,6 +90,11 @@ func (a *Applier) applyOne(ctx context.Context, it *item) (output.Result, error)
 		return res, err
 	}
 	return out, nil
+}
+
+// isWebhookCallError tells whether the API server could not call an admission webhook.
+func isWebhookCallError(err error) bool {
+	return strings.Contains(err.Error(), "failed calling webhook")
 }
 
 func (a *Applier) resource(gvr schema.GroupVersionResource, ns string) dynamic.ResourceInterface {

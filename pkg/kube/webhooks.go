@@ -26,8 +26,9 @@ type webhookRule struct {
 	ops      []admissionv1.OperationType
 }
 
-// webhookGate holds back objects that a webhook intercepts until the webhook's Service has a
-// ready endpoint, so an apply does not fail with "failed calling webhook" while it starts.
+// webhookGate holds back an object that a live webhook could not admit until the webhook's
+// Service has a ready endpoint, so a webhook that is still starting is waited for instead of
+// hammered, and one that never starts is named in the error.
 type webhookGate struct {
 	clients *Clients
 	once    sync.Once
