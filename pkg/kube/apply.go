@@ -149,6 +149,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		}
 	}
 	a.Progress.Done()
+	a.refresh(ctx, rec, items)
 	if err := a.saveRecord(ctx, rec); err != nil {
 		a.Progress.Logf("warning: %scannot save the apply record (the next run applies everything): %v", a.prefix(), err)
 	}

@@ -30,6 +30,12 @@ func NewClients(f *cmdutil.Factory) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.QPS == 0 && cfg.RateLimiter == nil {
+		// client-go's default client-side limit (5 QPS, burst 10) serializes a big apply to a
+		// crawl (609 Kubeflow objects: over 2 minutes); like kubectl, leave throttling to the API
+		// server's priority and fairness.
+		cfg.QPS = -1
+	}
 	c := &Clients{Config: cfg}
 	if c.Client, err = kubernetes.NewForConfig(cfg); err != nil {
 		return nil, err

@@ -136,3 +136,38 @@ func (a *Applier) saveRecord(ctx context.Context, r *record) error {
 		return err
 	})
 }
+
+// refresh re-reads (one metadata LIST per type and namespace) what this run applied and records
+// the live resourceVersion instead of the applied one when every later writer only touched the
+// status subresource (a CRD becoming Established, a controller reporting status): such writes
+// change nothing this engine applies, so the next run may still skip the object.
+func (a *Applier) refresh(ctx context.Context, r *record, items []*item) {
+	if r == nil {
+		return
+	}
+	fresh := &liveIndex{}
+	var mu sync.Mutex
+	var applied []*item
+	for _, it := range items {
+		if it.err == nil && !it.skipped && it.hash != "" && it.appliedRV != "" && it.mapping != nil {
+			applied = append(applied, it)
+		}
+	}
+	a.run(ctx, applied, func(ctx context.Context, it *item) {
+		md, err := fresh.meta(ctx, a.Clients, it.mapping.Resource, it.obj.GetNamespace(), it.obj.GetName())
+		if err != nil || md == nil || md.ResourceVersion == it.appliedRV {
+			return
+		}
+		for _, mf := range md.ManagedFields {
+			if mf.Manager != a.FieldManager && mf.Subresource != "status" {
+				return
+			}
+			if mf.Manager == a.FieldManager && mf.Operation != metav1.ManagedFieldsOperationApply && mf.Subresource != "status" {
+				return
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		r.set(Ref(it.obj), appliedState{Hash: it.hash, RV: md.ResourceVersion})
+	})
+}
