@@ -246,12 +246,16 @@ func TestApplyConvergesThroughAPIServerRestart(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	begin := time.Now()
 	c.KillAPIServer()
 	time.Sleep(2 * time.Second)
 	if err := c.StartAPIServer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
+	t.Logf("API server killed and back after %s", time.Since(begin).Round(time.Millisecond))
+	err := <-errc
+	t.Logf("apply finished %s after the kill", time.Since(begin).Round(time.Millisecond))
+	if err != nil {
 		t.Fatalf("apply did not converge through the restart: %v", err)
 	}
 	if len(rep.Results) != len(objs) {
