@@ -8,20 +8,6 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// fixture returns the path of a shared fixture, skipping when the fixtures folder is absent.
-func fixture(t *testing.T, rel string) string {
-	t.Helper()
-	root, err := testbed.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(root, "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s absent (../shared/fixtures is provided in CI): %v", rel, err)
-	}
-	return p
-}
-
 // TestBuildKubeflowExamples builds the real Kubeflow manifests in process and checks the object
 // counts measured with kustomize v5 (628 for v1.5.0, 611 for v1.10.2).
 func TestBuildKubeflowExamples(t *testing.T) {
@@ -30,7 +16,7 @@ func TestBuildKubeflowExamples(t *testing.T) {
 		want    int
 	}{{"kubeflow/manifests-1.5.0.tar.gz", 628}, {"kubeflow/manifests-1.10.2.tar.gz", 611}} {
 		t.Run(tc.archive, func(t *testing.T) {
-			top, err := ExtractTarGz(fixture(t, tc.archive), t.TempDir())
+			top, err := ExtractTarGz(testbed.Fixture(t, tc.archive), t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +44,7 @@ func TestExtractRejectsCorruptArchive(t *testing.T) {
 // TestBuildObjectsDeepCopy proves built objects hold JSON types only (the apply engine deep-copies
 // them; YAML's int would panic).
 func TestBuildObjectsDeepCopy(t *testing.T) {
-	top, err := ExtractTarGz(fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), t.TempDir())
+	top, err := ExtractTarGz(testbed.Fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

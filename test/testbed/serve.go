@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"testing"
 
 	"helm.sh/helm/v3/pkg/repo"
 )
@@ -48,4 +49,15 @@ func ServeChartDir(src, work string) (url string, stop func(), err error) {
 		return "", nil, err
 	}
 	return srv.URL, srv.Close, nil
+}
+
+// Fixture returns the path of one file or folder under ../shared/fixtures (e.g.
+// "kubeflow/manifests-1.10.2.tar.gz"), skipping t with a clear message when it is absent.
+func Fixture(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(FixturesDir(t), rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("fixture %s absent (../shared/fixtures is provided in CI): %v", rel, err)
+	}
+	return p
 }
