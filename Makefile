@@ -9,7 +9,7 @@ TESTBIN ?= $(CURDIR)/.testbin
 export TESTBIN
 GOTEST_TIMEOUT ?= 75m
 
-.PHONY: all build test unit e2e testbin demo sim lint bench bench-startup dist clean
+.PHONY: all build test unit e2e testbin demo sim lint bench bench-kubeflow bench-startup dist clean
 
 all: build
 
@@ -39,6 +39,9 @@ demo: build ## build, start the test bed, run every subcommand against it, stop
 
 bench: testbin ## apply engine vs kubectl apply --server-side on the test bed (Kubeflow v1.10.2)
 	go run ./bench/applybench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
+
+bench-kubeflow: testbin ## kubeflow converge vs kubectl apply --server-side of the same build (first apply, no-op re-run)
+	go run ./bench/kubeflowbench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
 
 dist: ## release archives + sha256sums.txt in dist/ and krew-manifest.yaml (VERSION=vX.Y.Z)
 	go run ./hack/dist -version '$(VERSION)' -commit '$(COMMIT)' -out dist -manifest krew-manifest.yaml
