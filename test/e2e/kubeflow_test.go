@@ -22,9 +22,11 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -312,6 +314,28 @@ func TestKubeflowV110(t *testing.T) {
 	}
 	if again, _ := kubeflow.LiveClientSecret(ctx, c.Client, p); again != oidc {
 		t.Fatal("second run changed the OIDC client secret")
+	}
+
+	// verify --section kubeflow: workloads, dex connector and OIDC secret pass; the gateway has
+	// no external IP on a test bed without a load balancer.
+	vr := runPlugin(t, c, "verify", "--section", "kubeflow", "-o", "json")
+	var vrep verify.Report
+	if err := json.Unmarshal([]byte(vr.stdout), &vrep); err != nil {
+		t.Fatalf("verify output: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, x := range vrep.Results {
+		seen[x.ID] = true
+		wantOK := x.ID != "KUBEFLOW-002"
+		if (x.Severity == checks.OK) != wantOK {
+			t.Errorf("%s: %s %s", x.ID, x.Severity, x.Message)
+		}
+		if strings.Contains(x.Message+x.Fix, oidc) {
+			t.Errorf("%s printed the OIDC client secret", x.ID)
+		}
+	}
+	if len(seen) != 4 {
+		t.Fatalf("want the 4 kubeflow checks, got %v", seen)
 	}
 }
 
