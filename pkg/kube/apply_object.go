@@ -69,6 +69,15 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			return nil
 		}
 		opts := metav1.ApplyOptions{FieldManager: a.FieldManager, Force: a.ForceConflicts}
+		if live != nil && a.SkipUnchanged && a.DryRun == cmdutil.DryRunNone {
+			// Some servers (Kubernetes <= 1.21) write on a no-op apply; a dry run first tells.
+			if same, rv := a.unchangedByApply(ctx, ri, o, opts); same {
+				res.Action = output.Unchanged
+				it.appliedRV = rv
+				out = res
+				return nil
+			}
+		}
 		if a.DryRun == cmdutil.DryRunServer {
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
@@ -176,4 +185,20 @@ func conditionTrue(u *unstructured.Unstructured, t string) bool {
 		}
 	}
 	return false
+}
+
+// unchangedByApply tells whether applying o would leave the live object's content as it is
+// (compared without managedFields, resourceVersion, generation, timestamps and status), and
+// returns the live resourceVersion.
+func (a *Applier) unchangedByApply(ctx context.Context, ri dynamic.ResourceInterface, o *unstructured.Unstructured, opts metav1.ApplyOptions) (bool, string) {
+	opts.DryRun = []string{metav1.DryRunAll}
+	dry, err := ri.Apply(ctx, o.GetName(), o, opts)
+	if err != nil {
+		return false, ""
+	}
+	full, err := ri.Get(ctx, o.GetName(), metav1.GetOptions{})
+	if err != nil {
+		return false, ""
+	}
+	return apierrors.Semantic.DeepEqual(comparable(full), comparable(dry)), full.GetResourceVersion()
 }

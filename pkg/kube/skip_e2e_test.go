@@ -16,14 +16,14 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// patchCounter counts PATCH requests (server-side applies) sent through the clients.
+// patchCounter counts PATCH requests (server-side applies) that may write, i.e. not dry runs.
 type patchCounter struct {
 	rt http.RoundTripper
 	n  *atomic.Int32
 }
 
 func (p patchCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodPatch {
+	if r.Method == http.MethodPatch && r.URL.Query().Get("dryRun") == "" {
 		p.n.Add(1)
 	}
 	return p.rt.RoundTrip(r)
