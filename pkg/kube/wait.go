@@ -80,7 +80,12 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target) error {
 	var last []status
 	var lastErr error
 	err := wait.PollUntilContextCancel(ctx, interval, true, func(ctx context.Context) (bool, error) {
-		last, lastErr = w.poll(ctx, targets)
+		st, err := w.poll(ctx, targets)
+		if err != nil && ctx.Err() != nil {
+			// The deadline cut this poll short: keep the previous one for the explanation.
+			return false, nil
+		}
+		last, lastErr = st, err
 		if lastErr != nil {
 			w.Progress.Update("%s: waiting (%v)", w.Label, lastErr)
 			return false, nil
