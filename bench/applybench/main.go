@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,10 +21,10 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/yaml"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
-	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
 func main() {
@@ -70,7 +69,7 @@ func run(archive string, parallelism int) error {
 	if err != nil {
 		return err
 	}
-	kFirst, kPasses, kRerun, err := timeKubectl(file)
+	kFirst, kPasses, kRerun, err := benchkit.TimeKubectl(file, false)
 	if err != nil {
 		return err
 	}
@@ -80,18 +79,12 @@ func run(archive string, parallelism int) error {
 	return nil
 }
 
-func startBed() (*testbed.Cluster, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	return testbed.Start(ctx, testbed.Options{})
-}
-
 func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, rerun time.Duration, err error) {
-	c, err := startBed()
+	c, err := benchkit.StartBed(false)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer func() { c.Stop(); os.RemoveAll(c.Dir) }()
+	defer benchkit.StopBed(c)
 	apply := func() (time.Duration, error) {
 		flags := genericclioptions.NewConfigFlags(true)
 		flags.KubeConfig = &c.Kubeconfig
@@ -112,40 +105,6 @@ func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, reru
 		return 0, 0, fmt.Errorf("engine re-run: %w", err)
 	}
 	return first, rerun, nil
-}
-
-func timeKubectl(file string) (first time.Duration, passes int, rerun time.Duration, err error) {
-	dir, err := testbed.FindBinDir(testbed.V137)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	kubectl := filepath.Join(dir, "kubectl")
-	c, err := startBed()
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer func() { c.Stop(); os.RemoveAll(c.Dir) }()
-	apply := func() error {
-		cmd := exec.Command(kubectl, "--kubeconfig", c.Kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", file)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		return cmd.Run()
-	}
-	start := time.Now()
-	for passes = 1; ; passes++ {
-		if err = apply(); err == nil {
-			break
-		}
-		if passes == 5 {
-			return 0, 0, 0, fmt.Errorf("kubectl apply still failing after 5 passes: %w", err)
-		}
-	}
-	first = time.Since(start)
-	start = time.Now()
-	if err = apply(); err != nil {
-		return 0, 0, 0, fmt.Errorf("kubectl re-run: %w", err)
-	}
-	return first, passes, time.Since(start), nil
 }
 
 func writeYAML(path string, objs []*unstructured.Unstructured) error {

@@ -16,19 +16,16 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
-	storagev1 "k8s.io/api/storage/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
-	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
 func main() {
@@ -75,7 +72,7 @@ func run(archive, version string) error {
 	if err != nil {
 		return err
 	}
-	kFirst, kPasses, kRerun, err := timeKubectl(file)
+	kFirst, kPasses, kRerun, err := benchkit.TimeKubectl(file, true)
 	if err != nil {
 		return err
 	}
@@ -85,31 +82,12 @@ func run(archive, version string) error {
 	return nil
 }
 
-// startBed starts a fresh test bed with a default StorageClass (what preflight asks for).
-func startBed() (*testbed.Cluster, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, err := testbed.Start(ctx, testbed.Options{})
-	if err != nil {
-		return nil, err
-	}
-	sc := &storagev1.StorageClass{
-		ObjectMeta:  metav1.ObjectMeta{Name: "standard", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
-		Provisioner: "example.com/none",
-	}
-	if _, err := c.Client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil {
-		c.Stop()
-		return nil, err
-	}
-	return c, nil
-}
-
 func timeConverge(b *kubeflow.Built) (first, rerun time.Duration, err error) {
-	c, err := startBed()
+	c, err := benchkit.StartBed(true)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer func() { c.Stop(); os.RemoveAll(c.Dir) }()
+	defer benchkit.StopBed(c)
 	converge := func() (time.Duration, error) {
 		flags := genericclioptions.NewConfigFlags(true)
 		flags.KubeConfig = &c.Kubeconfig
@@ -129,38 +107,4 @@ func timeConverge(b *kubeflow.Built) (first, rerun time.Duration, err error) {
 		return 0, 0, fmt.Errorf("converge re-run: %w", err)
 	}
 	return first, rerun, nil
-}
-
-func timeKubectl(file string) (first time.Duration, passes int, rerun time.Duration, err error) {
-	dir, err := testbed.FindBinDir(testbed.V137)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	kubectl := filepath.Join(dir, "kubectl")
-	c, err := startBed()
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer func() { c.Stop(); os.RemoveAll(c.Dir) }()
-	apply := func() error {
-		cmd := exec.Command(kubectl, "--kubeconfig", c.Kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", file)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		return cmd.Run()
-	}
-	start := time.Now()
-	for passes = 1; ; passes++ {
-		if err = apply(); err == nil {
-			break
-		}
-		if passes == 5 {
-			return 0, 0, 0, fmt.Errorf("kubectl apply still failing after 5 passes: %w", err)
-		}
-	}
-	first = time.Since(start)
-	start = time.Now()
-	if err = apply(); err != nil {
-		return 0, 0, 0, fmt.Errorf("kubectl re-run: %w", err)
-	}
-	return first, passes, time.Since(start), nil
 }
