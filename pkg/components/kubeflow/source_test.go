@@ -13,20 +13,6 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// fixture returns the path of a shared fixture, skipping when the fixtures folder is absent.
-func fixture(t *testing.T, rel string) string {
-	t.Helper()
-	root, err := testbed.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(root, "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s absent (../shared/fixtures is provided in CI): %v", rel, err)
-	}
-	return p
-}
-
 // archiveServer serves the fixture archive, truncated for the first `broken` requests.
 func archiveServer(t *testing.T, archive string, broken int32) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
@@ -61,7 +47,7 @@ func TestProfileUnknownVersionIsUsageError(t *testing.T) {
 // verified archive is cached, and the next load uses the cache without a request.
 func TestDownloadRetriesPartialAndCaches(t *testing.T) {
 	p, _ := ProfileFor("v1.10.2")
-	srv, hits := archiveServer(t, fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), 1)
+	srv, hits := archiveServer(t, testbed.Fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), 1)
 	cache := t.TempDir()
 	src := Source{Manifests: srv.URL + "/v1.10.2.tar.gz", CacheDir: cache}
 	tree, err := src.Load(context.Background(), p)
@@ -90,7 +76,7 @@ func TestDownloadRetriesPartialAndCaches(t *testing.T) {
 // corrupt cached file is replaced.
 func TestDownloadAlwaysTruncatedIsRejected(t *testing.T) {
 	p, _ := ProfileFor("v1.10.2")
-	srv, hits := archiveServer(t, fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), 100)
+	srv, hits := archiveServer(t, testbed.Fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), 100)
 	cache := t.TempDir()
 	src := Source{Manifests: srv.URL + "/x.tar.gz", CacheDir: cache, Attempts: 2}
 	if _, err := src.Load(context.Background(), p); err == nil {
@@ -107,7 +93,7 @@ func TestDownloadAlwaysTruncatedIsRejected(t *testing.T) {
 
 func TestCorruptCacheIsReplaced(t *testing.T) {
 	p, _ := ProfileFor("v1.10.2")
-	srv, hits := archiveServer(t, fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), 0)
+	srv, hits := archiveServer(t, testbed.Fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), 0)
 	cache := t.TempDir()
 	src := Source{Manifests: srv.URL + "/y.tar.gz", CacheDir: cache}
 	if _, err := src.Load(context.Background(), p); err != nil {
@@ -128,7 +114,7 @@ func TestCorruptCacheIsReplaced(t *testing.T) {
 
 func TestLocalSourcesAndBadPath(t *testing.T) {
 	p, _ := ProfileFor("v1.5.0")
-	archive := fixture(t, "kubeflow/manifests-1.5.0.tar.gz")
+	archive := testbed.Fixture(t, "kubeflow/manifests-1.5.0.tar.gz")
 	tree, err := Source{Manifests: archive}.Load(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
