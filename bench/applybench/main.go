@@ -19,7 +19,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"sigs.k8s.io/yaml"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
@@ -109,13 +108,8 @@ func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, reru
 
 func writeYAML(path string, objs []*unstructured.Unstructured) error {
 	var b bytes.Buffer
-	for _, o := range objs {
-		data, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return err
-		}
-		b.WriteString("---\n")
-		b.Write(data)
+	if err := kube.EncodeManifests(&b, objs); err != nil {
+		return err
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }

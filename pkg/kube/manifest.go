@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
 // DecodeManifests reads a multi-document YAML (or JSON) stream into objects; List kinds are
@@ -56,4 +57,19 @@ func Ref(u *unstructured.Unstructured) string {
 		return fmt.Sprintf("%s %s/%s", kind, ns, u.GetName())
 	}
 	return kind + " " + u.GetName()
+}
+
+// EncodeManifests writes objs as one multi-document YAML stream (what DecodeManifests reads).
+func EncodeManifests(w io.Writer, objs []*unstructured.Unstructured) error {
+	var b bytes.Buffer
+	for _, o := range objs {
+		data, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", Ref(o), err)
+		}
+		b.WriteString("---\n")
+		b.Write(data)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }

@@ -1,15 +1,14 @@
 package kubeflow
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log"
 	"os"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
 )
 
@@ -46,17 +45,7 @@ func Build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) 
 
 // WriteYAML prints the objects as one multi-document YAML stream (the runbook's kubeflow.yaml).
 func WriteYAML(w io.Writer, objs []*unstructured.Unstructured) error {
-	var b bytes.Buffer
-	for _, o := range objs {
-		data, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return err
-		}
-		b.WriteString("---\n")
-		b.Write(data)
-	}
-	_, err := w.Write(b.Bytes())
-	return err
+	return kube.EncodeManifests(w, objs)
 }
 
 // EnvValue returns the value of environment variable name in the first container of a workload
