@@ -53,7 +53,7 @@ func (e *EditFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&e.GitHubOrg, "github-org", "", "GitHub organization whose members may log in")
 	fl.StringArrayVar(&e.GitHubTeams, "github-team", nil, "GitHub team of --github-org allowed to log in (repeatable)")
 	fl.StringVar(&e.GitHubRedirect, "github-redirect-uri", "", "Callback URL registered in the GitHub OAuth app (https://HOST/dex/callback)")
-	fl.BoolVar(&e.PasswordDB, "enable-password-db", true, "Keep dex's password database and static example user (default false when a GitHub connector is set)")
+	fl.BoolVar(&e.PasswordDB, "enable-password-db", false, "Keep dex's password database and static example user (when not given: off with a GitHub connector, kept otherwise)")
 	fl.StringVar(&e.ContainerRuntime, "container-runtime", "", "v1.5 only: nodes' container runtime (docker or containerd) to pick the pipelines variant; default: read from the nodes")
 }
 
