@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
@@ -85,10 +84,8 @@ func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, reru
 	}
 	defer benchkit.StopBed(c)
 	apply := func() (time.Duration, error) {
-		flags := genericclioptions.NewConfigFlags(true)
-		flags.KubeConfig = &c.Kubeconfig
 		start := time.Now()
-		cl, err := kube.NewClients(cmdutil.NewFactory(flags))
+		cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
 		if err != nil {
 			return 0, err
 		}

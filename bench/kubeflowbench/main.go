@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
@@ -89,10 +88,8 @@ func timeConverge(b *kubeflow.Built) (first, rerun time.Duration, err error) {
 	}
 	defer benchkit.StopBed(c)
 	converge := func() (time.Duration, error) {
-		flags := genericclioptions.NewConfigFlags(true)
-		flags.KubeConfig = &c.Kubeconfig
 		start := time.Now()
-		cl, err := kube.NewClients(cmdutil.NewFactory(flags))
+		cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
 		if err != nil {
 			return 0, err
 		}

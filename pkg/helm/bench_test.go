@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -30,10 +28,7 @@ func BenchmarkRerun(b *testing.B) {
 	}
 	repoURL := testbed.ChartRepo(b)
 	bed := testbed.StartT(b, testbed.Options{})
-	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig, cache := bed.Kubeconfig, b.TempDir()
-	flags.KubeConfig, flags.CacheDir = &kubeconfig, &cache
-	c := NewClient(flags, output.NewProgress(&syncBuffer{}))
+	c := NewClient(bed.ConfigFlags(), output.NewProgress(&syncBuffer{}))
 	c.CacheDir = b.TempDir()
 	h := &helmBed{repoURL: repoURL}
 	const ns = "nfs-bench"

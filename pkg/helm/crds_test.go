@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
@@ -67,9 +66,7 @@ spec:
 // engine on install and on upgrade (helm alone never upgrades crds/), and a re-run moves nothing.
 func TestEnsureAppliesCRDsOnUpgrade(t *testing.T) {
 	bed := testbed.StartT(t, testbed.Options{})
-	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig, cache := bed.Kubeconfig, t.TempDir()
-	flags.KubeConfig, flags.CacheDir = &kubeconfig, &cache
+	flags := bed.ConfigFlags()
 	clients, err := kube.NewClients(cmdutil.NewFactory(flags))
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -51,11 +50,8 @@ type helmBed struct {
 func startHelmBed(t *testing.T) *helmBed {
 	repoURL := testbed.ChartRepo(t)
 	bed := testbed.StartT(t, testbed.Options{})
-	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig, cache := bed.Kubeconfig, t.TempDir()
-	flags.KubeConfig, flags.CacheDir = &kubeconfig, &cache
 	stderr := &syncBuffer{}
-	c := NewClient(flags, output.NewProgress(stderr))
+	c := NewClient(bed.ConfigFlags(), output.NewProgress(stderr))
 	c.CacheDir = t.TempDir()
 	return &helmBed{t: t, bed: bed, client: c, repoURL: repoURL, stderr: stderr}
 }

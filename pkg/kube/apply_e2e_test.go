@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
@@ -22,11 +21,7 @@ import (
 // clientsFor builds the engine's clients exactly as a command does: from kubectl's ConfigFlags.
 func clientsFor(t *testing.T, c *testbed.Cluster) *kube.Clients {
 	t.Helper()
-	flags := genericclioptions.NewConfigFlags(true)
-	flags.KubeConfig = &c.Kubeconfig
-	cacheDir := t.TempDir()
-	flags.CacheDir = &cacheDir
-	cl, err := kube.NewClients(cmdutil.NewFactory(flags))
+	cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
 	if err != nil {
 		t.Fatal(err)
 	}
