@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
@@ -22,16 +21,10 @@ import (
 // Helpers of TestGPU: helm release inspection, resourceVersion snapshots, node patches and the
 // per-node table.
 
-func gpuGetter(c *testbed.Cluster) *genericclioptions.ConfigFlags {
-	f := genericclioptions.NewConfigFlags(false)
-	f.KubeConfig = &c.Kubeconfig
-	return f
-}
-
 func gpuHelmConfig(t *testing.T, c *testbed.Cluster) *action.Configuration {
 	t.Helper()
 	cfg := new(action.Configuration)
-	if err := cfg.Init(gpuGetter(c), gpuNS, "secret", t.Logf); err != nil {
+	if err := cfg.Init(c.ConfigFlags(), gpuNS, "secret", t.Logf); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
@@ -41,7 +34,7 @@ func gpuHelmConfig(t *testing.T, c *testbed.Cluster) *action.Configuration {
 // values given at install time (driver.enabled=false, --set toolkit.enabled=false).
 func gpuAssertValues(t *testing.T, c *testbed.Cluster, name, key string) {
 	t.Helper()
-	hc := helm.NewClient(gpuGetter(c), nil)
+	hc := helm.NewClient(c.ConfigFlags(), nil)
 	rel, err := hc.Find(gpuNS, gpucomp.ChartName)
 	if err != nil || rel == nil {
 		t.Fatalf("find release: %v", err)

@@ -96,7 +96,7 @@ func TestGPU(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The runbook's `helm install --generate-name ... --set driver.enabled=false`.
-		hc := helm.NewClient(gpuGetter(c), nil)
+		hc := helm.NewClient(c.ConfigFlags(), nil)
 		hc.CacheDir = t.TempDir()
 		_, _, err := hc.Ensure(context.Background(), helm.Spec{
 			ReleaseName: "gpu-operator-1660041098", Namespace: gpuNS, ChartName: gpucomp.ChartName,
