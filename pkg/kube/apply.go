@@ -12,17 +12,17 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// Applier converges a set of objects with server-side apply in one pass: Namespaces and CRDs
-// first (waiting until every CRD is Established and the RESTMapper knows it), then everything
-// else with bounded parallelism (an object a live webhook cannot yet admit waits for the
-// webhook's Service to have ready endpoints), then webhook configurations and APIServices, after
-// what serves them. Transient
-// errors are retried with backoff until ctx ends.
+// Applier converges a set of objects with server-side apply in one pass: Namespaces first, then
+// everything else with bounded parallelism (CRDs lead; each custom resource waits only for its
+// own CRD to be Established; an object a live webhook cannot yet admit waits for the webhook's
+// Service to have ready endpoints), then webhook configurations and APIServices, after what
+// serves them. Transient errors are retried with backoff until ctx ends.
 type Applier struct {
 	*Clients
 	// FieldManager defaults to FieldManager.
@@ -31,7 +31,7 @@ type Applier struct {
 	ForceConflicts bool
 	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
 	DryRun string
-	// Parallelism bounds requests in flight (default 4: measured faster than 32 for big CRDs).
+	// Parallelism bounds requests in flight (default DefaultParallelism).
 	Parallelism int
 	// NoManagedByLabel leaves objects without the app.kubernetes.io/managed-by label.
 	NoManagedByLabel bool
@@ -49,7 +49,11 @@ type Applier struct {
 	// cannot rely on endpoints being observable.
 	NoWebhookGate bool
 
-	live liveIndex
+	live           liveIndex
+	rawOnce        sync.Once
+	raw            rest.Interface
+	rawErr         error
+	noMetadataOnly atomic.Bool
 }
 
 // ObjectError is the last reason one object failed.
@@ -78,17 +82,38 @@ func (e *ApplyError) Error() string {
 	return b.String()
 }
 
-// item is one object on its way through the phases.
+// DefaultParallelism is how many requests the Applier keeps in flight unless told otherwise.
+const DefaultParallelism = 8
+
+// item is one object on its way through the stages.
 type item struct {
 	index   int
 	obj     *unstructured.Unstructured
 	mapping *meta.RESTMapping
 	result  output.Result
 	err     error
-	// hash and appliedRV feed the SkipUnchanged record.
-	hash      string
-	appliedRV string
-	skipped   bool
+	// done is closed when the item is first finished (custom resources wait for their CRD's).
+	done     chan struct{}
+	doneOnce sync.Once
+	// crd is the CRD of the same set that defines this custom resource, if any.
+	crd *item
+	// hash (of what we send) and owned (of the field set our apply owns after it) feed the
+	// SkipUnchanged record.
+	hash    string
+	owned   string
+	skipped bool
+}
+
+// applyRun is the state one Apply call shares between its workers.
+type applyRun struct {
+	gate     *webhookGate
+	rec      *record
+	crds     *crdTracker
+	done     atomic.Int32
+	total    int
+	finished func()
+	// dryNamespaces would be created by this dry run: the server cannot check objects in them.
+	dryNamespaces map[string]bool
 }
 
 // Apply converges objs and reports one result per object, in input order. On failure the report
@@ -98,59 +123,49 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		a.FieldManager = FieldManager
 	}
 	if a.Parallelism <= 0 {
-		a.Parallelism = 4
+		a.Parallelism = DefaultParallelism
 	}
 	if a.DryRun == "" {
 		a.DryRun = cmdutil.DryRunNone
 	}
-	items := make([]*item, len(objs))
-	var phases [3][]*item
-	for i, o := range objs {
-		o = o.DeepCopy()
-		a.prepare(o)
-		it := &item{index: i, obj: o}
-		items[i] = it
-		phases[phaseOf(o)] = append(phases[phaseOf(o)], it)
+	ctx, cancel := context.WithCancel(ctx) // also ends the CRD watch
+	defer cancel()
+	items, stages := a.plan(objs)
+	r := &applyRun{gate: newWebhookGate(a.Clients, objs), total: len(items), crds: newCRDTracker(a.Clients), dryNamespaces: map[string]bool{}}
+	r.finished = func() {
+		r.done.Add(1)
+		a.Progress.Update("%sapplied %d/%d objects", a.prefix(), r.done.Load(), r.total)
 	}
-	done := atomic.Int32{}
-	total := len(items)
-	progress := func() {
-		a.Progress.Update("%sapplied %d/%d objects", a.prefix(), done.Load(), total)
-	}
-	gate := newWebhookGate(a.Clients, objs)
-	var rec *record
 	if a.SkipUnchanged && a.DryRun == cmdutil.DryRunNone {
-		rec = a.loadRecord(ctx)
+		r.rec = a.loadRecord(ctx)
 	}
-	for p, phase := range phases {
-		if len(phase) == 0 {
-			continue
+	for _, stage := range stages {
+		hold := func(ctx context.Context, it *item) bool {
+			if a.awaitCRD(ctx, r, it) {
+				return true
+			}
+			r.finished()
+			return false
 		}
-		a.run(ctx, phase, func(ctx context.Context, it *item) {
-			if a.skip(ctx, rec, it) {
-				it.skipped = true
-				it.result = output.Result{Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName(), Action: output.Unchanged}
-				done.Add(1)
-				progress()
-				return
+		a.run(ctx, stage, hold, func(ctx context.Context, it *item) { a.applyItem(ctx, r, it) })
+		for _, it := range stage {
+			if it.obj.GetKind() == "Namespace" && it.obj.GroupVersionKind().Group == "" && it.err == nil && it.result.Action == output.Created {
+				if it.result.DryRun == "" {
+					a.live.markEmptyNamespace(it.obj.GetName())
+				} else {
+					r.dryNamespaces[it.obj.GetName()] = true
+				}
 			}
-			it.result, it.err = a.applyOne(ctx, it, gate)
-			if rec != nil && it.err == nil && it.hash != "" && it.appliedRV != "" {
-				rec.set(Ref(it.obj), appliedState{Hash: it.hash, RV: it.appliedRV})
-			}
-			done.Add(1)
-			progress()
-		})
-		if p == 0 && a.DryRun == cmdutil.DryRunNone {
-			if err := a.waitCRDsEstablished(ctx, phase); err != nil {
-				return a.report(items), err
-			}
-			a.ResetMapper()
+		}
+	}
+	for _, it := range items {
+		if isCRD(it.obj) && !it.skipped && it.err == nil {
+			a.ResetMapper() // later users of the mapper (waits, checks) see the new kinds
+			break
 		}
 	}
 	a.Progress.Done()
-	a.refresh(ctx, rec, items)
-	if err := a.saveRecord(ctx, rec); err != nil {
+	if err := a.saveRecord(ctx, r.rec); err != nil {
 		a.Progress.Logf("warning: %scannot save the apply record (the next run applies everything): %v", a.prefix(), err)
 	}
 	rep := a.report(items)
@@ -161,9 +176,36 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		}
 	}
 	if len(failed) > 0 {
-		return rep, &ApplyError{Section: a.Section, Failed: failed, Total: total}
+		return rep, &ApplyError{Section: a.Section, Failed: failed, Total: len(items)}
 	}
 	return rep, nil
+}
+
+// applyItem applies one object (or skips it as unchanged) and counts it done.
+func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
+	defer r.finished()
+	if a.skip(ctx, r.rec, it) {
+		it.skipped = true
+		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName(), Action: output.Unchanged}
+		return
+	}
+	if ns := it.obj.GetNamespace(); a.DryRun == cmdutil.DryRunServer && r.dryNamespaces[ns] {
+		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: ns, Name: it.obj.GetName(),
+			Action: output.Created, DryRun: a.DryRun, Detail: "not sent: its namespace is new"}
+		return
+	}
+	if isCRD(it.obj) && a.DryRun == cmdutil.DryRunNone {
+		r.crds.start(ctx) // before the first CRD is written, so no Established update is missed
+	}
+	it.result, it.err = a.applyOne(ctx, it, r.gate)
+	if it.err == nil && isCRD(it.obj) && it.result.Action == output.Created && a.DryRun == cmdutil.DryRunNone {
+		gk := crdGroupKind(it.obj)
+		plural, _, _ := unstructured.NestedString(it.obj.Object, "spec", "names", "plural")
+		a.live.markEmptyResource(schema.GroupResource{Group: gk.Group, Resource: plural})
+	}
+	if r.rec != nil && it.err == nil && it.hash != "" && it.owned != "" {
+		r.rec.set(Ref(it.obj), appliedState{Hash: it.hash, Fields: it.owned})
+	}
 }
 
 func (a *Applier) prefix() string {
@@ -181,21 +223,6 @@ func (a *Applier) report(items []*item) *output.Report {
 		}
 	}
 	return rep
-}
-
-// run applies fn to every item with at most a.Parallelism in flight.
-func (a *Applier) run(ctx context.Context, items []*item, fn func(context.Context, *item)) {
-	sem := make(chan struct{}, a.Parallelism)
-	var wg sync.WaitGroup
-	for _, it := range items {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			fn(ctx, it)
-		}()
-	}
-	wg.Wait()
 }
 
 // prepare labels the object and removes what another owner manages.
@@ -219,20 +246,6 @@ func (a *Applier) prepare(o *unstructured.Unstructured) {
 	}
 }
 
-// phaseOf: 0 Namespaces and CRDs, 1 the rest, 2 webhook configurations and APIServices.
-func phaseOf(o *unstructured.Unstructured) int {
-	gk := o.GroupVersionKind().GroupKind()
-	switch gk {
-	case schema.GroupKind{Kind: "Namespace"}, schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}:
-		return 0
-	case schema.GroupKind{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"},
-		schema.GroupKind{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"},
-		schema.GroupKind{Group: "apiregistration.k8s.io", Kind: "APIService"}:
-		return 2
-	}
-	return 1
-}
-
 // mapping resolves the object's REST mapping, defaulting its namespace; a kind not yet served is
 // transient (its CRD may still be coming).
 func (a *Applier) mapping(o *unstructured.Unstructured) (*meta.RESTMapping, error) {
@@ -244,6 +257,27 @@ func (a *Applier) mapping(o *unstructured.Unstructured) (*meta.RESTMapping, erro
 		}
 		return nil, err
 	}
+	a.scopeNamespace(o, m)
+	return m, nil
+}
+
+// itemMapping is the item's REST mapping: the one its CRD gave, else the RESTMapper's; it
+// defaults the object's namespace.
+func (a *Applier) itemMapping(it *item) (*meta.RESTMapping, error) {
+	if it.mapping != nil {
+		a.scopeNamespace(it.obj, it.mapping)
+		return it.mapping, nil
+	}
+	m, err := a.mapping(it.obj)
+	if err == nil {
+		it.mapping = m
+	}
+	return m, err
+}
+
+// scopeNamespace defaults a namespaced object's namespace (-n, else the context's, else
+// "default") and clears a cluster-scoped one's.
+func (a *Applier) scopeNamespace(o *unstructured.Unstructured, m *meta.RESTMapping) {
 	if m.Scope.Name() == meta.RESTScopeNameNamespace && o.GetNamespace() == "" {
 		ns := a.Namespace
 		if ns == "" {
@@ -253,7 +287,6 @@ func (a *Applier) mapping(o *unstructured.Unstructured) (*meta.RESTMapping, erro
 	} else if m.Scope.Name() == meta.RESTScopeNameRoot {
 		o.SetNamespace("")
 	}
-	return m, nil
 }
 
 // SortedRefs returns refs of objs, sorted, for messages.

@@ -3,8 +3,8 @@ package kube
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/equality"
 	k8serrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,8 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -34,7 +35,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 	}
 	var out output.Result
 	err := Retry(ctx, func(ctx context.Context) error {
-		m, err := a.mapping(o)
+		m, err := a.itemMapping(it)
 		if err != nil {
 			if a.DryRun == cmdutil.DryRunClient && meta.IsNoMatchError(err) {
 				// Client dry-run: a kind whose CRD is in the same set is not served yet.
@@ -45,7 +46,6 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			}
 			return err
 		}
-		it.mapping = m
 		res.Namespace = o.GetNamespace()
 		ri := a.resource(m.Resource, o.GetNamespace())
 		live, err := a.live.get(ctx, a.Clients, m.Resource, o.GetNamespace(), o.GetName())
@@ -71,9 +71,9 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		opts := metav1.ApplyOptions{FieldManager: a.FieldManager, Force: a.ForceConflicts}
 		if live != nil && a.SkipUnchanged && a.DryRun == cmdutil.DryRunNone {
 			// Some servers (Kubernetes <= 1.21) write on a no-op apply; a dry run first tells.
-			if same, rv := a.unchangedByApply(ctx, ri, o, opts); same {
+			if same, owned := a.unchangedByApply(ctx, ri, o, opts); same {
 				res.Action = output.Unchanged
-				it.appliedRV = rv
+				it.owned = owned
 				out = res
 				return nil
 			}
@@ -81,7 +81,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		if a.DryRun == cmdutil.DryRunServer {
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
-		applied, err := ri.Apply(ctx, o.GetName(), o, opts)
+		applied, created, err := a.applyRequest(ctx, m.Resource, o, opts)
 		if err != nil && isWebhookCallError(err) && gate != nil && !a.NoWebhookGate {
 			if gerr := gate.waitFor(ctx, o, m.Resource.Resource, a.Progress); gerr != nil {
 				return fmt.Errorf("%w (last apply: %v)", gerr, err)
@@ -90,8 +90,8 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		if err != nil {
 			return conflictError(err)
 		}
-		res.Action = actionOf(live, applied, a.DryRun == cmdutil.DryRunServer)
-		it.appliedRV = applied.GetResourceVersion()
+		res.Action = actionOf(live, applied, created, a.DryRun == cmdutil.DryRunServer)
+		it.owned = ownedFields(applied.GetManagedFields(), a.FieldManager)
 		out = res
 		return nil
 	})
@@ -113,17 +113,24 @@ func (a *Applier) resource(gvr schema.GroupVersionResource, ns string) dynamic.R
 	return a.Dynamic.Resource(gvr).Namespace(ns)
 }
 
-// actionOf compares the live object before the apply with the result. A real apply that changed
-// nothing keeps the resourceVersion; a dry run keeps it either way, so content is compared.
-func actionOf(live, applied *unstructured.Unstructured, dryRun bool) string {
-	if live == nil {
-		return output.Created
-	}
+// actionOf compares the live object before the apply with the result. The server says whether
+// it created the object (HTTP 201); live is nil where the object did not exist or its scope was
+// not listed (a namespace or CRD this run created). A real apply that changed nothing keeps the
+// resourceVersion; a dry run keeps it either way, so content is compared.
+func actionOf(live, applied *unstructured.Unstructured, created, dryRun bool) string {
 	if !dryRun {
-		if live.GetResourceVersion() == applied.GetResourceVersion() {
+		switch {
+		case created:
+			return output.Created
+		case live == nil:
+			return output.Configured
+		case live.GetResourceVersion() == applied.GetResourceVersion():
 			return output.Unchanged
 		}
 		return output.Configured
+	}
+	if live == nil {
+		return output.Created
 	}
 	if apierrors.Semantic.DeepEqual(comparable(live), comparable(applied)) {
 		return output.Unchanged
@@ -144,37 +151,6 @@ func comparable(u *unstructured.Unstructured) map[string]any {
 	return c
 }
 
-// waitCRDsEstablished waits until every CRD among items reports Established.
-func (a *Applier) waitCRDsEstablished(ctx context.Context, items []*item) error {
-	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	var pending []string
-	for _, it := range items {
-		// A skipped CRD is unchanged since an apply after which it was established.
-		if it.err == nil && !it.skipped && it.obj.GetKind() == "CustomResourceDefinition" {
-			pending = append(pending, it.obj.GetName())
-		}
-	}
-	if len(pending) == 0 {
-		return nil
-	}
-	a.Progress.Update("%swaiting for %d CRDs to be established", a.prefix(), len(pending))
-	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		var still []string
-		for _, name := range pending {
-			crd, err := a.Dynamic.Resource(gvr).Get(ctx, name, metav1.GetOptions{})
-			if err != nil || !conditionTrue(crd, "Established") {
-				still = append(still, name)
-			}
-		}
-		pending = still
-		return len(pending) == 0, nil
-	})
-	if err != nil {
-		return fmt.Errorf("%sCRDs not established: %v: %w", a.prefix(), pending, err)
-	}
-	return nil
-}
-
 // conditionTrue tells whether status.conditions has type t with status "True".
 func conditionTrue(u *unstructured.Unstructured, t string) bool {
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
@@ -189,7 +165,7 @@ func conditionTrue(u *unstructured.Unstructured, t string) bool {
 
 // unchangedByApply tells whether applying o would leave the live object's content as it is
 // (compared without managedFields, resourceVersion, generation, timestamps and status), and
-// returns the live resourceVersion.
+// returns the hash of the field set our apply owns on it.
 func (a *Applier) unchangedByApply(ctx context.Context, ri dynamic.ResourceInterface, o *unstructured.Unstructured, opts metav1.ApplyOptions) (bool, string) {
 	opts.DryRun = []string{metav1.DryRunAll}
 	dry, err := ri.Apply(ctx, o.GetName(), o, opts)
@@ -200,5 +176,73 @@ func (a *Applier) unchangedByApply(ctx context.Context, ri dynamic.ResourceInter
 	if err != nil {
 		return false, ""
 	}
-	return apierrors.Semantic.DeepEqual(comparable(full), comparable(dry)), full.GetResourceVersion()
+	return apierrors.Semantic.DeepEqual(comparable(full), comparable(dry)), ownedFields(full.GetManagedFields(), a.FieldManager)
+}
+
+// metadataOnly asks the API server to answer with the object's metadata alone: a real apply
+// needs only the resourceVersion and managedFields back, and encoding whole objects (CRDs are
+// large) is API server CPU that every other request of the run waits for.
+const metadataOnly = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+
+// applyRequest sends one server-side apply and tells whether the server created the object
+// (HTTP 201 rather than 200), which needs no prior look at the live object. A real apply gets
+// only the metadata back (see metadataOnly); a dry run gets the whole object, to compare.
+func (a *Applier) applyRequest(ctx context.Context, gvr schema.GroupVersionResource, o *unstructured.Unstructured, opts metav1.ApplyOptions) (*unstructured.Unstructured, bool, error) {
+	a.rawOnce.Do(func() {
+		a.raw, a.rawErr = rest.UnversionedRESTClientFor(dynamic.ConfigFor(a.Config))
+	})
+	if a.rawErr != nil {
+		return nil, false, a.rawErr
+	}
+	body, err := o.MarshalJSON()
+	if err != nil {
+		return nil, false, err
+	}
+	patch := opts.ToPatchOptions()
+	send := func(accept string) (int, []byte, error) {
+		req := a.raw.Patch(types.ApplyPatchType).
+			AbsPath(urlSegments(gvr, o.GetNamespace(), o.GetName())...).
+			Body(body).
+			SpecificallyVersionedParams(&patch, metav1.ParameterCodec, metav1.SchemeGroupVersion)
+		if accept != "" {
+			req.SetHeader("Accept", accept)
+		}
+		result := req.Do(ctx)
+		var code int
+		result.StatusCode(&code)
+		if err := result.Error(); err != nil { // the server's Status, decoded
+			return code, nil, err
+		}
+		raw, err := result.Raw()
+		return code, raw, err
+	}
+	accept := ""
+	if len(opts.DryRun) == 0 && !a.noMetadataOnly.Load() {
+		accept = metadataOnly
+	}
+	code, raw, err := send(accept)
+	if accept != "" && code == http.StatusNotAcceptable {
+		a.noMetadataOnly.Store(true) // a server without the transformation: whole objects
+		code, raw, err = send("")
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	applied := &unstructured.Unstructured{}
+	if err := applied.UnmarshalJSON(raw); err != nil {
+		return nil, false, err
+	}
+	return applied, code == http.StatusCreated, nil
+}
+
+// urlSegments is the REST path of one object, as the dynamic client builds it.
+func urlSegments(gvr schema.GroupVersionResource, ns, name string) []string {
+	s := []string{"apis", gvr.Group, gvr.Version}
+	if gvr.Group == "" {
+		s = []string{"api", gvr.Version}
+	}
+	if ns != "" {
+		s = append(s, "namespaces", ns)
+	}
+	return append(s, gvr.Resource, name)
 }

@@ -10,10 +10,34 @@ import (
 )
 
 // liveIndex knows the resourceVersion of existing objects from one metadata-only LIST per
-// resource type and namespace, instead of a GET per object.
+// resource type and namespace, instead of a GET per object. Scopes known to be empty (a namespace
+// or a CRD this run created) are not listed at all: a new custom resource type answers its first
+// LIST with 429 and "Retry-After: 1" while its watch cache starts, which would stall the apply.
 type liveIndex struct {
-	mu    sync.Mutex
-	lists map[liveKey]*liveList
+	mu      sync.Mutex
+	lists   map[liveKey]*liveList
+	emptyNS map[string]bool
+	emptyGR map[schema.GroupResource]bool
+}
+
+// markEmptyNamespace records that ns was created by this run, so it holds nothing yet.
+func (l *liveIndex) markEmptyNamespace(ns string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.emptyNS == nil {
+		l.emptyNS = map[string]bool{}
+	}
+	l.emptyNS[ns] = true
+}
+
+// markEmptyResource records that gr's CRD was created by this run, so no object of it exists.
+func (l *liveIndex) markEmptyResource(gr schema.GroupResource) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.emptyGR == nil {
+		l.emptyGR = map[schema.GroupResource]bool{}
+	}
+	l.emptyGR[gr] = true
 }
 
 type liveKey struct {
@@ -43,6 +67,10 @@ func (l *liveIndex) get(ctx context.Context, c *Clients, gvr schema.GroupVersion
 // meta returns the object's metadata from the type's one LIST, or nil when it does not exist.
 func (l *liveIndex) meta(ctx context.Context, c *Clients, gvr schema.GroupVersionResource, ns, name string) (*metav1.PartialObjectMetadata, error) {
 	l.mu.Lock()
+	if (ns != "" && l.emptyNS[ns]) || l.emptyGR[gvr.GroupResource()] {
+		l.mu.Unlock()
+		return nil, nil
+	}
 	if l.lists == nil {
 		l.lists = map[liveKey]*liveList{}
 	}

@@ -20,17 +20,19 @@ const RecordNamespace = "kube-system"
 const recordKey = "applied.json"
 
 // appliedState is what the Applier knows about one object after applying it: the hash of what it
-// sent and the resourceVersion the server returned.
+// sent and the hash of the field set our apply owns (our managedFields entry).
 type appliedState struct {
-	Hash string `json:"h"`
-	RV   string `json:"rv"`
+	Hash   string `json:"h"`
+	Fields string `json:"f"`
 }
 
 // record is the skip path of a re-run: an object is skipped when its desired state hashes the
-// same as at our last apply and its live resourceVersion (from the metadata-only LIST the engine
-// makes anyway) is still the one our apply returned, i.e. nobody, not even a controller, wrote it
-// since. Anything else is applied as usual. Secrets are never recorded (no hash of secret data is
-// kept) and always applied.
+// same as at our last apply and the field set our apply owns (from the metadata-only LIST the
+// engine makes anyway) is still the one our apply left. Server-side apply moves a field away
+// from our entry when another writer changes or removes it, so an unchanged entry means none of
+// our fields was touched; writers of other fields (status, a Deployment's revision annotation,
+// aggregated ClusterRole rules) do not make us re-apply. Anything else is applied as usual.
+// Secrets are never recorded (no hash of secret data is kept) and always applied.
 type record struct {
 	name string
 	mu   sync.Mutex
@@ -72,7 +74,7 @@ func (a *Applier) skip(ctx context.Context, r *record, it *item) bool {
 		return false
 	}
 	// Map first: it defaults the namespace, which the hash and the ref must include.
-	m, err := a.mapping(it.obj)
+	m, err := a.itemMapping(it)
 	if err != nil {
 		return false
 	}
@@ -83,7 +85,7 @@ func (a *Applier) skip(ctx context.Context, r *record, it *item) bool {
 		return false
 	}
 	md, err := a.live.meta(ctx, a.Clients, m.Resource, it.obj.GetNamespace(), it.obj.GetName())
-	if err != nil || md == nil || md.ResourceVersion != prev.RV {
+	if err != nil || md == nil || prev.Fields == "" || ownedFields(md.ManagedFields, a.FieldManager) != prev.Fields {
 		return false
 	}
 	r.set(ref, prev)
@@ -137,37 +139,14 @@ func (a *Applier) saveRecord(ctx context.Context, r *record) error {
 	})
 }
 
-// refresh re-reads (one metadata LIST per type and namespace) what this run applied and records
-// the live resourceVersion instead of the applied one when every later writer only touched the
-// status subresource (a CRD becoming Established, a controller reporting status): such writes
-// change nothing this engine applies, so the next run may still skip the object.
-func (a *Applier) refresh(ctx context.Context, r *record, items []*item) {
-	if r == nil {
-		return
-	}
-	fresh := &liveIndex{}
-	var mu sync.Mutex
-	var applied []*item
-	for _, it := range items {
-		if it.err == nil && !it.skipped && it.hash != "" && it.appliedRV != "" && it.mapping != nil {
-			applied = append(applied, it)
+// ownedFields hashes the field set manager owns through apply (not a subresource); "" when it
+// owns none.
+func ownedFields(entries []metav1.ManagedFieldsEntry, manager string) string {
+	for _, e := range entries {
+		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
+			sum := sha256.Sum256(e.FieldsV1.Raw)
+			return hex.EncodeToString(sum[:16])
 		}
 	}
-	a.run(ctx, applied, func(ctx context.Context, it *item) {
-		md, err := fresh.meta(ctx, a.Clients, it.mapping.Resource, it.obj.GetNamespace(), it.obj.GetName())
-		if err != nil || md == nil || md.ResourceVersion == it.appliedRV {
-			return
-		}
-		for _, mf := range md.ManagedFields {
-			if mf.Manager != a.FieldManager && mf.Subresource != "status" {
-				return
-			}
-			if mf.Manager == a.FieldManager && mf.Operation != metav1.ManagedFieldsOperationApply && mf.Subresource != "status" {
-				return
-			}
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		r.set(Ref(it.obj), appliedState{Hash: it.hash, RV: md.ResourceVersion})
-	})
+	return ""
 }
