@@ -27,7 +27,7 @@ import (
 
 func main() {
 	manifests := flag.String("manifests", "../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz", "Kubeflow manifests archive")
-	parallelism := flag.Int("parallelism", 4, "engine requests in flight")
+	parallelism := flag.Int("parallelism", kube.DefaultParallelism, "engine requests in flight")
 	flag.Parse()
 	if err := run(*manifests, *parallelism); err != nil {
 		fmt.Fprintln(os.Stderr, "applybench:", err)
@@ -71,34 +71,33 @@ func run(archive string, parallelism int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("engine  first apply: %8.2fs   no-op re-run: %8.2fs   (parallelism %d)\n", engFirst.Seconds(), engRerun.Seconds(), parallelism)
-	fmt.Printf("kubectl first apply: %8.2fs   no-op re-run: %8.2fs   (apply --server-side --force-conflicts, %d passes to succeed)\n", kFirst.Seconds(), kRerun.Seconds(), kPasses)
-	fmt.Printf("ratio kubectl/engine: first %.2fx, re-run %.2fx\n", kFirst.Seconds()/engFirst.Seconds(), kRerun.Seconds()/engRerun.Seconds())
+	fmt.Printf("engine  first apply: %s   no-op re-run: %s   (parallelism %d)\n", engFirst, engRerun, parallelism)
+	fmt.Printf("kubectl first apply: %s   no-op re-run: %s   (apply --server-side --force-conflicts, %d passes to succeed)\n", kFirst, kRerun, kPasses)
+	fmt.Printf("ratio kubectl/engine: first %.2fx, re-run %.2fx\n", benchkit.Ratio(kFirst, engFirst), benchkit.Ratio(kRerun, engRerun))
 	return nil
 }
 
-func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, rerun time.Duration, err error) {
+func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, rerun benchkit.Sample, err error) {
 	c, err := benchkit.StartBed(false)
 	if err != nil {
-		return 0, 0, err
+		return first, rerun, err
 	}
 	defer benchkit.StopBed(c)
-	apply := func() (time.Duration, error) {
-		start := time.Now()
+	apply := func() error {
 		cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
 		if err != nil {
-			return 0, err
+			return err
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		_, err = (&kube.Applier{Clients: cl, ForceConflicts: true, Parallelism: parallelism}).Apply(ctx, objs)
-		return time.Since(start), err
+		return err
 	}
-	if first, err = apply(); err != nil {
-		return 0, 0, fmt.Errorf("engine first apply: %w", err)
+	if first, err = benchkit.Time(apply); err != nil {
+		return first, rerun, fmt.Errorf("engine first apply: %w", err)
 	}
-	if rerun, err = apply(); err != nil {
-		return 0, 0, fmt.Errorf("engine re-run: %w", err)
+	if rerun, err = benchkit.Time(apply); err != nil {
+		return first, rerun, fmt.Errorf("engine re-run: %w", err)
 	}
 	return first, rerun, nil
 }

@@ -75,33 +75,32 @@ func run(archive, version string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("converge first apply: %8.2fs   no-op re-run: %8.2fs   (preflight included, workload wait excluded)\n", engFirst.Seconds(), engRerun.Seconds())
-	fmt.Printf("kubectl  first apply: %8.2fs   no-op re-run: %8.2fs   (apply --server-side --force-conflicts, %d passes to succeed)\n", kFirst.Seconds(), kRerun.Seconds(), kPasses)
-	fmt.Printf("ratio kubectl/converge: first %.2fx, re-run %.2fx\n", kFirst.Seconds()/engFirst.Seconds(), kRerun.Seconds()/engRerun.Seconds())
+	fmt.Printf("converge first apply: %s   no-op re-run: %s   (preflight included, workload wait excluded)\n", engFirst, engRerun)
+	fmt.Printf("kubectl  first apply: %s   no-op re-run: %s   (apply --server-side --force-conflicts, %d passes to succeed)\n", kFirst, kRerun, kPasses)
+	fmt.Printf("ratio kubectl/converge: first %.2fx, re-run %.2fx\n", benchkit.Ratio(kFirst, engFirst), benchkit.Ratio(kRerun, engRerun))
 	return nil
 }
 
-func timeConverge(b *kubeflow.Built) (first, rerun time.Duration, err error) {
+func timeConverge(b *kubeflow.Built) (first, rerun benchkit.Sample, err error) {
 	c, err := benchkit.StartBed(true)
 	if err != nil {
-		return 0, 0, err
+		return first, rerun, err
 	}
 	defer benchkit.StopBed(c)
-	converge := func() (time.Duration, error) {
-		start := time.Now()
+	converge := func() error {
 		cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
 		if err != nil {
-			return 0, err
+			return err
 		}
 		in := &kubeflow.Installer{Clients: cl, DryRun: cmdutil.DryRunNone, Timeout: 15 * time.Minute, ForceConflicts: true}
 		_, err = in.Converge(context.Background(), b, nil)
-		return time.Since(start), err
+		return err
 	}
-	if first, err = converge(); err != nil {
-		return 0, 0, fmt.Errorf("converge first run: %w", err)
+	if first, err = benchkit.Time(converge); err != nil {
+		return first, rerun, fmt.Errorf("converge first run: %w", err)
 	}
-	if rerun, err = converge(); err != nil {
-		return 0, 0, fmt.Errorf("converge re-run: %w", err)
+	if rerun, err = benchkit.Time(converge); err != nil {
+		return first, rerun, fmt.Errorf("converge re-run: %w", err)
 	}
 	return first, rerun, nil
 }

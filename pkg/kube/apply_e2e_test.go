@@ -138,14 +138,25 @@ func TestApplyCRDAndCustomResourcesInOnePassThenUnchanged(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	// Server dry-run first: reports what would be created, persists nothing.
+	// Server dry-run first: every object would be created; the server checks what it can (the
+	// CRD, the ClusterRoles) and what it cannot (objects in the new namespace, Widgets of the new
+	// CRD) is reported as not sent. Nothing is persisted.
 	dry := &kube.Applier{Clients: cl, DryRun: cmdutil.DryRunServer}
-	rep, err := dry.Apply(ctx, objs[1:2]) // the namespace alone (CRs need the CRD to exist for a server dry run)
+	rep, err := dry.Apply(ctx, objs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Results[0].Action != output.Created || rep.Results[0].DryRun != "server" {
-		t.Fatalf("dry run result = %+v", rep.Results[0])
+	notSent := 0
+	for _, r := range rep.Results {
+		if r.Action != output.Created || r.DryRun != "server" {
+			t.Fatalf("dry run result = %+v, want created (server dry run)", r)
+		}
+		if strings.HasPrefix(r.Detail, "not sent") {
+			notSent++
+		}
+	}
+	if len(rep.Results) != len(objs) || notSent != 3 { // the two Widgets and the ConfigMap
+		t.Fatalf("dry run: %d results, %d not sent, want %d and 3: %+v", len(rep.Results), notSent, len(objs), rep.Results)
 	}
 	if _, err := c.Client.CoreV1().Namespaces().Get(ctx, "widgets", metav1.GetOptions{}); err == nil {
 		t.Fatal("server dry run created the namespace")

@@ -64,7 +64,7 @@ func ProbeCSRSigning(ctx context.Context, client kubernetes.Interface, timeout t
 	if _, err := csrs.UpdateApproval(ctx, created.Name, created, metav1.UpdateOptions{}); err != nil {
 		return false, fmt.Errorf("approve CertificateSigningRequest %s: %w", created.Name, err)
 	}
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		got, err := csrs.Get(ctx, created.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil

@@ -37,6 +37,18 @@ func (f *Findings) Err(p Profile) error {
 // and (a warning) the nodes can fit the requests. csrTimeout 0 skips the CSR probe.
 func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.Duration) (*Findings, error) {
 	f := &Findings{}
+	// The CSR probe waits for the controller-manager; the other checks run meanwhile.
+	type probe struct {
+		signed bool
+		err    error
+	}
+	csr := make(chan probe, 1)
+	if csrTimeout > 0 {
+		go func() {
+			signed, err := kube.ProbeCSRSigning(ctx, c.Client, csrTimeout)
+			csr <- probe{signed, err}
+		}()
+	}
 	missing := unservedKinds(c, b.Objects)
 	if len(missing) > 0 {
 		msg := "these API kinds of the build are not served by this cluster: " + strings.Join(missing, ", ")
@@ -48,19 +60,19 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 	if err := defaultClass(ctx, c); err != nil {
 		f.Errors = append(f.Errors, err.Error())
 	}
-	if csrTimeout > 0 {
-		signed, err := kube.ProbeCSRSigning(ctx, c.Client, csrTimeout)
-		switch {
-		case err != nil && !apierrors.IsForbidden(err):
-			return nil, err
-		case err != nil:
-			f.Warnings = append(f.Warnings, "cannot probe CSR signing: "+err.Error())
-		case !signed:
-			f.Errors = append(f.Errors, "CertificateSigningRequests are not signed (Kubeflow's webhooks need it): on RKE add to kube-controller extra_args cluster-signing-cert-file: /etc/kubernetes/ssl/kube-ca.pem and cluster-signing-key-file: /etc/kubernetes/ssl/kube-ca-key.pem (runbook: cluster creation)")
-		}
-	}
 	if w := capacity(ctx, c, b.Objects); w != "" {
 		f.Warnings = append(f.Warnings, w)
+	}
+	if csrTimeout > 0 {
+		p := <-csr
+		switch {
+		case p.err != nil && !apierrors.IsForbidden(p.err):
+			return nil, p.err
+		case p.err != nil:
+			f.Warnings = append(f.Warnings, "cannot probe CSR signing: "+p.err.Error())
+		case !p.signed:
+			f.Errors = append(f.Errors, "CertificateSigningRequests are not signed (Kubeflow's webhooks need it): on RKE add to kube-controller extra_args cluster-signing-cert-file: /etc/kubernetes/ssl/kube-ca.pem and cluster-signing-key-file: /etc/kubernetes/ssl/kube-ca-key.pem (runbook: cluster creation)")
+		}
 	}
 	return f, nil
 }

@@ -1,0 +1,88 @@
+package kube
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	metadatafake "k8s.io/client-go/metadata/fake"
+	clienttesting "k8s.io/client-go/testing"
+)
+
+func widgetCRD(scope string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": "widgets.example.io"},
+		"spec": map[string]any{
+			"group": "example.io", "scope": scope,
+			"names": map[string]any{"plural": "widgets", "kind": "Widget"},
+		},
+	}}
+}
+
+func TestMappingFromCRD(t *testing.T) {
+	gvk := schema.GroupVersionKind{Group: "example.io", Version: "v2", Kind: "Widget"}
+	for scope, want := range map[string]meta.RESTScopeName{"Namespaced": meta.RESTScopeNameNamespace, "Cluster": meta.RESTScopeNameRoot} {
+		m := mappingFromCRD(widgetCRD(scope), gvk)
+		if m.Resource != (schema.GroupVersionResource{Group: "example.io", Version: "v2", Resource: "widgets"}) || m.Scope.Name() != want {
+			t.Errorf("%s: mapping = %v %v, want widgets.v2.example.io %v", scope, m.Resource, m.Scope.Name(), want)
+		}
+	}
+	if gk := crdGroupKind(widgetCRD("Namespaced")); gk != gvk.GroupKind() {
+		t.Errorf("crdGroupKind = %v", gk)
+	}
+}
+
+// TestCRDTrackerWaitsForMark: a waiter returns once the watch marks its CRD Established, and
+// names the CRD when its context ends first.
+func TestCRDTrackerWaitsForMark(t *testing.T) {
+	tr := newCRDTracker(&Clients{})
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		tr.mark("other.example.io")
+		tr.mark("widgets.example.io")
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tr.wait(ctx, "widgets.example.io", nil); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	err := tr.wait(short, "never.example.io", nil)
+	if err == nil || !strings.Contains(err.Error(), "never.example.io is not established") {
+		t.Fatalf("wait on a CRD never established: %v", err)
+	}
+}
+
+// TestCRDTrackerProbesWithoutWatch: when the watch is gone, a waiter probes its kind until the
+// API server answers 404 for the probe object instead of 404 for the resource.
+func TestCRDTrackerProbesWithoutWatch(t *testing.T) {
+	gvr := schema.GroupVersionResource{Group: "example.io", Version: "v1", Resource: "widgets"}
+	md := metadatafake.NewSimpleMetadataClient(metadatafake.NewTestScheme())
+	calls := 0
+	md.PrependReactor("get", "widgets", func(clienttesting.Action) (bool, runtime.Object, error) {
+		calls++
+		if calls <= 3 { // not served yet: the resource itself is not found
+			return true, nil, apierrors.NewGenericServerResponse(404, "get", gvr.GroupResource(), "", "the server could not find the requested resource", 0, true)
+		}
+		return true, nil, apierrors.NewNotFound(gvr.GroupResource(), servedProbeName)
+	})
+	tr := newCRDTracker(&Clients{Metadata: md})
+	tr.breakWatch()
+	m := &meta.RESTMapping{Resource: gvr, Scope: meta.RESTScopeNamespace}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tr.wait(ctx, "widgets.example.io", m); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 4 {
+		t.Fatalf("probed %d times, want 4 (3 not served, then served)", calls)
+	}
+}
