@@ -22,7 +22,8 @@ import (
 // everything else with bounded parallelism (CRDs lead; each custom resource waits only for its
 // own CRD to be Established; an object a live webhook cannot yet admit waits for the webhook's
 // Service to have ready endpoints), then webhook configurations and APIServices, after what
-// serves them. Transient errors are retried with backoff until ctx ends.
+// serves them. Before it returns, every CRD it created or changed is Established and the
+// RESTMapper knows it. Transient errors are retried with backoff until ctx ends.
 type Applier struct {
 	*Clients
 	// FieldManager defaults to FieldManager.
@@ -158,12 +159,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 			}
 		}
 	}
-	for _, it := range items {
-		if isCRD(it.obj) && !it.skipped && it.err == nil {
-			a.ResetMapper() // later users of the mapper (waits, checks) see the new kinds
-			break
-		}
-	}
+	a.awaitEstablished(ctx, r, items)
 	a.Progress.Done()
 	if err := a.saveRecord(ctx, r.rec); err != nil {
 		a.Progress.Logf("warning: %scannot save the apply record (the next run applies everything): %v", a.prefix(), err)

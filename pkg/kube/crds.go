@@ -2,12 +2,10 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -59,7 +57,7 @@ func mappingFromCRD(crd *unstructured.Unstructured, gvk schema.GroupVersionKind)
 // update is missed, and uses protobuf: CRDs are large, and JSON-encoding every status update
 // of them costs the API server seconds of CPU on a big set (measured: about 2 s for Kubeflow's
 // 71 CRDs); polling GETs cost even more. If the watch cannot be kept (e.g. the API server
-// restarted and compacted past it), waiters fall back to probing their kind.
+// restarted and compacted past it), waiters fall back to polling their CRD.
 type crdTracker struct {
 	clients *Clients
 	once    sync.Once
@@ -67,7 +65,7 @@ type crdTracker struct {
 	mu          sync.Mutex
 	established map[string]bool
 	changed     chan struct{} // closed and replaced on every update
-	broken      bool          // the watch is gone for good: probe instead
+	broken      bool          // the watch is gone for good: poll instead
 }
 
 func newCRDTracker(c *Clients) *crdTracker {
@@ -156,8 +154,8 @@ func (t *crdTracker) breakWatch() {
 	}
 }
 
-// wait blocks until the CRD name is Established (or, without a watch, m is served) or ctx ends.
-func (t *crdTracker) wait(ctx context.Context, name string, m *meta.RESTMapping) error {
+// wait blocks until the CRD name is Established or ctx ends.
+func (t *crdTracker) wait(ctx context.Context, name string) error {
 	for {
 		t.mu.Lock()
 		ok, broken, changed := t.established[name], t.broken, t.changed
@@ -166,7 +164,7 @@ func (t *crdTracker) wait(ctx context.Context, name string, m *meta.RESTMapping)
 		case ok:
 			return nil
 		case broken:
-			return t.probe(ctx, m)
+			return t.poll(ctx, name)
 		}
 		select {
 		case <-changed:
@@ -176,31 +174,14 @@ func (t *crdTracker) wait(ctx context.Context, name string, m *meta.RESTMapping)
 	}
 }
 
-// servedProbeName is an object name no one uses: GETting it tells a served kind (404 for the
-// object) from one the API server does not serve yet (404 for the resource).
-const servedProbeName = "flexigrobots-served-probe"
-
-// probe is the fallback without a watch: a metadata GET every 200 ms until m's kind is served.
-func (t *crdTracker) probe(ctx context.Context, m *meta.RESTMapping) error {
-	var last error
+// poll is the fallback without a watch: GET the CRD every 200 ms until it is Established.
+func (t *crdTracker) poll(ctx context.Context, name string) error {
 	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		ri := t.clients.Metadata.Resource(m.Resource)
-		var err error
-		if m.Scope.Name() == meta.RESTScopeNameNamespace {
-			_, err = ri.Namespace(metav1.NamespaceDefault).Get(ctx, servedProbeName, metav1.GetOptions{})
-		} else {
-			_, err = ri.Get(ctx, servedProbeName, metav1.GetOptions{})
-		}
-		last = err
-		var status apierrors.APIStatus
-		if errors.As(err, &status) && apierrors.IsNotFound(err) {
-			d := status.Status().Details
-			return d != nil && d.Name == servedProbeName, nil
-		}
-		return err == nil, nil
+		crd, err := t.clients.Dynamic.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
+		return err == nil && conditionTrue(crd, "Established"), nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s is not served yet (is its CustomResourceDefinition established? last answer: %v): %w", m.Resource.GroupResource(), last, err)
+		return fmt.Errorf("CustomResourceDefinition %s is not established: %w", name, err)
 	}
 	return nil
 }

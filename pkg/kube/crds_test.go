@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	metadatafake "k8s.io/client-go/metadata/fake"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	clienttesting "k8s.io/client-go/testing"
 )
 
@@ -50,39 +49,41 @@ func TestCRDTrackerWaitsForMark(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := tr.wait(ctx, "widgets.example.io", nil); err != nil {
+	if err := tr.wait(ctx, "widgets.example.io"); err != nil {
 		t.Fatal(err)
 	}
 	short, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
-	err := tr.wait(short, "never.example.io", nil)
+	err := tr.wait(short, "never.example.io")
 	if err == nil || !strings.Contains(err.Error(), "never.example.io is not established") {
 		t.Fatalf("wait on a CRD never established: %v", err)
 	}
 }
 
-// TestCRDTrackerProbesWithoutWatch: when the watch is gone, a waiter probes its kind until the
-// API server answers 404 for the probe object instead of 404 for the resource.
-func TestCRDTrackerProbesWithoutWatch(t *testing.T) {
-	gvr := schema.GroupVersionResource{Group: "example.io", Version: "v1", Resource: "widgets"}
-	md := metadatafake.NewSimpleMetadataClient(metadatafake.NewTestScheme())
+// TestCRDTrackerPollsWithoutWatch: when the watch is gone, a waiter polls its CRD until the
+// Established condition is true.
+func TestCRDTrackerPollsWithoutWatch(t *testing.T) {
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{crdGVR: "CustomResourceDefinitionList"})
 	calls := 0
-	md.PrependReactor("get", "widgets", func(clienttesting.Action) (bool, runtime.Object, error) {
+	dyn.PrependReactor("get", "customresourcedefinitions", func(clienttesting.Action) (bool, runtime.Object, error) {
 		calls++
-		if calls <= 3 { // not served yet: the resource itself is not found
-			return true, nil, apierrors.NewGenericServerResponse(404, "get", gvr.GroupResource(), "", "the server could not find the requested resource", 0, true)
+		crd := widgetCRD("Namespaced")
+		status := "False"
+		if calls > 3 {
+			status = "True"
 		}
-		return true, nil, apierrors.NewNotFound(gvr.GroupResource(), servedProbeName)
+		_ = unstructured.SetNestedSlice(crd.Object, []any{map[string]any{"type": "Established", "status": status}}, "status", "conditions")
+		return true, crd, nil
 	})
-	tr := newCRDTracker(&Clients{Metadata: md})
+	tr := newCRDTracker(&Clients{Dynamic: dyn})
 	tr.breakWatch()
-	m := &meta.RESTMapping{Resource: gvr, Scope: meta.RESTScopeNamespace}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := tr.wait(ctx, "widgets.example.io", m); err != nil {
+	if err := tr.wait(ctx, "widgets.example.io"); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 4 {
-		t.Fatalf("probed %d times, want 4 (3 not served, then served)", calls)
+		t.Fatalf("polled %d times, want 4 (3 not established, then established)", calls)
 	}
 }

@@ -98,6 +98,12 @@ func (r *record) set(ref string, s appliedState) {
 	r.mu.Unlock()
 }
 
+func (r *record) drop(ref string) {
+	r.mu.Lock()
+	delete(r.next, ref)
+	r.mu.Unlock()
+}
+
 // save writes the record when it changed. Objects that failed keep no entry (applied next time).
 func (a *Applier) saveRecord(ctx context.Context, r *record) error {
 	if r == nil {

@@ -96,6 +96,28 @@ func (a *Applier) run(ctx context.Context, items []*item, hold func(context.Cont
 	wg.Wait()
 }
 
+// awaitEstablished waits until every CRD this run created or changed is Established, then
+// resets the RESTMapper: callers use the new kinds right after Apply (e.g. helm installing a
+// chart's custom resources after its CRDs).
+func (a *Applier) awaitEstablished(ctx context.Context, r *applyRun, items []*item) {
+	var changed []*item
+	for _, it := range items {
+		if isCRD(it.obj) && it.err == nil && (it.result.Action == output.Created || it.result.Action == output.Configured) {
+			changed = append(changed, it)
+		}
+	}
+	if len(changed) == 0 || a.DryRun != cmdutil.DryRunNone {
+		return
+	}
+	a.Progress.Update("%swaiting for %d CRDs to be established", a.prefix(), len(changed))
+	for _, it := range changed {
+		if it.err = r.crds.wait(ctx, it.obj.GetName()); it.err != nil && r.rec != nil {
+			r.rec.drop(Ref(it.obj)) // applied again next time
+		}
+	}
+	a.ResetMapper()
+}
+
 // awaitCRD holds a custom resource, without taking a request slot, until its CRD (of the same
 // set) is applied and, when this run created or changed it, Established. The object is mapped
 // from that CRD: no discovery round, which lags behind a new CRD. It returns false when the
@@ -125,7 +147,7 @@ func (a *Applier) awaitCRD(ctx context.Context, r *applyRun, it *item) bool {
 		return false
 	}
 	if crd.result.Action == output.Created || crd.result.Action == output.Configured {
-		if err := r.crds.wait(ctx, crd.obj.GetName(), it.mapping); err != nil {
+		if err := r.crds.wait(ctx, crd.obj.GetName()); err != nil {
 			it.err = err
 			return false
 		}
