@@ -93,13 +93,7 @@ func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, reru
 		_, err = (&kube.Applier{Clients: cl, ForceConflicts: true, Parallelism: parallelism}).Apply(ctx, objs)
 		return err
 	}
-	if first, err = benchkit.Time(apply); err != nil {
-		return first, rerun, fmt.Errorf("engine first apply: %w", err)
-	}
-	if rerun, err = benchkit.Time(apply); err != nil {
-		return first, rerun, fmt.Errorf("engine re-run: %w", err)
-	}
-	return first, rerun, nil
+	return benchkit.FirstAndRerun("engine", apply)
 }
 
 func writeYAML(path string, objs []*unstructured.Unstructured) error {

@@ -96,11 +96,5 @@ func timeConverge(b *kubeflow.Built) (first, rerun benchkit.Sample, err error) {
 		_, err = in.Converge(context.Background(), b, nil)
 		return err
 	}
-	if first, err = benchkit.Time(converge); err != nil {
-		return first, rerun, fmt.Errorf("converge first run: %w", err)
-	}
-	if rerun, err = benchkit.Time(converge); err != nil {
-		return first, rerun, fmt.Errorf("converge re-run: %w", err)
-	}
-	return first, rerun, nil
+	return benchkit.FirstAndRerun("converge", converge)
 }

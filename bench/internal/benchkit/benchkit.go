@@ -103,6 +103,17 @@ func machineCPU() float64 {
 	return ticks / 100 // USER_HZ
 }
 
+// FirstAndRerun times fn twice in a row: the first apply and the no-op re-run.
+func FirstAndRerun(what string, fn func() error) (first, rerun Sample, err error) {
+	if first, err = Time(fn); err != nil {
+		return first, rerun, fmt.Errorf("%s first run: %w", what, err)
+	}
+	if rerun, err = Time(fn); err != nil {
+		return first, rerun, fmt.Errorf("%s re-run: %w", what, err)
+	}
+	return first, rerun, nil
+}
+
 // Ratio is how many times faster b is than a, by wall time.
 func Ratio(a, b Sample) float64 { return a.Wall.Seconds() / b.Wall.Seconds() }
 
