@@ -101,7 +101,7 @@ func TestOverlapWarnings(t *testing.T) {
 }
 
 func TestStrictARPConfig(t *testing.T) {
-	doc := "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  strictARP: false\n  scheduler: rr\n"
+	doc := "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n# set by the installer\nmode: ipvs\nipvs:\n  strictARP: false # MetalLB needs true\n  scheduler: rr\n"
 	_, m, err := parseProxyConfig(doc)
 	if err != nil || !m.NeedsStrictARP() {
 		t.Fatalf("mode %+v err %v: want IPVS without strictARP", m, err)
@@ -113,6 +113,14 @@ func TestStrictARPConfig(t *testing.T) {
 	_, m, _ = parseProxyConfig(fixed)
 	if m.NeedsStrictARP() || !m.StrictARP || m.Mode != "ipvs" || !strings.Contains(fixed, "scheduler: rr") {
 		t.Fatalf("after fix: %+v\n%s", m, fixed)
+	}
+	if want := strings.Replace(doc, "strictARP: false", "strictARP: true", 1); fixed != want {
+		t.Fatalf("the fix changed more than strictARP:\n%s\nwant:\n%s", fixed, want)
+	}
+	// No ipvs section at all: it is added, the rest kept.
+	added, err := setStrictARP("mode: ipvs # keep\n")
+	if _, m, _ := parseProxyConfig(added); err != nil || !m.StrictARP || !strings.Contains(added, "mode: ipvs # keep") {
+		t.Fatalf("fix without an ipvs section: %v\n%s", err, added)
 	}
 	if _, m, _ := parseProxyConfig("mode: iptables\n"); m.NeedsStrictARP() {
 		t.Fatal("iptables mode does not need strictARP")

@@ -7,6 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
@@ -123,19 +124,28 @@ func (in *Installer) StrictARP(ctx context.Context, c Config) (res *output.Resul
 	return &r, note, nil
 }
 
-// setStrictARP returns the KubeProxyConfiguration doc with ipvs.strictARP: true (other settings
-// kept; comments and key order are not).
+// setStrictARP returns the KubeProxyConfiguration doc with ipvs.strictARP: true; every other
+// line, comments and key order included, stays as it was (the sed of MetalLB's guide, made
+// safe: it also works when the key is missing).
 func setStrictARP(doc string) (string, error) {
-	cfg, _, err := parseProxyConfig(doc)
+	node, err := kyaml.Parse(doc)
 	if err != nil {
 		return "", err
 	}
-	ipvs, _ := cfg["ipvs"].(map[string]any)
-	if ipvs == nil {
-		ipvs = map[string]any{}
+	ipvs, err := node.Pipe(kyaml.LookupCreate(kyaml.MappingNode, "ipvs"))
+	if err != nil {
+		return "", err
 	}
-	ipvs["strictARP"] = true
-	cfg["ipvs"] = ipvs
-	out, err := yaml.Marshal(cfg)
-	return string(out), err
+	if field := ipvs.Field("strictARP"); field != nil {
+		// Edit the value in place so its comment stays.
+		v := field.Value.YNode()
+		v.Kind, v.Tag, v.Style, v.Value = kyaml.ScalarNode, kyaml.NodeTagBool, 0, "true"
+		return node.String()
+	}
+	value := kyaml.NewScalarRNode("true")
+	value.YNode().Tag = kyaml.NodeTagBool
+	if err := ipvs.PipeE(kyaml.SetField("strictARP", value)); err != nil {
+		return "", err
+	}
+	return node.String()
 }
