@@ -195,7 +195,7 @@ func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
 	}
 	it.result, it.err = a.applyOne(ctx, it, r.gate)
 	if it.err == nil && isCRD(it.obj) && it.result.Action == output.Created && a.DryRun == cmdutil.DryRunNone {
-		gk := crdGroupKind(it.obj)
+		gk := CRDGroupKind(it.obj)
 		plural, _, _ := unstructured.NestedString(it.obj.Object, "spec", "names", "plural")
 		a.live.markEmptyResource(schema.GroupResource{Group: gk.Group, Resource: plural})
 	}

@@ -27,8 +27,8 @@ func isCRD(o *unstructured.Unstructured) bool {
 	return o.GroupVersionKind().GroupKind() == schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 }
 
-// crdGroupKind is the group and kind a CRD defines.
-func crdGroupKind(crd *unstructured.Unstructured) schema.GroupKind {
+// CRDGroupKind is the group and kind a CustomResourceDefinition defines.
+func CRDGroupKind(crd *unstructured.Unstructured) schema.GroupKind {
 	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
 	kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
 	return schema.GroupKind{Group: group, Kind: kind}

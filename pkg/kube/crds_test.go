@@ -33,7 +33,7 @@ func TestMappingFromCRD(t *testing.T) {
 			t.Errorf("%s: mapping = %v %v, want widgets.v2.example.io %v", scope, m.Resource, m.Scope.Name(), want)
 		}
 	}
-	if gk := crdGroupKind(widgetCRD("Namespaced")); gk != gvk.GroupKind() {
+	if gk := CRDGroupKind(widgetCRD("Namespaced")); gk != gvk.GroupKind() {
 		t.Errorf("crdGroupKind = %v", gk)
 	}
 }

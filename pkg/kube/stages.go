@@ -23,7 +23,7 @@ func (a *Applier) plan(objs []*unstructured.Unstructured) ([]*item, [3][]*item) 
 		a.prepare(o)
 		items[i] = &item{index: i, obj: o, done: make(chan struct{})}
 		if isCRD(o) {
-			crdOf[crdGroupKind(o)] = items[i]
+			crdOf[CRDGroupKind(o)] = items[i]
 		}
 	}
 	var stages [3][]*item

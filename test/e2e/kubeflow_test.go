@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -305,7 +306,7 @@ func TestKubeflowV110(t *testing.T) {
 			t.Errorf("second run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
 		}
 	}
-	if again := liveState(t, c, rendered); !equalStringMaps(state, again) {
+	if again := liveState(t, c, rendered); !maps.Equal(state, again) {
 		for k, v := range state {
 			if again[k] != v {
 				t.Errorf("%s: resourceVersion %s -> %s", k, v, again[k])

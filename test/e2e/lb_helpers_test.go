@@ -123,15 +123,3 @@ func lbNoProbeServices(t *testing.T, c *testbed.Cluster) {
 		t.Fatalf("probe Services left behind: %d (err %v)", len(svcs.Items), err)
 	}
 }
-
-func equalStringMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}

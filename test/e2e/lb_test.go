@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -122,7 +123,7 @@ func TestLB(t *testing.T) {
 				t.Errorf("not unchanged: %s", l)
 			}
 		}
-		if after := lbState(t, c, dyn); !equalStringMaps(before, after) {
+		if after := lbState(t, c, dyn); !maps.Equal(before, after) {
 			t.Fatalf("resourceVersions moved:\nbefore %v\nafter  %v", before, after)
 		}
 	})
@@ -133,7 +134,7 @@ func TestLB(t *testing.T) {
 		if dry.code != 0 || !strings.Contains(dry.stdout, "ipaddresspool/ai-platform-pool configured (server dry run)") || !strings.Contains(dry.stdout, "helmrelease/metallb unchanged (server dry run)") {
 			t.Fatalf("server dry run: exit %d", dry.code)
 		}
-		if after := lbState(t, c, dyn); !equalStringMaps(before, after) {
+		if after := lbState(t, c, dyn); !maps.Equal(before, after) {
 			t.Fatalf("a dry run moved resourceVersions:\nbefore %v\nafter  %v", before, after)
 		}
 		r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "-o", "json")...)

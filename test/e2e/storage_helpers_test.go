@@ -111,18 +111,6 @@ func envOf(d *appsv1.Deployment, name string) string {
 	return ""
 }
 
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // addExternalIP gives a node an ExternalIP, as a cloud node has (kwok's heartbeat keeps it).
 func addExternalIP(t *testing.T, c *testbed.Cluster, node, ip string) {
 	t.Helper()

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,7 +66,7 @@ func TestStorage(t *testing.T) {
 		if _, err := c.Client.CoreV1().Namespaces().Get(ctx, nfsNS, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Fatalf("namespace %s exists after bad input (err %v)", nfsNS, err)
 		}
-		if after := storageState(t, c); !equalMaps(before, after) {
+		if after := storageState(t, c); !maps.Equal(before, after) {
 			t.Fatalf("bad input changed the cluster: before %v, after %v", before, after)
 		}
 	})
@@ -87,7 +88,7 @@ func TestStorage(t *testing.T) {
 				}
 			}
 		}
-		if after := storageState(t, c); !equalMaps(before, after) {
+		if after := storageState(t, c); !maps.Equal(before, after) {
 			t.Fatalf("dry run changed the cluster:\nbefore %v\nafter  %v", before, after)
 		}
 		if _, err := c.Client.CoreV1().Namespaces().Get(ctx, nfsNS, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
@@ -149,7 +150,7 @@ func TestStorage(t *testing.T) {
 				t.Errorf("table line not unchanged: %q", line)
 			}
 		}
-		if after := storageState(t, c); !equalMaps(before, after) {
+		if after := storageState(t, c); !maps.Equal(before, after) {
 			t.Fatalf("resourceVersions moved:\nbefore %v\nafter  %v", before, after)
 		}
 	})

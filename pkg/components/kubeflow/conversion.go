@@ -36,15 +36,14 @@ func AtStorageVersion(objs []*unstructured.Unstructured) []Edit {
 		if o.GetKind() != "CustomResourceDefinition" {
 			continue
 		}
-		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
+		gk := kube.CRDGroupKind(o)
 		strategy, _, _ := unstructured.NestedString(o.Object, "spec", "conversion", "strategy")
 		versions, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
 		for _, v := range versions {
 			m, _ := v.(map[string]any)
 			if st, _ := m["storage"].(bool); st {
 				s, _, _ := unstructured.NestedMap(m, "schema", "openAPIV3Schema")
-				crds[schema.GroupKind{Group: group, Kind: kind}] = crdVersions{storage: m["name"].(string), schema: s, webhook: strategy == "Webhook"}
+				crds[gk] = crdVersions{storage: m["name"].(string), schema: s, webhook: strategy == "Webhook"}
 			}
 		}
 	}

@@ -84,16 +84,15 @@ func unservedKinds(c *kube.Clients, objs []*unstructured.Unstructured) []string 
 		if o.GetKind() != "CustomResourceDefinition" {
 			continue
 		}
-		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
+		gk := kube.CRDGroupKind(o)
 		versions, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
 		for _, v := range versions {
 			if name, _ := v.(map[string]any)["name"].(string); name != "" {
-				fromCRDs[schema.GroupVersionKind{Group: group, Version: name, Kind: kind}] = true
+				fromCRDs[gk.WithVersion(name)] = true
 			}
 		}
 		if v, _, _ := unstructured.NestedString(o.Object, "spec", "version"); v != "" {
-			fromCRDs[schema.GroupVersionKind{Group: group, Version: v, Kind: kind}] = true
+			fromCRDs[gk.WithVersion(v)] = true
 		}
 	}
 	served := map[string]map[string]bool{}
