@@ -170,7 +170,7 @@ func namespaceNames(t *testing.T, c *testbed.Cluster) []string {
 
 // TestKubeflowV110 installs v1.10.2 with every edit in one run, checks the edits live, that a
 // second run changes nothing, that render equals what was applied, and that bad input exits 2
-// with nothing changed.
+// with nothing changed; then every suite registered with onKubeflowBed runs on the same bed.
 func TestKubeflowV110(t *testing.T) {
 	url := kubeflowArchiveURL(t, "1.10.2")
 	c := testbed.StartT(t, testbed.Options{StandIns: []testbed.StandIn{standins.NewNFSProvisioner()}})
@@ -338,6 +338,7 @@ func TestKubeflowV110(t *testing.T) {
 	if len(seen) != 4 {
 		t.Fatalf("want the 4 kubeflow checks, got %v", seen)
 	}
+	runBedSuites(t, c, "v1.10.2")
 }
 
 func toUnstructured(obj any) (*unstructured.Unstructured, error) {

@@ -37,7 +37,8 @@ func TestKubeflowV15PreflightOnCurrentKubernetes(t *testing.T) {
 
 // TestKubeflowV15OnRunbookCluster installs v1.5.0 with every edit on Kubernetes 1.21 (the
 // runbook's cluster) in one run: cert-manager's v1alpha2 objects go in at v1 without the
-// conversion webhook, the aggregated ClusterRoles without conflicts; a second run changes nothing.
+// conversion webhook, the aggregated ClusterRoles without conflicts; a second run changes nothing;
+// then every suite registered with onKubeflowBed runs on the same bed.
 func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 	if _, err := testbed.FindBinDir(testbed.V121); err != nil {
 		t.Skipf("Kubernetes %s test bed binaries absent (hack/testbin.sh builds them): %v", testbed.V121, err)
@@ -81,4 +82,5 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 			t.Errorf("second run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
 		}
 	}
+	runBedSuites(t, c, "v1.5.0")
 }
