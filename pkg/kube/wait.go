@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ type Target struct {
 	Selector  string
 	// Condition, for custom resources: ready when status.conditions has this type with "True".
 	Condition string
+	// Except names objects of a kind-wide target not to wait for.
+	Except []string
 }
 
 // Common resources.
@@ -126,6 +129,9 @@ func (w *Waiter) poll(ctx context.Context, targets []Target) ([]status, error) {
 			items = list.Items
 		}
 		for i := range items {
+			if slices.Contains(t.Except, items[i].GetName()) {
+				continue
+			}
 			out = append(out, evaluate(&items[i], t))
 		}
 	}

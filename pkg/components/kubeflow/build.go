@@ -5,6 +5,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -22,6 +23,10 @@ type Built struct {
 	Objects []*unstructured.Unstructured
 	// Edits lists every change made to the tree.
 	Edits []Edit
+	// OIDCProvider is the auth proxy's issuer edit; WaitsForTLS says the proxy cannot get Ready
+	// before `tls` serves it (v1.5's authservice with an https provider).
+	OIDCProvider string
+	WaitsForTLS  bool
 }
 
 // Build loads the profile's manifests from src, makes the edits in memory and builds the
@@ -40,7 +45,8 @@ func Build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) 
 		return nil, err
 	}
 	edits = append(edits, AtStorageVersion(objs)...)
-	return &Built{Profile: p, Origin: tree.Origin, Objects: objs, Edits: edits}, nil
+	waits := p.ProxyNeedsOIDC && strings.HasPrefix(e.OIDCProvider, "https://")
+	return &Built{Profile: p, Origin: tree.Origin, Objects: objs, Edits: edits, OIDCProvider: e.OIDCProvider, WaitsForTLS: waits}, nil
 }
 
 // WriteYAML prints the objects as one multi-document YAML stream (the runbook's kubeflow.yaml).

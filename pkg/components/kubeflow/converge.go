@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -60,6 +61,10 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	if err := f.Err(b.Profile); err != nil {
 		return rep, err
 	}
+	tlsState, err := RenderTLS(ctx, in.Clients.Client, b)
+	if err != nil {
+		return rep, fmt.Errorf("kubeflow: %w", err)
+	}
 	creds, err := NewCredentials(ctx, in.Clients.Client, b.Profile, gh)
 	if err != nil {
 		return rep, err
@@ -80,8 +85,19 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		return rep, nil
 	}
 	if in.Wait {
+		targets := kube.Workloads(b.Profile.Namespaces...)
+		if b.WaitsForTLS && tlsState == nil {
+			// authservice (v1.5) only gets Ready once its https OIDC provider answers, which needs
+			// the certificate `tls` installs: waiting for it here would spend the whole --timeout.
+			for i := range targets {
+				if targets[i].GVR == kube.StatefulSetsGVR && targets[i].Namespace == ingress.IstioNamespace {
+					targets[i].Except = []string{ingress.AuthserviceName}
+				}
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("authservice gets Ready once its OIDC provider %s answers over HTTPS: run `kubectl flexigrobots tls --domain ...` next (not waited for)", b.OIDCProvider))
+		}
 		w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "kubeflow"}
-		if err := w.Wait(ctx, kube.Workloads(b.Profile.Namespaces...)); err != nil {
+		if err := w.Wait(ctx, targets); err != nil {
 			return rep, fmt.Errorf("kubeflow: workloads not ready in %s: %w", in.Timeout, err)
 		}
 	}
@@ -129,4 +145,22 @@ func NodeRuntime(ctx context.Context, c kubernetes.Interface) (string, error) {
 		}
 	}
 	return strings.Join(out, ","), nil
+}
+
+// RenderTLS renders the build's Gateway and auth allow-list with the TLS state `tls` recorded in
+// the cluster (the same function `tls` uses), so a re-run keeps HTTPS and the ACME exclusion. It
+// returns the state (nil when TLS is not configured) and notes each change in b.Edits.
+func RenderTLS(ctx context.Context, c kubernetes.Interface, b *Built) (*ingress.State, error) {
+	st, err := ingress.LoadState(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := ingress.Render(b.Objects, st)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notes {
+		b.Edits = append(b.Edits, Edit{File: "(cluster) " + ingress.IstioNamespace + "/" + ingress.StateName, What: n})
+	}
+	return st, nil
 }

@@ -68,6 +68,9 @@ type Profile struct {
 	UserProfile string
 	// MaxKube is the last Kubernetes minor version serving every API the build uses ("" none).
 	MaxKube string
+	// ProxyNeedsOIDC: the auth proxy (v1.5's authservice) gets Ready only once its OIDC provider
+	// answers, so with an https provider it waits for `tls`.
+	ProxyNeedsOIDC bool
 }
 
 var profiles = map[string]Profile{
@@ -84,6 +87,7 @@ var profiles = map[string]Profile{
 		Pipelines:       "../apps/pipeline/upstream/env/platform-agnostic-multi-user",
 		PipelinesPNS:    "../apps/pipeline/upstream/env/platform-agnostic-multi-user-pns",
 		MaxKube:         "1.21",
+		ProxyNeedsOIDC:  true,
 	},
 	"v1.10.2": {
 		Version: "v1.10.2", Top: "manifests-1.10.2", Build: "example",

@@ -228,6 +228,14 @@ create them yourself when applying this file with another tool.`,
 			if err != nil {
 				return err
 			}
+			if c, err := kube.NewClients(f); err == nil {
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				_, err = kubeflow.RenderTLS(rctx, c.Client, b)
+				cancel()
+				if err != nil {
+					progress.Logf("warning: kubeflow render: cannot read the TLS state `tls` recorded (%v): the Gateway is rendered without HTTPS", err)
+				}
+			}
 			for _, x := range b.Edits {
 				progress.Logf("edit %s: %s", x.File, x.What)
 			}

@@ -1,0 +1,243 @@
+package tls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Installer converges the platform's TLS.
+type Installer struct {
+	Clients  *kube.Clients
+	Progress *output.Progress
+	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
+	DryRun string
+	// Wait for the ACME Certificate to be Ready (and, on Kubeflow v1.5, authservice to restart).
+	Wait    bool
+	Timeout time.Duration
+}
+
+// Apply records st, applies the certificate objects, the Gateway's HTTPS server and (ACME) the
+// challenge exclusion, restarts authservice when its allow-list changed (v1.5), then waits.
+// spec supplies the manual certificate and the ACME e-mail.
+func (in *Installer) Apply(ctx context.Context, spec Spec, st *ingress.State) (*output.Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
+	defer cancel()
+	rep := &output.Report{}
+	in.Progress.Update("tls: reading Kubeflow's gateway and auth objects")
+	sh, err := in.preflight(ctx, st)
+	if err != nil {
+		return rep, err
+	}
+	prev, err := ingress.LoadState(ctx, in.Clients.Client)
+	if err != nil {
+		return rep, err
+	}
+	record, err := ingress.StateObject(st)
+	if err != nil {
+		return rep, err
+	}
+	// The record first: whatever happens next, `kubeflow` renders the same Gateway and
+	// `tls status` reports what is half done.
+	if err := in.apply(ctx, rep, record); err != nil {
+		return rep, err
+	}
+	var objs []*unstructured.Unstructured
+	if st.Mode == ingress.ACME {
+		objs = append(objs, issuer(st, spec.Email), certificate(st))
+	} else {
+		objs = append(objs, manualSecret(st, spec.CertPEM, spec.KeyPEM))
+	}
+	notes, err := ingress.Render(sh.Objects, st)
+	if err != nil {
+		return rep, err
+	}
+	objs = append(objs, sh.Objects...)
+	if err := in.apply(ctx, rep, objs...); err != nil {
+		return rep, err
+	}
+	rep.Notes = append(rep.Notes, notes...)
+	if err := in.prune(ctx, rep, prev, st); err != nil {
+		return rep, err
+	}
+	if err := in.restartAuthservice(ctx, rep, sh); err != nil {
+		return rep, err
+	}
+	if in.DryRun != cmdutil.DryRunNone {
+		return rep, nil
+	}
+	if in.Wait {
+		if err := in.wait(ctx, rep, st); err != nil {
+			return rep, err
+		}
+	}
+	rep.Notes = append(rep.Notes, "HTTPS: "+Describe(st))
+	if st.Mode == ingress.ACME {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("authentication stays on for every path except %s (HTTP-01 tokens, answered by cert-manager's solver): renewals work unattended", ingress.ChallengePrefix))
+	}
+	return rep, nil
+}
+
+// Remove goes back to HTTP only: the Gateway and allow-list as `kubeflow` renders them without
+// TLS, then deletes what `tls` created and the record.
+func (in *Installer) Remove(ctx context.Context) (*output.Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
+	defer cancel()
+	rep := &output.Report{}
+	prev, err := ingress.LoadState(ctx, in.Clients.Client)
+	if err != nil {
+		return rep, err
+	}
+	sh, err := LoadShared(ctx, in.Clients.Dynamic)
+	if err != nil {
+		return rep, err
+	}
+	notes, err := ingress.Render(sh.Objects, nil)
+	if err != nil {
+		return rep, err
+	}
+	if err := in.apply(ctx, rep, sh.Objects...); err != nil {
+		return rep, err
+	}
+	rep.Notes = append(rep.Notes, notes...)
+	if err := in.prune(ctx, rep, prev, nil); err != nil {
+		return rep, err
+	}
+	if prev != nil {
+		if err := in.delete(ctx, rep, ConfigMapsGVR, "ConfigMap", ingress.IstioNamespace, ingress.StateName); err != nil {
+			return rep, err
+		}
+	}
+	if err := in.restartAuthservice(ctx, rep, sh); err != nil {
+		return rep, err
+	}
+	if prev == nil && !rep.Changed() {
+		rep.Notes = append(rep.Notes, "TLS is not configured: nothing to remove")
+	}
+	if in.Wait && in.DryRun == cmdutil.DryRunNone && restarted(rep) {
+		return rep, in.waitAuthservice(ctx)
+	}
+	return rep, nil
+}
+
+// preflight: Kubeflow installed by us, and cert-manager serving its kinds for ACME.
+func (in *Installer) preflight(ctx context.Context, st *ingress.State) (*Shared, error) {
+	sh, err := LoadShared(ctx, in.Clients.Dynamic)
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode == ingress.ACME {
+		for _, gvr := range []struct{ gvr, what string }{{"clusterissuers", "ClusterIssuer"}, {"certificates", "Certificate"}} {
+			if _, err := in.Clients.Mapper.KindFor(CertificatesGVR.GroupVersion().WithResource(gvr.gvr)); err != nil {
+				return nil, cmdutil.UsageErrorf("cert-manager is not installed (no %s kind): it comes with Kubeflow, run `kubectl flexigrobots kubeflow` first", gvr.what)
+			}
+		}
+	}
+	return sh, nil
+}
+
+func (in *Installer) apply(ctx context.Context, rep *output.Report, objs ...*unstructured.Unstructured) error {
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Section}
+	applied, err := a.Apply(ctx, objs)
+	rep.Add(applied.Results...)
+	return err
+}
+
+// prune deletes what prev created that st no longer has (all of it when st is nil).
+func (in *Installer) prune(ctx context.Context, rep *output.Report, prev, st *ingress.State) error {
+	if prev == nil {
+		return nil
+	}
+	var errs []error
+	del := func(gvr schema.GroupVersionResource, kind, ns, name string) {
+		errs = append(errs, in.delete(ctx, rep, gvr, kind, ns, name))
+	}
+	if prev.Mode == ingress.ACME {
+		if st == nil || st.Certificate != prev.Certificate {
+			del(CertificatesGVR, "Certificate", ingress.IstioNamespace, prev.Certificate)
+		}
+		if st == nil || st.Issuer != prev.Issuer {
+			del(ClusterIssuersGVR, "ClusterIssuer", "", prev.Issuer)
+			del(SecretsGVR, "Secret", acmeAccountNamespace, prev.Issuer) // its ACME account key
+		}
+	}
+	if st == nil || st.SecretName != prev.SecretName {
+		del(SecretsGVR, "Secret", ingress.IstioNamespace, prev.SecretName)
+	}
+	return errors.Join(errs...)
+}
+
+// delete removes one object and reports it; absent is fine.
+func (in *Installer) delete(ctx context.Context, rep *output.Report, gvr schema.GroupVersionResource, kind, ns, name string) error {
+	ri := in.Clients.Dynamic.Resource(gvr).Namespace(ns)
+	if _, err := ri.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) || isNotServed(err) {
+		return nil
+	}
+	res := output.Result{Kind: kind, Namespace: ns, Name: name, Action: output.Deleted}
+	opts := metav1.DeleteOptions{}
+	switch in.DryRun {
+	case cmdutil.DryRunClient:
+		res.DryRun = in.DryRun
+		rep.Add(res)
+		return nil
+	case cmdutil.DryRunServer:
+		res.DryRun = in.DryRun
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	if err := ri.Delete(ctx, name, opts); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("tls: delete %s %s: %w", kind, name, err)
+	}
+	rep.Add(res)
+	return nil
+}
+
+// restartAuthservice restarts authservice (v1.5) when this run changed its allow-list: it reads
+// SKIP_AUTH_URI at start-up only. Like `kubectl rollout restart`, it stamps the pod template.
+func (in *Installer) restartAuthservice(ctx context.Context, rep *output.Report, sh *Shared) error {
+	if sh.Flavor != Authservice || !configured(rep, "ConfigMap", ingress.AuthserviceParams) {
+		return nil
+	}
+	res := output.Result{Kind: "StatefulSet", Namespace: ingress.IstioNamespace, Name: ingress.AuthserviceName, Action: "restarted", Detail: "reads SKIP_AUTH_URI at start-up"}
+	if in.DryRun != cmdutil.DryRunNone {
+		res.DryRun = in.DryRun
+		rep.Add(res)
+		return nil
+	}
+	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`, time.Now().Format(time.RFC3339))
+	_, err := in.Clients.Client.AppsV1().StatefulSets(ingress.IstioNamespace).Patch(ctx, ingress.AuthserviceName, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: kube.FieldManager + "-restart"})
+	if err != nil {
+		return fmt.Errorf("tls: restart StatefulSet %s/%s (it must re-read SKIP_AUTH_URI; run `kubectl rollout restart -n %s statefulset/%s`): %w", ingress.IstioNamespace, ingress.AuthserviceName, ingress.IstioNamespace, ingress.AuthserviceName, err)
+	}
+	rep.Add(res)
+	return nil
+}
+
+func configured(rep *output.Report, kind, name string) bool {
+	for _, r := range rep.Results {
+		if r.Kind == kind && r.Name == name && (r.Action == output.Configured || r.Action == output.Created) {
+			return true
+		}
+	}
+	return false
+}
+
+func restarted(rep *output.Report) bool {
+	for _, r := range rep.Results {
+		if r.Action == "restarted" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,444 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"maps"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+func init() { onKubeflowBed("tls", testTLS) }
+
+// testTLS runs the tls section on an installed Kubeflow: bad input changes nothing; a manual
+// certificate is served and a re-run is unchanged; ACME issues through the cert-manager stand-in
+// with authentication on for every other path and renews unattended; kubeflow and tls in turns
+// keep HTTPS; a timeout and Ctrl-C leave a re-runnable state; --remove restores HTTP exactly.
+func testTLS(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
+	ctx := context.Background()
+	dyn := dynamic.NewForConfigOrDie(c.Config)
+	cm := standins.NewCertManager(30 * time.Second)
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = cm.Run(sctx, c) }()
+	before := authObjects(t, dyn)
+	if len(before) < 3 {
+		t.Fatalf("Kubeflow's ingress objects are missing: %v", before)
+	}
+
+	t.Run("stand-in blocks the challenge under Kubeflow's own auth", func(t *testing.T) {
+		probeBlocked(t, c, dyn)
+	})
+
+	pki := newTestPKI(t, tlsDomain)
+	t.Run("bad input exits 2 and changes nothing", func(t *testing.T) {
+		for _, bad := range [][]string{
+			{"--cert", pki.chain, "--key", pki.otherKey},                // key of another certificate
+			{"--cert", pki.expired, "--key", pki.key},                   // expired
+			{"--cert", pki.notYet, "--key", pki.key},                    // not yet valid
+			{"--cert", pki.wrongDomain, "--key", pki.key},               // other domain
+			{"--cert", pki.notPEM, "--key", pki.key},                    // not PEM
+			{"--cert", pki.chain, "--key", pki.encrypted},               // encrypted key
+			{"--cert", pki.dir + "/missing.pem", "--key", pki.key},      // missing file
+			{"--cert", pki.empty, "--key", pki.key},                     // empty file
+			{"--cert", pki.reversed, "--key", pki.key},                  // chain in the wrong order
+			{"--cert", pki.chain, "--key", pki.key, "--wildcard"},       // no *.domain in it
+			{"--acme", "--email", "ops@example.org", "--wildcard"},      // HTTP-01 cannot issue wildcards
+			{"--acme", "--email", "ops@example.org", "--http-redirect"}, // the redirect would block the challenge
+			{"--acme"},            // no e-mail
+			{"--cert", pki.chain}, // no key
+			{"--acme", "--email", "ops@example.org", "--acme-server", "ftp://x"}, // bad directory
+		} {
+			r := runPlugin(t, c, append([]string{"tls", "--domain", tlsDomain}, bad...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, "error:") {
+				t.Errorf("%v: want exit 2 with an error, got %d", bad, r.code)
+			}
+			assertNoKey(t, pki, r)
+		}
+		if r := runPlugin(t, c, "tls", "--domain", "Not A Domain", "--cert", pki.chain, "--key", pki.key); r.code != 2 {
+			t.Errorf("invalid domain: exit %d", r.code)
+		}
+		if after := authObjects(t, dyn); !maps.Equal(before, after) {
+			t.Fatalf("bad input changed the ingress objects")
+		}
+		if _, err := c.Client.CoreV1().ConfigMaps("istio-system").Get(ctx, "flexigrobots-tls", metav1.GetOptions{}); err == nil {
+			t.Fatal("bad input recorded a TLS state")
+		}
+	})
+
+	t.Run("manual certificate", func(t *testing.T) {
+		args := []string{"tls", "--domain", tlsDomain, "--cert", pki.chain, "--key", pki.key, "-o", "json"}
+		r := runPlugin(t, c, args...)
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		assertNoKey(t, pki, r)
+		s, err := c.Client.CoreV1().Secrets("istio-system").Get(ctx, "kubeflow-domain-man-cert", metav1.GetOptions{})
+		if err != nil || string(s.Data["tls.key"]) != pki.keyPEM || s.Type != "kubernetes.io/tls" {
+			t.Fatalf("Secret istio-system/kubeflow-domain-man-cert: %v", err)
+		}
+		assertHTTPS(t, dyn, "kubeflow-domain-man-cert")
+		objs := tlsObjects(t, c, "kubeflow-domain-man-cert")
+		state := liveState(t, c, objs)
+		r = runPlugin(t, c, args...)
+		assertUnchanged(t, r)
+		if again := liveState(t, c, objs); !maps.Equal(state, again) {
+			t.Fatalf("second run moved resourceVersions: %v -> %v", state, again)
+		}
+		if r := runPlugin(t, c, "tls", "--domain", tlsDomain, "--cert", pki.chain, "--key", pki.key, "--dry-run=server"); r.code != 0 || strings.Contains(r.stdout, "configured") {
+			t.Fatalf("server dry run of the same input: exit %d, want nothing configured", r.code)
+		}
+	})
+
+	acme := []string{"tls", "--domain", tlsDomain, "--acme", "--email", "ops@example.org", "--timeout", "3m", "-o", "json"}
+	t.Run("acme with authentication kept on", func(t *testing.T) {
+		r := runPlugin(t, c, acme...)
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		if !strings.Contains(r.stdout, `"kubeflow-domain-man-cert"`) || !strings.Contains(r.stdout, `"deleted"`) {
+			t.Errorf("switching to ACME should delete the manual certificate's Secret")
+		}
+		assertHTTPS(t, dyn, "kubeflow-domain-cert-prod")
+		assertIssuedBy(t, c, cm, "kubeflow-domain-cert-prod")
+		assertAuthOn(t, dyn, before)
+		vr := runPlugin(t, c, "verify", "--section", "tls", "-o", "json")
+		var vrep verify.Report
+		if err := json.Unmarshal([]byte(vr.stdout), &vrep); err != nil || vr.code != 0 || len(vrep.Results) != 5 {
+			t.Fatalf("verify --section tls: exit %d, %d results (%v)", vr.code, len(vrep.Results), err)
+		}
+		for _, x := range vrep.Results {
+			if x.Severity != checks.OK {
+				t.Errorf("%s: %s %s", x.ID, x.Severity, x.Message)
+			}
+		}
+	})
+
+	t.Run("renewal with nobody running the plugin", func(t *testing.T) {
+		first := servedSerial(t, c, "kubeflow-domain-cert-prod")
+		err := wait.PollUntilContextTimeout(ctx, time.Second, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+			return servedSerial(t, c, "kubeflow-domain-cert-prod") != first, nil
+		})
+		if err != nil {
+			t.Fatalf("the stand-in did not renew the certificate at its renewal time: %v", err)
+		}
+		assertIssuedBy(t, c, cm, "kubeflow-domain-cert-prod")
+	})
+
+	t.Run("kubeflow and tls in turns keep HTTPS", func(t *testing.T) {
+		url := kubeflowArchiveURL(t, strings.TrimPrefix(kubeflowVersion, "v"))
+		kf := append(append([]string{"kubeflow"}, kubeflowEditArgs(t, strings.TrimPrefix(kubeflowVersion, "v"), url)...), "-o", "json", "--timeout", "15m")
+		if r := runPlugin(t, c, kf...); r.code != 0 {
+			t.Fatalf("kubeflow after tls: exit %d", r.code)
+		}
+		assertHTTPS(t, dyn, "kubeflow-domain-cert-prod")
+		assertAuthOn(t, dyn, before)
+		assertUnchanged(t, runPlugin(t, c, acme...))
+		objs := tlsObjects(t, c, "") // the Secret and Certificate are cert-manager's to renew
+		state := liveState(t, c, objs)
+		assertUnchanged(t, runPlugin(t, c, kf...))
+		assertUnchanged(t, runPlugin(t, c, acme...))
+		if again := liveState(t, c, objs); !maps.Equal(state, again) {
+			t.Fatalf("kubeflow/tls re-runs moved resourceVersions: %v -> %v", state, again)
+		}
+	})
+
+	staging := []string{"tls", "--domain", tlsDomain, "--acme", "--email", "ops@example.org", "--acme-server", "staging"}
+	t.Run("timeout and Ctrl-C leave a re-runnable state", func(t *testing.T) {
+		cm.Paused.Store(true)
+		r := runPlugin(t, c, append(staging, "--timeout", "6s")...)
+		if r.code == 0 || !strings.Contains(r.stderr, "timed out") || !strings.Contains(r.stderr, "Certificate istio-system/kubeflow-domain-cert-staging") {
+			t.Fatalf("timeout: want a failure naming the Certificate, got exit %d", r.code)
+		}
+		if !strings.Contains(r.stderr, "cert-manager") {
+			t.Errorf("timeout message gives no reason")
+		}
+		interruptDuringWait(t, c, staging)
+		st := runPlugin(t, c, "tls", "status", "-o", "json")
+		if st.code != 0 || !strings.Contains(st.stdout, `"ready": false`) || !strings.Contains(st.stdout, "kubeflow-domain-cert-staging") {
+			t.Fatalf("tls status after the interruption should report the pending staging certificate")
+		}
+		cm.Paused.Store(false)
+		if r := runPlugin(t, c, append(staging, "--timeout", "2m")...); r.code != 0 {
+			t.Fatalf("re-run after the interruption: exit %d", r.code)
+		}
+		assertHTTPS(t, dyn, "kubeflow-domain-cert-staging")
+		st = runPlugin(t, c, "tls", "status")
+		if !strings.Contains(st.stdout, "open") || !strings.Contains(st.stdout, "letsencrypt-staging") {
+			t.Fatalf("tls status: %s", st.stdout)
+		}
+	})
+
+	t.Run("remove restores HTTP only", func(t *testing.T) {
+		r := runPlugin(t, c, "tls", "--remove", "-o", "json")
+		if r.code != 0 {
+			t.Fatalf("exit %d", r.code)
+		}
+		if after := authObjects(t, dyn); !maps.Equal(before, after) {
+			for k, v := range before {
+				if after[k] != v {
+					t.Errorf("%s differs after --remove:\nbefore %s\nafter  %s", k, v, after[k])
+				}
+			}
+		}
+		for _, gone := range []struct{ what, ns, name string }{{"certificate", "istio-system", "kubeflow-domain-cert-staging"}, {"clusterissuer", "", "letsencrypt-staging"}, {"clusterissuer", "", "letsencrypt-prod"}} {
+			gvr := certificatesGVR
+			if gone.what == "clusterissuer" {
+				gvr = issuersGVR
+			}
+			if _, err := dyn.Resource(gvr).Namespace(gone.ns).Get(ctx, gone.name, metav1.GetOptions{}); err == nil {
+				t.Errorf("%s %s still exists", gone.what, gone.name)
+			}
+		}
+		if _, err := c.Client.CoreV1().ConfigMaps("istio-system").Get(ctx, "flexigrobots-tls", metav1.GetOptions{}); err == nil {
+			t.Error("the TLS record is still there")
+		}
+		for _, s := range []string{"kubeflow-domain-cert-staging", "kubeflow-domain-cert-prod", "kubeflow-domain-man-cert"} {
+			if _, err := c.Client.CoreV1().Secrets("istio-system").Get(ctx, s, metav1.GetOptions{}); err == nil {
+				t.Errorf("Secret istio-system/%s still exists", s)
+			}
+		}
+		r = runPlugin(t, c, "tls", "--remove")
+		if r.code != 0 || !strings.Contains(r.stdout, "nothing to remove") || strings.Contains(r.stdout, "configured") {
+			t.Fatalf("second --remove: exit %d", r.code)
+		}
+		if st := runPlugin(t, c, "tls", "status"); !strings.Contains(st.stdout, "not configured") {
+			t.Fatalf("tls status after --remove: %s", st.stdout)
+		}
+	})
+}
+
+// probeBlocked proves the stand-in refuses to issue while Kubeflow's auth covers the challenge
+// path (a Certificate made by the test, not the plugin).
+func probeBlocked(t *testing.T, c *testbed.Cluster, dyn dynamic.Interface) {
+	ctx := context.Background()
+	iss := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
+		"metadata": map[string]any{"name": "probe-acme"},
+		"spec": map[string]any{"acme": map[string]any{"server": "https://acme.invalid/directory", "privateKeySecretRef": map[string]any{"name": "probe-acme"},
+			"solvers": []any{map[string]any{"http01": map[string]any{"ingress": map[string]any{"class": "istio"}}}}}}}}
+	cert := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+		"metadata": map[string]any{"name": "probe", "namespace": "istio-system"},
+		"spec":     map[string]any{"secretName": "probe-tls", "dnsNames": []any{tlsDomain}, "issuerRef": map[string]any{"name": "probe-acme", "kind": "ClusterIssuer"}}}}
+	if _, err := dyn.Resource(issuersGVR).Create(ctx, iss, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dyn.Resource(certificatesGVR).Namespace("istio-system").Create(ctx, cert, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = dyn.Resource(certificatesGVR).Namespace("istio-system").Delete(ctx, "probe", metav1.DeleteOptions{})
+		_ = dyn.Resource(issuersGVR).Delete(ctx, "probe-acme", metav1.DeleteOptions{})
+		_ = dyn.Resource(challengesGVR).Namespace("istio-system").DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "stand-in/certificate=probe"})
+	}()
+	var reason string
+	err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		ch, err := dyn.Resource(challengesGVR).Namespace("istio-system").Get(ctx, "probe-stand-in-challenge", metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		reason, _, _ = unstructured.NestedString(ch.Object, "status", "reason")
+		return reason != "", nil
+	})
+	if err != nil {
+		t.Fatalf("no blocked Challenge for the probe Certificate: %v", err)
+	}
+	if _, err := c.Client.CoreV1().Secrets("istio-system").Get(ctx, "probe-tls", metav1.GetOptions{}); err == nil {
+		t.Fatalf("the stand-in issued although Kubeflow's auth blocks the challenge path")
+	}
+	t.Logf("blocked as expected: %s", reason)
+}
+
+// interruptDuringWait sends SIGINT to a tls run while it waits for the Certificate.
+func interruptDuringWait(t *testing.T, c *testbed.Cluster, args []string) {
+	t.Helper()
+	cmd := exec.Command(testbed.PluginBinary(t), args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+	var out bytes.Buffer
+	errOut := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = &out, errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		return strings.Contains(errOut.String(), "waiting for Certificate"), nil
+	})
+	if err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("tls never reached the Certificate wait: %s", errOut.String())
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	t.Logf("interrupted tls -> %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	if err == nil || !strings.Contains(errOut.String(), "interrupted") {
+		t.Fatalf("Ctrl-C: want a failure saying it was interrupted")
+	}
+}
+
+func assertNoKey(t *testing.T, pki *testPKI, r result) {
+	t.Helper()
+	body := strings.TrimSpace(strings.SplitN(strings.SplitN(pki.keyPEM, "\n", 2)[1], "\n", 2)[0])
+	if strings.Contains(r.stdout+r.stderr, body) {
+		t.Fatalf("the private key was printed")
+	}
+}
+
+func assertUnchanged(t *testing.T, r result) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	for _, x := range kfReport(t, r).Results {
+		if x.Action != output.Unchanged {
+			t.Errorf("re-run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
+		}
+	}
+}
+
+// assertHTTPS: the Gateway keeps its port-80 server and serves the Secret over HTTPS.
+func assertHTTPS(t *testing.T, dyn dynamic.Interface, secret string) {
+	t.Helper()
+	gw, err := dyn.Resource(gatewaysGVR).Namespace("kubeflow").Get(context.Background(), "kubeflow-gateway", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers, _, _ := unstructured.NestedSlice(gw.Object, "spec", "servers")
+	var http, https bool
+	for _, s := range servers {
+		m := s.(map[string]any)
+		port, _, _ := unstructured.NestedInt64(m, "port", "number")
+		cred, _, _ := unstructured.NestedString(m, "tls", "credentialName")
+		hosts, _, _ := unstructured.NestedStringSlice(m, "hosts")
+		http = http || port == 80
+		https = https || (port == 443 && cred == secret && len(hosts) == 1 && hosts[0] == tlsDomain)
+	}
+	if !http || !https {
+		t.Fatalf("Gateway servers: want port 80 and 443 from %s, got %v", secret, servers)
+	}
+}
+
+// assertAuthOn: every auth object of `before` is still there; only the challenge prefix was
+// added to the allow-list.
+func assertAuthOn(t *testing.T, dyn dynamic.Interface, before map[string]string) {
+	t.Helper()
+	now := authObjects(t, dyn)
+	for k, v := range before {
+		if strings.HasPrefix(k, "gateways/") {
+			continue
+		}
+		got, ok := now[k]
+		if !ok {
+			t.Fatalf("%s was deleted", k)
+		}
+		if got == v {
+			if !strings.Contains(k, "envoyfilters") {
+				t.Errorf("%s: the challenge path was not added to its allow-list", k)
+			}
+			continue
+		}
+		if strings.Replace(strings.Replace(got, `,"/.well-known/acme-challenge/*"`, "", -1), ` /.well-known/acme-challenge/`, "", -1) != v {
+			t.Errorf("%s changed beyond the challenge exclusion:\nbefore %s\nnow    %s", k, v, got)
+		}
+	}
+}
+
+func servedSerial(t *testing.T, c *testbed.Cluster, secret string) string {
+	t.Helper()
+	s, err := c.Client.CoreV1().Secrets("istio-system").Get(context.Background(), secret, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(s.Data["tls.crt"])
+	if b == nil {
+		t.Fatalf("Secret %s has no certificate", secret)
+	}
+	cert, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert.SerialNumber.String()
+}
+
+func assertIssuedBy(t *testing.T, c *testbed.Cluster, cm *standins.CertManager, secret string) {
+	t.Helper()
+	s, err := c.Client.CoreV1().Secrets("istio-system").Get(context.Background(), secret, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(s.Data["tls.crt"])
+	cert, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: cm.CAPool(), DNSName: tlsDomain}); err != nil {
+		t.Fatalf("Secret %s is not a certificate for %s from the ACME CA: %v", secret, tlsDomain, err)
+	}
+}
+
+// tlsObjects are the objects whose resourceVersions a re-run must not move.
+func tlsObjects(t *testing.T, c *testbed.Cluster, secret string) []*unstructured.Unstructured {
+	t.Helper()
+	mk := func(apiVersion, kind, ns, name string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion(apiVersion)
+		u.SetKind(kind)
+		u.SetNamespace(ns)
+		u.SetName(name)
+		return u
+	}
+	objs := []*unstructured.Unstructured{
+		mk("v1", "ConfigMap", "istio-system", "flexigrobots-tls"),
+		mk("networking.istio.io/v1alpha3", "Gateway", "kubeflow", "kubeflow-gateway"),
+	}
+	if secret != "" {
+		objs = append(objs, mk("v1", "Secret", "istio-system", secret))
+	} else {
+		objs = append(objs, mk("cert-manager.io/v1", "ClusterIssuer", "", "letsencrypt-prod"))
+	}
+	for k := range authObjects(t, dynamic.NewForConfigOrDie(c.Config)) {
+		parts := strings.Split(k, "/")
+		switch parts[0] {
+		case "authorizationpolicies":
+			objs = append(objs, mk("security.istio.io/v1beta1", "AuthorizationPolicy", parts[1], parts[2]))
+		case "configmaps":
+			objs = append(objs, mk("v1", "ConfigMap", parts[1], parts[2]))
+		}
+	}
+	return objs
+}
+
+// lockedBuffer is a bytes.Buffer a running process writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
