@@ -75,7 +75,9 @@ func NewCertManager(lifetime time.Duration) *CertManager {
 }
 
 // Name says what it imitates.
-func (m *CertManager) Name() string { return "cert-manager controller + ACME CA (HTTP-01 through the gateway's rules)" }
+func (m *CertManager) Name() string {
+	return "cert-manager controller + ACME CA (HTTP-01 through the gateway's rules)"
+}
 
 // CAPool is the stand-in CA, to verify what it issued.
 func (m *CertManager) CAPool() *x509.CertPool {

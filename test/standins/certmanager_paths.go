@@ -37,29 +37,29 @@ func challengeReachable(ctx context.Context, c kubernetes.Interface, dyn dynamic
 	if ok, why := port80Serves(gw, domain); !ok {
 		return false, why
 	}
+	// CUSTOM (v1.10's oauth2-proxy) and DENY policies on the ingress gateway (istio of both
+	// versions enforces them).
+	pols, err := dyn.Resource(sAuthzGVR).Namespace("istio-system").List(ctx, metav1.ListOptions{})
+	if err == nil {
+		for _, p := range pols.Items {
+			action, _, _ := unstructured.NestedString(p.Object, "spec", "action")
+			sel, _, _ := unstructured.NestedStringMap(p.Object, "spec", "selector", "matchLabels")
+			if (action != "CUSTOM" && action != "DENY") || sel["app"] != "istio-ingressgateway" {
+				continue
+			}
+			if policyMatches(p.Object, path) {
+				if action == "CUSTOM" {
+					return false, "AuthorizationPolicy " + p.GetName() + " sends the request to oauth2-proxy: 302 to the login page"
+				}
+				return false, "AuthorizationPolicy " + p.GetName() + " denies it: 403 RBAC: access denied"
+			}
+		}
+	}
 	// Kubeflow v1.5: EnvoyFilter authn-filter sends every request to authservice (fails closed).
 	if _, err := dyn.Resource(sEnvoyFiltersGVR).Namespace("istio-system").Get(ctx, "authn-filter", metav1.GetOptions{}); err == nil {
 		return authserviceSkips(ctx, c, path)
-	} else if !apierrors.IsNotFound(err) && !strings.Contains(err.Error(), "could not find the requested resource") {
+	} else if !apierrors.IsNotFound(err) {
 		return false, err.Error()
-	}
-	// Kubeflow v1.10: CUSTOM (oauth2-proxy) and DENY policies on the ingress gateway.
-	pols, err := dyn.Resource(sAuthzGVR).Namespace("istio-system").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return true, "" // no AuthorizationPolicy kind: nothing authenticates at the gateway
-	}
-	for _, p := range pols.Items {
-		action, _, _ := unstructured.NestedString(p.Object, "spec", "action")
-		sel, _, _ := unstructured.NestedStringMap(p.Object, "spec", "selector", "matchLabels")
-		if (action != "CUSTOM" && action != "DENY") || sel["app"] != "istio-ingressgateway" {
-			continue
-		}
-		if policyMatches(p.Object, path) {
-			if action == "CUSTOM" {
-				return false, "AuthorizationPolicy " + p.GetName() + " sends the request to oauth2-proxy: 302 to the login page"
-			}
-			return false, "AuthorizationPolicy " + p.GetName() + " denies it: 403 RBAC: access denied"
-		}
 	}
 	return true, ""
 }
