@@ -64,6 +64,11 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 	if converted != 4 {
 		t.Fatalf("want the 4 cert-manager v1alpha2 objects applied at v1, notes: %v", rep.Notes)
 	}
+	// --oidc-provider https://...: authservice waits for HTTPS, so kubeflow does not wait for it
+	// and names the next step.
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "run `kubectl flexigrobots tls --domain ...` next") {
+		t.Errorf("no note that tls is the next step: %v", rep.Notes)
+	}
 	dyn := dynamic.NewForConfigOrDie(c.Config)
 	certs, err := dyn.Resource(schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}).List(context.Background(), metav1.ListOptions{})
 	if err != nil || len(certs.Items) == 0 {
