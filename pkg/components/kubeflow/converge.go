@@ -61,9 +61,13 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	if err := f.Err(b.Profile); err != nil {
 		return rep, err
 	}
+	before := len(b.Edits)
 	tlsState, err := RenderTLS(ctx, in.Clients.Client, b)
 	if err != nil {
 		return rep, fmt.Errorf("kubeflow: %w", err)
+	}
+	for _, e := range b.Edits[before:] {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("edit %s: %s", e.File, e.What))
 	}
 	creds, err := NewCredentials(ctx, in.Clients.Client, b.Profile, gh)
 	if err != nil {
