@@ -7,6 +7,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
 )
 
 // NewRegistry lists the checks of every section, in the order `verify` runs and prints them. A
@@ -18,5 +19,6 @@ func NewRegistry() *checks.Registry {
 	r.Register(gpu.Checks()...)
 	r.Register(storage.Checks()...)
 	r.Register(kubeflow.Checks()...)
+	r.Register(profile.Checks()...)
 	return r
 }
