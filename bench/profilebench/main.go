@@ -87,7 +87,9 @@ func run(archive string, profiles, nodes int) error {
 		_, err := runBin(bin, c, "--cache-dir", cache, "verify", "-o", "json")
 		return err
 	})
-	verifyCount, verifyWall, vcErr := inProcess(c, func(f *cmdutil.Factory, s genericiooptions.IOStreams) *cobra.Command { return verify.NewCmdVerify(f, s) }, "-o", "json")
+	verifyCount, verifyWall, vcErr := inProcess(c, func(f *cmdutil.Factory, s genericiooptions.IOStreams) *cobra.Command {
+		return verify.NewCmdVerify(f, s)
+	}, "-o", "json")
 	rerunCount, _, rcErr := inProcess(c, plugprofile.NewCmdPodDefault, "--all-profiles")
 	benchkit.StopBed(c)
 	for _, e := range []error{vErr, vcErr, rcErr} {
