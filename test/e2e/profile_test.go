@@ -104,9 +104,9 @@ func testProfiles(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 	}
 	profile(pd+"nolabel", "dave@example.com")
 	profile(pd+"byhand", "frank@example.com")
-	for _, p := range []string{"a", "b", "c", "byhand"} {
+	for p, owner := range map[string]string{"a": "a@example.com", "b": "b@example.com", "c": "c@example.com", "byhand": "frank@example.com"} {
 		ns := waitNamespace(t, c, pd+p)
-		if ns.Labels["app.kubernetes.io/part-of"] != "kubeflow-profile" || ns.Annotations["owner"] != p+"@example.com" || len(ns.OwnerReferences) != 1 {
+		if ns.Labels["app.kubernetes.io/part-of"] != "kubeflow-profile" || ns.Annotations["owner"] != owner || len(ns.OwnerReferences) != 1 {
 			t.Fatalf("stand-in namespace %s: labels %v annotations %v owners %v", ns.Name, ns.Labels, ns.Annotations, ns.OwnerReferences)
 		}
 	}
