@@ -36,16 +36,16 @@ type Target struct {
 
 // CheckInstalled fails with exit code 2 when the cluster does not serve Profiles and PodDefaults.
 func CheckInstalled(c *kube.Clients) error {
-	for _, gk := range []schema.GroupKind{{Group: "kubeflow.org", Kind: "PodDefault"}, {Group: "kubeflow.org", Kind: "Profile"}} {
-		gvr := PodDefaultsGVR
-		if gk.Kind == "Profile" {
-			gvr = ProfilesGVR
+	for _, k := range []struct {
+		kind string
+		gvr  schema.GroupVersionResource
+	}{{"PodDefault", PodDefaultsGVR}, {"Profile", ProfilesGVR}} {
+		_, err := c.Mapper.RESTMapping(schema.GroupKind{Group: k.gvr.Group, Kind: k.kind}, k.gvr.Version)
+		if meta.IsNoMatchError(err) {
+			return cmdutil.UsageErrorf("%s: this cluster does not serve %s.%s/%s (its CRD %s.%s is absent)", notInstalled, k.kind, k.gvr.Group, k.gvr.Version, k.gvr.Resource, k.gvr.Group)
 		}
-		if _, err := c.Mapper.RESTMapping(gk, gvr.Version); err != nil {
-			if meta.IsNoMatchError(err) {
-				return cmdutil.UsageErrorf("%s: this cluster does not serve %s.%s/%s (its CRD %s.%s is absent)", notInstalled, gk.Kind, gvr.Group, gvr.Version, gvr.Resource, gvr.Group)
-			}
-			return fmt.Errorf("profile: look up %s.%s: %w", gk.Kind, gk.Group, err)
+		if err != nil {
+			return fmt.Errorf("profile: look up %s.%s: %w", k.kind, k.gvr.Group, err)
 		}
 	}
 	return nil

@@ -56,8 +56,9 @@ deployment/040-pod_default_multiuser.yaml field for field) in each given profile
 get a pipelines.kubeflow.org service-account token and KF_PIPELINES_SA_TOKEN_PATH from Kubeflow's
 admission webhook. One line per namespace: created, configured or unchanged; a re-run changes nothing.
 
---all-profiles reads one LIST of Profiles and one of namespaces; Profiles whose namespace does not
-exist yet are skipped with a note. A PodDefault access-ml-pipeline that someone else made (without
+--all-profiles reads one LIST each of Profiles, namespaces and PodDefaults (no request per
+namespace to find them); only PodDefaults that are missing or differ are sent, so a re-run writes
+nothing. Profiles whose namespace does not exist yet are skipped with a note. A PodDefault access-ml-pipeline that someone else made (without
 the label app.kubernetes.io/managed-by=kubectl-flexigrobots) is left as it is and said so.
 Namespaces without the label app.kubernetes.io/part-of=kubeflow-profile get the PodDefault and a
 warning: the webhook does not apply PodDefaults there.
