@@ -9,7 +9,7 @@ TESTBIN ?= $(CURDIR)/.testbin
 export TESTBIN
 GOTEST_TIMEOUT ?= 75m
 
-.PHONY: all build test unit e2e testbin demo sim lint bench bench-kubeflow bench-startup dist clean
+.PHONY: all build test unit e2e testbin demo sim lint bench bench-kubeflow bench-profile bench-startup dist clean
 
 all: build
 
@@ -42,6 +42,9 @@ bench: testbin ## apply engine vs kubectl apply --server-side on the test bed (K
 
 bench-kubeflow: testbin ## kubeflow converge vs kubectl apply --server-side of the same build (first apply, no-op re-run)
 	go run ./bench/kubeflowbench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
+
+bench-profile: testbin ## profile poddefault --all-profiles vs the runbook's kubectl loop on 500 profiles; verify at scale (100 nodes)
+	go run ./bench/profilebench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
 
 dist: ## release archives + sha256sums.txt in dist/ and krew-manifest.yaml (VERSION=vX.Y.Z)
 	go run ./hack/dist -version '$(VERSION)' -commit '$(COMMIT)' -out dist -manifest krew-manifest.yaml

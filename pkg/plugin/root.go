@@ -12,6 +12,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/lb"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/profile"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/tls"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
@@ -74,6 +75,7 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 	add(GroupSections, lb.NewCmdLB(f, streams))
 	add(GroupSections, kubeflow.NewCmdKubeflow(f, streams))
 	add(GroupSections, tls.NewCmdTLS(f, streams))
+	add(GroupSections, profile.NewCmdProfile(f, streams))
 	add(GroupSections, gpu.NewCmdGPU(f, streams))
 	add(GroupPlatform, verify.NewCmdVerify(f, streams))
 	add(GroupOther, version.NewCmdVersion(f, streams), completion.NewCmdCompletion(streams))

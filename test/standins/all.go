@@ -13,5 +13,6 @@ func All() []testbed.StandIn {
 		NewNFSProvisioner(),
 		NewGPUDevicePlugin(),
 		NewMetalLBController(),
+		NewProfileController(),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
 )
 
 // NewRegistry lists the checks of every section, in the order `verify` runs and prints them. A
@@ -20,5 +21,6 @@ func NewRegistry() *checks.Registry {
 	r.Register(storage.Checks()...)
 	r.Register(kubeflow.Checks()...)
 	r.Register(tls.Checks()...)
+	r.Register(profile.Checks()...)
 	return r
 }

@@ -1,0 +1,201 @@
+// Package profile implements `kubectl flexigrobots profile poddefault`: the runbook section
+// "Enabling access to Kubeflow Pipelines" (the PodDefault access-ml-pipeline per profile
+// namespace). The work is in pkg/components/profile.
+package profile
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	compprofile "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// NewCmdProfile builds `kubectl flexigrobots profile`, the parent of the per-profile commands.
+func NewCmdProfile(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "profile",
+		Short: "Per-profile setup of Kubeflow user namespaces (runbook: Enabling access to Kubeflow Pipelines)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(NewCmdPodDefault(f, streams))
+	return cmd
+}
+
+// PodDefaultOptions holds the flags of `profile poddefault`.
+type PodDefaultOptions struct {
+	Namespaces  []string
+	AllProfiles bool
+	Watch       bool
+	Remove      bool
+	Mutating    cmdutil.MutatingFlags
+
+	installer *compprofile.Installer
+	factory   *cmdutil.Factory
+	streams   genericiooptions.IOStreams
+}
+
+// NewCmdPodDefault builds `kubectl flexigrobots profile poddefault`.
+func NewCmdPodDefault(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &PodDefaultOptions{factory: f, streams: streams}
+	cmd := &cobra.Command{
+		Use:   "poddefault (NAMESPACE... | --all-profiles) [--watch] [--remove]",
+		Short: "Give profile namespaces the PodDefault access-ml-pipeline (Kubeflow Pipelines from notebooks)",
+		Long: `Create or update the runbook's PodDefault access-ml-pipeline (kubeflow.org/v1alpha1, the object of
+deployment/040-pod_default_multiuser.yaml field for field) in each given profile namespace, or with
+--all-profiles in the namespace of every Profile. Notebooks labelled access-ml-pipeline: "true" then
+get a pipelines.kubeflow.org service-account token and KF_PIPELINES_SA_TOKEN_PATH from Kubeflow's
+admission webhook. One line per namespace: created, configured or unchanged; a re-run changes nothing.
+
+--all-profiles reads one LIST each of Profiles, namespaces and PodDefaults (no request per
+namespace to find them); only PodDefaults that are missing or differ are sent, so a re-run writes
+nothing. Profiles whose namespace does not exist yet are skipped with a note. A PodDefault access-ml-pipeline that someone else made (without
+the label app.kubernetes.io/managed-by=kubectl-flexigrobots) is left as it is and said so.
+Namespaces without the label app.kubernetes.io/part-of=kubeflow-profile get the PodDefault and a
+warning: the webhook does not apply PodDefaults there.
+
+--watch (with --all-profiles) first covers every existing profile namespace, then stays running and
+covers each namespace that appears for a Profile later (users who sign up through the registration
+flow), watching with client-go informers, not polling; it resumes by itself after a lost
+connection or an API server restart and exits 0 on Ctrl-C or SIGTERM. It is a client process: keep
+it running where your kubeconfig is, e.g. in tmux or as a systemd service on an admin host (see the
+README); nothing is installed in the cluster to run it. --timeout bounds each apply pass.
+
+--remove deletes the PodDefaults this command made (label app.kubernetes.io/managed-by=
+kubectl-flexigrobots and applied by field manager kubectl-flexigrobots); others are left.
+
+Invalid input exits 2 before anything changes: a namespace that does not exist or that no Profile
+owns (naming its owner annotation, if any), NAMESPACE with --all-profiles, neither, or a cluster
+without Kubeflow's Profile and PodDefault kinds.`,
+		Example: `  # The runbook's create_PodDefault.sh, for two users
+  kubectl flexigrobots profile poddefault kubeflow-user-example-com alice
+
+  # Every profile namespace, then keep covering users as they sign up (Ctrl-C stops)
+  kubectl flexigrobots profile poddefault --all-profiles --watch
+
+  # What would change, checked by the API server
+  kubectl flexigrobots profile poddefault --all-profiles --dry-run=server -o yaml
+
+  # Take the PodDefaults out again
+  kubectl flexigrobots profile poddefault --all-profiles --remove`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Namespaces = args
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&o.AllProfiles, "all-profiles", false, "Every namespace owned by a Profile (instead of NAMESPACE arguments)")
+	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "With --all-profiles: stay running and cover profile namespaces as they appear (until Ctrl-C or SIGTERM)")
+	cmd.Flags().BoolVar(&o.Remove, "remove", false, "Delete the PodDefaults this command made instead of applying them")
+	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 2*time.Minute)
+	cmd.Flags().Lookup("wait").Usage = "Accepted like every section's; a PodDefault has nothing to wait for"
+	return cmd
+}
+
+// Validate checks the arguments and flags without touching the cluster (exit code 2).
+func (o *PodDefaultOptions) Validate() error {
+	if err := o.Mutating.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case len(o.Namespaces) > 0 && o.AllProfiles:
+		return cmdutil.UsageErrorf("give NAMESPACE arguments or --all-profiles, not both")
+	case len(o.Namespaces) == 0 && !o.AllProfiles:
+		return cmdutil.UsageErrorf("which profile namespaces? give NAMESPACE arguments (kubectl get profiles) or --all-profiles")
+	case o.Watch && !o.AllProfiles:
+		return cmdutil.UsageErrorf("--watch covers every Profile as it appears: use it with --all-profiles instead of NAMESPACE arguments")
+	case o.Watch && o.Remove:
+		return cmdutil.UsageErrorf("--watch and --remove cannot be combined: --remove deletes once")
+	case o.Watch && o.Mutating.IsDryRun():
+		return cmdutil.UsageErrorf("--watch cannot run with --dry-run: try --all-profiles --dry-run first")
+	}
+	for _, ns := range o.Namespaces {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return cmdutil.UsageErrorf("%q is not a valid namespace name: %s", ns, errs[0])
+		}
+	}
+	return nil
+}
+
+// Complete builds the clients from the root's kubeconfig flags.
+func (o *PodDefaultOptions) Complete() error {
+	clients, err := kube.NewClients(o.factory)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	o.installer = &compprofile.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.Mutating.DryRun}
+	return nil
+}
+
+// Run resolves the targets (exit code 2 on a bad one, nothing changed), then applies, removes or
+// watches, and prints the results.
+func (o *PodDefaultOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := compprofile.CheckInstalled(o.installer.Clients); err != nil {
+		return err
+	}
+	if o.Watch {
+		w := &compprofile.Watcher{Installer: o.installer, Timeout: o.Mutating.Timeout, Report: o.printer()}
+		return w.Run(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Mutating.Timeout)
+	defer cancel()
+	inv, err := compprofile.LoadInventory(ctx, o.installer.Clients)
+	if err != nil {
+		return err
+	}
+	rep := &output.Report{}
+	var targets []compprofile.Target
+	if o.AllProfiles {
+		var pending []string
+		targets, pending = inv.AllProfiles()
+		for _, p := range pending {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("Profile %s: skipped, its namespace does not exist yet (the profile controller creates it; --watch covers it when it does)", p))
+		}
+		if len(targets) == 0 && len(pending) == 0 {
+			rep.Notes = append(rep.Notes, "no Profiles yet: nothing to do (--watch covers them as users sign up)")
+		}
+	} else if targets, err = inv.Resolve(o.Namespaces); err != nil {
+		return err
+	}
+	var done *output.Report
+	if o.Remove {
+		done, err = o.installer.Remove(ctx, targets)
+	} else {
+		done, err = o.installer.Apply(ctx, targets, nil)
+	}
+	rep.Results = done.Results
+	if perr := output.PrintReport(o.streams.Out, o.Mutating.Output, rep); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}
+
+// printer prints each pass of --watch: kubectl-style lines, or one json document per pass, or
+// yaml documents separated by ---.
+func (o *PodDefaultOptions) printer() func(*output.Report) error {
+	return func(rep *output.Report) error {
+		if o.Mutating.Output == output.YAML {
+			if _, err := io.WriteString(o.streams.Out, "---\n"); err != nil {
+				return err
+			}
+		}
+		return output.PrintReport(o.streams.Out, o.Mutating.Output, rep)
+	}
+}
