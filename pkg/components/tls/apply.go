@@ -79,7 +79,7 @@ func (in *Installer) Apply(ctx context.Context, spec Spec, st *ingress.State) (*
 		return rep, nil
 	}
 	if in.Wait {
-		if err := in.wait(ctx, rep, st); err != nil {
+		if err := in.wait(ctx, st, sh); err != nil {
 			return rep, err
 		}
 	}

@@ -15,31 +15,31 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
 // pollInterval is how often the waits look again.
 const pollInterval = time.Second
 
-// wait for what this run started: authservice back with its new allow-list, and the ACME
-// Certificate Ready.
-func (in *Installer) wait(ctx context.Context, rep *output.Report, st *ingress.State) error {
-	if restarted(rep) {
-		if err := in.waitAuthservice(ctx); err != nil {
+// wait for what this run started: the ACME Certificate Ready, then (Kubeflow v1.5) authservice
+// Ready, which it gets once it was restarted with the new allow-list and its https OIDC provider
+// answers through the HTTPS server.
+func (in *Installer) wait(ctx context.Context, st *ingress.State, sh *Shared) error {
+	if st.Mode == ingress.ACME {
+		if err := in.waitCertificate(ctx, st); err != nil {
 			return err
 		}
 	}
-	if st.Mode != ingress.ACME {
-		return nil
+	if sh.Flavor == Authservice {
+		return in.waitAuthservice(ctx)
 	}
-	return in.waitCertificate(ctx, st)
+	return nil
 }
 
 func (in *Installer) waitAuthservice(ctx context.Context) error {
 	w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "tls"}
 	err := w.Wait(ctx, []kube.Target{{GVR: kube.StatefulSetsGVR, Namespace: ingress.IstioNamespace, Name: ingress.AuthserviceName}})
 	if err != nil {
-		return fmt.Errorf("tls: authservice did not come back after its restart: %w (re-run `tls` to wait again)", err)
+		return fmt.Errorf("tls: authservice is not Ready (it needs its https OIDC provider to answer through the new HTTPS server): %w (re-run `tls` to wait again)", err)
 	}
 	return nil
 }
