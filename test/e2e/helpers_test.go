@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,4 +71,22 @@ func waitRunningPods(t *testing.T, c *testbed.Cluster, ns, selector string, n in
 		t.Fatalf("want %d Running pods %q in %s, have %d: %v", n, selector, ns, len(pods), err)
 	}
 	return pods
+}
+
+// lockedBuffer is an output buffer a running process writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

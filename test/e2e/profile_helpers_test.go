@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -139,24 +137,6 @@ func waitPodDefault(t *testing.T, dyn dynamic.Interface, ns, name string, timeou
 		t.Fatalf("PodDefault %s/%s not there after %s", ns, name, timeout)
 	}
 	return time.Since(begin)
-}
-
-// lockedBuffer is an output buffer a running process writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // background is the plugin running until stopped.

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -447,56 +446,3 @@ func tlsObjects(t *testing.T, c *testbed.Cluster, secret string) []*unstructured
 	return objs
 }
 
-// lockedBuffer is a bytes.Buffer a running process writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// TestTLSWithoutKubeflow: on a cluster without Kubeflow, tls refuses with exit 2 and changes
-// nothing, status says TLS is not configured, and verify reports the section as info only.
-func TestTLSWithoutKubeflow(t *testing.T) {
-	c := testbed.StartT(t, testbed.Options{})
-	pki := newTestPKI(t, tlsDomain)
-	before := namespaceNames(t, c)
-	for _, args := range [][]string{
-		{"tls", "--domain", tlsDomain, "--cert", pki.chain, "--key", pki.key},
-		{"tls", "--domain", tlsDomain, "--acme", "--email", "ops@example.org"},
-	} {
-		r := runPlugin(t, c, args...)
-		if r.code != 2 || !strings.Contains(r.stderr, "Kubeflow is not installed") || !strings.Contains(r.stderr, "kubectl flexigrobots kubeflow") {
-			t.Fatalf("%v: want exit 2 saying to install Kubeflow first, got %d", args, r.code)
-		}
-	}
-	if _, err := c.Client.CoreV1().ConfigMaps("istio-system").Get(context.Background(), "flexigrobots-tls", metav1.GetOptions{}); err == nil {
-		t.Fatal("a TLS state was recorded")
-	}
-	if after := namespaceNames(t, c); !slices.Equal(before, after) {
-		t.Fatalf("namespaces changed: %v -> %v", before, after)
-	}
-	if st := runPlugin(t, c, "tls", "status"); st.code != 0 || !strings.Contains(st.stdout, "not configured") {
-		t.Fatalf("tls status: exit %d", st.code)
-	}
-	vr := runPlugin(t, c, "verify", "--section", "tls", "-o", "json")
-	var vrep verify.Report
-	if err := json.Unmarshal([]byte(vr.stdout), &vrep); err != nil || vr.code != 0 || len(vrep.Results) != 5 {
-		t.Fatalf("verify --section tls: exit %d (%v)", vr.code, err)
-	}
-	for _, x := range vrep.Results {
-		if x.Severity != checks.Info {
-			t.Errorf("%s: %s %s (want info: not configured)", x.ID, x.Severity, x.Message)
-		}
-	}
-}
