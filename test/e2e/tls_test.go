@@ -445,4 +445,3 @@ func tlsObjects(t *testing.T, c *testbed.Cluster, secret string) []*unstructured
 	}
 	return objs
 }
-
