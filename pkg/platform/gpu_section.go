@@ -38,6 +38,12 @@ func (s *gpuSection) Apply(ctx context.Context, env *Env) (*output.Report, error
 	if err != nil || s.slicing == nil {
 		return rep, err
 	}
+	if env.DryRun != cmdutil.DryRunNone {
+		if rel, err := env.Helm.Find(o.Namespace, gpu.ChartName); err != nil || rel == nil {
+			rep.Notes = append(rep.Notes, "time-slicing skipped: dry run, and the operator it configures is not installed yet")
+			return rep, err
+		}
+	}
 	sl := *s.slicing
 	sl.DryRun, sl.Wait, sl.Timeout = env.DryRun, env.Wait, env.Timeout
 	srep, _, err := in.Slicing(ctx, sl)

@@ -35,6 +35,14 @@ func (s *lbSection) Prepare(_ context.Context, env *Env) error {
 func (s *lbSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
 	c := s.spec
 	c.Config.DryRun, c.Config.Wait, c.Config.Timeout = env.DryRun, env.Wait, env.Timeout
+	probeSkipped := c.Probe && c.Config.DryRun != cmdutil.DryRunNone
+	if probeSkipped {
+		c.Probe = false // the probe creates a Service: never in a dry run
+	}
 	in := &lb.Installer{Clients: env.Clients, Helm: env.Helm, Progress: env.Progress}
-	return in.Apply(ctx, c)
+	rep, err := in.Apply(ctx, c)
+	if probeSkipped {
+		rep.Notes = append(rep.Notes, "probe skipped: dry run")
+	}
+	return rep, err
 }

@@ -24,6 +24,8 @@ func exampleDir(t *testing.T) string {
 	return dir
 }
 
+func exampleBytes(t *testing.T) []byte { t.Helper(); return schema.Example }
+
 func TestExampleIsValidAndIsTheRootFile(t *testing.T) {
 	pl, err := Parse("plugins.yaml", exampleDir(t), schema.Example)
 	if err != nil {

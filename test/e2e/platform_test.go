@@ -84,7 +84,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 				s = strings.Replace(s, "nfsServer:", "nfsSever:", 1)
 				s = strings.Replace(s, "replicas: 4", "replicas: 0", 1)
 				return strings.Replace(s, "dexIssuer: https://kubeflow.example.com/dex", "dexIssuer: kubeflow.example.com", 1)
-			}, []string{"3 problem(s)", "bad.yaml:7:5:", "bad.yaml:19:16: spec.kubeflow.dexIssuer:", "spec.gpu.slicing.replicas: minimum: got 0, want 1"}},
+			}, []string{"4 problem(s)", "bad.yaml:7:5:", "bad.yaml:19:16: spec.kubeflow.dexIssuer:", "spec.gpu.slicing.replicas: minimum: got 0, want 1"}},
 		} {
 			t.Run(name, func(t *testing.T) {
 				r := runPlugin(t, c, "apply", "-f", b.writePlatform(t, "bad.yaml", tc.edit))

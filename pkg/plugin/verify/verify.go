@@ -48,8 +48,8 @@ type Options struct {
 	selected []checks.Check
 	// unchecked are sections the platform file declares that have no checks in this build.
 	unchecked []string
-	factory  *cmdutil.Factory
-	streams  genericiooptions.IOStreams
+	factory   *cmdutil.Factory
+	streams   genericiooptions.IOStreams
 }
 
 // NewCmdVerify builds `kubectl flexigrobots verify`.
