@@ -43,7 +43,11 @@ func (in *Installer) Apply(ctx context.Context, s Spec) (*output.Report, error) 
 		if err != nil {
 			return rep, err
 		}
-		rep.Notes = append(rep.Notes, fmt.Sprintf("probe: LoadBalancer Service %s got external IP %s from pool %s; Service deleted", res.Service, res.IP, res.Pool))
+		if res.Existing {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("probe: every address of pool %s is in use; LoadBalancer Service %s holds %s from it, which proves MetalLB hands them out (no probe Service created: it could get none)", res.Pool, res.Service, res.IP))
+		} else {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("probe: LoadBalancer Service %s got external IP %s from pool %s; Service deleted", res.Service, res.IP, res.Pool))
+		}
 	}
 	return rep, nil
 }
