@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -199,14 +200,38 @@ func runPlatform(t *testing.T, pc platformCase) {
 		sameState(t, before, platformState(t, c))
 	})
 
+	if pc.version == testbed.V121 {
+		// Last: it leaves the CRDs of v26.7.0 that have no CEL rules applied.
+		defer t.Run("a chart with CEL CRDs given by path fails fast with the fix", func(t *testing.T) {
+			chart := filepath.Join(testbed.FixturesDir(t), "charts", "gpu-operator-v26.7.0.tgz")
+			start := time.Now()
+			r := runPlugin(t, c, "gpu", "operator", "--chart", chart, "--timeout", "10m")
+			if took := time.Since(start); took > 3*time.Minute {
+				t.Errorf("took %s: the permanent refusal was retried", took)
+			}
+			if r.code != 1 {
+				t.Fatalf("want exit 1, got %d", r.code)
+			}
+			for _, w := range []string{"cannot be installed on Kubernetes v1.21.14", "CEL validation rules", "--chart-version v23.6.2"} {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q", w)
+				}
+			}
+		})
+	}
+
 	t.Run("the README's runbook commands find nothing to change", func(t *testing.T) {
 		for _, args := range readmeRunbook(t) {
 			r := runPlugin(t, c, b.onBed(args)...)
 			if r.code != 0 {
 				t.Fatalf("%v: exit %d", args, r.code)
 			}
-			if regexp.MustCompile(`(?m) (created|configured|installed|upgraded)( |$)`).MatchString(r.stdout) {
+			if regexp.MustCompile(`(?m)^\S+/\S+ (created|configured|installed|upgraded)( |$)`).MatchString(r.stdout) {
 				t.Errorf("%v changed something after apply -f of the same settings:\n%s", args, r.stdout)
+			}
+			mutating := map[string]bool{"storage": len(args) < 2 || args[1] != "exports", "lb": true, "kubeflow": true, "gpu": len(args) > 1 && args[1] == "operator"}
+			if mutating[args[0]] && !regexp.MustCompile(`(?m)^\S+/\S+ unchanged( |$)`).MatchString(r.stdout) {
+				t.Errorf("%v reported no unchanged object:\n%s", args, r.stdout)
 			}
 		}
 	})
