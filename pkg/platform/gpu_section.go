@@ -23,8 +23,10 @@ func (s *gpuSection) Needs() []string { return nil }
 func (s *gpuSection) Prepare(_ context.Context, env *Env) error {
 	s.operator, s.slicing = s.pl.gpuOperator(), s.pl.gpuSlicing()
 	if v := s.operator.Chart.Version; v != "" {
-		if _, err := gpu.ChartRule.Pick(env.Server, v); err != nil {
-			return cmdutil.UsageErrorf("operator.chart.version: %v", unwrapUsage(err))
+		rule := gpu.ChartRule
+		rule.Flag = "operator.chart.version:" // the file's field, not the command's flag
+		if _, err := rule.Pick(env.Server, v); err != nil {
+			return err
 		}
 	}
 	return s.operator.Chart.Validate()

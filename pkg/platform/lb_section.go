@@ -25,8 +25,10 @@ func (s *lbSection) Prepare(_ context.Context, env *Env) error {
 		return err
 	}
 	if v := s.spec.Config.Chart.Version; v != "" {
-		if _, err := lb.ChartRule.Pick(env.Server, v); err != nil {
-			return cmdutil.UsageErrorf("chart.version: %v", unwrapUsage(err))
+		rule := lb.ChartRule
+		rule.Flag = "chart.version:" // the file's field, not the command's flag
+		if _, err := rule.Pick(env.Server, v); err != nil {
+			return err
 		}
 	}
 	return nil
