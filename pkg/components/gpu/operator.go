@@ -78,7 +78,8 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 		ReleaseName: ChartName, Namespace: o.Namespace, ChartName: ChartName, Chart: o.Chart,
 		Values: values, CreateNamespace: true, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
-			a := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunNone, ForceConflicts: true, Progress: in.Progress, Section: Section}
+			// SkipUnchanged: Kubernetes 1.21 writes on a no-op apply of some of these CRDs.
+			a := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunNone, ForceConflicts: true, Progress: in.Progress, Section: Section, SkipUnchanged: true}
 			r, err := a.Apply(ctx, crds)
 			rep.Add(r.Results...)
 			return err
