@@ -125,6 +125,12 @@ func runPlatform(t *testing.T, pc platformCase) {
 			}
 			wantResults(t, summaryOf(t, r), map[string]string{"storage": "changed", "lb": "changed", "gpu": "changed"})
 		})
+		t.Run("verify -f fails on declared sections the cluster lacks", func(t *testing.T) {
+			r := runPlugin(t, c, "verify", "-f", good)
+			if r.code != 3 || !strings.Contains(r.stdout, "LB-003") || !strings.Contains(r.stdout, "KUBEFLOW-001") {
+				t.Fatalf("want exit 3 with the failing lb and kubeflow checks, got %d", r.code)
+			}
+		})
 		sameState(t, pristine, platformState(t, c))
 	})
 
@@ -159,6 +165,9 @@ func runPlatform(t *testing.T, pc platformCase) {
 			if !regexp.MustCompile(`(?m)^` + sec + `\s+unchanged\s+0/\d+`).MatchString(r.stdout) {
 				t.Errorf("summary: %s is not unchanged", sec)
 			}
+		}
+		if !strings.Contains(r.stdout, "every address of pool ai-platform-pool is in use; LoadBalancer Service istio-system/istio-ingressgateway holds") {
+			t.Error("the probe did not prove the full pool by the ingress gateway's address")
 		}
 		sameState(t, before, platformState(t, c))
 	})
