@@ -210,7 +210,6 @@ func runPlatform(t *testing.T, pc platformCase) {
 	})
 
 	if pc.version == testbed.V121 {
-		// Last: it leaves the CRDs of v26.7.0 that have no CEL rules applied.
 		defer t.Run("a chart with CEL CRDs given by path fails fast with the fix", func(t *testing.T) {
 			chart := filepath.Join(testbed.FixturesDir(t), "charts", "gpu-operator-v26.7.0.tgz")
 			start := time.Now()
@@ -221,7 +220,10 @@ func runPlatform(t *testing.T, pc platformCase) {
 			if r.code != 1 {
 				t.Fatalf("want exit 1, got %d", r.code)
 			}
-			for _, w := range []string{"cannot be installed on Kubernetes v1.21.14", "CEL validation rules", "--chart-version v23.6.2"} {
+			if regexp.MustCompile(`(?m)^\S+/\S+ (created|configured|installed|upgraded)( |$)`).MatchString(r.stdout) {
+				t.Errorf("the refused chart changed objects:\n%s", r.stdout)
+			}
+			for _, w := range []string{"cannot be installed on Kubernetes v1.21.14", "CEL validation rules", "--chart-version v23.6.2", "server dry run, nothing changed"} {
 				if !strings.Contains(r.stderr, w) {
 					t.Errorf("stderr lacks %q", w)
 				}

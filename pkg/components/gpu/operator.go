@@ -78,6 +78,12 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 		ReleaseName: ChartName, Namespace: o.Namespace, ChartName: ChartName, Chart: o.Chart,
 		Values: values, CreateNamespace: true, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
+			// A server dry run of every CRD first: one the server refuses (CEL rules on
+			// Kubernetes < 1.25) fails the run before any CRD is changed.
+			dry := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunServer, ForceConflicts: true, Section: Section}
+			if _, err := dry.Apply(ctx, crds); err != nil {
+				return fmt.Errorf("server dry run, nothing changed: %w", err)
+			}
 			// SkipUnchanged: Kubernetes 1.21 writes on a no-op apply of some of these CRDs.
 			a := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunNone, ForceConflicts: true, Progress: in.Progress, Section: Section, SkipUnchanged: true}
 			r, err := a.Apply(ctx, crds)
