@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: starts the simulated RKE cluster (with the test-only stand-ins for the NFS provisioner,
 # MetalLB's controller and the GPU device plugin, and a local mirror of the chart repositories),
-# runs every kubectl flexigrobots command against it as a user would (through kubectl's plugin
-# discovery), each section twice to show the second run is "unchanged", then stops the cluster.
+# applies the whole platform from one file (apply -f), verifies it (verify -f), applies it again
+# to show every section is "unchanged", then runs section commands as a user would (through
+# kubectl's plugin discovery), and stops the cluster.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -26,19 +27,45 @@ KUBECTL="$TESTBIN/v1.37.2/kubectl"
 step() { echo; echo "\$ kubectl flexigrobots $*"; "$KUBECTL" flexigrobots "$@"; }
 
 step version
-step storage --nfs-server 127.0.0.1 --nfs-path /nfsroot/kubeflow_nfs --chart-repo "$CHART_REPO" --smoke-test
+
+# The whole platform from one file: no versions in it, each section picks what fits the cluster.
+# (tls and profiles join the file once this build applies them.)
+cat > "$DIR/plugins.yaml" <<YAML
+apiVersion: flexigrobots.io/v1alpha1
+kind: Platform
+metadata:
+  name: demo
+spec:
+  storage:
+    nfsServer: 127.0.0.1
+    nfsPath: /nfsroot/kubeflow_nfs
+    smokeTest: true
+    chart: {repo: $CHART_REPO}
+  lb:
+    addresses: [127.240.0.10-127.240.0.20]
+    probe: true
+    chart: {repo: $CHART_REPO}
+  kubeflow:
+    manifests: $FIXTURES/kubeflow/manifests-1.10.2.tar.gz
+    registrationFlow: true
+    ingressServiceType: LoadBalancer
+  gpu:
+    operator:
+      chart: {repo: $CHART_REPO}
+    slicing:
+      replicas: 4
+YAML
+echo; echo "\$ cat plugins.yaml"; cat "$DIR/plugins.yaml"
+step apply -f "$DIR/plugins.yaml"
+step verify -f "$DIR/plugins.yaml"
+step apply -f "$DIR/plugins.yaml"
+
+# The sections one by one, as the runbook's commands: nothing left to change.
 step storage --nfs-server 127.0.0.1 --nfs-path /nfsroot/kubeflow_nfs --chart-repo "$CHART_REPO"
 step storage exports --nfs-path /nfsroot/kubeflow_nfs
-step lb --addresses 127.240.0.10-127.240.0.20 --chart-repo "$CHART_REPO" --probe
 step lb --addresses 127.240.0.10-127.240.0.20 --chart-repo "$CHART_REPO"
-step gpu operator --chart-repo "$CHART_REPO"
-step gpu slicing --replicas 4
 step gpu slicing --replicas 4
 step gpu status
-step kubeflow --version v1.10.2 --manifests "$FIXTURES/kubeflow/manifests-1.10.2.tar.gz" \
-  --registration-flow --ingress-service-type LoadBalancer
-step kubeflow --version v1.10.2 --manifests "$FIXTURES/kubeflow/manifests-1.10.2.tar.gz" \
-  --registration-flow --ingress-service-type LoadBalancer -o json | tail -n 5
 step verify
 echo
 echo "demo: done (the simulated cluster stops now)"

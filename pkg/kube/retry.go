@@ -17,7 +17,7 @@ import (
 // refused or reset, EOF), throttling (429), server errors (5xx), a webhook that cannot be called
 // yet, a CRD not yet served ("no matches for kind"), or a namespace still being created.
 func IsTransient(err error) bool {
-	if err == nil {
+	if err == nil || IsPermanent(err) {
 		return false
 	}
 	if meta.IsNoMatchError(err) {
@@ -53,6 +53,26 @@ func IsTransient(err error) bool {
 	// A namespaced object whose namespace is not yet visible (created in the same run).
 	if apierrors.IsNotFound(err) && strings.Contains(msg, "namespaces \"") {
 		return true
+	}
+	return false
+}
+
+// permanentMarkers are answers that no retry changes although the server sends them as 500s:
+// the server cannot even build the typed object of the request, e.g. a CRD with CEL validation
+// rules (x-kubernetes-validations) sent to Kubernetes < 1.25, whose schema lacks the field.
+var permanentMarkers = []string{"failed to create typed patch object", "field not declared in schema"}
+
+// IsPermanent tells whether err is an answer that will not change on retry although it looks
+// like a server error (see permanentMarkers).
+func IsPermanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	for _, m := range permanentMarkers {
+		if strings.Contains(msg, m) {
+			return true
+		}
 	}
 	return false
 }

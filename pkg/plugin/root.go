@@ -8,6 +8,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/apply"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/completion"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/kubeflow"
@@ -77,7 +78,7 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 	add(GroupSections, tls.NewCmdTLS(f, streams))
 	add(GroupSections, profile.NewCmdProfile(f, streams))
 	add(GroupSections, gpu.NewCmdGPU(f, streams))
-	add(GroupPlatform, verify.NewCmdVerify(f, streams))
+	add(GroupPlatform, apply.NewCmdApply(f, streams), verify.NewCmdVerify(f, streams))
 	add(GroupOther, version.NewCmdVersion(f, streams), completion.NewCmdCompletion(streams))
 	root.SetHelpCommandGroupID(GroupOther)
 	root.SetCompletionCommandGroupID(GroupOther)

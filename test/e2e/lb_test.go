@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/netip"
 	"os"
@@ -177,7 +178,7 @@ func TestLB(t *testing.T) {
 		lbNoProbeServices(t, c)
 	})
 
-	t.Run("probe of an exhausted pool fails or is interrupted and leaves no Service", func(t *testing.T) {
+	t.Run("probe: a full pool is proven by its holder; no address (controller down) fails or is interrupted; no Service left", func(t *testing.T) {
 		// A pool with one address, held by another Service: the probe can never get an IP.
 		full := lb.Objects(lb.Config{Namespace: lb.DefaultNamespace, Pool: "full-pool", Addresses: mustRanges(t, "127.240.0.50/32")})[0]
 		if _, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Create(ctx, full, metav1.CreateOptions{}); err != nil {
@@ -193,14 +194,44 @@ func TestLB(t *testing.T) {
 			return err == nil && len(s.Status.LoadBalancer.Ingress) == 1
 		})
 
+		// Every address held (the runbook's one IP taken by Kubeflow's ingress gateway): the
+		// holder proves the pool, and no probe Service is created (it could never get one).
 		r := runPlugin(t, c, "lb", "--probe", "--pool", "full-pool", "--timeout", "3s")
-		if r.code != 1 || !strings.Contains(r.stderr, "got no external IP from pool full-pool after 3s") {
+		if r.code != 0 || !strings.Contains(r.stdout, "every address of pool full-pool is in use; LoadBalancer Service default/holder holds 127.240.0.50") {
+			t.Fatalf("want exit 0 proving the pool by its holder, got %d", r.code)
+		}
+		lbNoProbeServices(t, c)
+
+		// A pool with a free address while the MetalLB controller is down: no IP comes.
+		free := lb.Objects(lb.Config{Namespace: lb.DefaultNamespace, Pool: "free-pool", Addresses: mustRanges(t, "127.240.0.51/32")})[0]
+		if _, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Create(ctx, free, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		scaleController := func(n int32) {
+			t.Helper()
+			sc, err := c.Client.AppsV1().Deployments(lb.DefaultNamespace).GetScale(ctx, "metallb-controller", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc.Spec.Replicas = n
+			if _, err := c.Client.AppsV1().Deployments(lb.DefaultNamespace).UpdateScale(ctx, "metallb-controller", sc, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			lbWaitFor(t, fmt.Sprintf("metallb-controller at %d ready replicas", n), func() bool {
+				d, err := c.Client.AppsV1().Deployments(lb.DefaultNamespace).Get(ctx, "metallb-controller", metav1.GetOptions{})
+				return err == nil && d.Status.ReadyReplicas == n && d.Status.Replicas == n
+			})
+		}
+		scaleController(0)
+		defer scaleController(1)
+		r = runPlugin(t, c, "lb", "--probe", "--pool", "free-pool", "--timeout", "3s")
+		if r.code != 1 || !strings.Contains(r.stderr, "got no external IP from pool free-pool after 3s") {
 			t.Fatalf("want exit 1 saying no IP came, got %d", r.code)
 		}
 		lbNoProbeServices(t, c)
 
 		// Ctrl-C while waiting: the Service is deleted before the plugin exits.
-		cmd := exec.Command(testbed.PluginBinary(t), "lb", "--probe", "--pool", "full-pool", "--timeout", "5m")
+		cmd := exec.Command(testbed.PluginBinary(t), "lb", "--probe", "--pool", "free-pool", "--timeout", "5m")
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -222,6 +253,7 @@ func TestLB(t *testing.T) {
 		lbNoProbeServices(t, c)
 		_ = c.Client.CoreV1().Services("default").Delete(ctx, "holder", metav1.DeleteOptions{})
 		_ = dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Delete(ctx, "full-pool", metav1.DeleteOptions{})
+		_ = dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Delete(ctx, "free-pool", metav1.DeleteOptions{})
 	})
 
 	t.Run("kube-proxy in IPVS mode: warning, then --fix-strict-arp", func(t *testing.T) {

@@ -34,7 +34,7 @@ var Namespaces = []string{"cert-manager", "istio-system", "auth", "oauth2-proxy"
 // publicClientSecret is the OIDC client secret published in every Kubeflow release.
 const publicClientSecret = "pUBnBOY80SnXgjibTYM9ZWNzY2xreNGQok"
 
-const install = "run `kubectl flexigrobots kubeflow` (add --version v1.10.2 on Kubernetes newer than 1.21)"
+const install = "run `kubectl flexigrobots kubeflow` (it picks the Kubeflow version that fits the cluster)"
 
 // Checks returns the kubeflow checks in ID order.
 func Checks() []checks.Check {

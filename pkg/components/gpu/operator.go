@@ -15,6 +15,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
 // Installer runs the gpu section against one cluster: every client comes from the root's one
@@ -53,6 +54,9 @@ func (in *Installer) GPUNodes(ctx context.Context) ([]NodeGPU, error) {
 // time-slicing. With Wait it waits until the ClusterPolicy is ready and runs the gpu checks.
 func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.Report, error) {
 	rep := &output.Report{}
+	if err := in.ResolveChart(&o.Chart); err != nil {
+		return rep, err
+	}
 	gpus, err := in.GPUNodes(ctx)
 	if err != nil {
 		return rep, err
@@ -74,7 +78,14 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 		ReleaseName: ChartName, Namespace: o.Namespace, ChartName: ChartName, Chart: o.Chart,
 		Values: values, CreateNamespace: true, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
-			a := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunNone, ForceConflicts: true, Progress: in.Progress, Section: Section}
+			// A server dry run of every CRD first: one the server refuses (CEL rules on
+			// Kubernetes < 1.25) fails the run before any CRD is changed.
+			dry := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunServer, ForceConflicts: true, Section: Section}
+			if _, err := dry.Apply(ctx, crds); err != nil {
+				return fmt.Errorf("server dry run, nothing changed: %w", err)
+			}
+			// SkipUnchanged: Kubernetes 1.21 writes on a no-op apply of some of these CRDs.
+			a := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunNone, ForceConflicts: true, Progress: in.Progress, Section: Section, SkipUnchanged: true}
 			r, err := a.Apply(ctx, crds)
 			rep.Add(r.Results...)
 			return err
@@ -82,6 +93,9 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 	}
 	res, _, err := in.Helm.Ensure(ctx, spec)
 	if err != nil {
+		if strings.Contains(err.Error(), "x-kubernetes-validations") {
+			return rep, in.celError(res.Detail, err)
+		}
 		return rep, err
 	}
 	rep.Add(res)
@@ -153,4 +167,19 @@ func (in *Installer) postConditions(ctx context.Context) error {
 		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("gpu: post-conditions failed:\n  %s", strings.Join(failed, "\n  "))}
 	}
 	return nil
+}
+
+// celError explains a chart whose CRDs use CEL validation rules on a server older than 1.25
+// (e.g. gpu-operator v26.7.0 on the runbook's Kubernetes 1.21): the server refuses them for good.
+func (in *Installer) celError(chart string, err error) error {
+	server := "this server"
+	if s, verr := versions.Read(in.Clients.Discovery); verr == nil {
+		server = s.String()
+	}
+	msg := err.Error()
+	if len(msg) > 400 {
+		msg = msg[:400] + " ..."
+	}
+	return fmt.Errorf("gpu: %s cannot be installed on %s: its CRDs use CEL validation rules (x-kubernetes-validations), which need Kubernetes >= 1.%d; use chart %s or older (--chart-version %s), or upgrade the cluster. The server said: %s",
+		chart, server, versions.CELMinor, ChartRule.LastWithout, ChartRule.LastWithout, msg)
 }

@@ -54,6 +54,8 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 		msg := "these API kinds of the build are not served by this cluster: " + strings.Join(missing, ", ")
 		if b.Profile.MaxKube != "" {
 			msg += fmt.Sprintf("; Kubeflow %s needs Kubernetes <= %s (the runbook's cluster): on a newer cluster use --version v1.10.2", b.Profile.Version, b.Profile.MaxKube)
+		} else {
+			msg += fmt.Sprintf("; on Kubernetes <= 1.21 (the runbook's cluster) use --version %s, or leave --version out", RunbookVersion)
 		}
 		f.Errors = append(f.Errors, msg)
 	}

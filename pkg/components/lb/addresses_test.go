@@ -126,3 +126,15 @@ func TestStrictARPConfig(t *testing.T) {
 		t.Fatal("iptables mode does not need strictARP")
 	}
 }
+
+func TestPoolSize(t *testing.T) {
+	for in, want := range map[string]uint64{"127.240.0.10/32": 1, "127.240.0.10-127.240.0.20": 11, "127.240.0.0/28,127.240.1.0-127.240.1.1": 18, "::/64": 1 << 32} {
+		r, err := ParseAddresses(strings.Split(in, ","))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := poolSize(r); got != want {
+			t.Errorf("%s: %d, want %d", in, got, want)
+		}
+	}
+}

@@ -112,6 +112,12 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 		ReleaseName: c.ReleaseName, Namespace: c.Namespace, ChartName: ChartName, Chart: c.Chart,
 		CreateNamespace: true, Timeout: c.Timeout, DryRun: c.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
+			// A server dry run of every CRD first: one the server refuses (CEL rules on
+			// Kubernetes < 1.25) fails the run before any CRD is changed.
+			dry := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunServer, Section: "lb"}
+			if _, err := dry.Apply(ctx, crds); err != nil {
+				return fmt.Errorf("server dry run, nothing changed: %w", err)
+			}
 			_, err := applier.Apply(ctx, crds)
 			return err
 		},

@@ -25,6 +25,9 @@ type ProbeResult struct {
 	Service string `json:"service"`
 	IP      string `json:"ip"`
 	Pool    string `json:"pool"`
+	// Existing is set when every address of the pool is held already: Service is the one
+	// holding IP, and no probe Service was created.
+	Existing bool `json:"existing,omitempty"`
 }
 
 // Probe proves MetalLB hands out addresses: it creates a temporary LoadBalancer Service in
@@ -42,6 +45,12 @@ func (in *Installer) Probe(ctx context.Context, namespace, pool string, timeout 
 	ranges, err := poolRanges(*p)
 	if err != nil {
 		return res, fmt.Errorf("lb: probe: IPAddressPool %s/%s: %w", namespace, pool, err)
+	}
+	if holder, ip, err := in.holder(ctx, ranges); err != nil {
+		return res, err
+	} else if holder != "" {
+		res.Service, res.IP, res.Existing = holder, ip, true
+		return res, nil
 	}
 
 	svc := &corev1.Service{

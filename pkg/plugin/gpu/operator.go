@@ -47,7 +47,8 @@ of verify). Before anything it warns when no node advertises NVIDIA GPUs.`,
 		},
 	}
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 10*time.Minute)
-	cmdutil.AddChartFlags(cmd, &o.Chart, gpucomp.DefaultChartRepo, gpucomp.DefaultChartVersion)
+	cmdutil.AddChartFlags(cmd, &o.Chart, gpucomp.DefaultChartRepo, "")
+	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + gpucomp.DefaultChartVersion + " on Kubernetes >= 1.25, " + gpucomp.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
 	cmd.Flags().StringVar(&o.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release (created when missing)")
 	cmd.Flags().BoolVar(&o.DriverEnabled, "driver-enabled", false, "Let the operator install the NVIDIA driver (false: the driver is on the host, as in the runbook)")
 	return cmd

@@ -42,7 +42,7 @@ type EditFlags struct {
 }
 
 func (e *EditFlags) add(fl *pflag.FlagSet) {
-	fl.StringVar(&e.Version, "version", kubeflow.DefaultVersion, "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (v1.5.0 needs Kubernetes <= 1.21)")
+	fl.StringVar(&e.Version, "version", "", "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (default: v1.5.0 on Kubernetes <= 1.21, v1.10.2 above)")
 	fl.StringVar(&e.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive: a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
 	fl.StringVar(&e.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
 	fl.BoolVar(&e.RegistrationFlow, "registration-flow", false, "Let new users create their profile namespace (CD_REGISTRATION_FLOW=true)")
@@ -57,11 +57,15 @@ func (e *EditFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&e.ContainerRuntime, "container-runtime", "", "v1.5 only: nodes' container runtime (docker or containerd) to pick the pipelines variant; default: read from the nodes")
 }
 
-// edits validates the flags (exit 2) and reads the GitHub client secret.
+// edits validates the flags (exit 2) and reads the GitHub client secret. Without --version the
+// profile is left empty: the server's version picks it (kubeflow.ResolveVersion).
 func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile, kubeflow.Edits, error) {
-	p, err := kubeflow.ProfileFor(e.Version)
-	if err != nil {
-		return p, kubeflow.Edits{}, err
+	var p kubeflow.Profile
+	var err error
+	if e.Version != "" {
+		if p, err = kubeflow.ProfileFor(e.Version); err != nil {
+			return p, kubeflow.Edits{}, err
+		}
 	}
 	ed := kubeflow.Edits{OIDCProvider: e.OIDCProvider, RegistrationFlow: e.RegistrationFlow, IngressServiceType: e.IngressType, DexIssuer: e.DexIssuer, ContainerRuntime: e.ContainerRuntime}
 	switch e.IngressType {
@@ -108,22 +112,19 @@ func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile,
 	return p, ed, nil
 }
 
-// build loads and edits the manifests; v1.5 reads the nodes' runtime when not given.
+// build picks the version when not given, then loads and edits the manifests.
 func (e *EditFlags) build(ctx context.Context, f *cmdutil.Factory, p kubeflow.Profile, ed kubeflow.Edits, progress *output.Progress) (*kubeflow.Built, error) {
-	if p.PipelinesPNS != "" && ed.ContainerRuntime == "" {
-		if c, err := kube.NewClients(f); err == nil {
-			rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			ed.ContainerRuntime, err = kubeflow.NodeRuntime(rctx, c.Client)
-			cancel()
-			if err != nil {
-				progress.Logf("warning: kubeflow: cannot read the nodes' container runtime (%v): keeping the example's pipelines overlay; set --container-runtime", err)
-			}
+	c, cerr := kube.NewClients(f)
+	if p.Version == "" {
+		if cerr != nil {
+			return nil, cmdutil.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", cerr, strings.Join(kubeflow.Versions(), ", "))
+		}
+		var err error
+		if p, err = kubeflow.ResolveVersion(c, progress, ""); err != nil {
+			return nil, cmdutil.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", err, strings.Join(kubeflow.Versions(), ", "))
 		}
 	}
-	progress.Update("kubeflow: loading and building the %s manifests", p.Version)
-	b, err := kubeflow.Build(ctx, p, kubeflow.Source{Manifests: e.Manifests, Progress: progress}, ed)
-	progress.Done()
-	return b, err
+	return kubeflow.BuildFor(ctx, c, progress, p, e.Manifests, ed)
 }
 
 // Options holds the flags of `kubeflow`.
@@ -188,16 +189,12 @@ func (o *Options) Run(ctx context.Context, fl *pflag.FlagSet) error {
 		return err
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
-	b, err := o.build(ctx, o.factory, p, ed, progress)
-	if err != nil {
-		return err
-	}
 	clients, err := kube.NewClients(o.factory)
 	if err != nil {
 		return fmt.Errorf("kubeflow: %w", err)
 	}
 	in := &kubeflow.Installer{Clients: clients, Progress: progress, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, ForceConflicts: o.ForceConflicts}
-	rep, err := in.Converge(ctx, b, ed.GitHub)
+	rep, err := in.Install(ctx, kubeflow.Spec{Version: p.Version, Manifests: o.Manifests, Edits: ed})
 	if perr := output.PrintReport(o.streams.Out, o.Output, rep); perr != nil && err == nil {
 		err = perr
 	}

@@ -87,7 +87,8 @@ it and deletes the Service (also on failure or Ctrl-C). Without --addresses it o
 	cmd.Flags().BoolVar(&o.FixStrictARP, "fix-strict-arp", false, "If kube-proxy runs in IPVS mode, set ipvs.strictARP: true in ConfigMap kube-system/kube-proxy (kube-proxy pods must then restart)")
 	cmd.Flags().BoolVar(&o.Probe, "probe", false, "After converging (or alone, without --addresses), prove a temporary LoadBalancer Service gets an IP from the pool, then delete it")
 	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 5*time.Minute)
-	cmdutil.AddChartFlags(cmd, &o.Chart, complb.DefaultChartRepo, complb.DefaultChartVersion)
+	cmdutil.AddChartFlags(cmd, &o.Chart, complb.DefaultChartRepo, "")
+	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + complb.DefaultChartVersion + " on Kubernetes >= 1.25, " + complb.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
 	return cmd
 }
 
@@ -139,35 +140,22 @@ func (o *Options) Complete() error {
 	return nil
 }
 
-// Run converges (when --addresses is given), then probes (with --probe), and prints the report.
+// Run runs the section (pick the chart, converge when --addresses is given, probe with --probe)
+// and prints the report, also what was done before an error.
 func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep := &output.Report{}
-	if len(o.ranges) > 0 {
-		if _, err := o.installer.Preflight(ctx, o.ranges, o.serviceCIDRs); err != nil {
-			return err
-		}
-		r, err := o.installer.Converge(ctx, complb.Config{
+	rep, err := o.installer.Apply(ctx, complb.Spec{
+		Config: complb.Config{
 			Namespace: o.ReleaseNamespace, ReleaseName: o.ReleaseName, Pool: o.Pool, L2Advertisement: o.L2Advertisement,
 			Addresses: o.ranges, Chart: o.Chart, DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait,
 			Timeout: o.Mutating.Timeout, FixStrictARP: o.FixStrictARP,
-		})
-		rep.Add(r.Results...)
-		rep.Notes = append(rep.Notes, r.Notes...)
-		if err != nil {
-			_ = output.PrintReport(o.streams.Out, o.Mutating.Output, rep)
-			return err
-		}
+		},
+		ServiceCIDRs: o.serviceCIDRs, Probe: o.Probe,
+	})
+	if perr := output.PrintReport(o.streams.Out, o.Mutating.Output, rep); perr != nil && err == nil {
+		err = perr
 	}
-	if o.Probe {
-		res, err := o.installer.Probe(ctx, o.ReleaseNamespace, o.Pool, o.Mutating.Timeout)
-		if err != nil {
-			_ = output.PrintReport(o.streams.Out, o.Mutating.Output, rep)
-			return err
-		}
-		rep.Notes = append(rep.Notes, fmt.Sprintf("probe: LoadBalancer Service %s got external IP %s from pool %s; Service deleted", res.Service, res.IP, res.Pool))
-	}
-	return output.PrintReport(o.streams.Out, o.Mutating.Output, rep)
+	return err
 }

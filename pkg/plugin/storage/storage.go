@@ -6,14 +6,10 @@ package storage
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
-	storagechecks "github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
@@ -123,50 +119,5 @@ func (o *Options) Run(ctx context.Context) error {
 }
 
 func (o *Options) run(ctx context.Context) (*output.Report, error) {
-	rep, err := o.in.Install(ctx, o.config)
-	if err != nil {
-		return rep, err
-	}
-	if o.IsDryRun() {
-		if o.SmokeTest {
-			rep.Notes = append(rep.Notes, "smoke test skipped: dry run")
-		}
-		return rep, nil
-	}
-	if o.Wait {
-		if err := o.postConditions(ctx); err != nil {
-			return rep, err
-		}
-	}
-	if o.SmokeTest {
-		res, err := o.in.SmokeTest(ctx, o.config, o.Timeout)
-		if err != nil {
-			return rep, err
-		}
-		rep.Notes = append(rep.Notes, res.Note())
-	}
-	return rep, nil
-}
-
-// postConditions runs the section's own checks (the default-class one unless --no-default).
-func (o *Options) postConditions(ctx context.Context) error {
-	c := o.in.Clients
-	env := checks.Env{Client: c.Client, Dynamic: c.Dynamic, Discovery: c.Discovery, Host: c.Config.Host, ProbeTimeout: 30 * time.Second}
-	var cs []checks.Check
-	for _, ch := range storagechecks.Checks() {
-		if ch.ID == "STORAGE-003" && o.NoDefault {
-			continue
-		}
-		cs = append(cs, ch)
-	}
-	var failed []string
-	for _, r := range checks.Run(ctx, &checks.Collector{Env: env}, cs) {
-		if r.Severity >= checks.Error {
-			failed = append(failed, fmt.Sprintf("%s %s: %s (%s)", r.ID, r.Title, r.Message, r.Fix))
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("storage: installed, but the checks fail:\n  %s", strings.Join(failed, "\n  "))
-	}
-	return nil
+	return o.in.Apply(ctx, storage.Spec{Config: o.config, SmokeTest: o.SmokeTest})
 }

@@ -5,6 +5,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,21 +18,38 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 )
+
+// fileSections returns the check sections of the sections pl declares, and the declared sections
+// without checks.
+func fileSections(pl *platform.Platform, known []string) (checked, unchecked []string) {
+	for _, s := range pl.Sections() {
+		if slices.Contains(known, s.Name()) {
+			checked = append(checked, s.Name())
+		} else {
+			unchecked = append(unchecked, s.Name())
+		}
+	}
+	return checked, unchecked
+}
 
 var formats = []string{output.Table, output.JSON, output.YAML, output.JUnit}
 
 // Options holds the flags of `verify`.
 type Options struct {
 	Sections     []string
+	File         string
 	Output       string
 	Strict       bool
 	ProbeTimeout time.Duration
 
 	registry *checks.Registry
 	selected []checks.Check
-	factory  *cmdutil.Factory
-	streams  genericiooptions.IOStreams
+	// unchecked are sections the platform file declares that have no checks in this build.
+	unchecked []string
+	factory   *cmdutil.Factory
+	streams   genericiooptions.IOStreams
 }
 
 // NewCmdVerify builds `kubectl flexigrobots verify`.
@@ -52,6 +70,9 @@ Exit codes: 0 all checks ok (warnings allowed), 3 a check failed, 4 warnings onl
 		Example: `  # Is the cluster ready for the platform?
   kubectl flexigrobots verify --section cluster
 
+  # The sections a platform file declares (after kubectl flexigrobots apply -f plugins.yaml)
+  kubectl flexigrobots verify -f plugins.yaml
+
   # Everything, as JUnit XML for CI; warnings fail the job
   kubectl flexigrobots verify -o junit --strict > verify.xml`,
 		Args: cobra.NoArgs,
@@ -63,6 +84,7 @@ Exit codes: 0 all checks ok (warnings allowed), 3 a check failed, 4 warnings onl
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.Sections, "section", nil, "Sections to check, comma-separated or repeated: "+strings.Join(o.registry.Sections(), ", ")+" (default all)")
+	cmd.Flags().StringVarP(&o.File, "filename", "f", "", "Check only the sections this platform file (plugins.yaml) declares; a declared section that is not installed fails")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "Exit 4 when there are warnings (and no errors)")
 	cmd.Flags().DurationVar(&o.ProbeTimeout, "probe-timeout", 30*time.Second, "How long a probe waits for the cluster to act (e.g. sign the test CSR)")
 	output.AddFlag(cmd, &o.Output, formats...)
@@ -86,6 +108,18 @@ func (o *Options) Validate() error {
 			sections = append(sections, s)
 		}
 	}
+	if o.File != "" {
+		if len(sections) > 0 {
+			return cmdutil.UsageErrorf("give either --section or -f (the file's sections), not both")
+		}
+		pl, err := platform.Load(o.File)
+		if err != nil {
+			return err
+		}
+		if sections, o.unchecked = fileSections(pl, o.registry.Sections()); len(sections) == 0 {
+			return cmdutil.UsageErrorf("-f %s: none of its sections (%s) has checks in this build", o.File, strings.Join(o.unchecked, ", "))
+		}
+	}
 	cs, err := o.registry.ForSections(sections...)
 	if err != nil {
 		return cmdutil.UsageErrorf("--section: %v", err)
@@ -105,6 +139,9 @@ func (o *Options) Run(ctx context.Context) error {
 		return fmt.Errorf("verify: %w", err)
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
+	for _, u := range o.unchecked {
+		progress.Logf("warning: verify: %s declares section %s, which has no checks in this build: not verified", o.File, u)
+	}
 	progress.Update("verify: collecting the cluster snapshot for %d checks ...", len(o.selected))
 	col := &checks.Collector{Env: env, Parallelism: 4}
 	results := checks.Run(ctx, col, o.selected)

@@ -1,0 +1,70 @@
+package kubeflow
+
+import (
+	"context"
+	"time"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
+)
+
+// Spec is the kubeflow section as the command's flags or the platform file give it.
+type Spec struct {
+	// Version of the manifests; empty picks the one that fits the server (ChooseVersion).
+	Version string
+	// Manifests is --manifests (see Source.Manifests).
+	Manifests string
+	// Edits are the runbook's edits, the GitHub client secret already read.
+	Edits Edits
+}
+
+// ResolveVersion returns the profile of version, or, when version is empty, of the version that
+// fits the server, saying on stderr which it picked and why.
+func ResolveVersion(c *kube.Clients, progress *output.Progress, version string) (Profile, error) {
+	if version != "" {
+		return ProfileFor(version)
+	}
+	s, err := versions.Read(c.Discovery)
+	if err != nil {
+		return Profile{}, err
+	}
+	pick, err := ChooseVersion(s, "")
+	if err != nil {
+		return Profile{}, err
+	}
+	progress.Logf("%s", pick.Message("kubeflow", "Kubeflow"))
+	return ProfileFor(pick.Version)
+}
+
+// BuildFor loads and edits the manifests of p; for v1.5 it reads the nodes' container runtime
+// when the edits do not name one (a failure to read it is a warning).
+func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p Profile, manifests string, ed Edits) (*Built, error) {
+	if p.PipelinesPNS != "" && ed.ContainerRuntime == "" && c != nil {
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		var err error
+		ed.ContainerRuntime, err = NodeRuntime(rctx, c.Client)
+		cancel()
+		if err != nil {
+			progress.Logf("warning: kubeflow: cannot read the nodes' container runtime (%v): keeping the example's pipelines overlay; set --container-runtime", err)
+		}
+	}
+	progress.Update("kubeflow: loading and building the %s manifests", p.Version)
+	b, err := Build(ctx, p, Source{Manifests: manifests, Progress: progress}, ed)
+	progress.Done()
+	return b, err
+}
+
+// Install is the kubeflow section: pick the version, build, then Converge. The kubeflow command
+// and `apply -f` both run it.
+func (in *Installer) Install(ctx context.Context, s Spec) (*output.Report, error) {
+	p, err := ResolveVersion(in.Clients, in.Progress, s.Version)
+	if err != nil {
+		return &output.Report{}, err
+	}
+	b, err := BuildFor(ctx, in.Clients, in.Progress, p, s.Manifests, s.Edits)
+	if err != nil {
+		return &output.Report{}, err
+	}
+	return in.Converge(ctx, b, s.Edits.GitHub)
+}

@@ -1,0 +1,38 @@
+package platform
+
+import (
+	"context"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// kubeflowSection runs the kubeflow block through kubeflow.Installer.Install, as `kubeflow` does.
+type kubeflowSection struct {
+	pl    *Platform
+	spec  kubeflow.Spec
+	force bool
+}
+
+func (s *kubeflowSection) Name() string { return "kubeflow" }
+
+// Needs: the default StorageClass (storage) and, for a LoadBalancer ingress, MetalLB (lb).
+func (s *kubeflowSection) Needs() []string { return []string{"storage", "lb"} }
+
+// Prepare fills the spec and refuses a version given that cannot install on the server; without
+// one, Install picks (and says) the version that fits.
+func (s *kubeflowSection) Prepare(_ context.Context, env *Env) error {
+	var err error
+	if s.spec, s.force, err = s.pl.KubeflowSpec(); err != nil {
+		return err
+	}
+	if s.spec.Version != "" {
+		return kubeflow.CheckVersion(env.Server, s.spec.Version)
+	}
+	return nil
+}
+
+func (s *kubeflowSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
+	in := &kubeflow.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout, ForceConflicts: s.force}
+	return in.Install(ctx, s.spec)
+}

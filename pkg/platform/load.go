@@ -1,0 +1,127 @@
+package platform
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+)
+
+// Platform is a validated platform file with its paths resolved and its secret files read.
+type Platform struct {
+	File
+	// Path is the file as given; Dir the folder relative paths in it are resolved against.
+	Path, Dir string
+	// GitHubClientSecret is the content of kubeflow.github.clientSecretFile (never printed).
+	GitHubClientSecret []byte
+	// TLSCert and TLSKey are the contents of tls.manual.certFile and keyFile (never printed).
+	TLSCert, TLSKey []byte
+}
+
+// Load reads and validates the platform file at path. Every problem (YAML syntax, the schema:
+// unknown fields, wrong types, bad values; the sections' own rules; secrets given inline; files
+// that cannot be read) is reported at once with its line and column, as a usage error (exit 2).
+func Load(path string) (*Platform, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("-f %s: %v", path, err)
+	}
+	return Parse(path, filepath.Dir(path), data)
+}
+
+// Parse validates data as the platform file named name, resolving relative paths against dir.
+func Parse(name, dir string, data []byte) (*Platform, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return nil, usage(&Errors{File: name, Problems: []Problem{{Line: yamlLine(err), Column: 1, Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}})
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, usage(&Errors{File: name, Problems: []Problem{{Line: extra.Line, Column: extra.Column, Message: "a second YAML document: the platform file holds one Platform"}}})
+	}
+	p := &problems{root: &root}
+	inlineSecrets(&root, nil, p)
+
+	var v any
+	if err := root.Decode(&v); err != nil {
+		return nil, usage(&Errors{File: name, Problems: []Problem{{Line: 1, Column: 1, Message: err.Error()}}})
+	}
+	doc, err := toJSON(v)
+	if err != nil {
+		return nil, usage(&Errors{File: name, Problems: []Problem{{Line: 1, Column: 1, Message: "every key must be a string: " + err.Error()}}})
+	}
+	if err := validateSchema(doc, p); err != nil {
+		return nil, err
+	}
+	if len(p.list) > 0 {
+		return nil, usage(&Errors{File: name, Problems: p.sorted()})
+	}
+	pl := &Platform{Path: name, Dir: dir}
+	d := json.NewDecoder(bytes.NewReader(doc))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&pl.File); err != nil {
+		return nil, usage(&Errors{File: name, Problems: []Problem{{Message: err.Error()}}})
+	}
+	checkSections(pl, p)
+	if len(p.list) > 0 {
+		return nil, usage(&Errors{File: name, Problems: p.sorted()})
+	}
+	return pl, nil
+}
+
+func usage(e *Errors) error { return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: e} }
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+func yamlLine(err error) int {
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
+}
+
+// secretName matches field names that hold a secret value; the file holds them only as
+// ...File references.
+var secretName = regexp.MustCompile(`(?i)(secret|password|passwd|token|privatekey|apikey)$|^(key|cert|certificate)$`)
+
+// inlineSecrets reports every mapping key that names a secret value given inline.
+func inlineSecrets(n *yaml.Node, path []string, p *problems) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			inlineSecrets(c, path, p)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			inlineSecrets(c, join(path, fmt.Sprint(i)), p)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if secretName.MatchString(k.Value) && v.Kind == yaml.ScalarNode {
+				p.claim(join(path, k.Value), "%q is a secret given inline: secrets are only read from files, never kept in the platform file; put it in a file (chmod 600) and give %sFile: PATH (relative to this file) instead", k.Value, k.Value)
+				continue
+			}
+			inlineSecrets(v, join(path, k.Value), p)
+		}
+	}
+}
+
+// resolve makes a relative path absolute against the file's folder.
+func (pl *Platform) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || strings.Contains(p, "://") {
+		return p
+	}
+	return filepath.Join(pl.Dir, p)
+}

@@ -1,0 +1,136 @@
+package platform
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/schema"
+)
+
+// exampleDir writes the files the example refers to (secrets and certificate) into a temp dir.
+func exampleDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"gh-secret.txt", "tls.crt", "tls.key"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func exampleBytes(t *testing.T) []byte { t.Helper(); return schema.Example }
+
+func TestExampleIsValidAndIsTheRootFile(t *testing.T) {
+	pl, err := Parse("plugins.yaml", exampleDir(t), schema.Example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := pl.Spec
+	if s.Storage == nil || s.LB == nil || s.Kubeflow == nil || s.TLS == nil || s.GPU == nil || s.Profiles == nil {
+		t.Fatalf("the example must declare every section: %+v", s)
+	}
+	if s.Kubeflow.Version != "" || s.LB.Chart.Version != "" {
+		t.Fatal("the example must leave versions out (they fit the cluster)")
+	}
+	if string(pl.GitHubClientSecret) != "x" {
+		t.Fatalf("secret file not read relative to the platform file: %q", pl.GitHubClientSecret)
+	}
+	root, err := os.ReadFile("../../plugins.yaml")
+	if err != nil || !bytes.Equal(root, schema.Example) {
+		t.Fatalf("plugins.yaml at the repository root must equal schema/plugins.example.yaml (err %v)", err)
+	}
+}
+
+func TestEveryProblemWithItsLine(t *testing.T) {
+	bad := `apiVersion: flexigrobots.io/v1alpha1
+kind: Platform
+metadata:
+  name: demo
+spec:
+  storage:
+    nfsSever: 192.0.2.10
+    nfsPath: /nfsroot/kubeflow_nfs
+  lb:
+    addresses: [203.0.113.20-203.0.113.10]
+    probe: "yes"
+  kubeflow:
+    dexIssuer: kubeflow.example.com/dex
+    github:
+      clientID: id
+      clientSecret: hunter2
+      org: org
+      redirectURI: https://kubeflow.example.com/dex/callback
+  gpu:
+    slicing:
+      replicas: 0
+  monitoring: {}
+`
+	_, err := Parse("bad.yaml", t.TempDir(), []byte(bad))
+	if !cmdutil.IsUsageError(err) {
+		t.Fatalf("want a usage error, got %v", err)
+	}
+	var pe *Errors
+	if !errors.As(err, &pe) {
+		t.Fatalf("want *Errors, got %T", err)
+	}
+	msg := err.Error()
+	t.Log(msg)
+	for _, want := range []string{
+		`bad.yaml:7:5: spec.storage.nfsSever: unknown field "nfsSever": did you mean "nfsServer"?`,
+		`bad.yaml:6:3: spec.storage: missing required field "nfsServer"`,
+		`bad.yaml:11:12: spec.lb.probe:`,
+		`bad.yaml:13:16: spec.kubeflow.dexIssuer:`,
+		`bad.yaml:16:7: spec.kubeflow.github.clientSecret: "clientSecret" is a secret given inline`,
+		`give clientSecretFile: PATH`,
+		`bad.yaml:21:17: spec.gpu.slicing.replicas:`,
+		`bad.yaml:22:3: spec.monitoring: unknown field "monitoring"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if strings.Contains(msg, "hunter2") {
+		t.Error("the inline secret's value was printed")
+	}
+	if strings.Count(msg, "clientSecret\"") > 1 || strings.Contains(msg, `unknown field "clientSecret"`) {
+		t.Error("the inline secret is reported twice")
+	}
+
+	// The schema passes; the sections' own rules fail: a range whose ends are swapped.
+	ranges := strings.Replace(bad, "nfsSever", "nfsServer", 1)
+	ranges = strings.Replace(ranges, `probe: "yes"`, "probe: true", 1)
+	ranges = strings.Replace(ranges, "kubeflow.example.com/dex\n", "https://kubeflow.example.com/dex\n", 1)
+	ranges = strings.Replace(ranges, "clientSecret: hunter2", "clientSecretFile: missing.txt", 1)
+	ranges = strings.Replace(ranges, "replicas: 0", "replicas: 2", 1)
+	ranges = strings.Replace(ranges, "  monitoring: {}\n", "", 1)
+	_, err = Parse("bad.yaml", t.TempDir(), []byte(ranges))
+	msg = err.Error()
+	t.Log(msg)
+	for _, want := range []string{"bad.yaml:10:17: spec.lb.addresses[0]: ", "swap them", "bad.yaml:16:25: spec.kubeflow.github.clientSecretFile: ", "missing.txt"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+}
+
+func TestSyntaxAndShape(t *testing.T) {
+	for name, tc := range map[string]struct{ doc, want string }{
+		"yaml":        {"spec: [\n", "bad.yaml:1:1: not valid YAML"},
+		"kind":        {"apiVersion: flexigrobots.io/v1alpha1\nkind: Cluster\nmetadata: {name: a}\nspec: {gpu: {}}\n", "bad.yaml:2:7: kind:"},
+		"two docs":    {"apiVersion: flexigrobots.io/v1alpha1\n---\nkind: Platform\n", "a second YAML document"},
+		"empty spec":  {"apiVersion: flexigrobots.io/v1alpha1\nkind: Platform\nmetadata: {name: a}\nspec: {}\n", "spec:"},
+		"tls one of":  {"apiVersion: flexigrobots.io/v1alpha1\nkind: Platform\nmetadata: {name: a}\nspec:\n  tls: {domain: a.example.com}\n", "give exactly one of manual or acme"},
+		"bad service": {"apiVersion: flexigrobots.io/v1alpha1\nkind: Platform\nmetadata: {name: a}\nspec:\n  lb: {addresses: [127.240.0.10/32], serviceCIDRs: [10.43.0.0]}\n", "spec.lb.serviceCIDRs"},
+	} {
+		_, err := Parse("bad.yaml", t.TempDir(), []byte(tc.doc))
+		if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: want %q, got %v", name, tc.want, err)
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
+)
+
+// Order is the order sections run in: each after the ones it needs; gpu needs none.
+var Order = []string{"storage", "lb", "kubeflow", "tls", "profiles", "gpu"}
+
+// Env is what every section runs with: the clients of the root's one RESTClientGetter and the
+// command's --dry-run, --wait and --timeout (the timeout bounds each section).
+type Env struct {
+	Clients  *kube.Clients
+	Helm     *helm.Client
+	Progress *output.Progress
+	DryRun   string
+	Wait     bool
+	Timeout  time.Duration
+	// Server is the cluster's Kubernetes version, read once.
+	Server versions.Server
+}
+
+// Section is one block of the platform file run by its component: the adapter fills the
+// component's typed spec from the block, exactly as the section's command fills it from flags,
+// and calls the same component function. Plugging in a section is one adapter file.
+type Section interface {
+	// Name is the block's name in the file, in --only/--skip and in the summary.
+	Name() string
+	// Needs names the sections that must not have failed before this one runs.
+	Needs() []string
+	// Prepare checks, before anything changes anywhere, what needs the cluster but changes
+	// nothing (e.g. that a version given fits the server). A usage error (exit 2) stops the
+	// whole run before any section applies; ErrNotAvailable skips the section.
+	Prepare(ctx context.Context, env *Env) error
+	// Apply converges the section and reports every object; the report holds what was done
+	// also on error.
+	Apply(ctx context.Context, env *Env) (*output.Report, error)
+}
+
+// ErrNotAvailable is what Prepare returns for a section this build cannot run yet: it is
+// reported as skipped, never as a success.
+var ErrNotAvailable = errors.New("not available in this build")
+
+// Results in the summary.
+const (
+	Unchanged = "unchanged"
+	Changed   = "changed"
+	Failed    = "failed"
+	Skipped   = "skipped"
+)
+
+// Outcome is one section's line of the summary.
+type Outcome struct {
+	Section string `json:"section"`
+	Result  string `json:"result"`
+	// Changed counts the objects and releases created, configured, installed, upgraded or deleted.
+	Changed  int            `json:"changed"`
+	Total    int            `json:"total"`
+	Duration time.Duration  `json:"-"`
+	Seconds  float64        `json:"seconds"`
+	Reason   string         `json:"reason,omitempty"`
+	Report   *output.Report `json:"report,omitempty"`
+}
+
+// Summary is the result of one apply -f run.
+type Summary struct {
+	Platform string    `json:"platform"`
+	DryRun   string    `json:"dryRun,omitempty"`
+	Sections []Outcome `json:"sections"`
+}
+
+// Select returns the sections of pl to run, in Order: the ones the file declares, limited to
+// only (when given) and without skip. A name that is no section, or an --only section the file
+// does not declare, is a usage error.
+func Select(pl *Platform, only, skip []string) ([]Section, error) {
+	declared := pl.Sections()
+	names := map[string]bool{}
+	for _, s := range declared {
+		names[s.Name()] = true
+	}
+	for flag, list := range map[string][]string{"--only": only, "--skip": skip} {
+		for _, n := range list {
+			if !slices.Contains(Order, n) {
+				return nil, cmdutil.UsageErrorf("%s %q: not a section; sections are %s", flag, n, strings.Join(Order, ", "))
+			}
+			if flag == "--only" && !names[n] {
+				return nil, cmdutil.UsageErrorf("--only %s: %s declares no %s block", n, pl.Path, n)
+			}
+		}
+	}
+	var out []Section
+	for _, s := range declared {
+		if (len(only) == 0 || slices.Contains(only, s.Name())) && !slices.Contains(skip, s.Name()) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, cmdutil.UsageErrorf("nothing to apply: --only/--skip leave no section of %s", pl.Path)
+	}
+	return out, nil
+}
+
+// Run prepares every section (all usage errors together, exit 2, before any change), then
+// applies them in order. A failed section stops the sections that need it; the others go on.
+// The error is nil only when every section ran and succeeded.
+func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summary, error) {
+	sum := &Summary{Platform: pl.Metadata.Name, DryRun: dryRunLabel(env.DryRun)}
+	outcomes := make([]*Outcome, len(sections))
+	var usage []string
+	for i, s := range sections {
+		outcomes[i] = &Outcome{Section: s.Name()}
+		err := s.Prepare(ctx, env)
+		switch {
+		case errors.Is(err, ErrNotAvailable):
+			outcomes[i].Result, outcomes[i].Reason = Skipped, ErrNotAvailable.Error()
+		case cmdutil.IsUsageError(err):
+			usage = append(usage, fmt.Sprintf("%s: %v", s.Name(), unwrapUsage(err)))
+		case err != nil:
+			return sum, cmdutil.Wrapf(err, "%s", s.Name())
+		}
+	}
+	if len(usage) > 0 {
+		return sum, cmdutil.UsageErrorf("%s: nothing was changed:\n  %s", pl.Path, strings.Join(usage, "\n  "))
+	}
+	failed := map[string]string{}
+	var errs []string
+	for i, s := range sections {
+		o := outcomes[i]
+		if o.Result == Skipped {
+			env.Progress.Logf("apply: %s skipped: %s", s.Name(), o.Reason)
+			failed[s.Name()] = o.Reason
+			errs = append(errs, fmt.Sprintf("%s: %s", s.Name(), o.Reason))
+			continue
+		}
+		if blocker := blocking(s, failed); blocker != "" {
+			o.Result, o.Reason = Skipped, fmt.Sprintf("needs %s, which %s", blocker, failedVerb(failed[blocker]))
+			failed[s.Name()] = "was skipped"
+			env.Progress.Logf("apply: %s skipped: %s", s.Name(), o.Reason)
+			continue
+		}
+		env.Progress.Logf("apply: [%d/%d] %s ...", i+1, len(sections), s.Name())
+		start := time.Now()
+		rep, err := s.Apply(ctx, env)
+		o.Duration = time.Since(start)
+		o.Seconds = o.Duration.Round(10 * time.Millisecond).Seconds()
+		o.Report = rep
+		if rep != nil {
+			o.Total = len(rep.Results)
+			for _, r := range rep.Results {
+				if r.Action != output.Unchanged {
+					o.Changed++
+				}
+			}
+		}
+		switch {
+		case err != nil:
+			o.Result, o.Reason = Failed, err.Error()
+			failed[s.Name()] = "failed"
+			errs = append(errs, fmt.Sprintf("%s: %v", s.Name(), err))
+		case o.Changed > 0:
+			o.Result = Changed
+		default:
+			o.Result = Unchanged
+		}
+		env.Progress.Logf("apply: %s %s (%d of %d objects changed, %s)", s.Name(), o.Result, o.Changed, o.Total, o.Duration.Round(100*time.Millisecond))
+	}
+	for _, o := range outcomes {
+		sum.Sections = append(sum.Sections, *o)
+	}
+	if len(errs) > 0 {
+		return sum, fmt.Errorf("%d section(s) did not apply:\n  %s", len(errs), strings.Join(errs, "\n  "))
+	}
+	return sum, nil
+}
+
+// blocking returns the first section s needs that failed or was skipped because of a failure.
+func blocking(s Section, failed map[string]string) string {
+	for _, n := range s.Needs() {
+		if _, ok := failed[n]; ok {
+			return n
+		}
+	}
+	return ""
+}
+
+func failedVerb(reason string) string {
+	switch reason {
+	case "failed", "was skipped":
+		return reason
+	}
+	return "was skipped (" + reason + ")"
+}
+
+func unwrapUsage(err error) error {
+	var e *cmdutil.ExitError
+	if errors.As(err, &e) && e.Err != nil {
+		return e.Err
+	}
+	return err
+}
+
+func dryRunLabel(d string) string {
+	if d == cmdutil.DryRunNone {
+		return ""
+	}
+	return d
+}

@@ -1,0 +1,151 @@
+// Package apply implements `kubectl flexigrobots apply -f plugins.yaml`: the whole platform from
+// one file, its sections in dependency order through the same components as their commands.
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
+	"github.com/flexigrobots/kubectl-flexigrobots/schema"
+)
+
+// Options holds the flags of `apply`.
+type Options struct {
+	cmdutil.MutatingFlags
+	File         string
+	Only, Skip   []string
+	PrintExample bool
+	PrintSchema  bool
+
+	platform *platform.Platform
+	sections []platform.Section
+	env      *platform.Env
+	factory  *cmdutil.Factory
+	streams  genericiooptions.IOStreams
+}
+
+// NewCmdApply builds `kubectl flexigrobots apply`.
+func NewCmdApply(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{factory: f, streams: streams}
+	cmd := &cobra.Command{
+		Use:   "apply -f plugins.yaml [--only SECTION,...] [--skip SECTION,...]",
+		Short: "Build the whole platform from one file (plugins.yaml), section by section",
+		Long: `Read a platform file (kind Platform, flexigrobots.io/v1alpha1; see --print-example and
+--print-schema) and run each section it declares, in the order storage, lb, kubeflow, tls,
+profiles, then gpu, through the same code as the section's own command.
+
+Before anything changes, the whole file is validated (the JSON Schema, the sections' own rules,
+the files it refers to) and every problem is reported with its line and column (exit 2), and
+versions given that cannot work on the cluster are refused (exit 2). Versions left out are
+picked to fit the cluster's Kubernetes version, and each section says which on stderr.
+
+Progress goes to stderr, a summary (section, result, changed objects, time) to stdout. A failed
+section stops the sections that need it (kubeflow needs storage and lb; tls and profiles need
+kubeflow); the others go on, and the summary says which were skipped and why. --timeout bounds
+each section. Run it again and every section is "unchanged". Exit codes: 0 every section
+applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing changed).`,
+		Example: `  # The documented example, then edit it
+  kubectl flexigrobots apply --print-example > plugins.yaml
+
+  # The whole platform, then again (every section unchanged)
+  kubectl flexigrobots apply -f plugins.yaml
+
+  # Only the load balancer and Kubeflow, as a server-side dry run
+  kubectl flexigrobots apply -f plugins.yaml --only lb,kubeflow --dry-run=server`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.PrintExample || o.PrintSchema {
+				return o.print()
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.File, "filename", "f", "", "The platform file (e.g. plugins.yaml); relative paths in it are relative to it")
+	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "Run only these sections (comma-separated): "+strings.Join(platform.Order, ", "))
+	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Leave these sections out (comma-separated)")
+	cmd.Flags().BoolVar(&o.PrintExample, "print-example", false, "Print the commented example platform file and exit")
+	cmd.Flags().BoolVar(&o.PrintSchema, "print-schema", false, "Print the platform file's JSON Schema and exit")
+	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
+	_ = cmd.MarkFlagFilename("filename", "yaml", "yml")
+	for _, fl := range []string{"only", "skip"} {
+		_ = cmd.RegisterFlagCompletionFunc(fl, cobra.FixedCompletions(platform.Order, cobra.ShellCompDirectiveNoFileComp))
+	}
+	return cmd
+}
+
+func (o *Options) print() error {
+	data := schema.Example
+	if o.PrintSchema {
+		data = schema.Platform
+	}
+	_, err := o.streams.Out.Write(data)
+	return err
+}
+
+// Validate checks the flags and the whole file without touching the cluster (exit code 2).
+func (o *Options) Validate() error {
+	if err := o.MutatingFlags.Validate(); err != nil {
+		return err
+	}
+	if o.File == "" {
+		return cmdutil.UsageErrorf("-f is required: give the platform file, e.g. -f plugins.yaml (kubectl flexigrobots apply --print-example writes one)")
+	}
+	pl, err := platform.Load(o.File)
+	if err != nil {
+		return err
+	}
+	o.platform = pl
+	o.sections, err = platform.Select(pl, o.Only, o.Skip)
+	return err
+}
+
+// Complete builds the clients from the root's kubeconfig flags and reads the server's version.
+func (o *Options) Complete() error {
+	clients, err := kube.NewClients(o.factory)
+	if err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	server, err := versions.Read(clients.Discovery)
+	if err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	progress := output.NewProgress(o.streams.ErrOut)
+	o.env = &platform.Env{
+		Clients: clients, Helm: helm.NewClient(o.factory.ConfigFlags, progress), Progress: progress,
+		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, Server: server,
+	}
+	return nil
+}
+
+// Run applies the sections and prints the summary (also after a failure).
+func (o *Options) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	o.env.Progress.Logf("apply: platform %s from %s on %s: %d section(s)", o.platform.Metadata.Name, o.File, o.env.Server, len(o.sections))
+	sum, err := platform.Run(ctx, o.platform, o.sections, o.env)
+	if cmdutil.IsUsageError(err) {
+		return err
+	}
+	if perr := platform.PrintSummary(o.streams.Out, o.Output, sum); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}

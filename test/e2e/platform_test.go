@@ -1,0 +1,249 @@
+package e2e
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// platformCase is what differs between the two Kubernetes versions.
+type platformCase struct {
+	version string
+	// picks are the stderr lines saying which version each section picked.
+	picks []string
+	// badVersion is an edit giving a version that cannot work there, and what the error names.
+	badVersion     func(string) string
+	badVersionWant []string
+}
+
+// TestPlatformV137: the whole platform from one file with no version in it on Kubernetes 1.37
+// (Kubeflow v1.10.2, MetalLB 0.15.3, gpu-operator v26.7.0), on one test bed for every sub-case.
+func TestPlatformV137(t *testing.T) {
+	runPlatform(t, platformCase{
+		version: testbed.V137,
+		picks:   []string{"kubeflow: Kubeflow v1.10.2 picked", "lb: MetalLB chart 0.15.3 picked", "gpu: gpu-operator chart v26.7.0 picked"},
+		badVersion: func(s string) string {
+			return strings.Replace(s, "  kubeflow:\n", "  kubeflow:\n    version: v1.5.0\n", 1)
+		},
+		badVersionWant: []string{"Kubeflow v1.5.0 cannot be installed on Kubernetes v1.37.2", "v1.10.2"},
+	})
+}
+
+// TestPlatformV121: the same file on the runbook's Kubernetes 1.21 (Kubeflow v1.5.0, MetalLB
+// 0.14.3, gpu-operator v23.6.2).
+func TestPlatformV121(t *testing.T) {
+	if _, err := testbed.FindBinDir(testbed.V121); err != nil {
+		t.Skipf("Kubernetes %s test bed binaries absent (hack/testbin.sh builds them): %v", testbed.V121, err)
+	}
+	runPlatform(t, platformCase{
+		version: testbed.V121,
+		picks:   []string{"kubeflow: Kubeflow v1.5.0 picked", "lb: MetalLB chart 0.14.3 picked", "gpu: gpu-operator chart v23.6.2 picked"},
+		badVersion: func(s string) string {
+			s = strings.Replace(s, "probe: true\n    chart: {repo: ", "probe: true\n    chart: {version: 0.15.3, repo: ", 1)
+			return strings.Replace(s, "    operator:\n      chart: {repo: ", "    operator:\n      chart: {version: v26.7.0, repo: ", 1)
+		},
+		badVersionWant: []string{"MetalLB chart 0.15.3 cannot be installed on Kubernetes v1.21.14", "0.14.3 or older", "gpu-operator chart v26.7.0 cannot be installed", "v23.6.2 or older"},
+	})
+}
+
+func runPlatform(t *testing.T, pc platformCase) {
+	repo := testbed.ChartRepo(t)
+	kfVersion := "1.10.2"
+	if pc.version == testbed.V121 {
+		kfVersion = "1.5.0"
+	}
+	kfURL := kubeflowArchiveURL(t, kfVersion)
+	c := testbed.StartT(t, testbed.Options{Version: pc.version, StandIns: []testbed.StandIn{
+		standins.NewNFSProvisioner(), standins.NewMetalLBController(), standins.NewGPUDevicePlugin(),
+	}})
+	b := newPlatformBed(t, c, repo, kfURL)
+	good := b.writePlatform(t, "plugins.yaml", nil)
+	pristine := platformState(t, c)
+
+	t.Run("bad files exit 2 with every problem's line and change nothing", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			edit func(string) string
+			want []string
+		}{
+			"misspelled field": {func(s string) string { return strings.Replace(s, "nfsServer:", "nfsSever:", 1) },
+				[]string{`bad.yaml:7:5: spec.storage.nfsSever: unknown field "nfsSever": did you mean "nfsServer"?`, `bad.yaml:6:3: spec.storage: missing required field "nfsServer"`}},
+			"bad IP range": {func(s string) string { return strings.Replace(s, bedLBAddress, "127.240.0.20-127.240.0.10", 1) },
+				[]string{"bad.yaml:12:17: spec.lb.addresses[0]: ", "swap them"}},
+			"wrong type": {func(s string) string { return strings.Replace(s, "replicas: 4", "replicas: four", 1) },
+				[]string{"spec.gpu.slicing.replicas: got string, want integer"}},
+			"secret inline": {func(s string) string {
+				return strings.Replace(s, "clientSecretFile: gh-secret.txt", "clientSecret: "+ghClientSecret, 1)
+			}, []string{`bad.yaml:22:7: spec.kubeflow.github.clientSecret: "clientSecret" is a secret given inline`}},
+			"unknown section": {func(s string) string { return s + "  monitoring: {enabled: true}\n" },
+				[]string{`spec.monitoring: unknown field "monitoring"`}},
+			"all at once": {func(s string) string {
+				s = strings.Replace(s, "nfsServer:", "nfsSever:", 1)
+				s = strings.Replace(s, "replicas: 4", "replicas: 0", 1)
+				return strings.Replace(s, "dexIssuer: https://kubeflow.example.com/dex", "dexIssuer: kubeflow.example.com", 1)
+			}, []string{"4 problem(s)", "bad.yaml:7:5:", "bad.yaml:19:16: spec.kubeflow.dexIssuer:", "spec.gpu.slicing.replicas: minimum: got 0, want 1"}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				r := runPlugin(t, c, "apply", "-f", b.writePlatform(t, "bad.yaml", tc.edit))
+				if r.code != 2 || r.stdout != "" {
+					t.Fatalf("want exit 2 and nothing on stdout, got %d", r.code)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(r.stderr, w) {
+						t.Errorf("stderr lacks %q", w)
+					}
+				}
+				if strings.Contains(r.stderr, ghClientSecret) {
+					t.Error("the inline secret's value was printed")
+				}
+			})
+		}
+		t.Run("a version that cannot work here", func(t *testing.T) {
+			r := runPlugin(t, c, "apply", "-f", b.writePlatform(t, "bad.yaml", pc.badVersion))
+			if r.code != 2 {
+				t.Fatalf("want exit 2, got %d", r.code)
+			}
+			for _, w := range pc.badVersionWant {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q", w)
+				}
+			}
+		})
+		t.Run("unknown --only section", func(t *testing.T) {
+			if r := runPlugin(t, c, "apply", "-f", good, "--only", "storage,monitoring"); r.code != 2 || !strings.Contains(r.stderr, `"monitoring": not a section`) {
+				t.Fatalf("want exit 2 naming the section, got %d", r.code)
+			}
+		})
+		t.Run("client dry run", func(t *testing.T) {
+			r := runPlugin(t, c, "apply", "-f", good, "--only", "storage,lb,gpu", "--dry-run=client", "-o", "json")
+			if r.code != 0 {
+				t.Fatalf("dry run: exit %d", r.code)
+			}
+			wantResults(t, summaryOf(t, r), map[string]string{"storage": "changed", "lb": "changed", "gpu": "changed"})
+		})
+		t.Run("verify -f fails on declared sections the cluster lacks", func(t *testing.T) {
+			r := runPlugin(t, c, "verify", "-f", good)
+			if r.code != 3 || !strings.Contains(r.stdout, "LB-003") || !strings.Contains(r.stdout, "KUBEFLOW-001") {
+				t.Fatalf("want exit 3 with the failing lb and kubeflow checks, got %d", r.code)
+			}
+		})
+		sameState(t, pristine, platformState(t, c))
+	})
+
+	t.Run("apply -f converges every section, tls and profiles not available in this build", func(t *testing.T) {
+		r := runPlugin(t, c, "apply", "-f", good, "-o", "json")
+		if r.code != 1 {
+			t.Fatalf("want exit 1 (tls and profiles are declared but cannot be applied by this build), got %d", r.code)
+		}
+		wantResults(t, summaryOf(t, r), map[string]string{
+			"storage": "changed", "lb": "changed", "kubeflow": "changed", "gpu": "changed",
+			"tls": "skipped|not available in this build", "profiles": "skipped|not available in this build",
+		})
+		for _, w := range append(pc.picks, "apply: [1/6] storage", "apply: kubeflow changed") {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("stderr lacks %q", w)
+			}
+		}
+		if strings.Contains(r.stdout+r.stderr, ghClientSecret) {
+			t.Fatal("the GitHub client secret was printed")
+		}
+	})
+
+	t.Run("re-run is unchanged everywhere and moves no resourceVersion", func(t *testing.T) {
+		before := platformState(t, c)
+		start := time.Now()
+		r := runPlugin(t, c, "apply", "-f", good, "--skip", "tls,profiles")
+		if r.code != 0 {
+			t.Fatalf("re-run: exit %d", r.code)
+		}
+		t.Logf("re-run took %s", time.Since(start))
+		for _, sec := range []string{"storage", "lb", "kubeflow", "gpu"} {
+			if !regexp.MustCompile(`(?m)^` + sec + `\s+unchanged\s+0/\d+`).MatchString(r.stdout) {
+				t.Errorf("summary: %s is not unchanged", sec)
+			}
+		}
+		if !strings.Contains(r.stdout, "every address of pool ai-platform-pool is in use; LoadBalancer Service istio-system/istio-ingressgateway holds") {
+			t.Error("the probe did not prove the full pool by the ingress gateway's address")
+		}
+		sameState(t, before, platformState(t, c))
+	})
+
+	t.Run("verify -f checks the declared sections", func(t *testing.T) {
+		r := runPlugin(t, c, "verify", "-f", good)
+		if r.code != 0 {
+			t.Fatalf("verify -f: exit %d", r.code)
+		}
+		for _, w := range []string{"STORAGE-", "LB-", "KUBEFLOW-", "GPU-"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("verify -f did not run the %s checks", w)
+			}
+		}
+		if strings.Contains(r.stdout, "CLUSTER-") {
+			t.Error("verify -f ran the cluster checks, which the file does not declare")
+		}
+		if !strings.Contains(r.stderr, "section tls, which has no checks in this build") {
+			t.Error("verify -f did not say tls is not verified")
+		}
+	})
+
+	t.Run("a failing section stops its dependents; the fixed file converges", func(t *testing.T) {
+		before := platformState(t, c)
+		broken := b.writePlatform(t, "broken.yaml", func(s string) string {
+			return strings.Replace(s, "probe: true\n    chart: {repo: ", "probe: true\n    chart: {version: 0.13.99, repo: ", 1)
+		})
+		r := runPlugin(t, c, "apply", "-f", broken, "--skip", "tls,profiles", "-o", "json")
+		if r.code != 1 {
+			t.Fatalf("want exit 1, got %d", r.code)
+		}
+		wantResults(t, summaryOf(t, r), map[string]string{
+			"storage": "unchanged", "lb": `failed|no version "0.13.99"`, "kubeflow": "skipped|needs lb, which failed", "gpu": "unchanged",
+		})
+		sameState(t, before, platformState(t, c))
+		if r := runPlugin(t, c, "apply", "-f", good, "--skip", "tls,profiles"); r.code != 0 {
+			t.Fatalf("fixed file: exit %d", r.code)
+		}
+		sameState(t, before, platformState(t, c))
+	})
+
+	if pc.version == testbed.V121 {
+		defer t.Run("a chart with CEL CRDs given by path fails fast with the fix", func(t *testing.T) {
+			chart := filepath.Join(testbed.FixturesDir(t), "charts", "gpu-operator-v26.7.0.tgz")
+			start := time.Now()
+			r := runPlugin(t, c, "gpu", "operator", "--chart", chart, "--timeout", "10m")
+			if took := time.Since(start); took > 3*time.Minute {
+				t.Errorf("took %s: the permanent refusal was retried", took)
+			}
+			if r.code != 1 {
+				t.Fatalf("want exit 1, got %d", r.code)
+			}
+			if regexp.MustCompile(`(?m)^\S+/\S+ (created|configured|installed|upgraded)( |$)`).MatchString(r.stdout) {
+				t.Errorf("the refused chart changed objects:\n%s", r.stdout)
+			}
+			for _, w := range []string{"cannot be installed on Kubernetes v1.21.14", "CEL validation rules", "--chart-version v23.6.2", "server dry run, nothing changed"} {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q", w)
+				}
+			}
+		})
+	}
+
+	t.Run("the README's runbook commands find nothing to change", func(t *testing.T) {
+		for _, args := range readmeRunbook(t) {
+			r := runPlugin(t, c, b.onBed(args)...)
+			if r.code != 0 {
+				t.Fatalf("%v: exit %d", args, r.code)
+			}
+			if regexp.MustCompile(`(?m)^\S+/\S+ (created|configured|installed|upgraded)( |$)`).MatchString(r.stdout) {
+				t.Errorf("%v changed something after apply -f of the same settings:\n%s", args, r.stdout)
+			}
+			mutating := map[string]bool{"storage": len(args) < 2 || args[1] != "exports", "lb": true, "kubeflow": true, "gpu": len(args) > 1 && args[1] == "operator"}
+			if mutating[args[0]] && !regexp.MustCompile(`(?m)^\S+/\S+ unchanged( |$)`).MatchString(r.stdout) {
+				t.Errorf("%v reported no unchanged object:\n%s", args, r.stdout)
+			}
+		}
+	})
+}
