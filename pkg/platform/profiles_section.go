@@ -3,13 +3,12 @@ package platform
 import (
 	"context"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// profilesSection is the profiles block (`profile poddefault`). Not wired in this build: Prepare
-// reports ErrNotAvailable, so the section is skipped (never reported as applied). To plug it in,
-// fill the profile component's spec from pl.Spec.Profiles (AllProfiles or Namespaces) in
-// Prepare and call the component in Apply.
+// profilesSection runs the profiles block through profile.Installer.Converge, as
+// `profile poddefault` does (a one-off pass: the file has no --watch).
 type profilesSection struct {
 	pl *Platform
 }
@@ -19,8 +18,14 @@ func (s *profilesSection) Name() string { return "profiles" }
 // Needs: PodDefaults are Kubeflow's (its admission webhook and CRD).
 func (s *profilesSection) Needs() []string { return []string{"kubeflow"} }
 
-func (s *profilesSection) Prepare(context.Context, *Env) error { return ErrNotAvailable }
+// Prepare has nothing to check without the cluster: the schema checked the names, and whether
+// they are profile namespaces is known only once Kubeflow is installed.
+func (s *profilesSection) Prepare(context.Context, *Env) error { return nil }
 
-func (s *profilesSection) Apply(context.Context, *Env) (*output.Report, error) {
-	return &output.Report{}, ErrNotAvailable
+func (s *profilesSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
+	b := s.pl.Spec.Profiles
+	in := &profile.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun}
+	ctx, cancel := context.WithTimeout(ctx, env.Timeout)
+	defer cancel()
+	return in.Converge(ctx, profile.Spec{AllProfiles: b.AllProfiles, Namespaces: b.Namespaces})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 )
 
 // The typed specs of the components, filled from the file exactly as the commands fill them
@@ -220,4 +221,18 @@ func (pl *Platform) gpuSlicing() *gpu.SlicingOptions {
 	return &gpu.SlicingOptions{Namespace: ns, ConfigName: or(s.ConfigName, gpu.DefaultConfigName), Config: gpu.SlicingConfig{
 		Replicas: s.Replicas, RenameByDefault: s.RenameByDefault, FailRequestsGreaterThanOne: s.FailRequestsGreaterThanOne,
 	}, Chart: cmdutil.ChartFlags{Repo: pl.gpuOperator().Chart.Repo}}
+}
+
+// TLSSpec is the tls block as tls.Spec (the certificate files already read).
+func (pl *Platform) TLSSpec() tls.Spec {
+	b := pl.Spec.TLS
+	s := tls.Spec{Domain: b.Domain}
+	if m := b.Manual; m != nil {
+		s.CertPEM, s.KeyPEM = pl.TLSCert, pl.TLSKey
+		s.SecretName, s.Wildcard, s.HTTPRedirect = or(m.SecretName, tls.DefaultManualSecret), m.Wildcard, m.HTTPRedirect
+	}
+	if a := b.ACME; a != nil {
+		s.ACME, s.Email, s.ACMEServer = true, a.Email, or(a.Server, "production")
+	}
+	return s
 }

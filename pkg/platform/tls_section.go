@@ -2,16 +2,18 @@ package platform
 
 import (
 	"context"
+	"time"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// tlsSection is the tls block. Not wired in this build: Prepare reports ErrNotAvailable, so the
-// section is skipped (never reported as applied). To plug it in, fill the tls component's Spec
-// from pl.Spec.TLS (pl.TLSCert and pl.TLSKey hold the files' contents) in Prepare, validating
-// it there, and call the component's Apply in Apply.
+// tlsSection runs the tls block through tls.Installer.Apply, as `tls` does.
 type tlsSection struct {
-	pl *Platform
+	pl    *Platform
+	spec  tls.Spec
+	state *ingress.State
 }
 
 func (s *tlsSection) Name() string { return "tls" }
@@ -19,8 +21,22 @@ func (s *tlsSection) Name() string { return "tls" }
 // Needs: the HTTPS gateway is Kubeflow's.
 func (s *tlsSection) Needs() []string { return []string{"kubeflow"} }
 
-func (s *tlsSection) Prepare(context.Context, *Env) error { return ErrNotAvailable }
+// Prepare fills the spec as the flags would and checks it (the manual certificate included)
+// before anything changes.
+func (s *tlsSection) Prepare(_ context.Context, env *Env) error {
+	s.spec = s.pl.TLSSpec()
+	st, warnings, err := s.spec.Validate(time.Now())
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		env.Progress.Logf("warning: tls: %s", w)
+	}
+	s.state = st
+	return nil
+}
 
-func (s *tlsSection) Apply(context.Context, *Env) (*output.Report, error) {
-	return &output.Report{}, ErrNotAvailable
+func (s *tlsSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
+	in := &tls.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout}
+	return in.Apply(ctx, s.spec, s.state)
 }

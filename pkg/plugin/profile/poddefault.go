@@ -147,40 +147,19 @@ func (o *PodDefaultOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := compprofile.CheckInstalled(o.installer.Clients); err != nil {
-		return err
-	}
 	if o.Watch {
+		if err := compprofile.CheckInstalled(o.installer.Clients); err != nil {
+			return err
+		}
 		w := &compprofile.Watcher{Installer: o.installer, Timeout: o.Mutating.Timeout, Report: o.printer()}
 		return w.Run(ctx)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Mutating.Timeout)
 	defer cancel()
-	inv, err := compprofile.LoadInventory(ctx, o.installer.Clients)
-	if err != nil {
-		return err
+	rep, err := o.installer.Converge(ctx, compprofile.Spec{AllProfiles: o.AllProfiles, Namespaces: o.Namespaces, Remove: o.Remove})
+	if cmdutil.IsUsageError(err) {
+		return err // nothing was done
 	}
-	rep := &output.Report{}
-	var targets []compprofile.Target
-	if o.AllProfiles {
-		var pending []string
-		targets, pending = inv.AllProfiles()
-		for _, p := range pending {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("Profile %s: skipped, its namespace does not exist yet (the profile controller creates it; --watch covers it when it does)", p))
-		}
-		if len(targets) == 0 && len(pending) == 0 {
-			rep.Notes = append(rep.Notes, "no Profiles yet: nothing to do (--watch covers them as users sign up)")
-		}
-	} else if targets, err = inv.Resolve(o.Namespaces); err != nil {
-		return err
-	}
-	var done *output.Report
-	if o.Remove {
-		done, err = o.installer.Remove(ctx, targets)
-	} else {
-		done, err = o.installer.Apply(ctx, targets, nil)
-	}
-	rep.Results = done.Results
 	if perr := output.PrintReport(o.streams.Out, o.Mutating.Output, rep); perr != nil && err == nil {
 		err = perr
 	}
