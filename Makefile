@@ -43,8 +43,8 @@ bench: testbin ## apply engine vs kubectl apply --server-side on the test bed (K
 bench-kubeflow: testbin ## kubeflow converge vs kubectl apply --server-side of the same build (first apply, no-op re-run)
 	go run ./bench/kubeflowbench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
 
-bench-profile: testbin ## profile poddefault --all-profiles vs the runbook's kubectl loop on 500 profiles; verify at scale (100 nodes)
-	go run ./bench/profilebench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
+bench-profile: testbin build ## profile poddefault --all-profiles vs the runbook's kubectl loop on 500 profiles; verify at scale (100 nodes)
+	go run ./bench/profilebench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz --plugin $(BIN)
 
 dist: ## release archives + sha256sums.txt in dist/ and krew-manifest.yaml (VERSION=vX.Y.Z)
 	go run ./hack/dist -version '$(VERSION)' -commit '$(COMMIT)' -out dist -manifest krew-manifest.yaml

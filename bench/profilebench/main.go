@@ -4,7 +4,7 @@
 // of create_PodDefault.sh (sed the namespace into 040-pod_default_multiuser.yaml, kubectl apply -f
 // -) per namespace, each side on its own fresh test bed:
 //
-//	go run ./bench/profilebench [--manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz]
+//	go run ./bench/profilebench [--manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz] [--plugin bin/kubectl-flexigrobots]
 //
 // The plugin and kubectl are run as a user runs them (processes, cold discovery cache). The
 // install of Kubeflow, nodes and namespaces is not timed. It prints the first run and the no-op
@@ -40,14 +40,15 @@ func main() {
 	manifests := flag.String("manifests", "../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz", "Kubeflow v1.10.2 manifests archive")
 	profiles := flag.Int("profiles", 500, "profile namespaces")
 	nodes := flag.Int("nodes", 100, "simulated nodes in all")
+	plugin := flag.String("plugin", "", "plugin binary to time (default: built from this checkout, as `make build` does)")
 	flag.Parse()
-	if err := run(*manifests, *profiles, *nodes); err != nil {
+	if err := run(*manifests, *plugin, *profiles, *nodes); err != nil {
 		fmt.Fprintln(os.Stderr, "profilebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(archive string, profiles, nodes int) error {
+func run(archive, bin string, profiles, nodes int) error {
 	ctx := context.Background()
 	p, err := kubeflow.ProfileFor("v1.10.2")
 	if err != nil {
@@ -62,9 +63,10 @@ func run(archive string, profiles, nodes int) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin, err := buildPlugin(tmp)
-	if err != nil {
-		return err
+	if bin == "" {
+		if bin, err = buildPlugin(tmp); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("bed: %d nodes, Kubeflow v1.10.2 (%d objects), %d profile namespaces\n", nodes, len(built.Objects), profiles)
 

@@ -181,13 +181,19 @@ func (b *background) waitOutput(t *testing.T, want string, timeout time.Duration
 // stop sends SIGTERM and returns the exit code (failing when it does not exit within 15 s).
 func (b *background) stop(t *testing.T) int {
 	t.Helper()
-	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	return b.stopWith(t, syscall.SIGTERM)
+}
+
+// stopWith sends sig and returns the exit code (failing when it does not exit within 15 s).
+func (b *background) stopWith(t *testing.T, sig syscall.Signal) int {
+	t.Helper()
+	if err := b.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-b.exited:
 	case <-time.After(15 * time.Second):
-		t.Fatalf("still running 15 s after SIGTERM\nstderr:\n%s", b.stderr)
+		t.Fatalf("still running 15 s after %v\nstderr:\n%s", sig, b.stderr)
 	}
 	t.Logf("stdout:\n%s\nstderr:\n%s", b.stdout, b.stderr)
 	return b.cmd.ProcessState.ExitCode()

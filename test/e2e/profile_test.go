@@ -7,6 +7,7 @@ import (
 	"maps"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -122,8 +124,11 @@ func testProfiles(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 			t.Fatalf("want exit 2 and no PodDefault in %sa, got %d", pd, r.code)
 		}
 		for _, mode := range []string{"server", "client"} {
-			r := runPlugin(t, c, "profile", "poddefault", "--all-profiles", "--dry-run="+mode, "-o", "json")
-			rep := kfReport(t, r)
+			r := runPlugin(t, c, "profile", "poddefault", "--all-profiles", "--dry-run="+mode, "-o", "yaml")
+			var rep output.Report
+			if err := yaml.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("-o yaml: %v", err)
+			}
 			if r.code != 0 || len(pdResults(rep, output.Created)) < len(ours) || getPodDefault(t, dyn, pd+"a", "access-ml-pipeline") != nil {
 				t.Fatalf("--dry-run=%s: exit %d, %v (or it persisted)", mode, r.code, rep.Results)
 			}
@@ -271,6 +276,32 @@ func testProfiles(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 		}
 		if !strings.Contains(w.stderr.String(), "stopped watching") {
 			t.Errorf("no clean stop on SIGTERM")
+		}
+
+		// A Profile made while no watcher runs is covered by the next one's first pass; the
+		// namespaces covered before stay unchanged; Ctrl-C (SIGINT) stops it cleanly too.
+		profile(pd+"w3", "ivan@example.com")
+		waitNamespace(t, c, pd+"w3")
+		state := podDefaultState(t, c, dyn)
+		w = startPlugin(t, c, "profile", "poddefault", "--all-profiles", "--watch")
+		waitPodDefault(t, dyn, pd+"w3", "access-ml-pipeline", 30*time.Second)
+		w.waitOutput(t, "[namespace "+pd+"w2]", 30*time.Second)
+		if code := w.stopWith(t, syscall.SIGINT); code != 0 {
+			t.Fatalf("watch exited %d on SIGINT", code)
+		}
+		if !strings.Contains(w.stdout.String(), "poddefault.kubeflow.org/access-ml-pipeline created [namespace "+pd+"w3]") {
+			t.Errorf("the restarted watch did not cover %sw3", pd)
+		}
+		after := podDefaultState(t, c, dyn)
+		for k, v := range state {
+			if after[k] != v {
+				t.Errorf("the restarted watch moved %s: %s -> %s", k, v, after[k])
+			}
+		}
+		for _, ns := range append(ours, pd+"w1", pd+"w2") {
+			if line := "poddefault.kubeflow.org/access-ml-pipeline unchanged [namespace " + ns + "]"; !strings.Contains(w.stdout.String(), line) {
+				t.Errorf("restarted watch: no %q", line)
+			}
 		}
 	})
 }
