@@ -29,7 +29,8 @@ step() { echo; echo "\$ kubectl flexigrobots $*"; "$KUBECTL" flexigrobots "$@"; 
 step version
 
 # The whole platform from one file: no versions in it, each section picks what fits the cluster.
-# (tls and profiles join the file once this build applies them.)
+# tls: Let's Encrypt through cert-manager (the test bed's stand-in issues only while the challenge
+# path passes Kubeflow's auth); profiles: the Pipelines PodDefault in every profile namespace.
 cat > "$DIR/plugins.yaml" <<YAML
 apiVersion: flexigrobots.io/v1alpha1
 kind: Platform
@@ -49,6 +50,11 @@ spec:
     manifests: $FIXTURES/kubeflow/manifests-1.10.2.tar.gz
     registrationFlow: true
     ingressServiceType: LoadBalancer
+  tls:
+    domain: kubeflow.example.org
+    acme: {email: ops@example.org}
+  profiles:
+    allProfiles: true
   gpu:
     operator:
       chart: {repo: $CHART_REPO}
@@ -64,6 +70,16 @@ step apply -f "$DIR/plugins.yaml"
 step storage --nfs-server 127.0.0.1 --nfs-path /nfsroot/kubeflow_nfs --chart-repo "$CHART_REPO"
 step storage exports --nfs-path /nfsroot/kubeflow_nfs
 step lb --addresses 127.240.0.10-127.240.0.20 --chart-repo "$CHART_REPO"
+step tls status
+# A user signs up (the profile controller stand-in makes the namespace): the PodDefault follows.
+"$KUBECTL" apply -f - <<'YAML'
+apiVersion: kubeflow.org/v1
+kind: Profile
+metadata: {name: demo-user}
+spec: {owner: {kind: User, name: demo-user@example.org}}
+YAML
+sleep 2
+step profile poddefault --all-profiles
 step gpu slicing --replicas 4
 step gpu status
 step verify

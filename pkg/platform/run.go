@@ -41,16 +41,12 @@ type Section interface {
 	Needs() []string
 	// Prepare checks, before anything changes anywhere, what needs the cluster but changes
 	// nothing (e.g. that a version given fits the server). A usage error (exit 2) stops the
-	// whole run before any section applies; ErrNotAvailable skips the section.
+	// whole run before any section applies.
 	Prepare(ctx context.Context, env *Env) error
 	// Apply converges the section and reports every object; the report holds what was done
 	// also on error.
 	Apply(ctx context.Context, env *Env) (*output.Report, error)
 }
-
-// ErrNotAvailable is what Prepare returns for a section this build cannot run yet: it is
-// reported as skipped, never as a success.
-var ErrNotAvailable = errors.New("not available in this build")
 
 // Results in the summary.
 const (
@@ -122,8 +118,6 @@ func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summ
 		outcomes[i] = &Outcome{Section: s.Name()}
 		err := s.Prepare(ctx, env)
 		switch {
-		case errors.Is(err, ErrNotAvailable):
-			outcomes[i].Result, outcomes[i].Reason = Skipped, ErrNotAvailable.Error()
 		case cmdutil.IsUsageError(err):
 			usage = append(usage, fmt.Sprintf("%s: %v", s.Name(), unwrapUsage(err)))
 		case err != nil:
@@ -137,12 +131,6 @@ func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summ
 	var errs []string
 	for i, s := range sections {
 		o := outcomes[i]
-		if o.Result == Skipped {
-			env.Progress.Logf("apply: %s skipped: %s", s.Name(), o.Reason)
-			failed[s.Name()] = o.Reason
-			errs = append(errs, fmt.Sprintf("%s: %s", s.Name(), o.Reason))
-			continue
-		}
 		if blocker := blocking(s, failed); blocker != "" {
 			o.Result, o.Reason = Skipped, fmt.Sprintf("needs %s, which %s", blocker, failedVerb(failed[blocker]))
 			failed[s.Name()] = "was skipped"

@@ -66,7 +66,7 @@ spec:
       redirectURI: https://kubeflow.example.com/dex/callback
   tls:
     domain: kubeflow.example.com
-    manual: {certFile: tls.crt, keyFile: tls.key, httpRedirect: true}
+    manual: {certFile: tls.crt, keyFile: tls.key}
   gpu:
     operator:
       chart: {repo: ` + b.repo + `}

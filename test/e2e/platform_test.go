@@ -134,14 +134,15 @@ func runPlatform(t *testing.T, pc platformCase) {
 		sameState(t, pristine, platformState(t, c))
 	})
 
-	t.Run("apply -f converges every section, tls and profiles not available in this build", func(t *testing.T) {
+	t.Run("apply -f converges every section", func(t *testing.T) {
 		r := runPlugin(t, c, "apply", "-f", good, "-o", "json")
-		if r.code != 1 {
-			t.Fatalf("want exit 1 (tls and profiles are declared but cannot be applied by this build), got %d", r.code)
+		if r.code != 0 {
+			t.Fatalf("first apply: exit %d", r.code)
 		}
+		// profiles: no user has signed up on a fresh platform, so there is no profile namespace yet.
 		wantResults(t, summaryOf(t, r), map[string]string{
 			"storage": "changed", "lb": "changed", "kubeflow": "changed", "gpu": "changed",
-			"tls": "skipped|not available in this build", "profiles": "skipped|not available in this build",
+			"tls": "changed", "profiles": "unchanged",
 		})
 		for _, w := range append(pc.picks, "apply: [1/6] storage", "apply: kubeflow changed") {
 			if !strings.Contains(r.stderr, w) {
@@ -156,12 +157,12 @@ func runPlatform(t *testing.T, pc platformCase) {
 	t.Run("re-run is unchanged everywhere and moves no resourceVersion", func(t *testing.T) {
 		before := platformState(t, c)
 		start := time.Now()
-		r := runPlugin(t, c, "apply", "-f", good, "--skip", "tls,profiles")
+		r := runPlugin(t, c, "apply", "-f", good)
 		if r.code != 0 {
 			t.Fatalf("re-run: exit %d", r.code)
 		}
 		t.Logf("re-run took %s", time.Since(start))
-		for _, sec := range []string{"storage", "lb", "kubeflow", "gpu"} {
+		for _, sec := range []string{"storage", "lb", "kubeflow", "tls", "profiles", "gpu"} {
 			if !regexp.MustCompile(`(?m)^` + sec + `\s+unchanged\s+0/\d+`).MatchString(r.stdout) {
 				t.Errorf("summary: %s is not unchanged", sec)
 			}
@@ -177,16 +178,13 @@ func runPlatform(t *testing.T, pc platformCase) {
 		if r.code != 0 {
 			t.Fatalf("verify -f: exit %d", r.code)
 		}
-		for _, w := range []string{"STORAGE-", "LB-", "KUBEFLOW-", "GPU-"} {
+		for _, w := range []string{"STORAGE-", "LB-", "KUBEFLOW-", "TLS-", "PROFILES-", "GPU-"} {
 			if !strings.Contains(r.stdout, w) {
 				t.Errorf("verify -f did not run the %s checks", w)
 			}
 		}
 		if strings.Contains(r.stdout, "CLUSTER-") {
 			t.Error("verify -f ran the cluster checks, which the file does not declare")
-		}
-		if !strings.Contains(r.stderr, "section tls, which has no checks in this build") {
-			t.Error("verify -f did not say tls is not verified")
 		}
 	})
 
@@ -195,15 +193,16 @@ func runPlatform(t *testing.T, pc platformCase) {
 		broken := b.writePlatform(t, "broken.yaml", func(s string) string {
 			return strings.Replace(s, "probe: true\n    chart: {repo: ", "probe: true\n    chart: {version: 0.13.99, repo: ", 1)
 		})
-		r := runPlugin(t, c, "apply", "-f", broken, "--skip", "tls,profiles", "-o", "json")
+		r := runPlugin(t, c, "apply", "-f", broken, "-o", "json")
 		if r.code != 1 {
 			t.Fatalf("want exit 1, got %d", r.code)
 		}
 		wantResults(t, summaryOf(t, r), map[string]string{
 			"storage": "unchanged", "lb": `failed|no version "0.13.99"`, "kubeflow": "skipped|needs lb, which failed", "gpu": "unchanged",
+			"tls": "skipped|needs kubeflow, which was skipped", "profiles": "skipped|needs kubeflow, which was skipped",
 		})
 		sameState(t, before, platformState(t, c))
-		if r := runPlugin(t, c, "apply", "-f", good, "--skip", "tls,profiles"); r.code != 0 {
+		if r := runPlugin(t, c, "apply", "-f", good); r.code != 0 {
 			t.Fatalf("fixed file: exit %d", r.code)
 		}
 		sameState(t, before, platformState(t, c))

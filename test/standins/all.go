@@ -14,5 +14,6 @@ func All() []testbed.StandIn {
 		NewGPUDevicePlugin(),
 		NewMetalLBController(),
 		NewProfileController(),
+		NewCertManager(0),
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 )
 
 // NewRegistry lists the checks of every section, in the order `verify` runs and prints them. A

@@ -1,8 +1,11 @@
 package verify
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 )
 
 // TestEverySectionRegisters: the registry of the verify command builds (a malformed or duplicate
@@ -21,6 +24,16 @@ func TestEverySectionRegisters(t *testing.T) {
 			if !strings.HasPrefix(c.ID, strings.ToUpper(s)+"-") {
 				t.Errorf("check %s of section %s: ID must start with %s-", c.ID, s, strings.ToUpper(s))
 			}
+		}
+	}
+}
+
+// Every section a platform file can declare has checks, so `verify -f` verifies all of it.
+func TestEveryPlatformSectionHasChecks(t *testing.T) {
+	known := NewRegistry().Sections()
+	for _, s := range platform.Order {
+		if !slices.Contains(known, s) {
+			t.Errorf("platform section %s has no checks in verify", s)
 		}
 	}
 }

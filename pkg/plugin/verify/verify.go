@@ -5,7 +5,6 @@ package verify
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,19 +20,6 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 )
 
-// fileSections returns the check sections of the sections pl declares, and the declared sections
-// without checks.
-func fileSections(pl *platform.Platform, known []string) (checked, unchecked []string) {
-	for _, s := range pl.Sections() {
-		if slices.Contains(known, s.Name()) {
-			checked = append(checked, s.Name())
-		} else {
-			unchecked = append(unchecked, s.Name())
-		}
-	}
-	return checked, unchecked
-}
-
 var formats = []string{output.Table, output.JSON, output.YAML, output.JUnit}
 
 // Options holds the flags of `verify`.
@@ -46,10 +32,8 @@ type Options struct {
 
 	registry *checks.Registry
 	selected []checks.Check
-	// unchecked are sections the platform file declares that have no checks in this build.
-	unchecked []string
-	factory   *cmdutil.Factory
-	streams   genericiooptions.IOStreams
+	factory  *cmdutil.Factory
+	streams  genericiooptions.IOStreams
 }
 
 // NewCmdVerify builds `kubectl flexigrobots verify`.
@@ -116,8 +100,11 @@ func (o *Options) Validate() error {
 		if err != nil {
 			return err
 		}
-		if sections, o.unchecked = fileSections(pl, o.registry.Sections()); len(sections) == 0 {
-			return cmdutil.UsageErrorf("-f %s: none of its sections (%s) has checks in this build", o.File, strings.Join(o.unchecked, ", "))
+		for _, s := range pl.Sections() {
+			sections = append(sections, s.Name())
+		}
+		if len(sections) == 0 {
+			return cmdutil.UsageErrorf("-f %s declares no section: add one of %s under spec", o.File, strings.Join(platform.Order, ", "))
 		}
 	}
 	cs, err := o.registry.ForSections(sections...)
@@ -139,9 +126,6 @@ func (o *Options) Run(ctx context.Context) error {
 		return fmt.Errorf("verify: %w", err)
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
-	for _, u := range o.unchecked {
-		progress.Logf("warning: verify: %s declares section %s, which has no checks in this build: not verified", o.File, u)
-	}
 	progress.Update("verify: collecting the cluster snapshot for %d checks ...", len(o.selected))
 	col := &checks.Collector{Env: env, Parallelism: 4}
 	results := checks.Run(ctx, col, o.selected)
