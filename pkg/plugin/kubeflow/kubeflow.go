@@ -209,7 +209,9 @@ func newCmdRender(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra
 		Long: `Print exactly the objects "kubectl flexigrobots kubeflow" applies with the same flags, as one YAML
 stream, for GitOps. The edits made are listed on stderr. Not printed: the Secrets holding the OIDC
 client secret and the GitHub client secret, which "kubeflow" creates (generated, reused on re-runs):
-create them yourself when applying this file with another tool.`,
+create them yourself when applying this file with another tool. When the cluster can be read, the
+Gateway and auth allow-list carry what "tls" recorded there (its HTTPS server, the ACME exclusion),
+as "kubeflow" applies them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
