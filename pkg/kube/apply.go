@@ -44,6 +44,10 @@ type Applier struct {
 	// resourceVersion are what this section's last apply recorded are reported unchanged without a
 	// request (see record). The record is a ConfigMap in kube-system named RecordName(Section).
 	SkipUnchanged bool
+	// Unrecorded names objects that another section also writes (with the same field manager):
+	// SkipUnchanged never skips or records them, so the other section's writes cannot make a
+	// re-run rewrite the record. They are applied every time (a no-op apply moves nothing).
+	Unrecorded func(*unstructured.Unstructured) bool
 	// NoWebhookGate: after a failed webhook call, retry at once instead of first waiting for the
 	// webhook Service to have ready endpoints. Webhook call failures are still retried as
 	// transient until ctx ends, so the apply itself proves the webhook answers. For callers that

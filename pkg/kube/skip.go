@@ -70,7 +70,7 @@ func recordable(o *unstructured.Unstructured) bool {
 
 // skip tells whether it may be left alone; it records the state either way.
 func (a *Applier) skip(ctx context.Context, r *record, it *item) bool {
-	if r == nil || !recordable(it.obj) {
+	if r == nil || !recordable(it.obj) || (a.Unrecorded != nil && a.Unrecorded(it.obj)) {
 		return false
 	}
 	// Map first: it defaults the namespace, which the hash and the ref must include.

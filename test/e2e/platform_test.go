@@ -59,7 +59,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 	}
 	kfURL := kubeflowArchiveURL(t, kfVersion)
 	c := testbed.StartT(t, testbed.Options{Version: pc.version, StandIns: []testbed.StandIn{
-		standins.NewNFSProvisioner(), standins.NewMetalLBController(), standins.NewGPUDevicePlugin(),
+		standins.NewNFSProvisioner(), standins.NewMetalLBController(), standins.NewGPUDevicePlugin(), standins.NewProfileController(),
 	}})
 	b := newPlatformBed(t, c, repo, kfURL)
 	good := b.writePlatform(t, "plugins.yaml", nil)
@@ -139,10 +139,11 @@ func runPlatform(t *testing.T, pc platformCase) {
 		if r.code != 0 {
 			t.Fatalf("first apply: exit %d", r.code)
 		}
-		// profiles: no user has signed up on a fresh platform, so there is no profile namespace yet.
+		// profiles: the example user's Profile that Kubeflow ships gets its namespace from the
+		// profile controller within the section's grace, then the PodDefault.
 		wantResults(t, summaryOf(t, r), map[string]string{
 			"storage": "changed", "lb": "changed", "kubeflow": "changed", "gpu": "changed",
-			"tls": "changed", "profiles": "unchanged",
+			"tls": "changed", "profiles": "changed",
 		})
 		for _, w := range append(pc.picks, "apply: [1/6] storage", "apply: kubeflow changed") {
 			if !strings.Contains(r.stderr, w) {

@@ -135,8 +135,9 @@ func testProfiles(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 		}
 	})
 
-	// First run: created in our four namespaces, the hand-made one left, the pending Profile noted.
-	r := runPlugin(t, c, "profile", "poddefault", "--all-profiles", "-o", "json")
+	// First run: created in our four namespaces, the hand-made one left, the pending Profile noted
+	// (--wait=false: its namespace never comes on this bed, so no grace for the controller).
+	r := runPlugin(t, c, "profile", "poddefault", "--all-profiles", "--wait=false", "-o", "json")
 	rep := kfReport(t, r)
 	if r.code != 0 {
 		t.Fatalf("--all-profiles: exit %d", r.code)
@@ -172,7 +173,7 @@ func testProfiles(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 
 	t.Run("re-runs change nothing", func(t *testing.T) {
 		state := podDefaultState(t, c, dyn)
-		r := runPlugin(t, c, "profile", "poddefault", "--all-profiles")
+		r := runPlugin(t, c, "profile", "poddefault", "--all-profiles", "--wait=false")
 		for _, ns := range ours {
 			line := "poddefault.kubeflow.org/access-ml-pipeline unchanged [namespace " + ns + "]"
 			if !strings.Contains(r.stdout, line+"\n") {

@@ -49,6 +49,11 @@ func IsAuthserviceParams(u *unstructured.Unstructured) bool {
 		u.GetNamespace() == IstioNamespace && u.GetName() == AuthserviceParams
 }
 
+// IsShared tells whether both `kubeflow` and `tls` write u (Render renders it).
+func IsShared(u *unstructured.Unstructured) bool {
+	return IsGateway(u) || IsAuthPolicy(u) || IsAuthserviceParams(u)
+}
+
 // Render makes the objects among objs that carry TLS say what s asks for: the Gateway's servers
 // are its own non-TLS servers plus the HTTPS server of s (and, with HTTPRedirect, port 80
 // redirecting); the auth allow-list lets the ACME challenge path through exactly when s is ACME.

@@ -74,7 +74,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		return rep, err
 	}
 	objs := append(append([]*unstructured.Unstructured{}, b.Objects...), creds.Objects...)
-	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts, SkipUnchanged: true}
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts, SkipUnchanged: true, Unrecorded: ingress.IsShared}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	if err != nil {

@@ -21,6 +21,8 @@ type Installer struct {
 	Progress *output.Progress
 	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
 	DryRun string
+	// Wait gives Profiles without a namespace NamespaceGrace to get one (--all-profiles).
+	Wait bool
 }
 
 // Ours tells whether this command manages a live PodDefault: it carries

@@ -3,6 +3,10 @@ package profile
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -31,6 +35,9 @@ func (in *Installer) Converge(ctx context.Context, s Spec) (*output.Report, erro
 	if s.AllProfiles {
 		var pending []string
 		targets, pending = inv.AllProfiles()
+		if in.Wait && !s.Remove && len(pending) > 0 {
+			targets, pending = in.awaitNamespaces(ctx, targets, pending)
+		}
 		for _, p := range pending {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("Profile %s: skipped, its namespace does not exist yet (the profile controller creates it; --watch covers it when it does)", p))
 		}
@@ -48,4 +55,23 @@ func (in *Installer) Converge(ctx context.Context, s Spec) (*output.Report, erro
 	}
 	rep.Results = done.Results
 	return rep, err
+}
+
+// NamespaceGrace is how long Converge with Wait gives Kubeflow's profile controller to create
+// the namespaces of Profiles that have none yet (it takes seconds when it runs).
+const NamespaceGrace = 30 * time.Second
+
+// awaitNamespaces re-reads the inventory until the pending Profiles have namespaces, at most
+// NamespaceGrace; it returns the targets and what is still pending then.
+func (in *Installer) awaitNamespaces(ctx context.Context, targets []Target, pending []string) ([]Target, []string) {
+	in.Progress.Logf("profiles: waiting up to %s for the profile controller to create the namespace of Profile %s", NamespaceGrace, strings.Join(pending, ", "))
+	_ = wait.PollUntilContextTimeout(ctx, time.Second, NamespaceGrace, false, func(ctx context.Context) (bool, error) {
+		inv, err := LoadInventory(ctx, in.Clients)
+		if err != nil {
+			return false, nil
+		}
+		targets, pending = inv.AllProfiles()
+		return len(pending) == 0, nil
+	})
+	return targets, pending
 }

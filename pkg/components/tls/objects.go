@@ -1,6 +1,7 @@
 package tls
 
 import (
+	"bytes"
 	"encoding/base64"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -59,8 +60,11 @@ func certificate(st *ingress.State) *unstructured.Unstructured {
 	}}
 }
 
-// manualSecret is the runbook's `kubectl create secret tls` Secret.
+// manualSecret is the runbook's `kubectl create secret tls` Secret. The PEM is stored as one
+// file ending in one newline, however the file was saved, so the same certificate always makes
+// the same Secret (from the command or the platform file).
 func manualSecret(st *ingress.State, certPEM, keyPEM []byte) *unstructured.Unstructured {
+	certPEM, keyPEM = pemFile(certPEM), pemFile(keyPEM)
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
 		"metadata": map[string]any{"name": st.SecretName, "namespace": ingress.IstioNamespace},
@@ -69,4 +73,8 @@ func manualSecret(st *ingress.State, certPEM, keyPEM []byte) *unstructured.Unstr
 			"tls.key": base64.StdEncoding.EncodeToString(keyPEM),
 		},
 	}}
+}
+
+func pemFile(b []byte) []byte {
+	return append(append([]byte{}, bytes.TrimSpace(b)...), '\n')
 }

@@ -102,7 +102,7 @@ without Kubeflow's Profile and PodDefault kinds.`,
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "With --all-profiles: stay running and cover profile namespaces as they appear (until Ctrl-C or SIGTERM)")
 	cmd.Flags().BoolVar(&o.Remove, "remove", false, "Delete the PodDefaults this command made instead of applying them")
 	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 2*time.Minute)
-	cmd.Flags().Lookup("wait").Usage = "Accepted like every section's; a PodDefault has nothing to wait for"
+	cmd.Flags().Lookup("wait").Usage = "With --all-profiles: give Profiles whose namespace does not exist yet up to 30s to get it from Kubeflow's profile controller"
 	return cmd
 }
 
@@ -137,7 +137,7 @@ func (o *PodDefaultOptions) Complete() error {
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
-	o.installer = &compprofile.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.Mutating.DryRun}
+	o.installer = &compprofile.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait && !o.Mutating.IsDryRun()}
 	return nil
 }
 
