@@ -342,8 +342,8 @@ func TestLBWebhookWithoutEndpoints(t *testing.T) {
 // TestLBOnV121 runs on the runbook's Kubernetes 1.21, which serves no ServiceCIDR objects: the
 // overlap check says it only knows the kubernetes Service's ClusterIP (it does not guess the
 // range) and still warns about that address. MetalLB 0.15.3's CRDs use CEL validation rules
-// (Kubernetes >= 1.25): the install fails with an error saying so and what to do, and nothing of
-// the release is stored.
+// (Kubernetes >= 1.25): asked for explicitly it is refused with exit 2 naming the chart that
+// installs, and nothing of the release is stored; with no version, lb picks 0.14.3 and installs.
 func TestLBOnV121(t *testing.T) {
 	c := testbed.StartT(t, testbed.Options{Version: testbed.V121, StandIns: []testbed.StandIn{standins.NewMetalLBController()}})
 	repo := testbed.ChartRepo(t)
@@ -356,17 +356,21 @@ func TestLBOnV121(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "ClusterIP of Service default/kubernetes") || !strings.Contains(r.stderr, "give --service-cidr") {
 		t.Fatalf("want the ClusterIP warning and the --service-cidr hint, got exit %d", r.code)
 	}
-	r = runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolA, "--service-cidr", testbed.ServiceCIDR)...)
-	for _, w := range []string{"metallb-0.15.3 cannot be installed on Kubernetes v1.21.14", "Kubernetes >= 1.25", "--chart-version"} {
-		if r.code != 1 || !strings.Contains(r.stderr, w) {
-			t.Fatalf("want exit 1 saying %q, got %d", w, r.code)
+	r = runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolA, "--service-cidr", testbed.ServiceCIDR, "--chart-version", "0.15.3")...)
+	for _, w := range []string{"0.15.3 cannot be installed on Kubernetes v1.21.14", "Kubernetes >= 1.25", "0.14.3"} {
+		if r.code != 2 || !strings.Contains(r.stderr, w) {
+			t.Fatalf("want exit 2 saying %q, got %d", w, r.code)
 		}
-	}
-	if strings.Contains(r.stderr, "give --service-cidr") {
-		t.Error("--service-cidr was given, yet the hint to give it was printed")
 	}
 	secrets, err := c.Client.CoreV1().Secrets(lb.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
 	if err != nil || len(secrets.Items) != 0 {
-		t.Fatalf("release records stored after the failure: %d (err %v)", len(secrets.Items), err)
+		t.Fatalf("release records stored after the refusal: %d (err %v)", len(secrets.Items), err)
+	}
+	r = runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolA, "--service-cidr", testbed.ServiceCIDR)...)
+	if r.code != 0 || !strings.Contains(r.stderr, "MetalLB chart 0.14.3 picked") || !strings.Contains(r.stdout, "chart metallb-0.14.3") {
+		t.Fatalf("with no version: want 0.14.3 picked and installed, got exit %d", r.code)
+	}
+	if strings.Contains(r.stderr, "give --service-cidr") {
+		t.Error("--service-cidr was given, yet the hint to give it was printed")
 	}
 }
