@@ -126,7 +126,12 @@ func newTestPKI(t *testing.T, domain string) *testPKI {
 	p.wrongDomain = write("wrong.pem", pemOf(wrong, inter))
 	p.key = write("key.pem", p.keyPEM)
 	p.otherKey = write("other-key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: otherDER})))
-	p.encrypted = write("encrypted-key.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n")
+	//nolint:staticcheck // the legacy PEM encryption is what `openssl ... -des3` still writes
+	enc, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", keyDER, []byte("passphrase"), x509.PEMCipherAES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.encrypted = write("encrypted-key.pem", string(pem.EncodeToMemory(enc)))
 	p.notPEM = write("not.pem", "this is not a certificate\n")
 	p.empty = write("empty.pem", "")
 	return p
