@@ -13,7 +13,14 @@ const (
 	ExitUsage    = 2
 	ExitFailed   = 3
 	ExitWarnings = 4
+	// ExitDiffChanged and ExitDiffError are a --diff run's (kubectl diff's convention): 1
+	// something would change, >1 the diff could not be made (2 stays invalid input).
+	ExitDiffChanged = 1
+	ExitDiffError   = 3
 )
+
+// AnnotationDiff on a command makes every run of it a --diff run (the `diff` verb).
+const AnnotationDiff = "flexigrobots.io/diff"
 
 // ExitError carries an exit code up to main. Err is printed; a nil Err prints nothing (the command
 // already reported, e.g. a failed verify table).

@@ -20,7 +20,15 @@ type MutatingFlags struct {
 	Wait    bool
 	Timeout time.Duration
 	Output  string
+	// Diff: print what would change as a unified diff instead of changing it (see DiffHelp).
+	Diff bool
 }
+
+// OutputNone is the output format of a --diff run: the diff is the command's output.
+const OutputNone = "none"
+
+// DiffHelp is the help of --diff.
+const DiffHelp = `Show what would change, per object, as a unified diff against the live state (a server-side dry run; managed fields and status left out, Secret values masked), and change nothing. Exit 0 nothing would change, 1 something would, 2 invalid input, 3 the diff could not be made`
 
 // AddMutatingFlags registers --dry-run, --wait, --timeout and -o (table|json|yaml).
 func AddMutatingFlags(cmd *cobra.Command, f *MutatingFlags, defaultTimeout time.Duration) {
@@ -29,12 +37,23 @@ func AddMutatingFlags(cmd *cobra.Command, f *MutatingFlags, defaultTimeout time.
 	cmd.Flags().BoolVar(&f.Wait, "wait", true, "Wait until what was installed is ready (progress on stderr)")
 	cmd.Flags().DurationVar(&f.Timeout, "timeout", defaultTimeout, "Give up after this long; what was applied stays and a re-run continues")
 	cmd.Flags().StringVarP(&f.Output, "output", "o", "table", "Output format: one of table|json|yaml")
+	cmd.Flags().BoolVar(&f.Diff, "diff", false, DiffHelp)
 	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{DryRunNone, DryRunClient, DryRunServer}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// Validate checks the values (exit code 2 on bad input).
+// Validate checks the values (exit code 2 on bad input). With --diff it turns the run into a
+// server-side dry run without waits whose only output is the diff.
 func (f *MutatingFlags) Validate() error {
+	if f.Diff {
+		switch {
+		case f.DryRun == DryRunClient:
+			return UsageErrorf("--diff runs a server-side dry run: leave --dry-run out")
+		case f.Output != "table" && f.Output != OutputNone:
+			return UsageErrorf("--diff prints a unified diff: leave -o out")
+		}
+		f.DryRun, f.Wait, f.Output = DryRunServer, false, OutputNone
+	}
 	switch f.DryRun {
 	case DryRunNone, DryRunClient, DryRunServer:
 	default:
@@ -42,6 +61,10 @@ func (f *MutatingFlags) Validate() error {
 	}
 	switch f.Output {
 	case "table", "json", "yaml":
+	case OutputNone:
+		if !f.Diff {
+			return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", f.Output)
+		}
 	default:
 		return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", f.Output)
 	}

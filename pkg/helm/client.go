@@ -26,6 +26,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -42,6 +43,8 @@ type Client struct {
 	// CacheDir keeps downloaded repository indexes and charts (default: the user's cache dir,
 	// e.g. ~/.cache/kubectl-flexigrobots/helm). No `helm repo add` is needed.
 	CacheDir string
+	// Diff, when set, receives what a server-side dry run of Ensure would change (see --diff).
+	Diff *diff.Recorder
 
 	mu       sync.Mutex
 	lastWait string // helm's last readiness message, for a timeout error
@@ -55,6 +58,14 @@ func NewClient(getter genericclioptions.RESTClientGetter, progress *output.Progr
 		dir = filepath.Join(d, "kubectl-flexigrobots", "helm")
 	}
 	return &Client{getter: getter, progress: progress, CacheDir: dir}
+}
+
+// NewClientFor returns a Client over the factory's kubeconfig flags that records into the
+// factory's diff recorder, if any.
+func NewClientFor(f *cmdutil.Factory, progress *output.Progress) *Client {
+	c := NewClient(f.ConfigFlags, progress)
+	c.Diff = f.Diff
+	return c
 }
 
 // Spec is one release as a runbook section wants it.
@@ -88,6 +99,7 @@ type Spec struct {
 	// ApplyCRDs, when set, receives the chart's crds/ objects (subcharts included) on every
 	// non-dry run, before install or upgrade, so they are created AND upgraded (helm itself never
 	// upgrades crds/); helm then skips them. When nil, helm installs them on first install only.
+	// With --diff it is called on the server dry run too: it must honour DryRun.
 	ApplyCRDs func(ctx context.Context, crds []*unstructured.Unstructured) error
 }
 
@@ -163,7 +175,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		}
 	}
 
-	if !s.dryRun() && s.ApplyCRDs != nil {
+	if (!s.dryRun() || c.diffMode(s)) && s.ApplyCRDs != nil {
 		crds, err := chartCRDs(ch)
 		if err != nil {
 			return res, nil, err
@@ -197,6 +209,9 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		if err != nil {
 			return res, rel, err
 		}
+		if c.diffMode(s) {
+			c.recordDiff(s.Namespace, nil, rel)
+		}
 		res.Action = output.Installed
 		return res, rel, nil
 	}
@@ -220,6 +235,9 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	rel, err := c.upgrade(ctx, cfg, s, res.Name, ch, vals)
 	if err != nil {
 		return res, rel, err
+	}
+	if c.diffMode(s) {
+		c.recordDiff(s.Namespace, base, rel)
 	}
 	res.Action = output.Upgraded
 	return res, rel, nil

@@ -137,7 +137,10 @@ func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec,
 		in.DryRunOption = s.DryRun
 		in.HideSecret = true
 	}
-	if s.DryRun == cmdutil.DryRunClient {
+	if s.DryRun == cmdutil.DryRunClient || c.diffMode(s) {
+		// A diff of an install needs only the rendering: every object is new. (The server
+		// could not check the chart's custom resources before their CRDs exist anyway.)
+		in.DryRunOption = cmdutil.DryRunClient
 		if err := c.renderOnly(in); err != nil {
 			return nil, err
 		}

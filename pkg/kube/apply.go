@@ -192,6 +192,7 @@ func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
 	if ns := it.obj.GetNamespace(); a.DryRun == cmdutil.DryRunServer && r.dryNamespaces[ns] {
 		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: ns, Name: it.obj.GetName(),
 			Action: output.Created, DryRun: a.DryRun, Detail: "not sent: its namespace is new"}
+		a.Diff.Record(nil, it.obj)
 		return
 	}
 	if isCRD(it.obj) && a.DryRun == cmdutil.DryRunNone {

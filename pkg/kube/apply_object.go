@@ -91,6 +91,9 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			return conflictError(err)
 		}
 		res.Action = actionOf(live, applied, created, a.DryRun == cmdutil.DryRunServer)
+		if a.DryRun == cmdutil.DryRunServer {
+			a.Diff.Record(live, applied)
+		}
 		it.owned = ownedFields(applied.GetManagedFields(), a.FieldManager)
 		out = res
 		return nil

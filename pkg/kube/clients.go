@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
 )
 
 // Clients are every client a command needs, all built from the root's one RESTClientGetter.
@@ -22,6 +23,9 @@ type Clients struct {
 	Mapper    meta.RESTMapper
 	// Namespace is the -n namespace (or the kubeconfig context's), for objects that name none.
 	Namespace string
+	// Diff, when set, receives every object a server-side dry run of an Applier checks: its live
+	// state and the state the server says the apply would give it (see --diff).
+	Diff *diff.Recorder
 }
 
 // NewClients builds the clients from the factory.
@@ -36,7 +40,7 @@ func NewClients(f *cmdutil.Factory) (*Clients, error) {
 		// server's priority and fairness.
 		cfg.QPS = -1
 	}
-	c := &Clients{Config: cfg}
+	c := &Clients{Config: cfg, Diff: f.Diff}
 	if c.Client, err = kubernetes.NewForConfig(cfg); err != nil {
 		return nil, err
 	}

@@ -144,6 +144,9 @@ func (a *Applier) awaitCRD(ctx context.Context, r *applyRun, it *item) bool {
 		a.scopeNamespace(it.obj, it.mapping)
 		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName(),
 			Action: output.Created, DryRun: a.DryRun, Detail: "not sent: its CRD is new"}
+		if a.DryRun == cmdutil.DryRunServer {
+			a.Diff.Record(nil, it.obj)
+		}
 		return false
 	}
 	if crd.result.Action == output.Created || crd.result.Action == output.Configured {

@@ -18,6 +18,8 @@ import (
 // Output formats.
 const (
 	Table = "table"
+	// None prints nothing: the command's output is something else (a --diff run's diff).
+	None  = cmdutil.OutputNone
 	JSON  = "json"
 	YAML  = "yaml"
 	JUnit = "junit"
@@ -42,6 +44,8 @@ func Validate(format string, allowed ...string) error {
 // Print writes v as json or yaml.
 func Print(w io.Writer, format string, v any) error {
 	switch format {
+	case None:
+		return nil
 	case JSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -78,8 +78,9 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 	add(GroupSections, tls.NewCmdTLS(f, streams))
 	add(GroupSections, profile.NewCmdProfile(f, streams))
 	add(GroupSections, gpu.NewCmdGPU(f, streams))
-	add(GroupPlatform, apply.NewCmdApply(f, streams), verify.NewCmdVerify(f, streams))
+	add(GroupPlatform, apply.NewCmdApply(f, streams), apply.NewCmdDiff(f, streams), verify.NewCmdVerify(f, streams))
 	add(GroupOther, version.NewCmdVersion(f, streams), completion.NewCmdCompletion(streams))
+	enableDiff(root, f, streams)
 	root.SetHelpCommandGroupID(GroupOther)
 	root.SetCompletionCommandGroupID(GroupOther)
 	return root

@@ -85,7 +85,7 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 				return fmt.Errorf("server dry run, nothing changed: %w", err)
 			}
 			// SkipUnchanged: Kubernetes 1.21 writes on a no-op apply of some of these CRDs.
-			a := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunNone, ForceConflicts: true, Progress: in.Progress, Section: Section, SkipUnchanged: true}
+			a := &kube.Applier{Clients: in.Clients, DryRun: o.DryRun, ForceConflicts: true, Progress: in.Progress, Section: Section, SkipUnchanged: true}
 			r, err := a.Apply(ctx, crds)
 			rep.Add(r.Results...)
 			return err

@@ -128,7 +128,7 @@ func (o *Options) Complete() error {
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
 	o.env = &platform.Env{
-		Clients: clients, Helm: helm.NewClient(o.factory.ConfigFlags, progress), Progress: progress,
+		Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress,
 		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, Server: server,
 	}
 	return nil

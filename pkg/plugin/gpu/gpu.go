@@ -41,7 +41,7 @@ func installer(f *cmdutil.Factory, progress *output.Progress) (*gpucomp.Installe
 	if err != nil {
 		return nil, err
 	}
-	return &gpucomp.Installer{Clients: clients, Helm: helm.NewClient(f.ConfigFlags, progress), Progress: progress}, nil
+	return &gpucomp.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress}, nil
 }
 
 // NodesReport is what -o json|yaml prints: the results (when the command changes something) and

@@ -136,7 +136,7 @@ func (o *Options) Complete() error {
 		return fmt.Errorf("lb: %w", err)
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
-	o.installer = &complb.Installer{Clients: clients, Helm: helm.NewClient(o.factory.ConfigFlags, progress), Progress: progress}
+	o.installer = &complb.Installer{Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress}
 	return nil
 }
 

@@ -99,7 +99,7 @@ func (o *Options) Complete() error {
 	}
 	o.progress = output.NewProgress(o.streams.ErrOut)
 	o.in = &storage.Installer{
-		Clients: clients, Helm: helm.NewClient(o.factory.ConfigFlags, o.progress), Progress: o.progress,
+		Clients: clients, Helm: helm.NewClientFor(o.factory, o.progress), Progress: o.progress,
 		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout,
 	}
 	return nil

@@ -1,0 +1,55 @@
+package plugin
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
+)
+
+// enableDiff makes each command that has a --diff flag (and each command annotated
+// cmdutil.AnnotationDiff) run as `kubectl diff` does when asked: the command runs as a
+// server-side dry run (its --diff validation sees to that) while the factory's clients record
+// every object it checks; then the unified diff is printed on stdout. Exit codes: 0 nothing
+// would change, 1 something would, 2 invalid input, 3 the command or the diff failed.
+func enableDiff(root *cobra.Command, f *cmdutil.Factory, streams genericiooptions.IOStreams) {
+	for _, c := range root.Commands() {
+		enableDiff(c, f, streams)
+		run := c.RunE
+		always := c.Annotations[cmdutil.AnnotationDiff] == "true"
+		if run == nil || (!always && c.Flags().Lookup("diff") == nil) {
+			continue
+		}
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if on, _ := cmd.Flags().GetBool("diff"); !on && !always {
+				return run(cmd, args)
+			}
+			f.Diff = diff.NewRecorder()
+			defer func() { f.Diff = nil }()
+			if err := run(cmd, args); err != nil {
+				return diffError(err)
+			}
+			changed, err := f.Diff.Write(streams)
+			switch {
+			case err != nil:
+				return &cmdutil.ExitError{Code: cmdutil.ExitDiffError, Err: err}
+			case changed:
+				return &cmdutil.ExitError{Code: cmdutil.ExitDiffChanged}
+			}
+			return nil
+		}
+	}
+}
+
+// diffError keeps a usage error's exit code 2; any other failure is 3, never 1 (which a
+// --diff run uses for "something would change").
+func diffError(err error) error {
+	var e *cmdutil.ExitError
+	if errors.As(err, &e) && e.Code == cmdutil.ExitUsage {
+		return err
+	}
+	return &cmdutil.ExitError{Code: cmdutil.ExitDiffError, Err: err}
+}
