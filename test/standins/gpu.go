@@ -37,9 +37,56 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
+
+// NVIDIA's names, as the operator, the device plugin and GFD use them (written out here, not
+// taken from the product: a stand-in must not judge the product with its own code).
+const (
+	nvidiaOperatorNamespace = "gpu-operator"
+	nvidiaDevicePluginDS    = "nvidia-device-plugin-daemonset"
+	nvidiaLabelPresent      = "nvidia.com/gpu.present"
+	nvidiaLabelCount        = "nvidia.com/gpu.count"
+	nvidiaLabelReplicas     = "nvidia.com/gpu.replicas"
+
+	nvidiaGPU    corev1.ResourceName = "nvidia.com/gpu"
+	nvidiaShared corev1.ResourceName = "nvidia.com/gpu.shared"
+)
+
+var clusterPolicies = schema.GroupVersionResource{Group: "nvidia.com", Version: "v1", Resource: "clusterpolicies"}
+
+// devicePluginConfig is the part of the k8s-device-plugin config file (version v1) the plugin
+// reads for time-slicing.
+type devicePluginConfig struct {
+	Sharing struct {
+		TimeSlicing struct {
+			RenameByDefault bool `json:"renameByDefault"`
+			Resources       []struct {
+				Name     string `json:"name"`
+				Replicas int    `json:"replicas"`
+			} `json:"resources"`
+		} `json:"timeSlicing"`
+	} `json:"sharing"`
+}
+
+// timeSlicing reads the nvidia.com/gpu replicas and renameByDefault of a device plugin config
+// file, as the plugin does (1 when it shares nothing).
+func timeSlicing(file string) (replicas int, rename bool, err error) {
+	var cfg devicePluginConfig
+	if err := yaml.Unmarshal([]byte(file), &cfg); err != nil {
+		return 0, false, err
+	}
+	replicas = 1
+	for _, r := range cfg.Sharing.TimeSlicing.Resources {
+		if r.Name == string(nvidiaGPU) && r.Replicas > 0 {
+			replicas = r.Replicas
+		}
+	}
+	return replicas, cfg.Sharing.TimeSlicing.RenameByDefault, nil
+}
 
 // GPUDevicePlugin is the stand-in for the gpu-operator, the NVIDIA device plugin and GPU feature
 // discovery (see the file comment).
@@ -75,18 +122,18 @@ func (g *GPUDevicePlugin) Run(ctx context.Context, c *testbed.Cluster) error {
 }
 
 func (g *GPUDevicePlugin) sync(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface) {
-	cps, err := dyn.Resource(gpu.ClusterPoliciesGVR).List(ctx, metav1.ListOptions{})
+	cps, err := dyn.Resource(clusterPolicies).List(ctx, metav1.ListOptions{})
 	if err != nil || len(cps.Items) == 0 {
 		return // no operator installed: nodes keep what the harness gave them
 	}
 	cp := &cps.Items[0]
 	ns := cp.GetAnnotations()["meta.helm.sh/release-namespace"]
 	if ns == "" {
-		ns = gpu.DefaultNamespace
+		ns = nvidiaOperatorNamespace
 	}
 	if state, _, _ := unstructured.NestedString(cp.Object, "status", "state"); state != "ready" {
 		_ = unstructured.SetNestedField(cp.Object, "ready", "status", "state")
-		_, _ = dyn.Resource(gpu.ClusterPoliciesGVR).UpdateStatus(ctx, cp, metav1.UpdateOptions{})
+		_, _ = dyn.Resource(clusterPolicies).UpdateStatus(ctx, cp, metav1.UpdateOptions{})
 	}
 	g.ensureDaemonSet(ctx, client, ns)
 
@@ -100,12 +147,12 @@ func (g *GPUDevicePlugin) sync(ctx context.Context, client kubernetes.Interface,
 					file = v
 				}
 			}
-			if r, rn, err := gpu.ReplicasOf(file); err == nil {
+			if r, rn, err := timeSlicing(file); err == nil {
 				replicas, rename = r, rn
 			}
 		}
 	}
-	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: gpu.LabelPresent + "=true"})
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: nvidiaLabelPresent + "=true"})
 	if err != nil {
 		return
 	}
@@ -116,13 +163,13 @@ func (g *GPUDevicePlugin) sync(ctx context.Context, client kubernetes.Interface,
 
 // advertise sets the node's GPU capacity/allocatable and replicas label when they differ.
 func advertise(ctx context.Context, client kubernetes.Interface, n *corev1.Node, replicas int, rename bool) {
-	physical, err := strconv.Atoi(n.Labels[gpu.LabelCount])
+	physical, err := strconv.Atoi(n.Labels[nvidiaLabelCount])
 	if err != nil {
 		return
 	}
-	want := map[corev1.ResourceName]*int{gpu.ResourceGPU: ptr(physical * replicas), gpu.ResourceShared: nil}
+	want := map[corev1.ResourceName]*int{nvidiaGPU: ptr(physical * replicas), nvidiaShared: nil}
 	if rename && replicas > 1 {
-		want = map[corev1.ResourceName]*int{gpu.ResourceGPU: ptr(0), gpu.ResourceShared: ptr(physical * replicas)}
+		want = map[corev1.ResourceName]*int{nvidiaGPU: ptr(0), nvidiaShared: ptr(physical * replicas)}
 	}
 	resources := map[string]any{}
 	for name, v := range want {
@@ -141,8 +188,8 @@ func advertise(ctx context.Context, client kubernetes.Interface, n *corev1.Node,
 		patch, _ := json.Marshal(map[string]any{"status": map[string]any{"capacity": resources, "allocatable": resources}})
 		_, _ = client.CoreV1().Nodes().Patch(ctx, n.Name, types.MergePatchType, patch, metav1.PatchOptions{}, "status")
 	}
-	if label := strconv.Itoa(replicas); n.Labels[gpu.LabelReplicas] != label {
-		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]string{gpu.LabelReplicas: label}}})
+	if label := strconv.Itoa(replicas); n.Labels[nvidiaLabelReplicas] != label {
+		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]string{nvidiaLabelReplicas: label}}})
 		_, _ = client.CoreV1().Nodes().Patch(ctx, n.Name, types.MergePatchType, patch, metav1.PatchOptions{})
 	}
 }
@@ -150,18 +197,18 @@ func advertise(ctx context.Context, client kubernetes.Interface, n *corev1.Node,
 // ensureDaemonSet creates the device plugin DaemonSet the operator would run on GPU nodes.
 func (g *GPUDevicePlugin) ensureDaemonSet(ctx context.Context, client kubernetes.Interface, ns string) {
 	dss := client.AppsV1().DaemonSets(ns)
-	if _, err := dss.Get(ctx, gpu.DevicePluginDaemonSet, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := dss.Get(ctx, nvidiaDevicePluginDS, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		return
 	}
-	labels := map[string]string{"app": gpu.DevicePluginDaemonSet}
+	labels := map[string]string{"app": nvidiaDevicePluginDS}
 	ds := &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: gpu.DevicePluginDaemonSet, Namespace: ns, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: nvidiaDevicePluginDS, Namespace: ns, Labels: labels},
 		Spec: appsv1.DaemonSetSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
-					NodeSelector: map[string]string{gpu.LabelPresent: "true"},
+					NodeSelector: map[string]string{nvidiaLabelPresent: "true"},
 					Containers:   []corev1.Container{{Name: "nvidia-device-plugin", Image: "k8s-device-plugin:v0.20.0"}},
 				},
 			},

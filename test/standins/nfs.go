@@ -29,7 +29,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -207,9 +206,14 @@ func (p *NFSProvisioner) reclaim(ctx context.Context, cs kubernetes.Interface) e
 	return nil
 }
 
+// smokeTestSelector finds the storage smoke-test pods by the label `storage --smoke-test` puts
+// on them (written out here, not taken from the product). The test bed has no kubelet to run their
+// one-shot container, so the stand-in ends them as it would.
+const smokeTestSelector = "app.kubernetes.io/name=flexigrobots-storage-smoke-test"
+
 // complete reports the smoke-test pods Succeeded once Running, as their kubelet would.
 func (p *NFSProvisioner) complete(ctx context.Context, cs kubernetes.Interface) error {
-	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: storage.SmokeTestLabel + "=" + storage.SmokeTestValue})
+	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: smokeTestSelector})
 	if err != nil {
 		return err
 	}

@@ -137,19 +137,3 @@ func (c SlicingConfig) Hash(configName string) string {
 	sum := sha256.Sum256([]byte(configName + "\n" + c.File()))
 	return hex.EncodeToString(sum[:8])
 }
-
-// ReplicasOf reads the nvidia.com/gpu time-slicing replicas and renameByDefault of a device
-// plugin config file (1 and false when it has none).
-func ReplicasOf(file string) (replicas int, rename bool, err error) {
-	var cfg deviceConfig
-	if err := yaml.Unmarshal([]byte(file), &cfg); err != nil {
-		return 0, false, err
-	}
-	replicas = 1
-	for _, r := range cfg.Sharing.TimeSlicing.Resources {
-		if r.Name == string(ResourceGPU) && r.Replicas > 0 {
-			replicas = r.Replicas
-		}
-	}
-	return replicas, cfg.Sharing.TimeSlicing.RenameByDefault, nil
-}

@@ -69,9 +69,6 @@ sharing:
 	if gy, _ := yaml.Marshal(got); string(gy) != mustYAML(t, w) {
 		t.Fatalf("config file:\n%s\nwant:\n%s", gy, mustYAML(t, w))
 	}
-	if n, rename, err := ReplicasOf(c.File()); err != nil || n != 4 || !rename {
-		t.Fatalf("ReplicasOf = %d, %v, %v", n, rename, err)
-	}
 	cm := c.ConfigMap("gpu-operator", "time-slicing-config")
 	if data, _, _ := unstructured.NestedString(cm.Object, "data", ConfigKey); data != c.File() {
 		t.Fatalf("ConfigMap data[%s] is not the config file", ConfigKey)
