@@ -59,6 +59,9 @@ type Result struct {
 	Message string `json:"message"`
 	// Fix says what to do about it (may span lines, e.g. a YAML snippet); empty when OK.
 	Fix string `json:"fix,omitempty"`
+	// Missing marks a failure that means the section is not installed at all (see
+	// NotInstalledAsInfo).
+	Missing bool `json:"-"`
 }
 
 // Pass is an OK result.
@@ -71,6 +74,33 @@ func Note(message, fix string) Result { return Result{Severity: Info, Message: m
 
 // Fail is a failed result with the check's own Severity.
 func Fail(message, fix string) Result { return Result{Message: message, Fix: fix} }
+
+// NotInstalled is the failure of a check that finds its section not installed at all (no
+// MetalLB CRDs, no provisioner Deployment). It fails like Fail when the section was asked for
+// (verify -f); otherwise NotInstalledAsInfo turns the section's findings into notes.
+func NotInstalled(message, fix string) Result { return Result{Message: message, Fix: fix, Missing: true} }
+
+// NotInstalledAsInfo is verify without a platform file: a section that is not installed is
+// not a failure. Every finding that is not OK in a section with a NotInstalled result becomes an
+// Info "not installed: ..." (naming what is missing and how to install it); other sections'
+// results are kept as they are.
+func NotInstalledAsInfo(rs []Result) []Result {
+	missing := map[string]Result{}
+	for _, r := range rs {
+		if _, seen := missing[r.Section]; r.Missing && !seen {
+			missing[r.Section] = r
+		}
+	}
+	out := make([]Result, len(rs))
+	for i, r := range rs {
+		if m, ok := missing[r.Section]; ok && r.Severity != OK {
+			r = Result{ID: r.ID, Section: r.Section, Title: r.Title, Severity: Info,
+				Message: "not installed: " + m.Message, Fix: m.Fix}
+		}
+		out[i] = r
+	}
+	return out
+}
 
 // Warning is a Warn result, for a check whose failures are errors but which also has
 // something lesser to say.

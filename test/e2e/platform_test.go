@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -128,6 +130,32 @@ func runPlatform(t *testing.T, pc platformCase) {
 			}
 			wantResults(t, summaryOf(t, r), map[string]string{"storage": "changed", "lb": "changed", "gpu": "changed"})
 		})
+		t.Run("diff -f on the empty cluster shows what would be created", func(t *testing.T) {
+			r := runPlugin(t, c, "diff", "-f", good, "--only", "storage,lb,gpu")
+			if r.code != 1 {
+				t.Fatalf("want exit 1 (something would change), got %d", r.code)
+			}
+			for _, w := range []string{"+kind: StorageClass", "+kind: IPAddressPool", "+kind: CustomResourceDefinition", "+  name: nfs-client"} {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("diff lacks %q", w)
+				}
+			}
+			if strings.Contains(r.stdout, "managedFields") || strings.Contains(r.stdout, "\n-  name:") {
+				t.Error("diff shows managed fields or removals on an empty cluster")
+			}
+		})
+		t.Run("verify without -f reports sections not installed as info", func(t *testing.T) {
+			r := runPlugin(t, c, "verify", "--section", "storage,lb,kubeflow,gpu")
+			if r.code != 0 {
+				t.Fatalf("want exit 0 (nothing is installed, nothing is wrong), got %d", r.code)
+			}
+			for _, w := range []string{"not installed: no nfs-subdir-external-provisioner Deployment", "not installed: MetalLB's CRDs are not installed",
+				"not installed: no workloads in namespace kubeflow", "not installed: no gpu-operator Deployment"} {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("verify lacks %q", w)
+				}
+			}
+		})
 		t.Run("verify -f fails on declared sections the cluster lacks", func(t *testing.T) {
 			r := runPlugin(t, c, "verify", "-f", good)
 			if r.code != 3 || !strings.Contains(r.stdout, "LB-003") || !strings.Contains(r.stdout, "KUBEFLOW-001") {
@@ -173,6 +201,41 @@ func runPlatform(t *testing.T, pc platformCase) {
 		}
 		if !strings.Contains(r.stdout, "every address of pool ai-platform-pool is in use; LoadBalancer Service istio-system/istio-ingressgateway holds") {
 			t.Error("the probe did not prove the full pool by the ingress gateway's address")
+		}
+		sameState(t, before, platformState(t, c))
+	})
+
+	t.Run("diff -f shows exactly a one-field change, masks secrets, changes nothing", func(t *testing.T) {
+		before := platformState(t, c)
+		if r := runPlugin(t, c, "diff", "-f", good); r.code != 0 || r.stdout != "" {
+			t.Fatalf("after apply: want exit 0 and no output, got %d:\n%s", r.code, r.stdout)
+		}
+		r := runPlugin(t, c, "diff", "-f", b.writePlatform(t, "five.yaml", func(s string) string {
+			return strings.Replace(s, "replicas: 4", "replicas: 5", 1)
+		}))
+		if r.code != 1 {
+			t.Fatalf("one field changed: want exit 1, got %d", r.code)
+		}
+		files := regexp.MustCompile(`(?m)^diff -u -N \S+/(\S+) `).FindAllStringSubmatch(r.stdout, -1)
+		changed := regexp.MustCompile(`(?m)^[-+] .*$`).FindAllString(r.stdout, -1)
+		if len(files) != 1 || !strings.HasPrefix(files[0][1], "v1.ConfigMap.") || len(changed) != 2 ||
+			!strings.Contains(changed[0], "replicas: 4") || !strings.Contains(changed[1], "replicas: 5") {
+			t.Fatalf("want one ConfigMap with replicas 4 -> 5, got:\n%s", r.stdout)
+		}
+		const newSecret = "a-rotated-github-secret-0xFEED"
+		if err := os.WriteFile(filepath.Join(b.dir, "gh-secret2.txt"), []byte(newSecret), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r = runPlugin(t, c, "diff", "-f", b.writePlatform(t, "rotated.yaml", func(s string) string {
+			return strings.Replace(s, "clientSecretFile: gh-secret.txt", "clientSecretFile: gh-secret2.txt", 1)
+		}), "--only", "kubeflow")
+		if r.code != 1 || !strings.Contains(r.stdout, "*** (before)") || !strings.Contains(r.stdout, "*** (after)") {
+			t.Fatalf("rotated secret: want exit 1 and a masked change, got %d:\n%s", r.code, r.stdout)
+		}
+		for _, v := range []string{newSecret, ghClientSecret, base64.StdEncoding.EncodeToString([]byte(newSecret)), base64.StdEncoding.EncodeToString([]byte(ghClientSecret))} {
+			if strings.Contains(r.stdout+r.stderr, v) {
+				t.Fatal("diff printed a secret value")
+			}
 		}
 		sameState(t, before, platformState(t, c))
 	})
@@ -246,6 +309,11 @@ func runPlatform(t *testing.T, pc platformCase) {
 			mutating := map[string]bool{"storage": len(args) < 2 || args[1] != "exports", "lb": true, "kubeflow": true, "gpu": len(args) > 1 && args[1] == "operator"}
 			if mutating[args[0]] && !regexp.MustCompile(`(?m)^\S+/\S+ unchanged( |$)`).MatchString(r.stdout) {
 				t.Errorf("%v reported no unchanged object:\n%s", args, r.stdout)
+			}
+			if mutating[args[0]] || args[0] == "tls" || args[0] == "profile" || (args[0] == "gpu" && args[1] == "slicing") {
+				if r := runPlugin(t, c, append(b.onBed(args), "--diff")...); r.code != 0 || r.stdout != "" {
+					t.Errorf("%v --diff: want exit 0 and no output, got %d:\n%s", args, r.code, r.stdout)
+				}
 			}
 		}
 	})

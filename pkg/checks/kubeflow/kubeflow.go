@@ -77,7 +77,7 @@ func workloadsReady(s *checks.Snapshot) []checks.Result {
 		count(x.Namespace, "statefulset/"+x.Name, x.Status.ReadyReplicas, desired)
 	}
 	if total["kubeflow"] == 0 {
-		return []checks.Result{checks.Fail("no workloads in namespace kubeflow: Kubeflow is not installed", install)}
+		return []checks.Result{checks.NotInstalled("no workloads in namespace kubeflow: Kubeflow is not installed", install)}
 	}
 	var rs []checks.Result
 	for _, ns := range Namespaces {

@@ -89,7 +89,7 @@ func provisioners(s *checks.Snapshot) ([]Provisioner, *checks.Result) {
 	}
 	ps := Provisioners(deps)
 	if len(ps) == 0 {
-		r := checks.Fail("no nfs-subdir-external-provisioner Deployment in any namespace", install)
+		r := checks.NotInstalled("no nfs-subdir-external-provisioner Deployment in any namespace", install)
 		return nil, &r
 	}
 	return ps, nil

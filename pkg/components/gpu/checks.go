@@ -46,7 +46,7 @@ func operatorReady(s *checks.Snapshot) []checks.Result {
 		}
 	}
 	if len(found) == 0 {
-		return []checks.Result{checks.Fail("no gpu-operator Deployment in any namespace", installFix)}
+		return []checks.Result{checks.NotInstalled("no gpu-operator Deployment in any namespace", installFix)}
 	}
 	var rs []checks.Result
 	for _, d := range found {
@@ -68,7 +68,7 @@ func operatorReady(s *checks.Snapshot) []checks.Result {
 func clusterPolicyReady(s *checks.Snapshot) []checks.Result {
 	items, err := s.List(ClusterPoliciesGVR)
 	if checks.IsNotServed(err) {
-		return []checks.Result{checks.Fail("the ClusterPolicy CRD (clusterpolicies.nvidia.com) is not installed", installFix)}
+		return []checks.Result{checks.NotInstalled("the ClusterPolicy CRD (clusterpolicies.nvidia.com) is not installed", installFix)}
 	}
 	if err != nil {
 		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on clusterpolicies.nvidia.com")}

@@ -110,7 +110,7 @@ func workloadReady[T appsv1.Deployment | appsv1.DaemonSet](s *checks.Snapshot, e
 		}
 	}
 	if len(rs) == 0 {
-		return []checks.Result{checks.Fail("no MetalLB "+component+" found", installFix)}
+		return []checks.Result{checks.NotInstalled("no MetalLB "+component+" found", installFix)}
 	}
 	return rs
 }
@@ -142,7 +142,7 @@ func relevantPools(s *checks.Snapshot, e Expect) ([]unstructured.Unstructured, [
 
 func poolError(err error) []checks.Result {
 	if checks.IsNotServed(err) {
-		return []checks.Result{checks.Fail("MetalLB's CRDs are not installed (no ipaddresspools.metallb.io)", installFix)}
+		return []checks.Result{checks.NotInstalled("MetalLB's CRDs are not installed (no ipaddresspools.metallb.io)", installFix)}
 	}
 	return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on ipaddresspools.metallb.io")}
 }

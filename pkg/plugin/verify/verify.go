@@ -49,6 +49,10 @@ The snapshot is one LIST per resource type plus a few probes: a SelfSubjectAcces
 permission the plugin needs, and a throw-away CertificateSigningRequest (created, approved,
 waited for up to --probe-timeout, deleted) to prove the controller-manager signs certificates.
 
+A section that is not installed at all (no MetalLB CRDs, no provisioner, no Kubeflow workloads,
+no gpu-operator) is reported as "info: not installed" with how to install it, never as an error;
+with -f, a section the file declares must be installed, and its checks fail if it is not.
+
 Exit codes: 0 all checks ok (warnings allowed), 3 a check failed, 4 warnings only with --strict,
 2 invalid flags.`,
 		Example: `  # Is the cluster ready for the platform?
@@ -129,6 +133,9 @@ func (o *Options) Run(ctx context.Context) error {
 	progress.Update("verify: collecting the cluster snapshot for %d checks ...", len(o.selected))
 	col := &checks.Collector{Env: env, Parallelism: 4}
 	results := checks.Run(ctx, col, o.selected)
+	if o.File == "" {
+		results = checks.NotInstalledAsInfo(results)
+	}
 	progress.Done()
 	if ctx.Err() != nil {
 		return fmt.Errorf("verify: %w", ctx.Err())
