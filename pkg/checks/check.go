@@ -78,7 +78,9 @@ func Fail(message, fix string) Result { return Result{Message: message, Fix: fix
 // NotInstalled is the failure of a check that finds its section not installed at all (no
 // MetalLB CRDs, no provisioner Deployment). It fails like Fail when the section was asked for
 // (verify -f); otherwise NotInstalledAsInfo turns the section's findings into notes.
-func NotInstalled(message, fix string) Result { return Result{Message: message, Fix: fix, Missing: true} }
+func NotInstalled(message, fix string) Result {
+	return Result{Message: message, Fix: fix, Missing: true}
+}
 
 // NotInstalledAsInfo is verify without a platform file: a section that is not installed is
 // not a failure. Every finding that is not OK in a section with a NotInstalled result becomes an
