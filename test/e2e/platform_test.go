@@ -237,6 +237,10 @@ func runPlatform(t *testing.T, pc platformCase) {
 				t.Fatal("diff printed a secret value")
 			}
 		}
+		r = runPlugin(t, c, "profile", "poddefault", "--all-profiles", "--remove", "--diff")
+		if r.code != 1 || !strings.Contains(r.stdout, "-kind: PodDefault") || strings.Contains(r.stdout, "\n+") {
+			t.Fatalf("--remove --diff: want exit 1 and the PodDefault shown removed, got %d:\n%s", r.code, r.stdout)
+		}
 		sameState(t, before, platformState(t, c))
 	})
 

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
@@ -159,6 +160,14 @@ func (in *Installer) deleteConfig(ctx context.Context, o SlicingOptions) (*outpu
 	}
 	if err := cms.Delete(ctx, o.ConfigName, opts); err != nil && !apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("gpu: delete ConfigMap %s/%s: %w", o.Namespace, o.ConfigName, err)
+	}
+	if o.DryRun == cmdutil.DryRunServer {
+		if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cm); err == nil {
+			live := &unstructured.Unstructured{Object: u}
+			live.SetAPIVersion("v1")
+			live.SetKind("ConfigMap")
+			in.Clients.Diff.Record(live, nil)
+		}
 	}
 	return res, nil
 }

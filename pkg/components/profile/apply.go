@@ -191,6 +191,9 @@ func (in *Installer) Remove(ctx context.Context, targets []Target) (*output.Repo
 		if err != nil && !apierrors.IsNotFound(err) {
 			return rep, fmt.Errorf("profile: delete PodDefault %s/%s: %w", t.Namespace, PodDefaultName, err)
 		}
+		if in.DryRun == cmdutil.DryRunServer {
+			in.Clients.Diff.Record(l, nil)
+		}
 		rep.Add(in.result(t.Namespace, output.Deleted, ""))
 	}
 	return rep, nil

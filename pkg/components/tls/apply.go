@@ -182,7 +182,8 @@ func (in *Installer) prune(ctx context.Context, rep *output.Report, prev, st *in
 // delete removes one object and reports it; absent is fine.
 func (in *Installer) delete(ctx context.Context, rep *output.Report, gvr schema.GroupVersionResource, kind, ns, name string) error {
 	ri := in.Clients.Dynamic.Resource(gvr).Namespace(ns)
-	if _, err := ri.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) || isNotServed(err) {
+	live, err := ri.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) || isNotServed(err) {
 		return nil
 	}
 	res := output.Result{Kind: kind, Namespace: ns, Name: name, Action: output.Deleted}
@@ -198,6 +199,9 @@ func (in *Installer) delete(ctx context.Context, rep *output.Report, gvr schema.
 	}
 	if err := ri.Delete(ctx, name, opts); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("tls: delete %s %s: %w", kind, name, err)
+	}
+	if in.DryRun == cmdutil.DryRunServer && live != nil {
+		in.Clients.Diff.Record(live, nil)
 	}
 	rep.Add(res)
 	return nil

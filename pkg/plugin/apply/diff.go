@@ -28,8 +28,9 @@ server sets on every write are left out; Secret values are masked ("***", or "**
 Objects the plugin applies are diffed against the server's dry-run result. Helm releases (storage,
 lb, gpu) are diffed as the helm-diff plugin does: the deployed release's manifest against the new
 revision's (the chart's Secrets and hooks are not shown); a release not installed yet shows every
-object it would create. Not shown: what a section does outside an apply (the lb kube-proxy
-strictARP edit, the lb address probe, the storage smoke test, restarts).
+object it would create. Deletions show as removed files. Not shown: what a section does outside
+an apply (the lb kube-proxy strictARP edit, the lb address probe, the storage smoke test,
+restarts).
 
 Progress goes to stderr, the diff to stdout. Exit codes (kubectl diff's): 0 nothing would change,
 1 something would, 2 invalid file or flags, 3 the diff could not be made.`,
