@@ -178,7 +178,7 @@ func timeShellLoop(tmp string, built *kubeflow.Built, profiles, nodes int) (firs
 	}
 	defer benchkit.StopBed(c)
 	manifest := filepath.Join(tmp, "040-pod_default_multiuser.yaml")
-	if err := os.WriteFile(manifest, []byte(runbookManifest), 0o644); err != nil {
+	if err := os.WriteFile(manifest, []byte(benchkit.RunbookPodDefault), 0o644); err != nil {
 		return first, rerun, err
 	}
 	list := filepath.Join(tmp, "namespaces.txt")
@@ -199,34 +199,6 @@ func timeShellLoop(tmp string, built *kubeflow.Built, profiles, nodes int) (firs
 	}
 	return benchkit.FirstAndRerun("runbook loop", loop)
 }
-
-// runbookManifest is the runbook's deployment/040-pod_default_multiuser.yaml.
-const runbookManifest = `apiVersion: kubeflow.org/v1alpha1
-kind: PodDefault
-metadata:
-  name: access-ml-pipeline
-  namespace: "<YOUR_USER_PROFILE_NAMESPACE>"
-spec:
-  desc: Allow access to Kubeflow Pipelines
-  selector:
-    matchLabels:
-      access-ml-pipeline: "true"
-  env:
-    - name: KF_PIPELINES_SA_TOKEN_PATH
-      value: /var/run/secrets/kubeflow/pipelines/token
-  volumes:
-    - name: volume-kf-pipeline-token
-      projected:
-        sources:
-          - serviceAccountToken:
-              path: token
-              expirationSeconds: 7200
-              audience: pipelines.kubeflow.org
-  volumeMounts:
-    - mountPath: /var/run/secrets/kubeflow/pipelines
-      name: volume-kf-pipeline-token
-      readOnly: true
-`
 
 func lastLines(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")

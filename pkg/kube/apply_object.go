@@ -41,6 +41,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 				// Client dry-run: a kind whose CRD is in the same set is not served yet.
 				res.Namespace = o.GetNamespace()
 				res.Action = output.Created
+				a.Diff.Record(nil, o)
 				out = res
 				return nil
 			}
@@ -64,6 +65,8 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			res.Action = output.Created
 			if live != nil {
 				res.Action = output.Configured
+			} else {
+				a.Diff.Record(nil, o) // new: the object as it would be sent
 			}
 			out = res
 			return nil

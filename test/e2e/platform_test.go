@@ -149,7 +149,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 			if r.code != 0 {
 				t.Fatalf("want exit 0 (nothing is installed, nothing is wrong), got %d", r.code)
 			}
-			for _, w := range []string{"not installed: no nfs-subdir-external-provisioner Deployment", "not installed: MetalLB's CRDs are not installed",
+			for _, w := range []string{"not installed: no nfs-subdir-external-provisioner Deployment", "not installed: no MetalLB controller found",
 				"not installed: no workloads in namespace kubeflow", "not installed: no gpu-operator Deployment"} {
 				if !strings.Contains(r.stdout, w) {
 					t.Errorf("verify lacks %q", w)

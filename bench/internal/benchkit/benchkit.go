@@ -6,9 +6,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,4 +158,22 @@ func TimeKubectl(file string, defaultClass bool) (first Sample, passes int, reru
 		return first, passes, rerun, fmt.Errorf("kubectl re-run: %w", err)
 	}
 	return first, passes, rerun, nil
+}
+
+// Median is the sample of median wall time (the upper one of an even count).
+func Median(s []Sample) Sample {
+	c := slices.Clone(s)
+	slices.SortFunc(c, func(a, b Sample) int { return int(a.Wall - b.Wall) })
+	return c[len(c)/2]
+}
+
+// ServeFile serves the file at path on 127.0.0.1 under urlPath and returns its URL and a
+// function that stops the server.
+func ServeFile(path, urlPath string) (string, func(), error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(data) }))
+	return srv.URL + urlPath, srv.Close, nil
 }

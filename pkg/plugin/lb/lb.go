@@ -94,11 +94,17 @@ it and deletes the Service (also on failure or Ctrl-C). Without --addresses it o
 
 // Validate checks every flag without touching the cluster (exit code 2 on bad input).
 func (o *Options) Validate() error {
+	diff := o.Mutating.Diff
 	if err := o.Mutating.Validate(); err != nil {
 		return err
 	}
 	if err := o.Chart.Validate(); err != nil {
 		return err
+	}
+	if o.Probe && diff {
+		// The probe proves the pool works; it changes nothing a diff would show.
+		fmt.Fprintln(o.streams.ErrOut, "lb: --probe skipped: --diff changes nothing")
+		o.Probe = false
 	}
 	if o.Probe && o.Mutating.IsDryRun() {
 		return cmdutil.UsageErrorf("--probe creates a Service: it cannot run with --dry-run")

@@ -1,0 +1,164 @@
+// Command platformbench times the whole platform built with `kubectl flexigrobots apply -f`
+// against the runbook's commands, each side alone on its own fresh Kubernetes 1.37 test bed
+// (with the stand-ins of the e2e tests), first install and no-op re-run:
+//
+//	go run ./bench/platformbench --plugin bin/kubectl-flexigrobots
+//
+// Ours is the plugin binary as a user runs it: `apply -f plugins.yaml --wait=false`, with an
+// empty cache, so the first run includes the Kubeflow download, the kustomize build, chart
+// downloads and every preflight. Theirs is the runbook as a script (see runbook.go): helm
+// install x3 with the kubectl steps between them, and `kubectl apply --server-side` of the
+// Kubeflow build again until it succeeds. Their Kubeflow build is made before the clock starts
+// (`kubectl flexigrobots kubeflow render`, the same objects as ours minus the converge-owned
+// Secrets), so their figure leaves out what `kubectl kustomize` would cost: the comparison
+// favours them. Neither side waits for workloads. The re-run is the same command or script again.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+func main() {
+	plugin := flag.String("plugin", "bin/kubectl-flexigrobots", "the plugin binary (make build)")
+	fixtures := flag.String("fixtures", testbed.DefaultFixturesDir(), "the fixtures folder (charts/, kubeflow/)")
+	pairs := flag.Int("pairs", 1, "how many (ours, theirs) pairs to run; the median is printed")
+	flag.Parse()
+	if err := run(*plugin, *fixtures, *pairs); err != nil {
+		fmt.Fprintln(os.Stderr, "platformbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(plugin, fixtures string, pairs int) error {
+	plugin, err := filepath.Abs(plugin)
+	if err != nil {
+		return err
+	}
+	if fixtures == "" {
+		return fmt.Errorf("no fixtures folder: give --fixtures")
+	}
+	var ours, theirs [2][]benchkit.Sample
+	for i := 0; i < pairs; i++ {
+		f, r, err := side(fixtures, func(b *bed) func() error { return b.ours(plugin) })
+		if err != nil {
+			return fmt.Errorf("apply -f: %w", err)
+		}
+		ours[0], ours[1] = append(ours[0], f), append(ours[1], r)
+		f, r, err = side(fixtures, func(b *bed) func() error { return b.runbook(plugin) })
+		if err != nil {
+			return fmt.Errorf("runbook: %w", err)
+		}
+		theirs[0], theirs[1] = append(theirs[0], f), append(theirs[1], r)
+		fmt.Printf("pair %d: apply -f first %s re-run %s | runbook first %s re-run %s\n", i+1, ours[0][i], ours[1][i], theirs[0][i], theirs[1][i])
+	}
+	of, or := benchkit.Median(ours[0]), benchkit.Median(ours[1])
+	tf, tr := benchkit.Median(theirs[0]), benchkit.Median(theirs[1])
+	fmt.Printf("apply -f (whole command, download and build included): first %s   no-op re-run %s\n", of, or)
+	fmt.Printf("runbook  (helm x3 + kubectl steps, apply loop; build not timed): first %s   no-op re-run %s\n", tf, tr)
+	fmt.Printf("ratio runbook/apply -f: first %.2fx, re-run %.2fx (median of %d pair(s))\n", benchkit.Ratio(tf, of), benchkit.Ratio(tr, or), pairs)
+	return nil
+}
+
+// side starts a fresh bed, prepares the side's command on it (untimed), then times its first
+// run and its re-run.
+func side(fixtures string, prepare func(*bed) func() error) (first, rerun benchkit.Sample, err error) {
+	b, err := newBed(fixtures)
+	if err != nil {
+		return first, rerun, err
+	}
+	defer b.stop()
+	return benchkit.FirstAndRerun("run", prepare(b))
+}
+
+// bed is one fresh test bed with the e2e stand-ins, a chart repository and the Kubeflow archive
+// served on loopback, and the files both sides read.
+type bed struct {
+	c     *testbed.Cluster
+	dir   string
+	repo  string
+	kfURL string
+	stops []func()
+}
+
+func newBed(fixtures string) (*bed, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "platformbench-")
+	if err != nil {
+		return nil, err
+	}
+	b := &bed{dir: dir}
+	b.stops = append(b.stops, func() { os.RemoveAll(dir) })
+	if b.c, err = testbed.Start(ctx, testbed.Options{StandIns: []testbed.StandIn{
+		standins.NewNFSProvisioner(), standins.NewMetalLBController(), standins.NewGPUDevicePlugin(), standins.NewProfileController(),
+	}}); err != nil {
+		b.stop()
+		return nil, err
+	}
+	b.stops = append(b.stops, func() { benchkit.StopBed(b.c) })
+	charts := filepath.Join(dir, "charts")
+	if err := os.MkdirAll(charts, 0o755); err != nil {
+		b.stop()
+		return nil, err
+	}
+	url, stop, err := testbed.ServeChartDir(filepath.Join(fixtures, "charts"), charts)
+	if err != nil {
+		b.stop()
+		return nil, err
+	}
+	b.repo = url
+	b.stops = append(b.stops, stop)
+	kf, stop, err := benchkit.ServeFile(filepath.Join(fixtures, "kubeflow", "manifests-1.10.2.tar.gz"), "/v1.10.2.tar.gz")
+	if err != nil {
+		b.stop()
+		return nil, err
+	}
+	b.kfURL = kf
+	b.stops = append(b.stops, stop)
+	if err := b.writeFiles(); err != nil {
+		b.stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *bed) stop() {
+	for i := len(b.stops) - 1; i >= 0; i-- {
+		b.stops[i]()
+	}
+}
+
+// env isolates each side's caches and configuration in the bed's folder (a cold first run).
+func (b *bed) env() []string {
+	return append(os.Environ(), "KUBECONFIG="+b.c.Kubeconfig, "HOME="+b.dir, "XDG_CACHE_HOME="+filepath.Join(b.dir, "cache"),
+		"XDG_CONFIG_HOME="+filepath.Join(b.dir, "config"), "XDG_DATA_HOME="+filepath.Join(b.dir, "data"))
+}
+
+// ours is `kubectl flexigrobots apply -f plugins.yaml --wait=false`.
+func (b *bed) ours(plugin string) func() error {
+	return func() error {
+		return b.exec(plugin, "apply", "-f", filepath.Join(b.dir, "plugins.yaml"), "--wait=false")
+	}
+}
+
+func (b *bed) exec(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Env = b.env()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		return fmt.Errorf("%s %s: %w: %s", filepath.Base(name), strings.Join(args, " "), err, strings.Join(lines[max(0, len(lines)-8):], "\n"))
+	}
+	return nil
+}
