@@ -238,7 +238,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 			}
 		}
 		r = runPlugin(t, c, "profile", "poddefault", "--all-profiles", "--remove", "--diff")
-		if r.code != 1 || !strings.Contains(r.stdout, "-kind: PodDefault") || strings.Contains(r.stdout, "\n+") {
+		if r.code != 1 || !strings.Contains(r.stdout, "-kind: PodDefault") || regexp.MustCompile(`(?m)^\+[^+]`).MatchString(r.stdout) {
 			t.Fatalf("--remove --diff: want exit 1 and the PodDefault shown removed, got %d:\n%s", r.code, r.stdout)
 		}
 		sameState(t, before, platformState(t, c))

@@ -5,10 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
@@ -48,31 +45,19 @@ func (o *StatusOptions) Validate() error {
 	return output.Validate(o.Output, output.Table, output.JSON, output.YAML)
 }
 
-// Run lists nodes and pods once each and prints the GPU nodes.
+// Run prints the GPU nodes (see gpucomp.Installer.Status).
 func (o *StatusOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cfg, err := o.factory.ToRESTConfig()
+	in, err := installer(o.factory, nil)
 	if err != nil {
 		return err
 	}
-	client, err := kubernetes.NewForConfig(cfg)
+	gpus, err := in.Status(ctx)
 	if err != nil {
 		return err
 	}
-	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return fmt.Errorf("gpu status: list nodes: %w", err)
-	}
-	pods, err := client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"})
-	if err != nil {
-		return fmt.Errorf("gpu status: list pods: %w", err)
-	}
-	if pods.Items == nil {
-		pods.Items = []corev1.Pod{}
-	}
-	gpus := gpucomp.Inventory(nodes.Items, pods.Items)
 	if len(gpus) == 0 && o.Output == output.Table {
 		fmt.Fprintf(o.streams.ErrOut, "gpu status: no node advertises NVIDIA GPUs: %s\n", gpucomp.DriverCheckHint)
 	}

@@ -133,8 +133,10 @@ type Options struct {
 	EditFlags
 	ForceConflicts bool
 
-	factory *cmdutil.Factory
-	streams genericiooptions.IOStreams
+	spec      kubeflow.Spec
+	installer *kubeflow.Installer
+	factory   *cmdutil.Factory
+	streams   genericiooptions.IOStreams
 }
 
 // NewCmdKubeflow builds `kubectl flexigrobots kubeflow` and its `render` subcommand.
@@ -166,7 +168,13 @@ Run it again and every object is "unchanged".`,
   kubectl flexigrobots kubeflow render --version v1.10.2 --registration-flow > kubeflow.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.Run(cmd.Context(), cmd.Flags())
+			if err := o.Validate(cmd.Flags()); err != nil {
+				return err
+			}
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
 		},
 	}
 	o.EditFlags.add(cmd.Flags())
@@ -176,11 +184,8 @@ Run it again and every object is "unchanged".`,
 	return cmd
 }
 
-// Run validates, builds, converges and prints the report (also what was done before an error).
-func (o *Options) Run(ctx context.Context, fl *pflag.FlagSet) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+// Validate checks the flags and reads the GitHub client secret, without the cluster (exit 2).
+func (o *Options) Validate(fl *pflag.FlagSet) error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
@@ -188,13 +193,27 @@ func (o *Options) Run(ctx context.Context, fl *pflag.FlagSet) error {
 	if err != nil {
 		return err
 	}
-	progress := output.NewProgress(o.streams.ErrOut)
+	o.spec = kubeflow.Spec{Version: p.Version, Manifests: o.Manifests, Edits: ed}
+	return nil
+}
+
+// Complete builds the installer on the root's kubeconfig flags.
+func (o *Options) Complete() error {
 	clients, err := kube.NewClients(o.factory)
 	if err != nil {
 		return fmt.Errorf("kubeflow: %w", err)
 	}
-	in := &kubeflow.Installer{Clients: clients, Progress: progress, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, ForceConflicts: o.ForceConflicts}
-	rep, err := in.Install(ctx, kubeflow.Spec{Version: p.Version, Manifests: o.Manifests, Edits: ed})
+	o.installer = &kubeflow.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.DryRun,
+		Wait: o.Wait, Timeout: o.Timeout, ForceConflicts: o.ForceConflicts}
+	return nil
+}
+
+// Run builds, converges and prints the report (also what was done before an error).
+func (o *Options) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	rep, err := o.installer.Install(ctx, o.spec)
 	if perr := output.PrintReport(o.streams.Out, o.Output, rep); perr != nil && err == nil {
 		err = perr
 	}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
 	tlscomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -35,8 +36,11 @@ type Options struct {
 	ACMEServer   string
 	Remove       bool
 
-	factory *cmdutil.Factory
-	streams genericiooptions.IOStreams
+	spec      tlscomp.Spec
+	state     *ingress.State
+	installer *tlscomp.Installer
+	factory   *cmdutil.Factory
+	streams   genericiooptions.IOStreams
 }
 
 // NewCmdTLS builds `kubectl flexigrobots tls` and its `status` subcommand.
@@ -80,7 +84,13 @@ ConfigMap istio-system/flexigrobots-tls, so "kubeflow" and "tls" can run in any 
   kubectl flexigrobots tls --remove`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.Run(cmd.Context(), cmd.Flags())
+			if err := o.Validate(cmd.Flags()); err != nil {
+				return err
+			}
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
 		},
 	}
 	fl := cmd.Flags()
@@ -100,7 +110,7 @@ ConfigMap istio-system/flexigrobots-tls, so "kubeflow" and "tls" can run in any 
 }
 
 // spec validates the flags and reads the certificate files (exit 2 on bad input).
-func (o *Options) spec(fl *pflag.FlagSet) (tlscomp.Spec, error) {
+func (o *Options) specFrom(fl *pflag.FlagSet) (tlscomp.Spec, error) {
 	s := tlscomp.Spec{Domain: o.Domain, ACME: o.ACME, Email: o.Email, Wildcard: o.Wildcard, HTTPRedirect: o.HTTPRedirect, SecretName: o.SecretName}
 	if fl.Changed("acme-server") || o.ACME {
 		s.ACMEServer = o.ACMEServer
@@ -139,11 +149,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// Run validates, converges (or removes) and prints the report.
-func (o *Options) Run(ctx context.Context, fl *pflag.FlagSet) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+// Validate checks the flags and the certificate files, without the cluster (exit 2); warnings
+// (a certificate expiring soon) go to stderr.
+func (o *Options) Validate(fl *pflag.FlagSet) error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
@@ -151,50 +159,50 @@ func (o *Options) Run(ctx context.Context, fl *pflag.FlagSet) error {
 		if o.Domain != "" || o.CertFile != "" || o.KeyFile != "" || o.ACME || o.Email != "" {
 			return cmdutil.UsageErrorf("--remove takes no --domain, --cert, --key, --acme or --email: it removes whatever tls configured")
 		}
+		return nil
 	}
-	var spec tlscomp.Spec
-	if !o.Remove {
-		var err error
-		if spec, err = o.spec(fl); err != nil {
-			return err
-		}
+	spec, err := o.specFrom(fl)
+	if err != nil {
+		return err
 	}
-	progress := output.NewProgress(o.streams.ErrOut)
+	st, warnings, err := spec.Validate(time.Now())
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(o.streams.ErrOut, "warning: tls: %s\n", w)
+	}
+	o.spec, o.state = spec, st
+	return nil
+}
+
+// Complete builds the installer on the root's kubeconfig flags.
+func (o *Options) Complete() error {
+	clients, err := kube.NewClients(o.factory)
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	o.installer = &tlscomp.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout}
+	return nil
+}
+
+// Run converges (or removes) and prints the report.
+func (o *Options) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	var rep *output.Report
 	var err error
 	if o.Remove {
-		in, cerr := o.installer(progress)
-		if cerr != nil {
-			return cerr
-		}
-		rep, err = in.Remove(ctx)
+		rep, err = o.installer.Remove(ctx)
 	} else {
-		st, warnings, verr := spec.Validate(time.Now())
-		if verr != nil {
-			return verr
-		}
-		for _, w := range warnings {
-			progress.Logf("warning: tls: %s", w)
-		}
-		in, cerr := o.installer(progress)
-		if cerr != nil {
-			return cerr
-		}
-		rep, err = in.Apply(ctx, spec, st)
+		rep, err = o.installer.Apply(ctx, o.spec, o.state)
 	}
-	progress.Done()
+	o.installer.Progress.Done()
 	if perr := output.PrintReport(o.streams.Out, o.Output, rep); perr != nil && err == nil {
 		err = perr
 	}
 	return err
-}
-
-func (o *Options) installer(progress *output.Progress) (*tlscomp.Installer, error) {
-	clients, err := kube.NewClients(o.factory)
-	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
-	}
-	return &tlscomp.Installer{Clients: clients, Progress: progress, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout}, nil
 }
 
 func newCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {

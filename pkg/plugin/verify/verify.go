@@ -10,12 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 )
@@ -153,26 +151,13 @@ func (o *Options) Run(ctx context.Context) error {
 	return nil
 }
 
-// env builds the probe clients from the factory's REST config. The config keeps the
-// kubeconfig's credentials and --as impersonation; only its client-side rate limit is raised
-// (client-go's default of 5 QPS would serialise the ~80 access reviews).
+// env builds the probe clients with the one client builder every command uses (kube.NewClients:
+// the kubeconfig's credentials and --as impersonation, no client-side rate limit, so the ~80
+// access reviews are not serialised).
 func (o *Options) env() (checks.Env, error) {
-	cfg, err := o.factory.ToRESTConfig()
+	c, err := kube.NewClients(o.factory)
 	if err != nil {
 		return checks.Env{}, err
 	}
-	if cfg.QPS == 0 {
-		cfg.QPS, cfg.Burst = 50, 100
-	}
-	env := checks.Env{Host: cfg.Host, ProbeTimeout: o.ProbeTimeout}
-	if env.Client, err = kubernetes.NewForConfig(cfg); err != nil {
-		return env, err
-	}
-	if env.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
-		return env, err
-	}
-	if env.Discovery, err = discovery.NewDiscoveryClientForConfig(cfg); err != nil {
-		return env, err
-	}
-	return env, nil
+	return checks.Env{Host: c.Config.Host, ProbeTimeout: o.ProbeTimeout, Client: c.Client, Dynamic: c.Dynamic, Discovery: c.Discovery}, nil
 }
