@@ -147,18 +147,20 @@ func (b *bed) env() []string {
 
 // ours is `kubectl flexigrobots apply -f plugins.yaml --wait=false`.
 func (b *bed) ours(plugin string) func() error {
+	run := 0
 	return func() error {
-		return b.exec(plugin, "apply", "-f", filepath.Join(b.dir, "plugins.yaml"), "--wait=false")
+		cmd := exec.Command(plugin, "apply", "-f", filepath.Join(b.dir, "plugins.yaml"), "--wait=false")
+		cmd.Env = b.env()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			return fmt.Errorf("apply -f: %w: %s", err, strings.Join(lines[max(0, len(lines)-8):], "\n"))
+		}
+		run++
+		// The phase figures: apply's own summary (section, result, changed, time).
+		fmt.Printf("apply -f run %d, per section:\n%s", run, out)
+		return nil
 	}
-}
-
-func (b *bed) exec(name string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	cmd.Env = b.env()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		return fmt.Errorf("%s %s: %w: %s", filepath.Base(name), strings.Join(args, " "), err, strings.Join(lines[max(0, len(lines)-8):], "\n"))
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -30,8 +31,30 @@ type Built struct {
 }
 
 // Build loads the profile's manifests from src, makes the edits in memory and builds the
-// kustomization in process.
+// kustomization in process, or takes the same build from the build cache (buildcache.go).
 func Build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) {
+	key, file := src.buildKey(p, e)
+	if key != "" {
+		if b, ok := loadBuild(file, key, p); ok {
+			return b, nil
+		}
+	}
+	b, err := build(ctx, p, src, e)
+	if err != nil {
+		return nil, err
+	}
+	if key == "" { // the archive has just been downloaded: its digest is known now
+		key, file = src.buildKey(p, e)
+	}
+	if key != "" {
+		if err := storeBuild(file, key, b); err != nil && src.Progress != nil {
+			src.Progress.Logf("warning: kubeflow: cannot write the build cache (the next run builds again): %v", err)
+		}
+	}
+	return b, nil
+}
+
+func build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) {
 	tree, err := src.Load(ctx, p)
 	if err != nil {
 		return nil, err
@@ -74,9 +97,14 @@ func EnvValue(workload *unstructured.Unstructured, name string) string {
 	return ""
 }
 
+// quietMu makes builds in one process run one at a time: quiet swaps the process's stderr.
+var quietMu sync.Mutex
+
 // quiet runs a kustomize build without its notes on stderr (deprecated fields and unused vars
-// in upstream's files, which users cannot act on). Builds run one at a time in a command.
+// in upstream's files, which users cannot act on).
 func quiet(build func() ([]*unstructured.Unstructured, error)) ([]*unstructured.Unstructured, error) {
+	quietMu.Lock()
+	defer quietMu.Unlock()
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return build()

@@ -39,7 +39,7 @@ func TestBuildWithAllEdits(t *testing.T) {
 	for _, v := range []string{"v1.5.0", "v1.10.2"} {
 		t.Run(v, func(t *testing.T) {
 			p, _ := ProfileFor(v)
-			b, err := Build(context.Background(), p, Source{Manifests: testbed.Fixture(t, "kubeflow/manifests-"+v[1:]+".tar.gz")}, allEdits(ghSecret))
+			b, err := Build(context.Background(), p, Source{Manifests: testbed.Fixture(t, "kubeflow/manifests-"+v[1:]+".tar.gz"), NoBuildCache: true}, allEdits(ghSecret))
 			if err != nil {
 				t.Fatal(err)
 			}

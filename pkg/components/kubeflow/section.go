@@ -17,6 +17,8 @@ type Spec struct {
 	Manifests string
 	// Edits are the runbook's edits, the GitHub client secret already read.
 	Edits Edits
+	// NoBuildCache builds even when the build cache holds this build (--no-cache).
+	NoBuildCache bool
 }
 
 // ResolveVersion returns the profile of version, or, when version is empty, of the version that
@@ -39,7 +41,7 @@ func ResolveVersion(c *kube.Clients, progress *output.Progress, version string) 
 
 // BuildFor loads and edits the manifests of p; for v1.5 it reads the nodes' container runtime
 // when the edits do not name one (a failure to read it is a warning).
-func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p Profile, manifests string, ed Edits) (*Built, error) {
+func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p Profile, manifests string, ed Edits, noCache bool) (*Built, error) {
 	if p.PipelinesPNS != "" && ed.ContainerRuntime == "" && c != nil {
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		var err error
@@ -50,7 +52,7 @@ func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p
 		}
 	}
 	progress.Update("kubeflow: loading and building the %s manifests", p.Version)
-	b, err := Build(ctx, p, Source{Manifests: manifests, Progress: progress}, ed)
+	b, err := Build(ctx, p, Source{Manifests: manifests, Progress: progress, NoBuildCache: noCache}, ed)
 	progress.Done()
 	return b, err
 }
@@ -62,7 +64,7 @@ func (in *Installer) Install(ctx context.Context, s Spec) (*output.Report, error
 	if err != nil {
 		return &output.Report{}, err
 	}
-	b, err := BuildFor(ctx, in.Clients, in.Progress, p, s.Manifests, s.Edits)
+	b, err := BuildFor(ctx, in.Clients, in.Progress, p, s.Manifests, s.Edits, s.NoBuildCache)
 	if err != nil {
 		return &output.Report{}, err
 	}

@@ -35,6 +35,9 @@ type Source struct {
 	Attempts int
 	// Progress reports downloads; nil is silent.
 	Progress *output.Progress
+	// NoBuildCache builds every time, neither reading nor writing the build cache (--no-cache;
+	// see buildcache.go).
+	NoBuildCache bool
 }
 
 // Tree is the manifests in memory, ready to edit and build.
@@ -58,8 +61,7 @@ func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
 	case spec == "":
 		return s.download(ctx, p, p.DefaultURL(), p.Version+".tar.gz", p.Top)
 	case strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://"):
-		sum := sha256.Sum256([]byte(spec))
-		return s.download(ctx, p, spec, p.Version+"-"+hex.EncodeToString(sum[:6])+".tar.gz", "")
+		return s.download(ctx, p, spec, downloadName(p, spec), "")
 	}
 	st, err := os.Stat(spec)
 	if err != nil {
@@ -79,6 +81,12 @@ func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
 	}
 	t.Origin = spec
 	return t, nil
+}
+
+// downloadName is the cache file of an archive downloaded from url.
+func downloadName(p Profile, url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return p.Version + "-" + hex.EncodeToString(sum[:6]) + ".tar.gz"
 }
 
 // check verifies the tree has the profile's kustomization (and the expected top folder).

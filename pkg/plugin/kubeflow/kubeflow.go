@@ -37,6 +37,7 @@ type EditFlags struct {
 	GitHubRedirect   string
 	PasswordDB       bool
 	ContainerRuntime string
+	NoCache          bool
 
 	passwordDBSet bool
 }
@@ -54,6 +55,7 @@ func (e *EditFlags) add(fl *pflag.FlagSet) {
 	fl.StringArrayVar(&e.GitHubTeams, "github-team", nil, "GitHub team of --github-org allowed to log in (repeatable)")
 	fl.StringVar(&e.GitHubRedirect, "github-redirect-uri", "", "Callback URL registered in the GitHub OAuth app (https://HOST/dex/callback)")
 	fl.BoolVar(&e.PasswordDB, "enable-password-db", false, "Keep dex's password database and static example user (when not given: off with a GitHub connector, kept otherwise)")
+	fl.BoolVar(&e.NoCache, "no-cache", false, "Build the manifests even when the build cache (in the user cache dir) holds this build")
 	fl.StringVar(&e.ContainerRuntime, "container-runtime", "", "v1.5 only: nodes' container runtime (docker or containerd) to pick the pipelines variant; default: read from the nodes")
 }
 
@@ -124,7 +126,7 @@ func (e *EditFlags) build(ctx context.Context, f *cmdutil.Factory, p kubeflow.Pr
 			return nil, cmdutil.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", err, strings.Join(kubeflow.Versions(), ", "))
 		}
 	}
-	return kubeflow.BuildFor(ctx, c, progress, p, e.Manifests, ed)
+	return kubeflow.BuildFor(ctx, c, progress, p, e.Manifests, ed, e.NoCache)
 }
 
 // Options holds the flags of `kubeflow`.
@@ -193,7 +195,7 @@ func (o *Options) Validate(fl *pflag.FlagSet) error {
 	if err != nil {
 		return err
 	}
-	o.spec = kubeflow.Spec{Version: p.Version, Manifests: o.Manifests, Edits: ed}
+	o.spec = kubeflow.Spec{Version: p.Version, Manifests: o.Manifests, Edits: ed, NoBuildCache: o.NoCache}
 	return nil
 }
 

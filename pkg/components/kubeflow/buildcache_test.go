@@ -1,0 +1,135 @@
+package kubeflow
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+func cacheEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "builds", "*.json.gz"))
+	return files
+}
+
+func objectsJSON(t *testing.T, b *Built) []byte {
+	t.Helper()
+	data, err := json.Marshal(b.Objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestBuildCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the manifests several times")
+	}
+	p, err := ProfileFor("v1.10.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := Source{Manifests: testbed.Fixture(t, "kubeflow/manifests-1.10.2.tar.gz"), CacheDir: dir}
+	const secret = "gh-client-secret-must-not-be-cached-0xC0FFEE"
+	edits := Edits{IngressServiceType: "LoadBalancer", GitHub: &GitHub{ClientID: "ID", Org: "ORG", RedirectURI: "https://kf.example.com/dex/callback", ClientSecret: []byte(secret)}}
+	ctx := context.Background()
+
+	first, err := Build(ctx, p, src, edits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(first.Origin, "build cached") || len(cacheEntries(t, dir)) != 1 {
+		t.Fatalf("first build: origin %q, %d entries; want a fresh build and one entry", first.Origin, len(cacheEntries(t, dir)))
+	}
+	t.Run("hit: the same objects and edits, without building", func(t *testing.T) {
+		other := edits
+		other.GitHub = &GitHub{ClientID: "ID", Org: "ORG", RedirectURI: "https://kf.example.com/dex/callback", ClientSecret: []byte("another secret")}
+		b, err := Build(ctx, p, src, other) // the secret is no input of the build
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(b.Origin, "(build cached)") || !bytes.Equal(objectsJSON(t, b), objectsJSON(t, first)) || len(b.Edits) != len(first.Edits) {
+			t.Fatalf("origin %q, %d edits: want the cached build, equal to the first", b.Origin, len(b.Edits))
+		}
+	})
+	t.Run("no secret value in the cache folder", func(t *testing.T) {
+		for _, f := range cacheEntries(t, dir) {
+			raw, _ := os.ReadFile(f)
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, _ := io.ReadAll(zr)
+			if bytes.Contains(text, []byte(secret)) || bytes.Contains(raw, []byte(secret)) {
+				t.Fatalf("%s holds the GitHub client secret", f)
+			}
+		}
+	})
+	t.Run("an edit changed misses", func(t *testing.T) {
+		e := edits
+		e.RegistrationFlow = true
+		b, err := Build(ctx, p, src, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.Origin, "build cached") || len(cacheEntries(t, dir)) != 2 {
+			t.Fatalf("origin %q, %d entries: want a new build and a second entry", b.Origin, len(cacheEntries(t, dir)))
+		}
+	})
+	t.Run("a corrupt entry is rebuilt", func(t *testing.T) {
+		for _, f := range cacheEntries(t, dir) {
+			raw, _ := os.ReadFile(f)
+			if err := os.WriteFile(f, raw[:len(raw)/2], 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := Build(ctx, p, src, edits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.Origin, "build cached") || !bytes.Equal(objectsJSON(t, b), objectsJSON(t, first)) {
+			t.Fatalf("origin %q: want a fresh build equal to the first", b.Origin)
+		}
+		if b, _ := Build(ctx, p, src, edits); !strings.HasSuffix(b.Origin, "(build cached)") {
+			t.Fatal("the rebuilt entry was not written back")
+		}
+	})
+	t.Run("--no-cache builds", func(t *testing.T) {
+		s := src
+		s.NoBuildCache = true
+		b, err := Build(ctx, p, s, edits)
+		if err != nil || strings.Contains(b.Origin, "build cached") {
+			t.Fatalf("origin %q (%v): want a fresh build", b.Origin, err)
+		}
+	})
+	t.Run("two concurrent first runs both succeed", func(t *testing.T) {
+		s := src
+		s.CacheDir = t.TempDir()
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = Build(ctx, p, s, edits)
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("concurrent builds: %v, %v", errs[0], errs[1])
+		}
+		if b, err := Build(ctx, p, s, edits); err != nil || !strings.HasSuffix(b.Origin, "(build cached)") {
+			t.Fatalf("after concurrent runs: origin %q (%v), want a usable entry", b.Origin, err)
+		}
+	})
+}
