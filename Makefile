@@ -9,7 +9,7 @@ TESTBIN ?= $(CURDIR)/.testbin
 export TESTBIN
 GOTEST_TIMEOUT ?= 75m
 
-.PHONY: all build test unit e2e testbin demo sim lint bench bench-kubeflow bench-profile bench-startup dist clean
+.PHONY: all build test unit e2e testbin demo sim lint bench bench-kubeflow bench-profile bench-platform bench-startup dist clean
 
 all: build
 
@@ -45,6 +45,9 @@ bench-kubeflow: testbin ## kubeflow converge vs kubectl apply --server-side of t
 
 bench-profile: testbin build ## profile poddefault --all-profiles vs the runbook's kubectl loop on 500 profiles; verify at scale (100 nodes)
 	go run ./bench/profilebench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz --plugin $(BIN)
+
+bench-platform: testbin build ## apply -f of the whole platform vs the runbook's commands (helm x3, kubectl steps, apply loop), fresh bed per side
+	go run ./bench/platformbench --plugin $(BIN) --pairs 3
 
 dist: ## release archives + sha256sums.txt in dist/ and krew-manifest.yaml (VERSION=vX.Y.Z)
 	go run ./hack/dist -version '$(VERSION)' -commit '$(COMMIT)' -out dist -manifest krew-manifest.yaml

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: starts the simulated RKE cluster (with the test-only stand-ins for the NFS provisioner,
 # MetalLB's controller and the GPU device plugin, and a local mirror of the chart repositories),
-# applies the whole platform from one file (apply -f), verifies it (verify -f), applies it again
-# to show every section is "unchanged", then runs section commands as a user would (through
+# shows what apply would create (diff -f), applies the whole platform from one file (apply -f),
+# verifies it (verify -f), applies it again to show every section is "unchanged", diffs the file
+# (empty) and a one-field change of it, then runs section commands as a user would (through
 # kubectl's plugin discovery), and stops the cluster.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,9 +63,13 @@ spec:
       replicas: 4
 YAML
 echo; echo "\$ cat plugins.yaml"; cat "$DIR/plugins.yaml"
+step diff -f "$DIR/plugins.yaml" --only storage,lb || [ $? -eq 1 ]   # exit 1: what apply would create
 step apply -f "$DIR/plugins.yaml"
 step verify -f "$DIR/plugins.yaml"
 step apply -f "$DIR/plugins.yaml"
+step diff -f "$DIR/plugins.yaml"   # nothing would change: no output, exit 0
+sed 's/replicas: 4/replicas: 8/' "$DIR/plugins.yaml" > "$DIR/plugins-8.yaml"
+step diff -f "$DIR/plugins-8.yaml" --only gpu || [ $? -eq 1 ]   # exit 1: the time-slicing config
 
 # The sections one by one, as the runbook's commands: nothing left to change.
 step storage --nfs-server 127.0.0.1 --nfs-path /nfsroot/kubeflow_nfs --chart-repo "$CHART_REPO"
