@@ -60,8 +60,8 @@ func (s Source) buildKey(p Profile, e Edits) (key, file string) {
 	e.GitHub = githubWithoutSecret(e.GitHub)
 	in, err := json.Marshal(struct {
 		Format, Exe, Source string
-		Profile            Profile
-		Edits              Edits
+		Profile             Profile
+		Edits               Edits
 	}{"kubeflow-build/1", exe, src, p, e})
 	if err != nil {
 		return "", ""

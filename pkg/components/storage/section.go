@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
-	storagechecks "github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -53,7 +52,7 @@ func (in *Installer) postConditions(ctx context.Context, c Config) error {
 	cl := in.Clients
 	env := checks.Env{Client: cl.Client, Dynamic: cl.Dynamic, Discovery: cl.Discovery, Host: cl.Config.Host, ProbeTimeout: 30 * time.Second}
 	var cs []checks.Check
-	for _, ch := range storagechecks.Checks() {
+	for _, ch := range Checks() {
 		if ch.ID == "STORAGE-003" && !c.Default {
 			continue
 		}

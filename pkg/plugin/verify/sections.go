@@ -3,11 +3,11 @@ package verify
 import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/kubeflow"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 )
 

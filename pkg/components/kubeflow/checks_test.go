@@ -31,11 +31,11 @@ func TestWorkloadsReady(t *testing.T) {
 
 func TestIngressDexAndSecret(t *testing.T) {
 	gw := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingressgateway", Namespace: "istio-system"}, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}
-	if rs := ingress(checks.NewSnapshot().WithObjects(ServicesGVR, gw)); rs[0].Severity == checks.OK {
+	if rs := ingressAddress(checks.NewSnapshot().WithObjects(ServicesGVR, gw)); rs[0].Severity == checks.OK {
 		t.Fatalf("LoadBalancer without IP passed: %+v", rs)
 	}
 	gw.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.10"}}
-	if rs := ingress(checks.NewSnapshot().WithObjects(ServicesGVR, gw)); rs[0].Severity != checks.OK {
+	if rs := ingressAddress(checks.NewSnapshot().WithObjects(ServicesGVR, gw)); rs[0].Severity != checks.OK {
 		t.Fatalf("got %+v", rs)
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "dex", Namespace: "auth"}, Data: map[string]string{"config.yaml": "enablePasswordDB: true\n"}}

@@ -1,8 +1,9 @@
-// Package storage holds the checks of section "storage": the nfs-subdir-external-provisioner is
+package storage
+
+// The checks of section "storage": the nfs-subdir-external-provisioner is
 // running, its StorageClass exists with the provisioner's name, and that class is the only
 // default. The provisioners are found by their Deployments (container env PROVISIONER_NAME, as
 // the chart renders it), so the checks need no flags.
-package storage
 
 import (
 	"fmt"

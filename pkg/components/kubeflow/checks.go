@@ -1,7 +1,8 @@
-// Package kubeflow holds the checks of section "kubeflow": the workloads of Kubeflow's namespaces
+package kubeflow
+
+// The checks of section "kubeflow": the workloads of Kubeflow's namespaces
 // are ready, the ingress gateway is reachable, dex has a login connector, and the OIDC client
 // secret is not the one every Kubeflow release publishes.
-package kubeflow
 
 import (
 	"fmt"
@@ -40,7 +41,7 @@ const install = "run `kubectl flexigrobots kubeflow` (it picks the Kubeflow vers
 func Checks() []checks.Check {
 	return []checks.Check{
 		{ID: "KUBEFLOW-001", Section: Section, Title: "Kubeflow workloads ready in every namespace", Severity: checks.Error, Resources: []schema.GroupVersionResource{DeploymentsGVR, StatefulSetsGVR}, Run: workloadsReady},
-		{ID: "KUBEFLOW-002", Section: Section, Title: "Ingress gateway type and external IP", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ServicesGVR}, Run: ingress},
+		{ID: "KUBEFLOW-002", Section: Section, Title: "Ingress gateway type and external IP", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ServicesGVR}, Run: ingressAddress},
 		{ID: "KUBEFLOW-003", Section: Section, Title: "Dex has a login connector", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ConfigMapsGVR}, Run: dexConnector},
 		{ID: "KUBEFLOW-004", Section: Section, Title: "OIDC client secret is not Kubeflow's public default", Severity: checks.Error, Resources: []schema.GroupVersionResource{SecretsGVR}, Run: oidcSecret},
 	}
@@ -95,7 +96,7 @@ func workloadsReady(s *checks.Snapshot) []checks.Result {
 	return rs
 }
 
-func ingress(s *checks.Snapshot) []checks.Result {
+func ingressAddress(s *checks.Snapshot) []checks.Result {
 	svcs, err := checks.ListAs[corev1.Service](s, ServicesGVR)
 	if err != nil {
 		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on services in all namespaces")}
