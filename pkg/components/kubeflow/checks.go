@@ -26,7 +26,6 @@ var (
 	StatefulSetsGVR = appsv1.SchemeGroupVersion.WithResource("statefulsets")
 	ServicesGVR     = corev1.SchemeGroupVersion.WithResource("services")
 	ConfigMapsGVR   = corev1.SchemeGroupVersion.WithResource("configmaps")
-	SecretsGVR      = corev1.SchemeGroupVersion.WithResource("secrets")
 )
 
 // Namespaces of Kubeflow's workloads (every supported version's).
@@ -43,7 +42,7 @@ func Checks() []checks.Check {
 		{ID: "KUBEFLOW-001", Section: Section, Title: "Kubeflow workloads ready in every namespace", Severity: checks.Error, Resources: []schema.GroupVersionResource{DeploymentsGVR, StatefulSetsGVR}, Run: workloadsReady},
 		{ID: "KUBEFLOW-002", Section: Section, Title: "Ingress gateway type and external IP", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ServicesGVR}, Run: ingressAddress},
 		{ID: "KUBEFLOW-003", Section: Section, Title: "Dex has a login connector", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ConfigMapsGVR}, Run: dexConnector},
-		{ID: "KUBEFLOW-004", Section: Section, Title: "OIDC client secret is not Kubeflow's public default", Severity: checks.Error, Resources: []schema.GroupVersionResource{SecretsGVR}, Run: oidcSecret},
+		{ID: "KUBEFLOW-004", Section: Section, Title: "OIDC client secret is not Kubeflow's public default", Severity: checks.Error, Probes: []checks.Probe{oidcSecretsProbe}, Run: oidcSecret},
 	}
 }
 
@@ -156,33 +155,4 @@ func dexConnector(s *checks.Snapshot) []checks.Result {
 		return rs
 	}
 	return []checks.Result{checks.Fail("no ConfigMap auth/dex", install)}
-}
-
-func oidcSecret(s *checks.Snapshot) []checks.Result {
-	secrets, err := checks.ListAs[corev1.Secret](s, SecretsGVR)
-	if err != nil {
-		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on secrets in all namespaces")}
-	}
-	known := map[string]string{"auth/dex-oidc-client": "OIDC_CLIENT_SECRET", "istio-system/oidc-authservice-client": "CLIENT_SECRET", "oauth2-proxy/oauth2-proxy": "client-secret"}
-	var rs []checks.Result
-	for _, sec := range secrets {
-		ref := sec.Namespace + "/" + sec.Name
-		key, ok := known[ref]
-		if !ok && sec.Namespace == "oauth2-proxy" && strings.HasPrefix(sec.Name, "oauth2-proxy-") {
-			key, ok = "client-secret", true // generated with a hash suffix by the stock manifests
-		}
-		if !ok {
-			continue
-		}
-		if string(sec.Data[key]) == publicClientSecret {
-			rs = append(rs, checks.Fail(fmt.Sprintf("Secret %s key %s is Kubeflow's published OIDC client secret", ref, key),
-				"re-run `kubectl flexigrobots kubeflow`: it generates one shared by dex and the auth proxy"))
-			continue
-		}
-		rs = append(rs, checks.Pass("Secret %s key %s is not the public default", ref, key))
-	}
-	if len(rs) == 0 {
-		return []checks.Result{checks.Fail("no OIDC client Secret of dex or the auth proxy", install)}
-	}
-	return rs
 }

@@ -1,12 +1,15 @@
 package kubeflow
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 )
@@ -46,13 +49,25 @@ func TestIngressDexAndSecret(t *testing.T) {
 	if rs := dexConnector(checks.NewSnapshot().WithObjects(ConfigMapsGVR, cm)); rs[0].Severity != checks.OK {
 		t.Fatalf("got %+v", rs)
 	}
+	// KUBEFLOW-004 reads the Secrets by name (GET) in its probe; the value never leaves it.
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "dex-oidc-client", Namespace: "auth"}, Data: map[string][]byte{"OIDC_CLIENT_SECRET": []byte(publicClientSecret)}}
-	rs := oidcSecret(checks.NewSnapshot().WithObjects(SecretsGVR, sec))
-	if rs[0].Severity == checks.OK || strings.Contains(rs[0].Message+rs[0].Fix, publicClientSecret) {
-		t.Fatalf("public default passed or was printed: %+v", rs)
+	proxy := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "oauth2-proxy-7f9c", Namespace: "oauth2-proxy"}, Data: map[string][]byte{"client-secret": []byte("generated")}}
+	other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "unrelated", Namespace: "default"}, Data: map[string][]byte{"k": []byte("v")}}
+	client := fake.NewClientset(sec, proxy, other)
+	found, err := readOIDCSecrets(context.Background(), checks.Env{Client: client})
+	if err != nil {
+		t.Fatal(err)
 	}
-	sec.Data["OIDC_CLIENT_SECRET"] = []byte("generated")
-	if rs := oidcSecret(checks.NewSnapshot().WithObjects(SecretsGVR, sec)); rs[0].Severity != checks.OK {
-		t.Fatalf("got %+v", rs)
+	for _, a := range client.Actions() {
+		if a.GetVerb() == "list" && a.GetNamespace() != "oauth2-proxy" {
+			t.Errorf("the probe listed Secrets in %q; only oauth2-proxy may be listed (hash-suffixed name)", a.GetNamespace())
+		}
+	}
+	rs := oidcSecret(checks.NewSnapshot().WithProbe(oidcSecretsProbe.Name, found, nil))
+	if len(rs) != 2 || rs[0].Severity == checks.OK || rs[1].Severity != checks.OK || strings.Contains(fmt.Sprint(rs), publicClientSecret) {
+		t.Fatalf("want the public default failed (not printed) and the generated one ok: %+v", rs)
+	}
+	if rs := oidcSecret(checks.NewSnapshot().WithProbe(oidcSecretsProbe.Name, []oidcFinding(nil), nil)); rs[0].Severity == checks.OK {
+		t.Fatalf("no Secret passed: %+v", rs)
 	}
 }
