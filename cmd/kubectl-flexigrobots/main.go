@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin"
 )
@@ -16,6 +17,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	// API warnings as kubectl prints them ("Warning: ...", each once), not as klog lines.
+	rest.SetDefaultWarningHandler(rest.NewWarningWriter(streams.ErrOut, rest.WarningWriterOptions{Deduplicate: true}))
 	err := plugin.NewRootCmd(streams).ExecuteContext(ctx)
 	stop()
 	os.Exit(plugin.ExitCode(err, streams.ErrOut))

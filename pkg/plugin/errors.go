@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 )
@@ -20,6 +21,11 @@ func ExitCode(err error, errOut io.Writer) int {
 			fmt.Fprintf(errOut, "error: %v\n", exit.Err)
 		}
 		return exit.Code
+	}
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		// cobra's own, for a command name at the root: already has its suggestions.
+		fmt.Fprintf(errOut, "error: %v\nSee 'kubectl flexigrobots --help' for usage.\n", strings.TrimRight(err.Error(), "\n"))
+		return cmdutil.ExitUsage
 	}
 	fmt.Fprintf(errOut, "error: %v\n", err)
 	return cmdutil.ExitRuntime

@@ -50,6 +50,8 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 			cobra.CommandDisplayNameAnnotation: "kubectl flexigrobots",
 		},
 	}
+	// Usage errors are exit 2 with a pointer to --help, like every invalid input.
+	root.SetFlagErrorFunc(cmdutil.FlagError)
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)

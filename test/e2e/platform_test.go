@@ -184,6 +184,9 @@ func runPlatform(t *testing.T, pc platformCase) {
 		if strings.Contains(r.stdout+r.stderr, ghClientSecret) {
 			t.Fatal("the GitHub client secret was printed")
 		}
+		if strings.Contains(r.stderr, "warnings.go:") {
+			t.Error("API warnings printed as klog lines, not as kubectl's `Warning: ...`")
+		}
 	})
 
 	t.Run("re-run is unchanged everywhere and moves no resourceVersion", func(t *testing.T) {

@@ -63,7 +63,7 @@ applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing cha
 
   # Only the load balancer and Kubeflow, as a server-side dry run
   kubectl flexigrobots apply -f plugins.yaml --only lb,kubeflow --dry-run=server`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.PrintExample || o.PrintSchema {
 				return o.print()

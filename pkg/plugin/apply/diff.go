@@ -42,7 +42,7 @@ Progress goes to stderr, the diff to stdout. Exit codes (kubectl diff's): 0 noth
 
   # In a pipeline: fail when the cluster drifted from the file
   kubectl flexigrobots diff -f plugins.yaml >/dev/null || echo "drift (or error: exit $?)"`,
-		Args:        cobra.NoArgs,
+		Args:        cmdutil.NoArgs,
 		Annotations: map[string]string{cmdutil.AnnotationDiff: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {

@@ -28,7 +28,7 @@ time-slicing, and see per node how many physical GPUs there are and how many are
 		Example: `  kubectl flexigrobots gpu operator
   kubectl flexigrobots gpu slicing --replicas 4
   kubectl flexigrobots gpu status`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(NewCmdOperator(f, streams), NewCmdSlicing(f, streams), NewCmdStatus(f, streams))

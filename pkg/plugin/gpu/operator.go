@@ -38,7 +38,7 @@ of verify). Before anything it warns when no node advertises NVIDIA GPUs.`,
 
   # Air-gapped mirror of the chart repository, another chart version
   kubectl flexigrobots gpu operator --chart-repo https://charts.example.org/nvidia --chart-version v26.7.0`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

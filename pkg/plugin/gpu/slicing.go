@@ -51,7 +51,7 @@ Run again with the same N: nothing changes.`,
 
   # Back to whole GPUs
   kubectl flexigrobots gpu slicing --disable`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

@@ -28,7 +28,7 @@ func NewCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra
 		Short: "Per GPU node: product, physical GPUs, time-slicing replicas, allocatable, GPUs requested by pods",
 		Example: `  kubectl flexigrobots gpu status
   kubectl flexigrobots gpu status -o json`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

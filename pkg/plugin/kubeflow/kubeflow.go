@@ -168,7 +168,7 @@ Run it again and every object is "unchanged".`,
 
   # The same edits as a file for GitOps
   kubectl flexigrobots kubeflow render --version v1.10.2 --registration-flow > kubeflow.yaml`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(cmd.Flags()); err != nil {
 				return err
@@ -233,7 +233,7 @@ client secret and the GitHub client secret, which "kubeflow" creates (generated,
 create them yourself when applying this file with another tool. When the cluster can be read, the
 Gateway and auth allow-list carry what "tls" recorded there (its HTTPS server, the ACME exclusion),
 as "kubeflow" applies them.`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if ctx == nil {

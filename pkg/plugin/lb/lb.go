@@ -67,7 +67,7 @@ it and deletes the Service (also on failure or Ctrl-C). Without --addresses it o
 
   # What would change, from an air-gapped mirror
   kubectl flexigrobots lb --addresses 203.0.113.10/32 --chart-repo https://charts.example.internal/metallb --dry-run=server`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

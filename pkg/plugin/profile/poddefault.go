@@ -24,7 +24,7 @@ func NewCmdProfile(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobr
 	cmd := &cobra.Command{
 		Use:   "profile",
 		Short: "Per-profile setup of Kubeflow user namespaces (runbook: Enabling access to Kubeflow Pipelines)",
-		Args:  cobra.NoArgs,
+		Args:  cmdutil.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(NewCmdPodDefault(f, streams))

@@ -57,7 +57,7 @@ list the nodes it does not cover, with the lines to add: exit code 3 when a node
 
   # Which nodes does the server's file miss?
   ssh nfs-server cat /etc/exports > exports && kubectl flexigrobots storage exports --nfs-path /nfsroot/kubeflow_nfs --check exports`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

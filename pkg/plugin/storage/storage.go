@@ -58,7 +58,7 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
 
   # The /etc/exports lines for the nodes, and which nodes an existing file misses
   kubectl flexigrobots storage exports --nfs-path /nfsroot/kubeflow_nfs --check /etc/exports`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

@@ -82,7 +82,7 @@ ConfigMap istio-system/flexigrobots-tls, so "kubeflow" and "tls" can run in any 
 
   # Back to HTTP only
   kubectl flexigrobots tls --remove`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(cmd.Flags()); err != nil {
 				return err
@@ -212,7 +212,7 @@ func newCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra
 		Short: "Domain, mode, issuer, Ready, expiry, renewal time, served Secret, and whether the ACME challenge path is open",
 		Example: `  kubectl flexigrobots tls status
   kubectl flexigrobots tls status -o json`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := output.Validate(format, output.Table, output.JSON, output.YAML); err != nil {
 				return err

@@ -61,7 +61,7 @@ Exit codes: 0 all checks ok (warnings allowed), 3 a check failed, 4 warnings onl
 
   # Everything, as JUnit XML for CI; warnings fail the job
   kubectl flexigrobots verify -o junit --strict > verify.xml`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

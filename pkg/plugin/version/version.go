@@ -53,7 +53,7 @@ func NewCmdVersion(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobr
 		Example: `  kubectl flexigrobots version
   kubectl flexigrobots version --client
   kubectl flexigrobots version -o json`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

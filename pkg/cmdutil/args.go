@@ -1,0 +1,46 @@
+package cmdutil
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// NoArgs is cobra.NoArgs as a usage error (exit 2) that says what to do: a subcommand name
+// that is close gets cobra's suggestions, and a dry-run mode given without "=" (--dry-run
+// server parses as --dry-run=client plus an argument "server") gets the right spelling.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	arg := args[0]
+	if fl := cmd.Flags().Lookup("dry-run"); fl != nil && fl.Changed && (arg == DryRunNone || arg == DryRunClient || arg == DryRunServer) {
+		return UsageErrorf("--dry-run takes its mode after '=': --dry-run=%s (alone, --dry-run means --dry-run=client)", arg)
+	}
+	msg := fmt.Sprintf("unknown argument %q for %q", arg, cmd.CommandPath())
+	if cmd.HasAvailableSubCommands() {
+		msg = fmt.Sprintf("unknown command %q for %q", arg, cmd.CommandPath())
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2 // cobra's default, which only its own lookup sets
+		}
+		if s := cmd.SuggestionsFor(arg); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		}
+	}
+	return UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
+}
+
+// FlagError makes a flag that does not parse (unknown, bad value) a usage error (exit 2) with a
+// pointer to --help; a duration without a unit says how to write one.
+func FlagError(cmd *cobra.Command, err error) error {
+	if args := cmd.Flags().Args(); cmd.HasAvailableSubCommands() && len(args) > 0 {
+		// `gpu slicng --replicas 4`: the misspelt command is the mistake, not the flag.
+		return NoArgs(cmd, args)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "time: missing unit in duration") {
+		msg += " (give a unit, e.g. 90s, 5m or 1h)"
+	}
+	return UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
+}

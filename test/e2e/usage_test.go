@@ -1,0 +1,48 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// TestUsageMistakes: what a first-time user types wrong is exit 2 with a first line that says
+// what is wrong (and, where cobra can tell, what was meant), before any cluster is read: the
+// kubeconfig here does not exist.
+func TestUsageMistakes(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		firstLine string
+		more      string
+	}{
+		{[]string{"storag"}, `error: unknown command "storag" for "kubectl flexigrobots"`, "\tstorage"},
+		{[]string{"gpu", "slicng", "--replicas", "4"}, `error: unknown command "slicng" for "kubectl flexigrobots gpu"`, "\tslicing"},
+		{[]string{"profile", "pod"}, `error: unknown command "pod" for "kubectl flexigrobots profile"`, "\tpoddefault"},
+		{[]string{"lb", "--bogus"}, "error: unknown flag: --bogus", "See 'kubectl flexigrobots lb --help' for usage."},
+		{[]string{"lb", "--addresses", "127.240.0.10/32", "--timeout", "5"}, `error: invalid argument "5" for "--timeout" flag`, "e.g. 90s, 5m or 1h"},
+		{[]string{"lb", "--addresses", "127.240.0.10/32", "--dry-run", "server"}, "error: --dry-run takes its mode after '=': --dry-run=server", ""},
+		{[]string{"version", "extra"}, `error: unknown argument "extra" for "kubectl flexigrobots version"`, ""},
+		{[]string{"kubeflow", "--diff", "--dry-run=client"}, "error: --diff runs a server-side dry run: leave --dry-run out", ""},
+		{[]string{"diff", "-f", "plugins.yaml", "-o", "json"}, "error: unknown shorthand flag: 'o' in -o", ""},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cmd := exec.Command(testbed.PluginBinary(t), tc.args...)
+			cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent/kubeconfig")
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			err := cmd.Run()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 2 {
+				t.Fatalf("want exit 2, got %v\nstderr:\n%s", err, errOut.String())
+			}
+			first, _, _ := strings.Cut(errOut.String(), "\n")
+			if !strings.HasPrefix(first, tc.firstLine) || !strings.Contains(errOut.String(), tc.more) || out.Len() != 0 {
+				t.Fatalf("stderr:\n%s\nwant first line %q and %q, nothing on stdout (got %q)", errOut.String(), tc.firstLine, tc.more, out.String())
+			}
+		})
+	}
+}
