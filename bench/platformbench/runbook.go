@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -75,7 +74,7 @@ sharing:
     - name: nvidia.com/gpu
       replicas: 4
 `,
-		"040-pod_default_multiuser.yaml": benchkit.RunbookPodDefault,
+		"040-pod_default_multiuser.yaml": testbed.RunbookPodDefault,
 		"gateway-patch.json": `{"spec":{"servers":[{"hosts":["*"],"port":{"name":"http","number":80,"protocol":"HTTP"}},` +
 			`{"hosts":["*"],"port":{"name":"https","number":443,"protocol":"HTTPS"},"tls":{"mode":"SIMPLE","credentialName":"kubeflow-domain-man-cert"}}]}}`,
 	}

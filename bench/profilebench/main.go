@@ -178,7 +178,7 @@ func timeShellLoop(tmp string, built *kubeflow.Built, profiles, nodes int) (firs
 	}
 	defer benchkit.StopBed(c)
 	manifest := filepath.Join(tmp, "040-pod_default_multiuser.yaml")
-	if err := os.WriteFile(manifest, []byte(benchkit.RunbookPodDefault), 0o644); err != nil {
+	if err := os.WriteFile(manifest, []byte(testbed.RunbookPodDefault), 0o644); err != nil {
 		return first, rerun, err
 	}
 	list := filepath.Join(tmp, "namespaces.txt")

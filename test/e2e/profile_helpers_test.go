@@ -21,36 +21,6 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// The runbook's deployment/040-pod_default_multiuser.yaml, written out here from the runbook (not
-// taken from the product), to judge what the command creates.
-const runbookPodDefault = `
-apiVersion: kubeflow.org/v1alpha1
-kind: PodDefault
-metadata:
-  name: access-ml-pipeline
-  namespace: "<YOUR_USER_PROFILE_NAMESPACE>"
-spec:
-  desc: Allow access to Kubeflow Pipelines
-  selector:
-    matchLabels:
-      access-ml-pipeline: "true"
-  env:
-    - name: KF_PIPELINES_SA_TOKEN_PATH
-      value: /var/run/secrets/kubeflow/pipelines/token
-  volumes:
-    - name: volume-kf-pipeline-token
-      projected:
-        sources:
-          - serviceAccountToken:
-              path: token
-              expirationSeconds: 7200
-              audience: pipelines.kubeflow.org
-  volumeMounts:
-    - mountPath: /var/run/secrets/kubeflow/pipelines
-      name: volume-kf-pipeline-token
-      readOnly: true
-`
-
 var (
 	e2eProfilesGVR    = schema.GroupVersionResource{Group: "kubeflow.org", Version: "v1", Resource: "profiles"}
 	e2ePodDefaultsGVR = schema.GroupVersionResource{Group: "kubeflow.org", Version: "v1alpha1", Resource: "poddefaults"}
@@ -60,7 +30,7 @@ var (
 func runbookPodDefaultIn(t *testing.T, ns string) *unstructured.Unstructured {
 	t.Helper()
 	var m map[string]any
-	if err := yaml.Unmarshal([]byte(strings.ReplaceAll(runbookPodDefault, "<YOUR_USER_PROFILE_NAMESPACE>", ns)), &m); err != nil {
+	if err := yaml.Unmarshal([]byte(strings.ReplaceAll(testbed.RunbookPodDefault, "<YOUR_USER_PROFILE_NAMESPACE>", ns)), &m); err != nil {
 		t.Fatal(err)
 	}
 	return &unstructured.Unstructured{Object: m}

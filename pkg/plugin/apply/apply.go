@@ -68,13 +68,7 @@ applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing cha
 			if o.PrintExample || o.PrintSchema {
 				return o.print()
 			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
+			return o.validateCompleteRun(cmd, nil)
 		},
 	}
 	cmd.Flags().StringVarP(&o.File, "filename", "f", "", "The platform file (e.g. plugins.yaml); relative paths in it are relative to it")
@@ -88,6 +82,18 @@ applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing cha
 		_ = cmd.RegisterFlagCompletionFunc(fl, cobra.FixedCompletions(platform.Order, cobra.ShellCompDirectiveNoFileComp))
 	}
 	return cmd
+}
+
+// validateCompleteRun is the command's run: Validate (the file, no cluster), Complete (clients,
+// server version), Run.
+func (o *Options) validateCompleteRun(cmd *cobra.Command, _ []string) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if err := o.Complete(); err != nil {
+		return err
+	}
+	return o.Run(cmd.Context())
 }
 
 func (o *Options) print() error {

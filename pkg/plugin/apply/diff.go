@@ -44,15 +44,7 @@ Progress goes to stderr, the diff to stdout. Exit codes (kubectl diff's): 0 noth
   kubectl flexigrobots diff -f plugins.yaml >/dev/null || echo "drift (or error: exit $?)"`,
 		Args:        cmdutil.NoArgs,
 		Annotations: map[string]string{cmdutil.AnnotationDiff: "true"},
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:        o.validateCompleteRun,
 	}
 	cmd.Flags().StringVarP(&o.File, "filename", "f", "", "The platform file (e.g. plugins.yaml); relative paths in it are relative to it")
 	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "Diff only these sections (comma-separated): "+strings.Join(platform.Order, ", "))
