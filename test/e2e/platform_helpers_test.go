@@ -3,11 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -173,6 +175,24 @@ func platformState(t *testing.T, c *testbed.Cluster) map[string]string {
 		}
 	}
 	return out
+}
+
+// settledState is platformState once the fresh control plane has done its own first writes
+// (kube-root-ca.crt in every namespace, the aggregated ClusterRoles): two snapshots a second
+// apart agree, within 60 s.
+func settledState(t *testing.T, c *testbed.Cluster) map[string]string {
+	t.Helper()
+	prev := platformState(t, c)
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		cur := platformState(t, c)
+		if maps.Equal(prev, cur) {
+			return cur
+		}
+		prev = cur
+	}
+	t.Fatal("the test bed's objects kept changing for 60 s after start")
+	return nil
 }
 
 // sameState fails with the objects that appeared, disappeared or moved.

@@ -65,7 +65,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 	}})
 	b := newPlatformBed(t, c, repo, kfURL)
 	good := b.writePlatform(t, "plugins.yaml", nil)
-	pristine := platformState(t, c)
+	pristine := settledState(t, c)
 
 	t.Run("bad files exit 2 with every problem's line and change nothing", func(t *testing.T) {
 		for name, tc := range map[string]struct {
