@@ -44,7 +44,7 @@ func (r *Recorder) Record(live, merged *unstructured.Unstructured) {
 	if ref == nil {
 		ref = live
 	}
-	p := pair{live: clean(live), merged: clean(merged)}
+	p := pair{live: Clean(live), merged: Clean(merged)}
 	r.mu.Lock()
 	r.objs[fileName(ref)] = p
 	r.mu.Unlock()
@@ -127,12 +127,13 @@ func fileName(u *unstructured.Unstructured) string {
 	return fmt.Sprintf("%s%s.%s.%s.%s", group, gvk.Version, gvk.Kind, u.GetNamespace(), u.GetName())
 }
 
-// serverSet are the metadata fields the API server writes on every create or update.
 var serverSet = []string{"managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"}
 
-// clean copies u without status and server-set metadata; a Secret's stringData moves into data
-// (as the API server does), so that kubectl's masker, which reads data, masks it too.
-func clean(u *unstructured.Unstructured) *unstructured.Unstructured {
+// Clean copies u without status and the metadata the server writes on every create or update
+// (managedFields, resourceVersion, generation, uid, creationTimestamp, selfLink): what is left
+// is what a writer changes. A Secret's stringData moves into data, as the API server does (so
+// kubectl's masker, which reads data, masks it too). nil stays nil.
+func Clean(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if u == nil {
 		return nil
 	}

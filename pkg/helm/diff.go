@@ -1,15 +1,12 @@
 package helm
 
 import (
-	"strings"
-
 	"helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
 // diffMode tells whether this Ensure runs for --diff: a server-side dry run whose changes are
@@ -26,12 +23,9 @@ func (c *Client) recordDiff(namespace string, old, rel *release.Release) {
 	}
 	before := map[string]*unstructured.Unstructured{}
 	if old != nil {
-		for k, o := range c.manifestObjects(namespace, old.Manifest) {
-			before[k] = o
-		}
+		before = c.manifestObjects(namespace, old.Manifest)
 	}
-	after := c.manifestObjects(namespace, rel.Manifest)
-	for k, o := range after {
+	for k, o := range c.manifestObjects(namespace, rel.Manifest) {
 		c.Diff.Record(before[k], o)
 		delete(before, k)
 	}
@@ -40,26 +34,21 @@ func (c *Client) recordDiff(namespace string, old, rel *release.Release) {
 	}
 }
 
-// manifestObjects parses a release manifest into objects keyed by kind, namespace and name; a
-// namespaced object without a namespace gets the release's (as helm installs it).
+// manifestObjects parses a release manifest into objects by kube.Ref; a namespaced object
+// without a namespace gets the release's (as helm installs it). A manifest that does not parse
+// shows nothing (helm has just rendered it, so it does).
 func (c *Client) manifestObjects(namespace, manifest string) map[string]*unstructured.Unstructured {
+	objs, _ := kube.DecodeManifests([]byte(manifest))
 	mapper, _ := c.getter.ToRESTMapper()
 	out := map[string]*unstructured.Unstructured{}
-	for _, doc := range releaseutil.SplitManifests(manifest) {
-		if strings.TrimSpace(doc) == "" {
-			continue
-		}
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil || u.Object == nil || u.GetKind() == "" {
-			continue
-		}
+	for _, u := range objs {
 		if u.GetNamespace() == "" && mapper != nil {
 			gvk := u.GroupVersionKind()
 			if m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil && m.Scope.Name() == meta.RESTScopeNameNamespace {
 				u.SetNamespace(namespace)
 			}
 		}
-		out[u.GroupVersionKind().GroupKind().String()+"/"+u.GetNamespace()+"/"+u.GetName()] = u
+		out[kube.Ref(u)] = u
 	}
 	return out
 }

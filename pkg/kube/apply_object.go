@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -144,17 +145,9 @@ func actionOf(live, applied *unstructured.Unstructured, created, dryRun bool) st
 	return output.Configured
 }
 
-// comparable strips what the server changes on every write: managedFields, resourceVersion,
-// generation, timestamps and status.
+// comparable strips what the server changes on every write (see diff.Clean).
 func comparable(u *unstructured.Unstructured) map[string]any {
-	c := u.DeepCopy().Object
-	delete(c, "status")
-	if md, ok := c["metadata"].(map[string]any); ok {
-		for _, k := range []string{"managedFields", "resourceVersion", "generation", "creationTimestamp", "uid", "selfLink"} {
-			delete(md, k)
-		}
-	}
-	return c
+	return diff.Clean(u).Object
 }
 
 // conditionTrue tells whether status.conditions has type t with status "True".

@@ -32,7 +32,7 @@ func objectsJSON(t *testing.T, b *Built) []byte {
 
 func TestBuildCache(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the manifests several times")
+		t.Skip("-short: builds the Kubeflow manifests six times (about 30 s); runs in make test")
 	}
 	p, err := ProfileFor("v1.10.2")
 	if err != nil {
