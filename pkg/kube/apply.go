@@ -48,11 +48,6 @@ type Applier struct {
 	// SkipUnchanged never skips or records them, so the other section's writes cannot make a
 	// re-run rewrite the record. They are applied every time (a no-op apply moves nothing).
 	Unrecorded func(*unstructured.Unstructured) bool
-	// NoWebhookGate: after a failed webhook call, retry at once instead of first waiting for the
-	// webhook Service to have ready endpoints. Webhook call failures are still retried as
-	// transient until ctx ends, so the apply itself proves the webhook answers. For callers that
-	// cannot rely on endpoints being observable.
-	NoWebhookGate bool
 
 	live           liveIndex
 	rawOnce        sync.Once
@@ -245,6 +240,7 @@ func (a *Applier) prepare(o *unstructured.Unstructured) {
 			delete(o.Object, "rules")
 		}
 	}
+	dropInjectedCABundles(o)
 }
 
 // mapping resolves the object's REST mapping, defaulting its namespace; a kind not yet served is

@@ -86,7 +86,8 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
 		applied, created, err := a.applyRequest(ctx, m.Resource, o, opts)
-		if err != nil && isWebhookCallError(err) && gate != nil && !a.NoWebhookGate {
+		if err != nil && isWebhookCallError(err) && gate != nil {
+			gate.announce(err, o, a.Progress)
 			if gerr := gate.waitFor(ctx, o, m.Resource.Resource, a.Progress); gerr != nil {
 				return fmt.Errorf("%w (last apply: %v)", gerr, err)
 			}

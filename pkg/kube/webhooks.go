@@ -35,11 +35,12 @@ type webhookGate struct {
 	rules   []webhookRule
 	mu      sync.Mutex
 	ready   map[string]bool
+	told    map[string]bool // webhooks whose failed call was announced
 	extra   []*unstructured.Unstructured
 }
 
 func newWebhookGate(c *Clients, set []*unstructured.Unstructured) *webhookGate {
-	return &webhookGate{clients: c, ready: map[string]bool{}, extra: set}
+	return &webhookGate{clients: c, ready: map[string]bool{}, told: map[string]bool{}, extra: set}
 }
 
 // load lists the live webhook configurations once (the set's own are applied after everything
@@ -77,6 +78,49 @@ func (g *webhookGate) add(name string, cc admissionv1.WebhookClientConfig, rules
 			groups: r.APIGroups, versions: r.APIVersions, res: r.Resources, ops: r.Operations,
 		})
 	}
+}
+
+// announce says, once per webhook, that a call to it failed and the object waits for it (on a
+// real cluster: its pods not yet serving, or not yet routed to); later failures only update the
+// progress line. The webhook's name comes from the API server's error.
+func (g *webhookGate) announce(err error, o *unstructured.Unstructured, progress *output.Progress) {
+	name := webhookNameOf(err.Error())
+	reason := webhookFailureReason(err.Error())
+	g.mu.Lock()
+	first := !g.told[name]
+	g.told[name] = true
+	g.mu.Unlock()
+	if first {
+		progress.Logf("waiting for webhook %s to answer (%s): %s is retried until it does", name, reason, Ref(o))
+		return
+	}
+	progress.Update("waiting for webhook %s to answer (%s)", name, reason)
+}
+
+// webhookNameOf extracts the webhook name from `failed calling webhook "NAME": ...`.
+func webhookNameOf(msg string) string {
+	_, rest, ok := strings.Cut(msg, `failed calling webhook "`)
+	if !ok {
+		return "(unnamed)"
+	}
+	name, _, _ := strings.Cut(rest, `"`)
+	return name
+}
+
+// webhookFailureReason is the last part of the error (e.g. "connect: connection refused").
+func webhookFailureReason(msg string) string {
+	for _, r := range []string{"connection refused", "no endpoints available", "i/o timeout", "context deadline exceeded", "x509:", "tls:", "EOF"} {
+		if strings.Contains(msg, r) {
+			if r == "x509:" || r == "tls:" {
+				return "its certificate is not trusted yet"
+			}
+			return r
+		}
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 && len(msg)-i < 80 {
+		return msg[i+2:]
+	}
+	return "call failed"
 }
 
 // waitFor blocks until every webhook Service that may intercept o has a ready endpoint.

@@ -29,7 +29,7 @@ const gpuNS = gpucomp.DefaultNamespace
 // changed, gpu status with a pod using shared GPUs, and verify --section gpu.
 func TestGPU(t *testing.T) {
 	repo := testbed.ChartRepo(t)
-	c := testbed.StartT(t, testbed.Options{StandIns: []testbed.StandIn{standins.NewGPUDevicePlugin()}})
+	c := testbed.StartT(t, testbed.Options{Webhooks: true, StandIns: []testbed.StandIn{standins.NewGPUDevicePlugin(), standins.NewAdmissionWebhooks(webhookDelay)}})
 	chart := []string{"--chart-repo", repo}
 	operator := append([]string{"gpu", "operator", "--set", "toolkit.enabled=false"}, chart...)
 	slicing := func(args ...string) result {

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -89,4 +90,38 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// webhookDelay is how long after its pods are Ready a webhook backend of the stand-in starts
+// answering (a real cluster's gap until kube-proxy routes to a new pod), to widen the race.
+const webhookDelay = 3 * time.Second
+
+// assertWebhookRace checks that a run met the race the runbook's retry loop is about: webhooks
+// of the build were registered while their backends were not serving, and the stand-in then
+// answered reviews (so admission really went through webhooks).
+func assertWebhookRace(t *testing.T, hooks *standins.AdmissionWebhooks, stderr string) {
+	t.Helper()
+	early := hooks.RegisteredEarly()
+	if len(early) == 0 {
+		t.Error("no webhook was registered before its backend served: the race was not met")
+	}
+	t.Logf("webhooks registered before their backends served: %v; backends that answered reviews: %v", early, hooks.Served())
+	if len(hooks.Served()) == 0 {
+		t.Error("no webhook backend answered a review: admission did not go through webhooks")
+	}
+}
+
+// assertCAInjected checks that the CA the injector wrote into a MutatingWebhookConfiguration
+// is still there (a re-run must neither conflict with the injector nor wipe the CA).
+func assertCAInjected(t *testing.T, c *testbed.Cluster, hooks *standins.AdmissionWebhooks, name string) {
+	t.Helper()
+	m, err := c.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range m.Webhooks {
+		if !bytes.Equal(w.ClientConfig.CABundle, hooks.CAPEM()) {
+			t.Errorf("%s/%s: caBundle is not the injected CA after the re-run", name, w.Name)
+		}
+	}
 }

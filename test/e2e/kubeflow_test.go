@@ -173,7 +173,8 @@ func namespaceNames(t *testing.T, c *testbed.Cluster) []string {
 // with nothing changed; then every suite registered with onKubeflowBed runs on the same bed.
 func TestKubeflowV110(t *testing.T) {
 	url := kubeflowArchiveURL(t, "1.10.2")
-	c := testbed.StartT(t, testbed.Options{StandIns: []testbed.StandIn{standins.NewNFSProvisioner()}})
+	hooks := standins.NewAdmissionWebhooks(webhookDelay)
+	c := testbed.StartT(t, testbed.Options{Webhooks: true, StandIns: []testbed.StandIn{standins.NewNFSProvisioner(), hooks}})
 	nfsStandInStorage(t, c)
 	args := kubeflowEditArgs(t, "1.10.2", url)
 	ctx := context.Background()
@@ -202,6 +203,7 @@ func TestKubeflowV110(t *testing.T) {
 		t.Fatal("the GitHub client secret was printed")
 	}
 	first := kfReport(t, r)
+	assertWebhookRace(t, hooks, r.stderr)
 
 	// Every workload of the profile's namespaces is ready.
 	p, _ := kubeflow.ProfileFor("v1.10.2")
@@ -316,6 +318,7 @@ func TestKubeflowV110(t *testing.T) {
 	if again, _ := kubeflow.LiveClientSecret(ctx, c.Client, p); again != oidc {
 		t.Fatal("second run changed the OIDC client secret")
 	}
+	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
 
 	// verify --section kubeflow: workloads, dex connector and OIDC secret pass; the gateway has
 	// no external IP on a test bed without a load balancer.

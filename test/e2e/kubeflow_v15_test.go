@@ -44,7 +44,8 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 		t.Skipf("Kubernetes %s test bed binaries absent (hack/testbin.sh builds them): %v", testbed.V121, err)
 	}
 	url := kubeflowArchiveURL(t, "1.5.0")
-	c := testbed.StartT(t, testbed.Options{Version: testbed.V121, StandIns: []testbed.StandIn{standins.NewNFSProvisioner()}})
+	hooks := standins.NewAdmissionWebhooks(webhookDelay)
+	c := testbed.StartT(t, testbed.Options{Version: testbed.V121, Webhooks: true, StandIns: []testbed.StandIn{standins.NewNFSProvisioner(), hooks}})
 	nfsStandInStorage(t, c)
 	args := append(append([]string{"kubeflow"}, kubeflowEditArgs(t, "1.5.0", url)...), "-o", "json", "--timeout", "25m")
 	r := runPlugin(t, c, args...)
@@ -55,6 +56,7 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 		t.Fatal("the GitHub client secret was printed")
 	}
 	rep := kfReport(t, r)
+	assertWebhookRace(t, hooks, r.stderr)
 	converted := 0
 	for _, n := range rep.Notes {
 		if strings.Contains(n, "storage version") {
@@ -87,5 +89,8 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 			t.Errorf("second run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
 		}
 	}
+	// Shipped with caBundle "" (and "Cg==" for KServe's): the injector's CA stays.
+	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
+	assertCAInjected(t, c, hooks, "inferenceservice.serving.kserve.io")
 	runBedSuites(t, c, "v1.5.0")
 }

@@ -26,7 +26,8 @@ import (
 // TestLB runs the lb section end to end on the test bed with the real MetalLB chart 0.15.3 (CRDs
 // in a subchart) from the fixture repository and the MetalLB controller stand-in.
 func TestLB(t *testing.T) {
-	c := testbed.StartT(t, testbed.Options{StandIns: []testbed.StandIn{standins.NewMetalLBController()}})
+	hooks := standins.NewAdmissionWebhooks(webhookDelay)
+	c := testbed.StartT(t, testbed.Options{Webhooks: true, StandIns: []testbed.StandIn{standins.NewMetalLBController(), hooks}})
 	repo := testbed.ChartRepo(t)
 	dyn, err := dynamic.NewForConfig(c.Config)
 	if err != nil {
@@ -106,6 +107,11 @@ func TestLB(t *testing.T) {
 		}
 		if a := lbPoolAddresses(t, dyn); a != lbPoolA {
 			t.Fatalf("pool addresses %q, want %q", a, lbPoolA)
+		}
+		// The pool went through MetalLB's validating webhook, served only once the controller
+		// was Ready (+ the routing delay): lb waited for it like every other section.
+		if n := hooks.Calls(lb.DefaultNamespace + "/" + lb.WebhookService); n == 0 {
+			t.Fatalf("MetalLB's webhook was never called (served: %v)", hooks.Served())
 		}
 	})
 
@@ -345,7 +351,7 @@ func TestLBWebhookWithoutEndpoints(t *testing.T) {
 // (Kubernetes >= 1.25): asked for explicitly it is refused with exit 2 naming the chart that
 // installs, and nothing of the release is stored; with no version, lb picks 0.14.3 and installs.
 func TestLBOnV121(t *testing.T) {
-	c := testbed.StartT(t, testbed.Options{Version: testbed.V121, StandIns: []testbed.StandIn{standins.NewMetalLBController()}})
+	c := testbed.StartT(t, testbed.Options{Version: testbed.V121, Webhooks: true, StandIns: []testbed.StandIn{standins.NewMetalLBController(), standins.NewAdmissionWebhooks(webhookDelay)}})
 	repo := testbed.ChartRepo(t)
 	ctx := context.Background()
 	svc, err := c.Client.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})

@@ -60,8 +60,9 @@ func runPlatform(t *testing.T, pc platformCase) {
 		kfVersion = "1.5.0"
 	}
 	kfURL := kubeflowArchiveURL(t, kfVersion)
-	c := testbed.StartT(t, testbed.Options{Version: pc.version, StandIns: []testbed.StandIn{
+	c := testbed.StartT(t, testbed.Options{Version: pc.version, Webhooks: true, StandIns: []testbed.StandIn{
 		standins.NewNFSProvisioner(), standins.NewMetalLBController(), standins.NewGPUDevicePlugin(), standins.NewProfileController(),
+		standins.NewAdmissionWebhooks(webhookDelay),
 	}})
 	b := newPlatformBed(t, c, repo, kfURL)
 	good := b.writePlatform(t, "plugins.yaml", nil)

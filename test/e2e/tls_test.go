@@ -244,7 +244,7 @@ func testTLS(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 // TestTLSWithoutKubeflow: on a cluster without Kubeflow, tls refuses with exit 2 and changes
 // nothing, status says TLS is not configured, and verify reports the section as info only.
 func TestTLSWithoutKubeflow(t *testing.T) {
-	c := testbed.StartT(t, testbed.Options{})
+	c := testbed.StartT(t, testbed.Options{Webhooks: true, StandIns: []testbed.StandIn{standins.NewAdmissionWebhooks(webhookDelay)}})
 	pki := newTestPKI(t, tlsDomain)
 	before := namespaceNames(t, c)
 	for _, args := range [][]string{

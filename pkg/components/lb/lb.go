@@ -156,12 +156,11 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 }
 
 // applyConfig applies the pool and the L2Advertisement, one at a time so an error names the
-// object. MetalLB's validating webhook intercepts them: they are applied with retries while the
-// webhook cannot be called (its Service without ready endpoints, the controller still starting),
-// until c.Timeout. The apply itself proves the webhook answers: on an API server without webhook
-// admission, or where endpoints cannot be observed, waiting for endpoints first would never end.
+// object. MetalLB's validating webhook intercepts them: through the engine's webhook gate, a
+// call that fails waits for the webhook Service's ready endpoints (the controller starting),
+// then is retried until the webhook answers, up to c.Timeout. An API server without webhook
+// admission never calls it, so nothing waits there.
 func (in *Installer) applyConfig(ctx context.Context, c Config, applier *kube.Applier, objs []*unstructured.Unstructured) ([]output.Result, error) {
-	applier.NoWebhookGate = true
 	if c.dryRun() {
 		if _, err := in.Clients.Mapper.RESTMapping(schema.GroupKind{Group: IPAddressPoolsGVR.Group, Kind: "IPAddressPool"}, IPAddressPoolsGVR.Version); err != nil {
 			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
