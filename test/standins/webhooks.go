@@ -13,6 +13,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -305,6 +307,9 @@ func (w *AdmissionWebhooks) serve(addr, service string) (*http.Server, error) {
 		Handler:           http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { w.review(rw, r, service) }),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
 		ReadHeaderTimeout: 10 * time.Second,
+		// The API server's calls made before the CA was injected fail their handshake, as on a
+		// real cluster; that is expected, not worth a log line.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	go func() {
 		if err := srv.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {

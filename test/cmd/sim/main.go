@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -20,10 +21,13 @@ import (
 func main() {
 	opts := testbed.Options{StandIns: standins.All()}
 	flag.StringVar(&opts.Version, "version", testbed.V137, "Kubernetes version: "+testbed.V137+" or "+testbed.V121)
-	flag.BoolVar(&opts.Webhooks, "webhooks", false, "turn on the admission webhook plugins")
+	flag.BoolVar(&opts.Webhooks, "webhooks", false, "turn on the admission webhook plugins, with the stand-in that serves every registered webhook once its pods are Ready")
 	flag.BoolVar(&opts.NoSigning, "no-signing", false, "start kube-controller-manager without cluster-signing flags (the RKE default)")
 	flag.StringVar(&opts.Dir, "dir", "", "folder for kubeconfig, data and logs (default: a temp folder)")
 	flag.Parse()
+	if opts.Webhooks {
+		opts.StandIns = append(opts.StandIns, standins.NewAdmissionWebhooks(3*time.Second))
+	}
 	opts.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "sim: "+format+"\n", args...) }
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
