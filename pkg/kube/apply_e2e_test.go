@@ -2,7 +2,6 @@ package kube_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -277,77 +276,5 @@ func TestApplyConvergesThroughAPIServerRestart(t *testing.T) {
 	}
 	if got := actions(rep); got[output.Unchanged] != len(objs) {
 		t.Fatalf("re-run after restart: %v, want all unchanged", got)
-	}
-}
-
-// TestApplyWebhookWithoutEndpointsFailsNamingIt: with admission webhooks on, an object that a
-// webhook intercepts waits (bounded) for the webhook's Service, then fails naming the webhook;
-// the objects not intercepted are applied and reported.
-func TestApplyWebhookWithoutEndpointsFailsNamingIt(t *testing.T) {
-	c := testbed.StartT(t, testbed.Options{Webhooks: true})
-	cl := clientsFor(t, c)
-	ctx := context.Background()
-	setup := decode(t, `
-apiVersion: v1
-kind: Namespace
-metadata: {name: hooked}
----
-apiVersion: v1
-kind: Service
-metadata: {name: guard-webhook, namespace: hooked}
-spec:
-  selector: {app: guard}
-  ports: [{port: 443, targetPort: 9443}]
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: guard}
-webhooks:
-- name: guard.example.flexigrobots.io
-  admissionReviewVersions: [v1]
-  sideEffects: None
-  failurePolicy: Fail
-  clientConfig:
-    service: {name: guard-webhook, namespace: hooked, path: /validate}
-  rules:
-  - apiGroups: [""]
-    apiVersions: [v1]
-    resources: [configmaps]
-    operations: [CREATE, UPDATE]
-  namespaceSelector:
-    matchLabels: {kubernetes.io/metadata.name: hooked}
-`)
-	if _, err := (&kube.Applier{Clients: cl}).Apply(ctx, setup); err != nil {
-		t.Fatal(err)
-	}
-	objs := decode(t, `
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: intercepted, namespace: hooked}
-data: {a: "1"}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: not-intercepted, namespace: hooked}
-stringData: {a: "1"}
-`)
-	tctx, cancel := context.WithTimeout(ctx, 8*time.Second)
-	defer cancel()
-	rep, err := (&kube.Applier{Clients: cl}).Apply(tctx, objs)
-	var ae *kube.ApplyError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want an ApplyError, got %v", err)
-	}
-	msg := err.Error()
-	for _, want := range []string{"guard/guard.example.flexigrobots.io", "hooked/guard-webhook", "ConfigMap hooked/intercepted"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error does not name %q:\n%s", want, msg)
-		}
-	}
-	if len(ae.Failed) != 1 || len(rep.Results) != 1 || rep.Results[0].Name != "not-intercepted" {
-		t.Fatalf("want 1 failed and the Secret applied; failed=%v results=%+v", ae.Failed, rep.Results)
-	}
-	if _, err := c.Client.CoreV1().ConfigMaps("hooked").Get(ctx, "intercepted", metav1.GetOptions{}); err == nil {
-		t.Fatal("intercepted ConfigMap exists although its webhook was never reachable")
 	}
 }

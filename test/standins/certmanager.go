@@ -65,13 +65,8 @@ func NewCertManager(lifetime time.Duration) *CertManager {
 	if lifetime == 0 {
 		lifetime = 90 * 24 * time.Hour
 	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "stand-in ACME CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10 * 365 * 24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	ca, _ := x509.ParseCertificate(der)
-	return &CertManager{Lifetime: lifetime, caKey: key, caCert: ca, caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	key, ca, caPEM := newCA("stand-in ACME CA")
+	return &CertManager{Lifetime: lifetime, caKey: key, caCert: ca, caPEM: caPEM}
 }
 
 // Name says what it imitates.

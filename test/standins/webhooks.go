@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -75,14 +74,8 @@ type webhookBackend struct {
 
 // NewAdmissionWebhooks returns the stand-in with a fresh CA.
 func NewAdmissionWebhooks(delay time.Duration) *AdmissionWebhooks {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "stand-in webhook CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10 * 365 * 24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	ca, _ := x509.ParseCertificate(der)
-	return &AdmissionWebhooks{Delay: delay, caKey: key, caCert: ca,
-		caPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+	key, ca, caPEM := newCA("stand-in webhook CA")
+	return &AdmissionWebhooks{Delay: delay, caKey: key, caCert: ca, caPEM: caPEM,
 		backend: map[string]*webhookBackend{}, calls: map[string]int{}, early: map[string]bool{}}
 }
 
