@@ -2,7 +2,6 @@ package kube
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -24,10 +23,10 @@ import (
 // applyOne applies one object, retrying transient errors until ctx ends, and says whether it was
 // created, configured or unchanged.
 //
-// When a live admission webhook cannot be called, the object is held until the webhook's
-// Service has a ready endpoint (so a webhook still starting is waited for, not hammered), then
-// retried; if the Service never gets one, the error names the webhook and its Service. An apply
-// that succeeds needs no webhook check at all (admission webhooks may be off).
+// When a live admission webhook cannot be called, the wait is announced and the apply retried
+// with backoff until the webhook answers (see webhookGate); if it never does, the error names
+// the webhook and its Service. An apply that succeeds needs no webhook check at all (admission
+// webhooks may be off).
 func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (output.Result, error) {
 	o := it.obj
 	res := output.Result{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
@@ -35,6 +34,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		res.DryRun = a.DryRun
 	}
 	var out output.Result
+	var resource string // set when a webhook call failed: the resource the gate explains
 	err := Retry(ctx, func(ctx context.Context) error {
 		m, err := a.itemMapping(it)
 		if err != nil {
@@ -87,10 +87,8 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		}
 		applied, created, err := a.applyRequest(ctx, m.Resource, o, opts)
 		if err != nil && isWebhookCallError(err) && gate != nil {
+			resource = m.Resource.Resource
 			gate.announce(err, o, a.Progress)
-			if gerr := gate.waitFor(ctx, o, m.Resource.Resource, a.Progress); gerr != nil {
-				return fmt.Errorf("%w (last apply: %v)", gerr, err)
-			}
 		}
 		if err != nil {
 			return conflictError(err)
@@ -103,6 +101,9 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		out = res
 		return nil
 	})
+	if err != nil && resource != "" && isWebhookCallError(err) {
+		err = gate.explain(o, resource, err)
+	}
 	if err != nil {
 		return res, err
 	}

@@ -11,7 +11,6 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -26,21 +25,24 @@ type webhookRule struct {
 	ops      []admissionv1.OperationType
 }
 
-// webhookGate holds back an object that a live webhook could not admit until the webhook's
-// Service has a ready endpoint, so a webhook that is still starting is waited for instead of
-// hammered, and one that never starts is named in the error.
+// webhookGate handles objects a live admission webhook could not admit yet: the wait is
+// announced once per webhook, the apply is retried (with backoff) until the webhook answers or
+// the run's time is up, and then the error names the webhook, its Service and its endpoints.
+// The retried apply itself is the proof that the webhook answers: ready endpoints are not (on a
+// real cluster kube-proxy routes to a new pod a moment after it is Ready), and on the test bed
+// endpoints are never published at all (the API server refuses EndpointSlices with loopback
+// addresses, and every pod IP there is loopback), so nothing may wait for them.
 type webhookGate struct {
 	clients *Clients
 	once    sync.Once
 	rules   []webhookRule
 	mu      sync.Mutex
-	ready   map[string]bool
 	told    map[string]bool // webhooks whose failed call was announced
 	extra   []*unstructured.Unstructured
 }
 
 func newWebhookGate(c *Clients, set []*unstructured.Unstructured) *webhookGate {
-	return &webhookGate{clients: c, ready: map[string]bool{}, told: map[string]bool{}, extra: set}
+	return &webhookGate{clients: c, told: map[string]bool{}, extra: set}
 }
 
 // load lists the live webhook configurations once (the set's own are applied after everything
@@ -94,7 +96,7 @@ func (g *webhookGate) announce(err error, o *unstructured.Unstructured, progress
 		progress.Logf("waiting for webhook %s to answer (%s): %s is retried until it does", name, reason, Ref(o))
 		return
 	}
-	progress.Update("waiting for webhook %s to answer (%s)", name, reason)
+	progress.Update("still waiting for webhook %s (%s)", name, reason)
 }
 
 // webhookNameOf extracts the webhook name from `failed calling webhook "NAME": ...`.
@@ -123,50 +125,28 @@ func webhookFailureReason(msg string) string {
 	return "call failed"
 }
 
-// waitFor blocks until every webhook Service that may intercept o has a ready endpoint.
-func (g *webhookGate) waitFor(ctx context.Context, o *unstructured.Unstructured, resource string, progress *output.Progress) error {
+// explain turns the last failed call of a webhook that never answered into an error naming
+// every webhook that may intercept o, its Service and what its endpoints say, with the command
+// to look further.
+func (g *webhookGate) explain(o *unstructured.Unstructured, resource string, last error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	g.load(ctx)
 	gvk := o.GroupVersionKind()
 	for _, r := range g.rules {
 		if !matches(r.groups, gvk.Group) || !matches(r.versions, gvk.Version) || !matches(r.res, resource) || !matchesOps(r.ops) {
 			continue
 		}
-		if err := g.waitService(ctx, r, progress); err != nil {
-			return err
+		ns, name, _ := strings.Cut(r.service, "/")
+		state := "no ready endpoints"
+		if n, err := readyEndpoints(ctx, g.clients, ns, name); err != nil {
+			state = "endpoints unknown: " + err.Error()
+		} else if n > 0 {
+			state = fmt.Sprintf("%d ready endpoints, but the call fails", n)
 		}
+		return fmt.Errorf("webhook %s not ready: service %s: %s (is its Deployment running? kubectl get endpointslices -n %s -l kubernetes.io/service-name=%s) (last apply: %w)", r.webhook, r.service, state, ns, name, last)
 	}
-	return nil
-}
-
-func (g *webhookGate) waitService(ctx context.Context, r webhookRule, progress *output.Progress) error {
-	g.mu.Lock()
-	ok := g.ready[r.service]
-	g.mu.Unlock()
-	if ok {
-		return nil
-	}
-	ns, name, _ := strings.Cut(r.service, "/")
-	var last string
-	err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		n, err := readyEndpoints(ctx, g.clients, ns, name)
-		if err != nil {
-			last = err.Error()
-			return false, nil
-		}
-		if n == 0 {
-			last = "no ready endpoints"
-			progress.Update("waiting for webhook %s: service %s has no ready endpoints", r.webhook, r.service)
-			return false, nil
-		}
-		return true, nil
-	})
-	if err != nil {
-		return fmt.Errorf("webhook %s not ready: service %s: %s (is its Deployment running? kubectl get endpointslices -n %s -l kubernetes.io/service-name=%s)", r.webhook, r.service, last, ns, name)
-	}
-	g.mu.Lock()
-	g.ready[r.service] = true
-	g.mu.Unlock()
-	return nil
+	return last
 }
 
 // readyEndpoints counts the ready endpoints of a Service from its EndpointSlices.

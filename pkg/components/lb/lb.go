@@ -156,10 +156,10 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 }
 
 // applyConfig applies the pool and the L2Advertisement, one at a time so an error names the
-// object. MetalLB's validating webhook intercepts them: through the engine's webhook gate, a
-// call that fails waits for the webhook Service's ready endpoints (the controller starting),
-// then is retried until the webhook answers, up to c.Timeout. An API server without webhook
-// admission never calls it, so nothing waits there.
+// object. MetalLB's validating webhook intercepts them: through the engine's webhook gate, as in
+// every section, a call that fails is announced and retried until the webhook answers (the
+// controller starting), up to c.Timeout. An API server without webhook admission never calls
+// it, so nothing waits there.
 func (in *Installer) applyConfig(ctx context.Context, c Config, applier *kube.Applier, objs []*unstructured.Unstructured) ([]output.Result, error) {
 	if c.dryRun() {
 		if _, err := in.Clients.Mapper.RESTMapping(schema.GroupKind{Group: IPAddressPoolsGVR.Group, Kind: "IPAddressPool"}, IPAddressPoolsGVR.Version); err != nil {
@@ -167,8 +167,6 @@ func (in *Installer) applyConfig(ctx context.Context, c Config, applier *kube.Ap
 			in.Progress.Logf("lb: MetalLB's CRDs are not installed yet: the pool and L2Advertisement are shown as a client dry run")
 			applier = &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunClient, Progress: in.Progress, Section: "lb"}
 		}
-	} else if n, err := kube.ServiceReadyEndpoints(ctx, in.Clients, c.Namespace, WebhookService); err == nil && n == 0 {
-		in.Progress.Logf("lb: webhook %s/%s has no ready endpoint yet: applying with retries until it answers (up to %s)", c.Namespace, WebhookService, c.Timeout)
 	}
 	var out []output.Result
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
