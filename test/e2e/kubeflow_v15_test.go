@@ -56,7 +56,7 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 		t.Fatal("the GitHub client secret was printed")
 	}
 	rep := kfReport(t, r)
-	assertWebhookRace(t, hooks, r.stderr)
+	assertWebhookRace(t, hooks)
 	converted := 0
 	for _, n := range rep.Notes {
 		if strings.Contains(n, "storage version") {
