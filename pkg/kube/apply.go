@@ -131,7 +131,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	ctx, cancel := context.WithCancel(ctx) // also ends the CRD watch
 	defer cancel()
 	items, stages := a.plan(objs)
-	r := &applyRun{gate: newWebhookGate(a.Clients, objs), total: len(items), crds: newCRDTracker(a.Clients), dryNamespaces: map[string]bool{}}
+	r := &applyRun{gate: newWebhookGate(a.Clients), total: len(items), crds: newCRDTracker(a.Clients), dryNamespaces: map[string]bool{}}
 	r.finished = func() {
 		r.done.Add(1)
 		a.Progress.Update("%sapplied %d/%d objects", a.prefix(), r.done.Load(), r.total)

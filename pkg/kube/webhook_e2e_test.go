@@ -75,7 +75,7 @@ stringData: {a: "1"}
 `
 
 // TestApplyWebhookWithoutEndpointsFailsNamingIt: with admission webhooks on, an object that a
-// webhook intercepts waits (bounded) for the webhook's Service, then fails naming the webhook;
+// webhook intercepts is retried until the run's time is up, then fails naming the webhook;
 // the objects not intercepted are applied and reported.
 func TestApplyWebhookWithoutEndpointsFailsNamingIt(t *testing.T) {
 	c := testbed.StartT(t, testbed.Options{Webhooks: true})

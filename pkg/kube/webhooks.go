@@ -38,11 +38,10 @@ type webhookGate struct {
 	rules   []webhookRule
 	mu      sync.Mutex
 	told    map[string]bool // webhooks whose failed call was announced
-	extra   []*unstructured.Unstructured
 }
 
-func newWebhookGate(c *Clients, set []*unstructured.Unstructured) *webhookGate {
-	return &webhookGate{clients: c, told: map[string]bool{}, extra: set}
+func newWebhookGate(c *Clients) *webhookGate {
+	return &webhookGate{clients: c, told: map[string]bool{}}
 }
 
 // load lists the live webhook configurations once (the set's own are applied after everything
@@ -125,9 +124,9 @@ func webhookFailureReason(msg string) string {
 	return "call failed"
 }
 
-// explain turns the last failed call of a webhook that never answered into an error naming
-// every webhook that may intercept o, its Service and what its endpoints say, with the command
-// to look further.
+// explain turns the last failed call of a webhook that never answered into an error naming the
+// first live webhook that may intercept o, its Service and what its endpoints say, with the
+// command to look further.
 func (g *webhookGate) explain(o *unstructured.Unstructured, resource string, last error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -166,7 +165,7 @@ func readyEndpoints(ctx context.Context, c *Clients, ns, name string) (int, erro
 	return n, nil
 }
 
-// ServiceReadyEndpoints is readyEndpoints for other packages (e.g. waiting for MetalLB's webhook).
+// ServiceReadyEndpoints is readyEndpoints for other packages (e.g. explaining MetalLB's webhook).
 func ServiceReadyEndpoints(ctx context.Context, c *Clients, ns, name string) (int, error) {
 	return readyEndpoints(ctx, c, ns, name)
 }

@@ -146,15 +146,24 @@ func (w *AdmissionWebhooks) reconcile(ctx context.Context, cs kubernetes.Interfa
 	if err1 != nil || err2 != nil {
 		return
 	}
-	targets := map[webhookTarget]bool{}
-	for _, m := range mut.Items {
-		for _, h := range m.Webhooks {
-			addTarget(targets, h.ClientConfig)
+	mutCCs := make([][]*admissionv1.WebhookClientConfig, len(mut.Items))
+	for i := range mut.Items {
+		for j := range mut.Items[i].Webhooks {
+			mutCCs[i] = append(mutCCs[i], &mut.Items[i].Webhooks[j].ClientConfig)
 		}
 	}
-	for _, v := range val.Items {
-		for _, h := range v.Webhooks {
-			addTarget(targets, h.ClientConfig)
+	valCCs := make([][]*admissionv1.WebhookClientConfig, len(val.Items))
+	for i := range val.Items {
+		for j := range val.Items[i].Webhooks {
+			valCCs[i] = append(valCCs[i], &val.Items[i].Webhooks[j].ClientConfig)
+		}
+	}
+	targets := map[webhookTarget]bool{}
+	for _, ccs := range append(append([][]*admissionv1.WebhookClientConfig{}, mutCCs...), valCCs...) {
+		for _, cc := range ccs {
+			if cc.Service != nil {
+				targets[webhookTarget{cc.Service.Namespace, cc.Service.Name}] = true
+			}
 		}
 	}
 	live := map[string]bool{}
@@ -178,30 +187,14 @@ func (w *AdmissionWebhooks) reconcile(ctx context.Context, cs kubernetes.Interfa
 	}
 	w.mu.Unlock()
 	for i := range mut.Items {
-		m := &mut.Items[i]
-		ccs := make([]*admissionv1.WebhookClientConfig, len(m.Webhooks))
-		for j := range m.Webhooks {
-			ccs[j] = &m.Webhooks[j].ClientConfig
-		}
-		if w.inject(ccs) {
-			_, _ = adm.MutatingWebhookConfigurations().Update(ctx, m, metav1.UpdateOptions{FieldManager: InjectorManager})
+		if w.inject(mutCCs[i]) {
+			_, _ = adm.MutatingWebhookConfigurations().Update(ctx, &mut.Items[i], metav1.UpdateOptions{FieldManager: InjectorManager})
 		}
 	}
 	for i := range val.Items {
-		v := &val.Items[i]
-		ccs := make([]*admissionv1.WebhookClientConfig, len(v.Webhooks))
-		for j := range v.Webhooks {
-			ccs[j] = &v.Webhooks[j].ClientConfig
+		if w.inject(valCCs[i]) {
+			_, _ = adm.ValidatingWebhookConfigurations().Update(ctx, &val.Items[i], metav1.UpdateOptions{FieldManager: InjectorManager})
 		}
-		if w.inject(ccs) {
-			_, _ = adm.ValidatingWebhookConfigurations().Update(ctx, v, metav1.UpdateOptions{FieldManager: InjectorManager})
-		}
-	}
-}
-
-func addTarget(targets map[webhookTarget]bool, cc admissionv1.WebhookClientConfig) {
-	if cc.Service != nil {
-		targets[webhookTarget{cc.Service.Namespace, cc.Service.Name}] = true
 	}
 }
 
