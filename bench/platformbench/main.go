@@ -1,6 +1,6 @@
 // Command platformbench times the whole platform built with `kubectl flexigrobots apply -f`
 // against the runbook's commands, each side alone on its own fresh Kubernetes 1.37 test bed
-// (with the stand-ins of the e2e tests), first install and no-op re-run:
+// (with the stand-ins of the e2e tests, admission webhooks on), first install and no-op re-run:
 //
 //	go run ./bench/platformbench --plugin bin/kubectl-flexigrobots
 //
@@ -100,8 +100,9 @@ func newBed(fixtures string) (*bed, error) {
 	}
 	b := &bed{dir: dir}
 	b.stops = append(b.stops, func() { os.RemoveAll(dir) })
-	if b.c, err = testbed.Start(ctx, testbed.Options{StandIns: []testbed.StandIn{
+	if b.c, err = testbed.Start(ctx, testbed.Options{Webhooks: true, StandIns: []testbed.StandIn{
 		standins.NewNFSProvisioner(), standins.NewMetalLBController(), standins.NewGPUDevicePlugin(), standins.NewProfileController(),
+		standins.NewAdmissionWebhooks(benchkit.WebhookDelay),
 	}}); err != nil {
 		b.stop()
 		return nil, err

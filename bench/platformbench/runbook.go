@@ -97,16 +97,18 @@ sharing:
 
 // runbookScript is the runbook's sections as commands: helm for the three charts, kubectl for
 // the rest, each apply that can race (webhooks, CRDs before their custom resources) again until
-// it succeeds (at most 10 passes, at once: no sleep is counted against it).
+// it succeeds. Admission webhooks are on, so a pass can fail until a webhook's backend answers:
+// a failed pass is retried after 0.2 s (at most 300 passes; a person re-running by hand waits far
+// longer, so the loop favours kubectl).
 const runbookScript = `set -euo pipefail
-until_ok() { for i in $(seq 1 10); do if "$@" >/dev/null 2>&1; then return 0; fi; done; "$@"; }
+until_ok() { for i in $(seq 1 300); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.2; done; "$@"; }
 helm upgrade --install nfs-subdir-external-provisioner nfs-subdir-external-provisioner --repo "$REPO" --version 4.0.18 \
   -n nfs-provisioner --create-namespace --set nfs.server="$NFS" --set nfs.path="$NFSPATH" --set storageClass.defaultClass=true >/dev/null
 helm upgrade --install metallb metallb --repo "$REPO" --version 0.15.3 -n metallb-system --create-namespace >/dev/null
 until_ok kubectl apply -f metallb-pool.yaml
 until_ok kubectl apply --server-side --force-conflicts -f kubeflow.yaml
 kubectl -n istio-system create secret tls kubeflow-domain-man-cert --cert tls.crt --key tls.key --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n kubeflow patch gateway kubeflow-gateway --type merge --patch-file gateway-patch.json >/dev/null
+until_ok kubectl -n kubeflow patch gateway kubeflow-gateway --type merge --patch-file gateway-patch.json
 until_ok sh -c "sed s/'<YOUR_USER_PROFILE_NAMESPACE>'/$PROFILE/ 040-pod_default_multiuser.yaml | kubectl apply -f -"
 helm upgrade --install gpu-operator gpu-operator --repo "$REPO" --version v26.7.0 -n gpu-operator --create-namespace >/dev/null
 kubectl -n gpu-operator create configmap time-slicing-config --from-file=any=time-slicing.yaml --dry-run=client -o yaml | kubectl apply -f - >/dev/null

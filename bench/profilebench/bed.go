@@ -39,7 +39,7 @@ func profileNames(n int) []string {
 // controller would make (owner annotation, labels, controller ownerReference); Kubeflow's
 // example Profile gets its namespace too.
 func preparedBed(built *kubeflow.Built, profiles, nodes int) (*testbed.Cluster, error) {
-	c, err := benchkit.StartBed(true)
+	c, _, err := benchkit.StartBed(true)
 	if err != nil {
 		return nil, err
 	}

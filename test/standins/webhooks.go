@@ -64,6 +64,7 @@ type AdmissionWebhooks struct {
 	backend map[string]*webhookBackend // by ClusterIP:port
 	calls   map[string]int             // by namespace/service
 	early   map[string]bool            // services registered while their backend was not serving
+	targets map[string]bool            // services the registered webhooks call, at the last reconcile
 }
 
 type webhookBackend struct {
@@ -119,6 +120,31 @@ func (w *AdmissionWebhooks) RegisteredEarly() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Serving lists the Services (namespace/name) whose backend listens now, and those registered
+// webhooks call whose backend does not (a Service the cluster lacks, one without a selector, or
+// a workload not Ready yet).
+func (w *AdmissionWebhooks) Serving() (up, down []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := map[string]bool{}
+	for _, b := range w.backend {
+		if b.srv != nil {
+			seen[b.service] = true
+		}
+	}
+	for s := range seen {
+		up = append(up, s)
+	}
+	for s := range w.targets {
+		if !seen[s] {
+			down = append(down, s)
+		}
+	}
+	sort.Strings(up)
+	sort.Strings(down)
+	return up, down
 }
 
 // Run reconciles every 250ms until ctx ends, then closes every backend.
@@ -180,6 +206,10 @@ func (w *AdmissionWebhooks) reconcile(ctx context.Context, cs kubernetes.Interfa
 		}
 	}
 	w.mu.Lock()
+	w.targets = map[string]bool{}
+	for t := range targets {
+		w.targets[t.namespace+"/"+t.name] = true
+	}
 	for addr, b := range w.backend {
 		if !live[addr] {
 			w.stop(addr, b)

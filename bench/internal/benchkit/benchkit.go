@@ -19,20 +19,28 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// StartBed starts a fresh default test bed; with defaultClass it also gets a default
-// StorageClass (what Kubeflow's preflight asks for). Stop it with StopBed.
-func StartBed(defaultClass bool) (*testbed.Cluster, error) {
+// WebhookDelay is how long after its first Ready pod a webhook backend of the stand-in starts
+// answering, as in the e2e tests.
+const WebhookDelay = 3 * time.Second
+
+// StartBed starts a fresh default test bed with admission webhooks on and their backends
+// served by the stand-in (each once its workload is Ready, plus WebhookDelay); with
+// defaultClass it also gets a default StorageClass (what Kubeflow's preflight asks for). Stop it
+// with StopBed.
+func StartBed(defaultClass bool) (*testbed.Cluster, *standins.AdmissionWebhooks, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := testbed.Start(ctx, testbed.Options{})
+	hooks := standins.NewAdmissionWebhooks(WebhookDelay)
+	c, err := testbed.Start(ctx, testbed.Options{Webhooks: true, StandIns: []testbed.StandIn{hooks}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !defaultClass {
-		return c, nil
+		return c, hooks, nil
 	}
 	sc := &storagev1.StorageClass{
 		ObjectMeta:  metav1.ObjectMeta{Name: "standard", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
@@ -40,9 +48,9 @@ func StartBed(defaultClass bool) (*testbed.Cluster, error) {
 	}
 	if _, err := c.Client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil {
 		StopBed(c)
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, hooks, nil
 }
 
 // StopBed stops the test bed and removes its folder.
@@ -121,15 +129,15 @@ func FirstAndRerun(what string, fn func() error) (first, rerun Sample, err error
 func Ratio(a, b Sample) float64 { return a.Wall.Seconds() / b.Wall.Seconds() }
 
 // TimeKubectl applies file with `kubectl apply --server-side --force-conflicts` on a fresh test
-// bed the runbook's way, again until it succeeds (at most 5 passes, all counted), then once more
-// as the no-op re-run.
+// bed the runbook's way, again until it succeeds (at once, at most 10 passes, all counted), then
+// once more as the no-op re-run.
 func TimeKubectl(file string, defaultClass bool) (first Sample, passes int, rerun Sample, err error) {
 	dir, err := testbed.FindBinDir(testbed.V137)
 	if err != nil {
 		return first, 0, rerun, err
 	}
 	kubectl := filepath.Join(dir, "kubectl")
-	c, err := StartBed(defaultClass)
+	c, _, err := StartBed(defaultClass)
 	if err != nil {
 		return first, 0, rerun, err
 	}
@@ -146,8 +154,8 @@ func TimeKubectl(file string, defaultClass bool) (first Sample, passes int, reru
 			if err == nil {
 				return nil
 			}
-			if passes == 5 {
-				return fmt.Errorf("kubectl apply still failing after 5 passes: %w", err)
+			if passes == 10 {
+				return fmt.Errorf("kubectl apply still failing after 10 passes: %w", err)
 			}
 		}
 	})
