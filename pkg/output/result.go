@@ -49,8 +49,10 @@ func (r *Report) Changed() bool {
 	return false
 }
 
-// PrintReport prints r: kubectl-style lines `kind/name action` for table, or json/yaml.
-func PrintReport(w io.Writer, format string, r *Report) error {
+// PrintReport prints r: kubectl-style lines `kind/name action` on w for table, with the notes on
+// notes (stderr: they are for the person, not the result), or the whole report, notes included,
+// as json/yaml on w.
+func PrintReport(w, notes io.Writer, format string, r *Report) error {
 	if format != Table {
 		if r.Results == nil {
 			r.Results = []Result{}
@@ -61,7 +63,7 @@ func PrintReport(w io.Writer, format string, r *Report) error {
 		fmt.Fprintln(w, x.Line())
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintln(w, n)
+		fmt.Fprintln(notes, n)
 	}
 	return nil
 }

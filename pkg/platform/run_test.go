@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -64,7 +65,7 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 		t.Errorf("tls reason %q", r)
 	}
 	var out bytes.Buffer
-	if err := PrintSummary(&out, output.Table, sum); err != nil {
+	if err := PrintSummary(&out, io.Discard, output.Table, sum); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"SECTION", "storage    changed", "1/1", "kubeflow   skipped", "needs lb, which failed"} {

@@ -9,9 +9,10 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// PrintSummary writes the summary: a table (SECTION RESULT CHANGED TIME DETAIL, then each
-// section's notes) or the whole summary, reports included, as json|yaml.
-func PrintSummary(w io.Writer, format string, s *Summary) error {
+// PrintSummary writes the summary: a table (SECTION RESULT CHANGED TIME DETAIL) on w with each
+// section's notes on notes (stderr), or the whole summary, reports and notes included, as
+// json|yaml on w.
+func PrintSummary(w, notes io.Writer, format string, s *Summary) error {
 	if format != output.Table {
 		if s.Sections == nil {
 			s.Sections = []Outcome{}
@@ -43,7 +44,7 @@ func PrintSummary(w io.Writer, format string, s *Summary) error {
 			continue
 		}
 		for _, n := range o.Report.Notes {
-			if _, err := fmt.Fprintf(w, "%s: %s\n", o.Section, n); err != nil {
+			if _, err := fmt.Fprintf(notes, "%s: %s\n", o.Section, n); err != nil {
 				return err
 			}
 		}

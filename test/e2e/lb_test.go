@@ -203,7 +203,7 @@ func TestLB(t *testing.T) {
 		// Every address held (the runbook's one IP taken by Kubeflow's ingress gateway): the
 		// holder proves the pool, and no probe Service is created (it could never get one).
 		r := runPlugin(t, c, "lb", "--probe", "--pool", "full-pool", "--timeout", "3s")
-		if r.code != 0 || !strings.Contains(r.stdout, "every address of pool full-pool is in use; LoadBalancer Service default/holder holds 127.240.0.50") {
+		if r.code != 0 || !strings.Contains(r.stderr, "every address of pool full-pool is in use; LoadBalancer Service default/holder holds 127.240.0.50") {
 			t.Fatalf("want exit 0 proving the pool by its holder, got %d", r.code)
 		}
 		lbNoProbeServices(t, c)
@@ -278,7 +278,7 @@ func TestLB(t *testing.T) {
 			t.Fatalf("verify: a strictARP warning is not a failure: exit %d", rv.code)
 		}
 		r = runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "--fix-strict-arp")...)
-		if r.code != 0 || !strings.Contains(r.stdout, "configmap/kube-proxy configured") || !strings.Contains(r.stdout, "rollout restart daemonset kube-proxy") {
+		if r.code != 0 || !strings.Contains(r.stdout, "configmap/kube-proxy configured") || strings.Count(r.stderr, "rollout restart daemonset kube-proxy") != 1 || strings.Contains(r.stdout, "rollout restart") {
 			t.Fatalf("--fix-strict-arp: exit %d", r.code)
 		}
 		got, err := c.Client.CoreV1().ConfigMaps(lb.KubeProxyNamespace).Get(ctx, lb.KubeProxyConfigMap, metav1.GetOptions{})

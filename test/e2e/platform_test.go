@@ -203,7 +203,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 				t.Errorf("summary: %s is not unchanged", sec)
 			}
 		}
-		if !strings.Contains(r.stdout, "every address of pool ai-platform-pool is in use; LoadBalancer Service istio-system/istio-ingressgateway holds") {
+		if !strings.Contains(r.stderr, "every address of pool ai-platform-pool is in use; LoadBalancer Service istio-system/istio-ingressgateway holds") {
 			t.Error("the probe did not prove the full pool by the ingress gateway's address")
 		}
 		sameState(t, before, platformState(t, c))

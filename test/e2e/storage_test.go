@@ -200,8 +200,9 @@ func TestStorage(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("exit %d", r.code)
 		}
-		if !strings.Contains(r.stdout, "smoke test passed") || !strings.Contains(r.stdout, "/nfsroot/other/nfs-provisioner-flexigrobots-smoke-") || !strings.Contains(r.stdout, "/SUCCESS") {
-			t.Fatalf("stdout does not say where SUCCESS is: %s", r.stdout)
+		// The result (the smoke test's objects) on stdout, the note saying where SUCCESS is on stderr.
+		if !strings.Contains(r.stderr, "smoke test passed") || !strings.Contains(r.stderr, "/nfsroot/other/nfs-provisioner-flexigrobots-smoke-") || !strings.Contains(r.stderr, "/SUCCESS") || strings.Contains(r.stdout, "smoke test passed") {
+			t.Fatalf("stderr does not say where SUCCESS is (or stdout does): %s", r.stderr)
 		}
 		sel := metav1.ListOptions{LabelSelector: storage.SmokeTestLabel + "=" + storage.SmokeTestValue}
 		pods, _ := c.Client.CoreV1().Pods("").List(ctx, sel)

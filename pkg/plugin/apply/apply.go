@@ -150,7 +150,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if cmdutil.IsUsageError(err) {
 		return err
 	}
-	if perr := platform.PrintSummary(o.streams.Out, o.Output, sum); perr != nil && err == nil {
+	if perr := platform.PrintSummary(o.streams.Out, o.streams.ErrOut, o.Output, sum); perr != nil && err == nil {
 		err = perr
 	}
 	return err

@@ -75,8 +75,8 @@ func printNodes(w io.Writer, nodes []gpucomp.NodeGPU) error {
 	return tw.Flush()
 }
 
-// print writes the report and nodes in format.
-func print(w io.Writer, format string, rep *output.Report, nodes []gpucomp.NodeGPU) error {
+// print writes the report and nodes in format on w; in table format the report's notes go to notes.
+func print(w, notes io.Writer, format string, rep *output.Report, nodes []gpucomp.NodeGPU) error {
 	if nodes == nil {
 		nodes = []gpucomp.NodeGPU{}
 	}
@@ -88,7 +88,7 @@ func print(w io.Writer, format string, rep *output.Report, nodes []gpucomp.NodeG
 		return output.Print(w, format, r)
 	}
 	if rep != nil {
-		if err := output.PrintReport(w, format, rep); err != nil {
+		if err := output.PrintReport(w, notes, format, rep); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)

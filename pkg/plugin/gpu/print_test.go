@@ -16,7 +16,7 @@ func TestPrintNodes(t *testing.T) {
 	rep := &output.Report{Results: []output.Result{{Kind: "ConfigMap", Namespace: "gpu-operator", Name: "time-slicing-config", Action: output.Unchanged}}}
 
 	var b bytes.Buffer
-	if err := print(&b, output.Table, rep, nodes); err != nil {
+	if err := print(&b, &b, output.Table, rep, nodes); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
@@ -32,7 +32,7 @@ func TestPrintNodes(t *testing.T) {
 
 	nodes[0].Requested = &three
 	b.Reset()
-	if err := print(&b, output.Table, nil, nodes); err != nil {
+	if err := print(&b, &b, output.Table, nil, nodes); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "REQUESTED") || strings.Fields(strings.Split(b.String(), "\n")[1])[6] != "3" {
@@ -40,7 +40,7 @@ func TestPrintNodes(t *testing.T) {
 	}
 
 	b.Reset()
-	if err := print(&b, output.JSON, rep, nil); err != nil {
+	if err := print(&b, &b, output.JSON, rep, nil); err != nil {
 		t.Fatal(err)
 	}
 	var got NodesReport

@@ -116,9 +116,9 @@ func (o *SlicingOptions) Run(ctx context.Context) error {
 	})
 	if err != nil {
 		if len(rep.Results) > 0 {
-			_ = output.PrintReport(o.streams.Out, o.Output, rep)
+			_ = output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep)
 		}
 		return err
 	}
-	return print(o.streams.Out, o.Output, rep, nodes)
+	return print(o.streams.Out, o.streams.ErrOut, o.Output, rep, nodes)
 }

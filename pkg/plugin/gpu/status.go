@@ -61,5 +61,5 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	if len(gpus) == 0 && o.Output == output.Table {
 		fmt.Fprintf(o.streams.ErrOut, "gpu status: no node advertises NVIDIA GPUs: %s\n", gpucomp.DriverCheckHint)
 	}
-	return print(o.streams.Out, o.Output, nil, gpus)
+	return print(o.streams.Out, o.streams.ErrOut, o.Output, nil, gpus)
 }

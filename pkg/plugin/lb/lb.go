@@ -160,7 +160,7 @@ func (o *Options) Run(ctx context.Context) error {
 		},
 		ServiceCIDRs: o.serviceCIDRs, Probe: o.Probe,
 	})
-	if perr := output.PrintReport(o.streams.Out, o.Mutating.Output, rep); perr != nil && err == nil {
+	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep); perr != nil && err == nil {
 		err = perr
 	}
 	return err

@@ -160,7 +160,7 @@ func (o *PodDefaultOptions) Run(ctx context.Context) error {
 	if cmdutil.IsUsageError(err) {
 		return err // nothing was done
 	}
-	if perr := output.PrintReport(o.streams.Out, o.Mutating.Output, rep); perr != nil && err == nil {
+	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep); perr != nil && err == nil {
 		err = perr
 	}
 	return err
@@ -175,6 +175,6 @@ func (o *PodDefaultOptions) printer() func(*output.Report) error {
 				return err
 			}
 		}
-		return output.PrintReport(o.streams.Out, o.Mutating.Output, rep)
+		return output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep)
 	}
 }

@@ -112,7 +112,7 @@ func (o *Options) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	rep, err := o.run(ctx)
-	if perr := output.PrintReport(o.streams.Out, o.Output, rep); perr != nil && err == nil {
+	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep); perr != nil && err == nil {
 		err = perr
 	}
 	return err

@@ -199,7 +199,7 @@ func (o *Options) Run(ctx context.Context) error {
 		rep, err = o.installer.Apply(ctx, o.spec, o.state)
 	}
 	o.installer.Progress.Done()
-	if perr := output.PrintReport(o.streams.Out, o.Output, rep); perr != nil && err == nil {
+	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep); perr != nil && err == nil {
 		err = perr
 	}
 	return err
