@@ -28,8 +28,12 @@ type Clients struct {
 	Diff *diff.Recorder
 }
 
-// NewClients builds the clients from the factory.
+// NewClients builds the clients from the factory; it fails in one sentence when no cluster is
+// configured (see Factory.CheckKubeconfig).
 func NewClients(f *cmdutil.Factory) (*Clients, error) {
+	if err := f.CheckKubeconfig(); err != nil {
+		return nil, err
+	}
 	cfg, err := f.ToRESTConfig()
 	if err != nil {
 		return nil, err

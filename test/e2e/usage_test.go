@@ -46,3 +46,39 @@ func TestUsageMistakes(t *testing.T) {
 		})
 	}
 }
+
+// TestNoClusterConfigured: a kubeconfig that does not exist is one line that says so, exit 1, for
+// every command that needs a cluster (not one "localhost:8080 refused" per check or object).
+func TestNoClusterConfigured(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"verify"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
+		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"storage", "--nfs-server", "127.0.0.1", "--nfs-path", "/nfsroot"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
+		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"lb", "--addresses", "127.240.0.10/32"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
+		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"kubeflow"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
+		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"tls", "status"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
+		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"gpu", "status"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
+		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"profile", "poddefault", "--all-profiles"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
+		{nil, []string{"--kubeconfig", "/nonexistent/kubeconfig", "verify"}, "--kubeconfig /nonexistent/kubeconfig does not exist"},
+		{[]string{"KUBECONFIG=", "HOME=" + t.TempDir()}, []string{"verify"}, "KUBECONFIG is not set"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cmd := exec.Command(testbed.PluginBinary(t), tc.args...)
+			cmd.Env = append(append(os.Environ(), "KUBECONFIG=/nonexistent/kubeconfig"), tc.env...)
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			err := cmd.Run()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 1 {
+				t.Fatalf("want exit 1, got %v\nstderr:\n%s", err, errOut.String())
+			}
+			lines := strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], "no cluster is configured") || !strings.Contains(lines[0], tc.want) || out.Len() != 0 {
+				t.Fatalf("want one stderr line saying %q, nothing on stdout; got stdout %q stderr:\n%s", tc.want, out.String(), errOut.String())
+			}
+		})
+	}
+}

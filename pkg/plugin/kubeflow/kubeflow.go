@@ -6,6 +6,7 @@ package kubeflow
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -118,6 +119,9 @@ func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile,
 func (e *EditFlags) build(ctx context.Context, f *cmdutil.Factory, p kubeflow.Profile, ed kubeflow.Edits, progress *output.Progress) (*kubeflow.Built, error) {
 	c, cerr := kube.NewClients(f)
 	if p.Version == "" {
+		if errors.Is(cerr, cmdutil.ErrNoCluster) {
+			return nil, cerr
+		}
 		if cerr != nil {
 			return nil, cmdutil.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", cerr, strings.Join(kubeflow.Versions(), ", "))
 		}
