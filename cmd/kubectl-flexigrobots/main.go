@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
@@ -15,11 +13,12 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := plugin.SignalContext()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	// API warnings as kubectl prints them ("Warning: ...", each once), not as klog lines.
 	rest.SetDefaultWarningHandler(rest.NewWarningWriter(streams.ErrOut, rest.WarningWriterOptions{Deduplicate: true}))
 	err := plugin.NewRootCmd(streams).ExecuteContext(ctx)
+	cause := context.Cause(ctx)
 	stop()
-	os.Exit(plugin.ExitCode(err, streams.ErrOut))
+	os.Exit(plugin.ExitCode(err, cause, streams.ErrOut))
 }

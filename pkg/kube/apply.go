@@ -2,11 +2,13 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -62,24 +64,62 @@ type ObjectError struct {
 	Err error
 }
 
-// ApplyError lists every object that failed, each with its last reason.
+// ApplyError lists the objects that failed, each with its last reason. Interrupted says the run's
+// context was cancelled (Ctrl-C): then the message is one line, as every unfinished object's
+// reason would only be "context canceled".
 type ApplyError struct {
-	Section string
-	Failed  []ObjectError
-	Total   int
+	Section     string
+	Failed      []ObjectError
+	Total       int
+	Interrupted bool
+	// Applied is how many objects went through (or were found unchanged) before it ended.
+	Applied int
 }
 
+// maxListedFailures is how many failed objects the message names; the rest are counted.
+const maxListedFailures = 8
+
 func (e *ApplyError) Error() string {
-	var b strings.Builder
 	prefix := ""
 	if e.Section != "" {
 		prefix = e.Section + ": "
 	}
+	if e.Interrupted {
+		return fmt.Sprintf("%sinterrupted with %d of %d objects applied (what was applied stays; re-run to continue)", prefix, e.Applied, e.Total)
+	}
+	var b strings.Builder
 	fmt.Fprintf(&b, "%s%d of %d objects failed to apply (what succeeded stays; fix the cause and re-run):", prefix, len(e.Failed), e.Total)
-	for _, f := range e.Failed {
-		fmt.Fprintf(&b, "\n  - %s: %v", f.Ref, f.Err)
+	// The real reasons first: when the time ran out, most objects only say "context deadline
+	// exceeded", and the few that say why are what the user needs.
+	listed, rest := 0, 0
+	var restReason error
+	for _, pass := range []bool{false, true} {
+		for _, f := range e.Failed {
+			if isContextError(f.Err) != pass {
+				continue
+			}
+			if listed == maxListedFailures {
+				rest++
+				if restReason == nil {
+					restReason = f.Err
+				}
+				continue
+			}
+			fmt.Fprintf(&b, "\n  - %s: %v", f.Ref, f.Err)
+			listed++
+		}
+	}
+	if rest > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more (e.g. %v)", rest, restReason)
 	}
 	return b.String()
+}
+
+// isContextError tells whether err says no more than that the run's context ended.
+func isContextError(err error) bool {
+	msg := err.Error()
+	return (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) &&
+		!strings.Contains(msg, "webhook") || msg == context.Canceled.Error() || msg == context.DeadlineExceeded.Error()
 }
 
 // DefaultParallelism is how many requests the Applier keeps in flight unless told otherwise.
@@ -160,18 +200,27 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	}
 	a.awaitEstablished(ctx, r, items)
 	a.Progress.Done()
-	if err := a.saveRecord(ctx, r.rec); err != nil {
+	// The record is saved even when the run was interrupted or timed out, so the re-run skips
+	// what this one applied: one write, given a few seconds of its own.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer scancel()
+	if err := a.saveRecord(sctx, r.rec); err != nil {
 		a.Progress.Logf("warning: %scannot save the apply record (the next run applies everything): %v", a.prefix(), err)
 	}
 	rep := a.report(items)
 	var failed []ObjectError
+	applied := 0
 	for _, it := range items {
-		if it.err != nil {
+		switch {
+		case it.err != nil:
 			failed = append(failed, ObjectError{Ref: Ref(it.obj), Err: it.err})
+		case it.result.Action != "":
+			applied++
 		}
 	}
-	if len(failed) > 0 {
-		return rep, &ApplyError{Section: a.Section, Failed: failed, Total: len(items)}
+	interrupted := errors.Is(ctx.Err(), context.Canceled)
+	if len(failed) > 0 || interrupted && applied < len(items) {
+		return rep, &ApplyError{Section: a.Section, Failed: failed, Total: len(items), Applied: applied, Interrupted: interrupted}
 	}
 	return rep, nil
 }

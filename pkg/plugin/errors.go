@@ -10,10 +10,17 @@ import (
 )
 
 // ExitCode prints err (if any) the way kubectl does and maps it to the documented exit codes:
-// 0 ok, 1 runtime error, 2 invalid input, 3 a check failed, 4 warnings only with --strict.
-func ExitCode(err error, errOut io.Writer) int {
+// 0 ok, 1 runtime error, 2 invalid input, 3 a check failed, 4 warnings only with --strict, and
+// 128 + the signal's number (130 Ctrl-C, 143 SIGTERM) when cause, the run context's, is an
+// *Interrupted: then the error is one line, as the per-object details of a cancelled run would
+// only repeat "context canceled".
+func ExitCode(err, cause error, errOut io.Writer) int {
 	if err == nil {
 		return 0
+	}
+	var in *Interrupted
+	if errors.As(cause, &in) {
+		return interruptedExit(err, in, errOut)
 	}
 	var exit *cmdutil.ExitError
 	if errors.As(err, &exit) {
@@ -29,4 +36,24 @@ func ExitCode(err error, errOut io.Writer) int {
 	}
 	fmt.Fprintf(errOut, "error: %v\n", err)
 	return cmdutil.ExitRuntime
+}
+
+func interruptedExit(err error, in *Interrupted, errOut io.Writer) int {
+	msg := err.Error()
+	var exit *cmdutil.ExitError
+	if errors.As(err, &exit) {
+		msg = ""
+		if exit.Err != nil {
+			msg = exit.Err.Error()
+		}
+	}
+	first, _, _ := strings.Cut(msg, "\n")
+	switch {
+	case first == "":
+		first = in.Error()
+	case !strings.Contains(first, "interrupted"):
+		first += " (" + in.Error() + ")"
+	}
+	fmt.Fprintf(errOut, "error: %s\n", first)
+	return in.ExitCode()
 }

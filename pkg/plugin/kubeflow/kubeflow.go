@@ -220,6 +220,9 @@ func (o *Options) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	rep, err := o.installer.Install(ctx, o.spec)
+	if err != nil && rep != nil {
+		rep.Notes = nil // what was edited and where the dashboard is: news of a finished run only
+	}
 	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep); perr != nil && err == nil {
 		err = perr
 	}
