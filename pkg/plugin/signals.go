@@ -61,4 +61,3 @@ func SignalContext() (ctx context.Context, stop func()) {
 		cancel(nil)
 	}
 }
-
