@@ -30,14 +30,9 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"diff", "-f", "plugins.yaml", "-o", "json"}, "error: unknown shorthand flag: 'o' in -o", ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			cmd := exec.Command(testbed.PluginBinary(t), tc.args...)
-			cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent/kubeconfig")
-			var out, errOut bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errOut
-			err := cmd.Run()
-			ee, ok := err.(*exec.ExitError)
-			if !ok || ee.ExitCode() != 2 {
-				t.Fatalf("want exit 2, got %v\nstderr:\n%s", err, errOut.String())
+			out, errOut, code := runWithoutCluster(t, nil, tc.args...)
+			if code != 2 {
+				t.Fatalf("want exit 2, got %d\nstderr:\n%s", code, errOut.String())
 			}
 			first, _, _ := strings.Cut(errOut.String(), "\n")
 			if !strings.HasPrefix(first, tc.firstLine) || !strings.Contains(errOut.String(), tc.more) || out.Len() != 0 {
@@ -66,14 +61,9 @@ func TestNoClusterConfigured(t *testing.T) {
 		{[]string{"KUBECONFIG=", "HOME=" + t.TempDir()}, []string{"verify"}, "KUBECONFIG is not set"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			cmd := exec.Command(testbed.PluginBinary(t), tc.args...)
-			cmd.Env = append(append(os.Environ(), "KUBECONFIG=/nonexistent/kubeconfig"), tc.env...)
-			var out, errOut bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errOut
-			err := cmd.Run()
-			ee, ok := err.(*exec.ExitError)
-			if !ok || ee.ExitCode() != 1 {
-				t.Fatalf("want exit 1, got %v\nstderr:\n%s", err, errOut.String())
+			out, errOut, code := runWithoutCluster(t, tc.env, tc.args...)
+			if code != 1 {
+				t.Fatalf("want exit 1, got %d\nstderr:\n%s", code, errOut.String())
 			}
 			lines := strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n")
 			if len(lines) != 1 || !strings.Contains(lines[0], "no cluster is configured") || !strings.Contains(lines[0], tc.want) || out.Len() != 0 {
@@ -81,4 +71,22 @@ func TestNoClusterConfigured(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runWithoutCluster runs the plugin with a kubeconfig that does not exist (and env on top) and
+// returns what it printed and its exit code.
+func runWithoutCluster(t *testing.T, env []string, args ...string) (stdout, stderr *bytes.Buffer, code int) {
+	t.Helper()
+	cmd := exec.Command(testbed.PluginBinary(t), args...)
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG=/nonexistent/kubeconfig"), env...)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return stdout, stderr, ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdout, stderr, 0
 }
