@@ -28,6 +28,7 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"version", "extra"}, `error: unknown argument "extra" for "kubectl flexigrobots version"`, ""},
 		{[]string{"kubeflow", "--diff", "--dry-run=client"}, "error: --diff runs a server-side dry run: leave --dry-run out", ""},
 		{[]string{"diff", "-f", "plugins.yaml", "-o", "json"}, "error: unknown shorthand flag: 'o' in -o", ""},
+		{[]string{"kubeflow", "--version", "v1.10.2", "--ingress-service-type", "clusterip"}, `error: invalid --ingress-service-type "clusterip": use LoadBalancer, NodePort or ClusterIP`, ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out, errOut, code := runWithoutCluster(t, nil, tc.args...)

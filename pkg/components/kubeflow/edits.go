@@ -33,7 +33,7 @@ type Edits struct {
 	OIDCProvider string
 	// RegistrationFlow sets CD_REGISTRATION_FLOW=true (new users create their profile).
 	RegistrationFlow bool
-	// IngressServiceType is istio-ingressgateway's Service type (LoadBalancer or NodePort).
+	// IngressServiceType is istio-ingressgateway's Service type (LoadBalancer, NodePort or ClusterIP).
 	IngressServiceType string
 	// DexIssuer is dex's issuer URL.
 	DexIssuer string

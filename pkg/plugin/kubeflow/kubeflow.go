@@ -48,7 +48,7 @@ func (e *EditFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&e.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive: a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
 	fl.StringVar(&e.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
 	fl.BoolVar(&e.RegistrationFlow, "registration-flow", false, "Let new users create their profile namespace (CD_REGISTRATION_FLOW=true)")
-	fl.StringVar(&e.IngressType, "ingress-service-type", "", "Service type of istio-ingressgateway: LoadBalancer or NodePort (default: the manifests')")
+	fl.StringVar(&e.IngressType, "ingress-service-type", "", "Service type of istio-ingressgateway: LoadBalancer (an IP from the lb section), NodePort or ClusterIP (default: the type the manifests ship)")
 	fl.StringVar(&e.DexIssuer, "dex-issuer", "", "Dex issuer URL (e.g. https://kubeflow.example.com/dex)")
 	fl.StringVar(&e.GitHubClientID, "github-client-id", "", "GitHub OAuth app client ID: adds dex's GitHub connector")
 	fl.StringVar(&e.GitHubSecretFile, "github-client-secret-file", "", "File holding the GitHub OAuth app client secret, or - for stdin (kept in Secret auth/"+kubeflow.GitHubSecretName+", never printed)")
@@ -74,7 +74,7 @@ func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile,
 	switch e.IngressType {
 	case "", "LoadBalancer", "NodePort", "ClusterIP":
 	default:
-		return p, ed, cmdutil.UsageErrorf("invalid --ingress-service-type %q: use LoadBalancer or NodePort", e.IngressType)
+		return p, ed, cmdutil.UsageErrorf("invalid --ingress-service-type %q: use LoadBalancer, NodePort or ClusterIP (the values are case-sensitive, as in a Service's spec.type)", e.IngressType)
 	}
 	for _, u := range []struct{ flag, v string }{{"--oidc-provider", e.OIDCProvider}, {"--dex-issuer", e.DexIssuer}, {"--github-redirect-uri", e.GitHubRedirect}} {
 		if u.v != "" && !strings.HasPrefix(u.v, "http://") && !strings.HasPrefix(u.v, "https://") {
