@@ -150,6 +150,7 @@ type applyRun struct {
 	rec      *record
 	crds     *crdTracker
 	done     atomic.Int32
+	changed  atomic.Int32 // objects the run created or changed so far
 	total    int
 	finished func()
 	// dryNamespaces would be created by this dry run: the server cannot check objects in them.
@@ -174,7 +175,16 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	r := &applyRun{gate: newWebhookGate(a.Clients), total: len(items), crds: newCRDTracker(a.Clients), dryNamespaces: map[string]bool{}}
 	r.finished = func() {
 		r.done.Add(1)
-		a.Progress.Update("%sapplied %d/%d objects", a.prefix(), r.done.Load(), r.total)
+		// The words tell the truth: nothing is "applied" by a dry run or a run that found every
+		// object so far unchanged.
+		switch {
+		case a.DryRun != cmdutil.DryRunNone:
+			a.Progress.Update("%schecked %d/%d objects (%s dry run)", a.prefix(), r.done.Load(), r.total, a.DryRun)
+		case r.changed.Load() == 0:
+			a.Progress.Update("%schecked %d/%d objects, none changed so far", a.prefix(), r.done.Load(), r.total)
+		default:
+			a.Progress.Update("%sapplied %d/%d objects (%d changed)", a.prefix(), r.done.Load(), r.total, r.changed.Load())
+		}
 	}
 	if a.SkipUnchanged && a.DryRun == cmdutil.DryRunNone {
 		r.rec = a.loadRecord(ctx)
@@ -243,6 +253,9 @@ func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
 		r.crds.start(ctx) // before the first CRD is written, so no Established update is missed
 	}
 	it.result, it.err = a.applyOne(ctx, it, r.gate)
+	if it.err == nil && it.result.Action != output.Unchanged {
+		r.changed.Add(1)
+	}
 	if it.err == nil && isCRD(it.obj) && it.result.Action == output.Created && a.DryRun == cmdutil.DryRunNone {
 		gk := CRDGroupKind(it.obj)
 		plural, _, _ := unstructured.NestedString(it.obj.Object, "spec", "names", "plural")

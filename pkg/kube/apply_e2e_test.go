@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -140,10 +141,14 @@ func TestApplyCRDAndCustomResourcesInOnePassThenUnchanged(t *testing.T) {
 	// Server dry-run first: every object would be created; the server checks what it can (the
 	// CRD, the ClusterRoles) and what it cannot (objects in the new namespace, Widgets of the new
 	// CRD) is reported as not sent. Nothing is persisted.
-	dry := &kube.Applier{Clients: cl, DryRun: cmdutil.DryRunServer}
+	var dryProgress bytes.Buffer
+	dry := &kube.Applier{Clients: cl, DryRun: cmdutil.DryRunServer, Progress: output.NewProgress(&dryProgress)}
 	rep, err := dry.Apply(ctx, objs)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p := dryProgress.String(); !strings.Contains(p, "checked 1/") || !strings.Contains(p, "(server dry run)") || strings.Contains(p, "applied") {
+		t.Errorf("a dry run's progress says it applied, or not what it checked:\n%s", p)
 	}
 	notSent := 0
 	for _, r := range rep.Results {
@@ -161,10 +166,14 @@ func TestApplyCRDAndCustomResourcesInOnePassThenUnchanged(t *testing.T) {
 		t.Fatal("server dry run created the namespace")
 	}
 
-	a := &kube.Applier{Clients: cl}
+	var firstProgress bytes.Buffer
+	a := &kube.Applier{Clients: cl, Progress: output.NewProgress(&firstProgress)}
 	rep, err = a.Apply(ctx, objs)
 	if err != nil {
 		t.Fatalf("first apply: %v", err)
+	}
+	if p := firstProgress.String(); !strings.Contains(p, "applied 1/") || !strings.Contains(p, "(1 changed)") {
+		t.Errorf("the first apply's progress does not say it applied:\n%s", p)
 	}
 	if got := actions(rep); got[output.Created] != len(objs) {
 		t.Fatalf("first apply actions = %v, want %d created", got, len(objs))
@@ -173,10 +182,14 @@ func TestApplyCRDAndCustomResourcesInOnePassThenUnchanged(t *testing.T) {
 	waitAggregated(t, c)
 	before := resourceVersions(t, cl, objs)
 
-	a2 := &kube.Applier{Clients: clientsFor(t, c)}
+	var noopProgress bytes.Buffer
+	a2 := &kube.Applier{Clients: clientsFor(t, c), Progress: output.NewProgress(&noopProgress)}
 	rep, err = a2.Apply(ctx, objs)
 	if err != nil {
 		t.Fatalf("second apply: %v", err)
+	}
+	if p := noopProgress.String(); !strings.Contains(p, "none changed so far") || strings.Contains(p, "applied") {
+		t.Errorf("a no-op's progress says it applied:\n%s", p)
 	}
 	if got := actions(rep); got[output.Unchanged] != len(objs) {
 		t.Fatalf("second apply actions = %v, want all %d unchanged: %+v", got, len(objs), rep.Results)
