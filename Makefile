@@ -13,8 +13,9 @@ GOTEST_TIMEOUT ?= 75m
 
 all: build
 
-build: ## build bin/kubectl-flexigrobots
+build: ## build bin/kubectl-flexigrobots and its kubectl completion helper bin/kubectl_complete-flexigrobots
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-flexigrobots
+	install -m 0755 hack/kubectl_complete-flexigrobots $(dir $(BIN))kubectl_complete-flexigrobots
 
 testbin: ## build the test-bed binaries (cached by version in .testbin/)
 	hack/testbin.sh all

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,4 +91,48 @@ func runWithoutCluster(t *testing.T, env []string, args ...string) (stdout, stde
 		t.Fatal(err)
 	}
 	return stdout, stderr, 0
+}
+
+// TestKubectlCompletesThePlugin: with the plugin and its kubectl_complete-flexigrobots helper on
+// PATH (where `make build` puts them side by side), kubectl's own completion of `kubectl
+// flexigrobots <TAB>` lists the plugin's commands and completes flag values.
+func TestKubectlCompletesThePlugin(t *testing.T) {
+	root, err := testbed.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubectlDir, err := testbed.FindBinDir(testbed.V137)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"kubectl-flexigrobots":          testbed.PluginBinary(t),
+		"kubectl_complete-flexigrobots": filepath.Join(root, "hack", "kubectl_complete-flexigrobots"),
+	} {
+		if err := os.Symlink(src, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		words []string
+		want  []string
+	}{
+		{[]string{""}, []string{"storage", "kubeflow", "verify"}},
+		{[]string{"gpu", ""}, []string{"slicing", "operator", "status"}},
+		{[]string{"kubeflow", "-o", ""}, []string{"table", "json", "yaml"}},
+		{[]string{"lb", "--dry-run="}, []string{"server", "client"}},
+	} {
+		cmd := exec.Command(filepath.Join(kubectlDir, "kubectl"), append([]string{"__complete", "flexigrobots"}, tc.words...)...)
+		cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "KUBECONFIG=/nonexistent/kubeconfig")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("kubectl __complete flexigrobots %v: %v", tc.words, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), "\n"+w) && !strings.HasPrefix(string(out), w) {
+				t.Errorf("kubectl flexigrobots %v<TAB> does not offer %q:\n%s", tc.words, w, out)
+			}
+		}
+	}
 }

@@ -68,13 +68,16 @@ list the nodes it does not cover, with the lines to add: exit code 3 when a node
 	cmd.Flags().StringVar(&o.Path, "nfs-path", "", "Exported directory on the NFS server, absolute (required)")
 	cmd.Flags().IntVar(&o.Mask, "mask", 32, "Prefix length of each client network: 32 (the node), 24 or 16")
 	cmd.Flags().StringVar(&o.Check, "check", "", "Exports file to check: list the nodes it does not cover (exit 3)")
-	output.AddFlag(cmd, &o.Output, "text", output.JSON, output.YAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	return cmd
 }
 
 // Validate checks the flags without touching the cluster (exit code 2).
 func (o *ExportsOptions) Validate() error {
-	if err := output.Validate(o.Output, "text", output.JSON, output.YAML); err != nil {
+	if o.Output == "text" {
+		o.Output = output.Table // the word this command used before every command said table
+	}
+	if err := output.Validate(o.Output, output.Table, output.JSON, output.YAML); err != nil {
 		return err
 	}
 	p, err := storage.CleanPath(o.Path)
@@ -130,7 +133,7 @@ func (o *ExportsOptions) Run(ctx context.Context) error {
 		rep.Exports = append(rep.Exports, storage.ExportLine(o.Path, e))
 		rep.UFW = append(rep.UFW, storage.UFWLine(e))
 	}
-	if o.Output == "text" {
+	if o.Output == output.Table {
 		o.printText(rep, exports, len(nodes.Items))
 	} else if err := output.Print(o.streams.Out, o.Output, rep); err != nil {
 		return err
