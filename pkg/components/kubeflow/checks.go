@@ -114,7 +114,9 @@ func ingressAddress(s *checks.Snapshot) []checks.Result {
 				return []checks.Result{checks.Pass("istio-system/istio-ingressgateway is LoadBalancer at %s%s", ing.IP, ing.Hostname)}
 			}
 		}
-		return []checks.Result{checks.Fail("istio-system/istio-ingressgateway is LoadBalancer without an external IP",
+		// Whether a LoadBalancer gets its address is the load balancer's condition, checked once,
+		// by LB-005 (an error there); here it is only a note, so one condition has one severity.
+		return []checks.Result{checks.Note("istio-system/istio-ingressgateway is LoadBalancer, waiting for an external IP (LB-005 checks the load balancer)",
 			"install a load balancer with `kubectl flexigrobots lb --addresses ...`; "+pf)}
 	}
 	return []checks.Result{checks.Fail("no Service istio-system/istio-ingressgateway", install)}

@@ -278,8 +278,10 @@ func ingressGatewayIP(s *checks.Snapshot) []checks.Result {
 		}
 		ref := svc.Namespace + "/" + svc.Name
 		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-			rs = append(rs, checks.Note(fmt.Sprintf("Service %s is of type %s, not LoadBalancer", ref, svc.Spec.Type),
-				fmt.Sprintf(`to expose it through MetalLB: kubectl -n %s patch service %s -p '{"spec":{"type":"LoadBalancer"}}'`, svc.Namespace, svc.Name)))
+			// The type is the kubeflow section's choice (KUBEFLOW-002 reports it): the fix goes
+			// through that command, since a hand-made patch would conflict with its next run.
+			rs = append(rs, checks.Note(fmt.Sprintf("Service %s is of type %s, not LoadBalancer: nothing for MetalLB to assign (KUBEFLOW-002)", ref, svc.Spec.Type),
+				"to expose it through MetalLB: kubectl flexigrobots kubeflow --ingress-service-type LoadBalancer"))
 			continue
 		}
 		var ips []string

@@ -137,7 +137,13 @@ func TestIngressGatewayCheck(t *testing.T) {
 	want(t, byID(t, snap(gw(corev1.ServiceTypeLoadBalancer, "")), Expect{}, "LB-005"), checks.Error, "has no external IP")
 	want(t, byID(t, snap(gw(corev1.ServiceTypeLoadBalancer, "198.51.100.12")), Expect{}, "LB-005"), checks.OK, "external IP 198.51.100.12")
 	want(t, byID(t, snap(gw(corev1.ServiceTypeLoadBalancer, "192.0.2.1")), Expect{}, "LB-005"), checks.Warn, "in no IPAddressPool")
-	want(t, byID(t, snap(gw(corev1.ServiceTypeNodePort, "")), Expect{}, "LB-005"), checks.Info, "not LoadBalancer")
+	nodePort := byID(t, snap(gw(corev1.ServiceTypeNodePort, "")), Expect{}, "LB-005")
+	want(t, nodePort, checks.Info, "not LoadBalancer")
+	// The fix is the plugin's own command: a kubectl patch of the type would conflict with the
+	// next `kubeflow` run, which owns the field.
+	if fix := nodePort[0].Fix; !strings.Contains(fix, "kubectl flexigrobots kubeflow --ingress-service-type LoadBalancer") || strings.Contains(fix, "patch") {
+		t.Errorf("LB-005 fix for a NodePort gateway: %q", fix)
+	}
 }
 
 func TestStrictARPCheck(t *testing.T) {
