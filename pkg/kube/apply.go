@@ -32,6 +32,10 @@ type Applier struct {
 	FieldManager string
 	// ForceConflicts takes over fields other managers own (kubectl's --force-conflicts).
 	ForceConflicts bool
+	// TakeBack, for sections whose flags are the whole truth of what they apply, re-applies with
+	// force when someone else changed a field the section owns, and says so (which fields, which
+	// manager) in a note; without it a conflict fails the object, saying how to proceed.
+	TakeBack bool
 	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
 	DryRun string
 	// Parallelism bounds requests in flight (default DefaultParallelism).

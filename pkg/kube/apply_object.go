@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -86,6 +87,17 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
 		applied, created, err := a.applyRequest(ctx, m.Resource, o, opts)
+		if err != nil && a.TakeBack && !opts.Force && k8serrors.IsConflict(err) {
+			// Someone changed a field this section owns: the section's flags are the truth, so
+			// the field is taken back, and the user told who had changed it.
+			verb := "took back"
+			if a.DryRun != cmdutil.DryRunNone {
+				verb = "would take back"
+			}
+			a.Progress.Logf("%snote: %s %s: %s %s", a.prefix(), strings.ToLower(o.GetKind()), nameOf(o), verb, conflictFields(err))
+			opts.Force = true
+			applied, created, err = a.applyRequest(ctx, m.Resource, o, opts)
+		}
 		if err != nil && isWebhookCallError(err) && gate != nil {
 			resource = m.Resource.Resource
 			gate.announce(err, o, a.Progress)
@@ -246,4 +258,27 @@ func urlSegments(gvr schema.GroupVersionResource, ns, name string) []string {
 		s = append(s, "namespaces", ns)
 	}
 	return append(s, gvr.Resource, name)
+}
+
+// nameOf is namespace/name, or name for a cluster-scoped object.
+func nameOf(o *unstructured.Unstructured) string {
+	if o.GetNamespace() == "" {
+		return o.GetName()
+	}
+	return o.GetNamespace() + "/" + o.GetName()
+}
+
+// conflictFields says which fields an apply conflict is about and who else manages them, from
+// the API server's causes (`conflict with "kubectl-edit" using v1: .spec.addresses`).
+func conflictFields(err error) string {
+	var parts []string
+	if st, ok := err.(k8serrors.APIStatus); ok && st.Status().Details != nil {
+		for _, c := range st.Status().Details.Causes {
+			parts = append(parts, fmt.Sprintf("%s (changed by %s)", c.Field, strings.TrimPrefix(c.Message, "conflict with ")))
+		}
+	}
+	if len(parts) == 0 {
+		return "fields another field manager changed: " + err.Error()
+	}
+	return strings.Join(parts, ", ")
 }

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
@@ -129,6 +130,32 @@ func TestLB(t *testing.T) {
 			if !strings.Contains(l, " unchanged") {
 				t.Errorf("not unchanged: %s", l)
 			}
+		}
+		if after := lbState(t, c, dyn); !maps.Equal(before, after) {
+			t.Fatalf("resourceVersions moved:\nbefore %v\nafter  %v", before, after)
+		}
+	})
+
+	t.Run("a field someone else changed is taken back with a note naming them", func(t *testing.T) {
+		pools := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace)
+		u, err := pools.Get(ctx, lb.DefaultPool, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = unstructured.SetNestedStringSlice(u.Object, []string{"127.240.0.99/32"}, "spec", "addresses")
+		if _, err := pools.Update(ctx, u, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+			t.Fatal(err)
+		}
+		r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolA)...)
+		if r.code != 0 || !strings.Contains(r.stderr, "took back .spec.addresses (changed by \"kubectl-edit\"") || !strings.Contains(r.stdout, "ipaddresspool/ai-platform-pool configured") {
+			t.Fatalf("want the pool taken back with a note naming kubectl-edit, got exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		}
+		if a := lbPoolAddresses(t, dyn); a != lbPoolA {
+			t.Fatalf("pool addresses %q, want %q", a, lbPoolA)
+		}
+		before := lbState(t, c, dyn)
+		if r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolA)...); r.code != 0 || strings.Contains(r.stdout, "configured") || strings.Contains(r.stderr, "took back") {
+			t.Fatalf("the run after the take-back: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		if after := lbState(t, c, dyn); !maps.Equal(before, after) {
 			t.Fatalf("resourceVersions moved:\nbefore %v\nafter  %v", before, after)

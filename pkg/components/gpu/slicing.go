@@ -80,7 +80,7 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 	switch {
 	case on:
 		values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": o.ConfigName, "default": ConfigKey}}}
-		a := &kube.Applier{Clients: in.Clients, DryRun: o.DryRun, Progress: in.Progress, Section: Section}
+		a := &kube.Applier{Clients: in.Clients, DryRun: o.DryRun, Progress: in.Progress, Section: Section, TakeBack: true}
 		r, err := a.Apply(ctx, []*unstructured.Unstructured{o.Config.ConfigMap(o.Namespace, o.ConfigName)})
 		if err != nil {
 			return rep, nil, err

@@ -120,7 +120,8 @@ func (in *Installer) StrictARP(ctx context.Context, c Config) (res *output.Resul
 	if err != nil {
 		return nil, "", fmt.Errorf("lb: set ipvs.strictARP in ConfigMap %s/%s: %w", KubeProxyNamespace, KubeProxyConfigMap, err)
 	}
-	in.Progress.Logf("lb: set ipvs.strictARP: true in ConfigMap %s/%s; %s", KubeProxyNamespace, KubeProxyConfigMap, note)
+	// The result line says what changed and the note (printed once, with the report's notes)
+	// what to do next: no progress line repeats them.
 	return &r, note, nil
 }
 

@@ -107,14 +107,14 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 		}
 	}
 
-	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb"}
+	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb", TakeBack: true}
 	res, _, err := in.Helm.Ensure(ctx, helm.Spec{
 		ReleaseName: c.ReleaseName, Namespace: c.Namespace, ChartName: ChartName, Chart: c.Chart,
 		CreateNamespace: true, Timeout: c.Timeout, DryRun: c.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
 			// A server dry run of every CRD first: one the server refuses (CEL rules on
 			// Kubernetes < 1.25) fails the run before any CRD is changed.
-			dry := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunServer, Section: "lb"}
+			dry := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunServer, Section: "lb", TakeBack: true}
 			if _, err := dry.Apply(ctx, crds); err != nil {
 				return fmt.Errorf("server dry run, nothing changed: %w", err)
 			}
@@ -165,7 +165,7 @@ func (in *Installer) applyConfig(ctx context.Context, c Config, applier *kube.Ap
 		if _, err := in.Clients.Mapper.RESTMapping(schema.GroupKind{Group: IPAddressPoolsGVR.Group, Kind: "IPAddressPool"}, IPAddressPoolsGVR.Version); err != nil {
 			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
 			in.Progress.Logf("lb: MetalLB's CRDs are not installed yet: the pool and L2Advertisement are shown as a client dry run")
-			applier = &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunClient, Progress: in.Progress, Section: "lb"}
+			applier = &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunClient, Progress: in.Progress, Section: "lb", TakeBack: true}
 		}
 	}
 	var out []output.Result

@@ -149,7 +149,7 @@ func (in *Installer) preflight(ctx context.Context, st *ingress.State) (*Shared,
 }
 
 func (in *Installer) apply(ctx context.Context, rep *output.Report, objs ...*unstructured.Unstructured) error {
-	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Section}
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Section, TakeBack: true}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	return err
