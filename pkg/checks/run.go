@@ -11,7 +11,14 @@ import (
 func Evaluate(s *Snapshot, cs []Check) []Result {
 	var out []Result
 	for _, c := range cs {
-		for _, r := range runOne(s, c) {
+		rs := runOne(s, c)
+		if s.ServerErr != nil && (len(c.Resources) > 0 || len(c.Probes) > 0) {
+			// The API server did not answer: the check that reads the server alone (CLUSTER-001)
+			// says so, once; every check that needs the cluster's objects is skipped, not failed
+			// with the same cause again.
+			rs = []Result{Note("skipped: the API server is not reachable (see CLUSTER-001)", "")}
+		}
+		for _, r := range rs {
 			r.ID, r.Section, r.Title = c.ID, c.Section, c.Title
 			if r.Severity == 0 {
 				r.Severity = c.Severity

@@ -2,12 +2,15 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -133,6 +136,36 @@ func TestKubectlCompletesThePlugin(t *testing.T) {
 			if !strings.Contains(string(out), "\n"+w) && !strings.HasPrefix(string(out), w) {
 				t.Errorf("kubectl flexigrobots %v<TAB> does not offer %q:\n%s", tc.words, w, out)
 			}
+		}
+	}
+}
+
+// TestVerifyUnreachableServer: an API server that does not answer (a loopback port nothing
+// listens on) is one error, CLUSTER-001's; every other check is skipped as a note.
+func TestVerifyUnreachableServer(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: down, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: not-a-secret}}]
+contexts: [{name: down, context: {cluster: down, user: u}}]
+current-context: down
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runWithoutCluster(t, []string{"KUBECONFIG=" + kubeconfig}, "verify", "-o", "json")
+	var rep verify.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || code != 3 {
+		t.Fatalf("want exit 3 and a report, got %d (%v)\nstderr:\n%s", code, err, errOut.String())
+	}
+	for _, r := range rep.Results {
+		switch {
+		case r.ID == "CLUSTER-001":
+			if r.Severity != checks.Error || !strings.Contains(r.Message, "not reachable") {
+				t.Errorf("CLUSTER-001: %s %s", r.Severity, r.Message)
+			}
+		case r.Severity != checks.Info || !strings.Contains(r.Message, "see CLUSTER-001"):
+			t.Errorf("%s: %s %s, want it skipped", r.ID, r.Severity, r.Message)
 		}
 	}
 }
