@@ -27,8 +27,11 @@ func TestSimCtrlCLeavesNoProcess(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./test/cmd/sim").CombinedOutput(); err != nil {
 		t.Fatalf("build sim: %v\n%s", err, out)
 	}
+	// No --dir: the sim picks a folder in the temp folder (TMPDIR, here one of the test's own),
+	// and must leave nothing there after Ctrl-C.
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--dir", dir)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "TMPDIR="+dir)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -53,6 +56,9 @@ func TestSimCtrlCLeavesNoProcess(t *testing.T) {
 	}
 	if n := processesUsing(dir); n != 0 {
 		t.Fatalf("%d processes still use %s after Ctrl-C", n, dir)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("the sim left %d entries in the temp folder, e.g. %s", len(left), left[0].Name())
 	}
 }
 

@@ -25,6 +25,7 @@ func main() {
 	flag.BoolVar(&opts.NoSigning, "no-signing", false, "start kube-controller-manager without cluster-signing flags (the RKE default)")
 	flag.StringVar(&opts.Dir, "dir", "", "folder for kubeconfig, data and logs (default: a temp folder)")
 	flag.Parse()
+	keep := opts.Dir != ""
 	if opts.Webhooks {
 		opts.StandIns = append(opts.StandIns, standins.NewAdmissionWebhooks(3*time.Second))
 	}
@@ -54,4 +55,14 @@ func main() {
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "sim: stopping")
 	c.Stop()
+	if keep {
+		fmt.Fprintf(os.Stderr, "sim: stopped; logs kept in %s\n", c.Dir)
+		return
+	}
+	// A folder of its own choosing is the sim's to clean up: nothing is left in the temp folder.
+	if err := os.RemoveAll(c.Dir); err != nil {
+		fmt.Fprintln(os.Stderr, "sim:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "sim: stopped; removed %s (give --dir to keep the logs)\n", c.Dir)
 }
