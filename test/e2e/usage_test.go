@@ -124,6 +124,8 @@ func TestKubectlCompletesThePlugin(t *testing.T) {
 		{[]string{""}, []string{"storage", "kubeflow", "verify"}},
 		{[]string{"gpu", ""}, []string{"slicing", "operator", "status"}},
 		{[]string{"kubeflow", "-o", ""}, []string{"table", "json", "yaml"}},
+		{[]string{"kubeflow", "--version", ""}, []string{"v1.5.0", "v1.10.2"}},
+		{[]string{"verify", "--section", ""}, []string{"cluster", "kubeflow", "profiles"}},
 		{[]string{"lb", "--dry-run="}, []string{"server", "client"}},
 	} {
 		cmd := exec.Command(filepath.Join(kubectlDir, "kubectl"), append([]string{"__complete", "flexigrobots"}, tc.words...)...)

@@ -43,7 +43,14 @@ type EditFlags struct {
 	passwordDBSet bool
 }
 
-func (e *EditFlags) add(fl *pflag.FlagSet) {
+// add registers the edit flags on cmd, with the completion of their fixed values.
+func (e *EditFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	defer func() {
+		_ = cmd.RegisterFlagCompletionFunc("version", cobra.FixedCompletions(kubeflow.Versions(), cobra.ShellCompDirectiveNoFileComp))
+		_ = cmd.RegisterFlagCompletionFunc("ingress-service-type", cobra.FixedCompletions([]string{"LoadBalancer", "NodePort", "ClusterIP"}, cobra.ShellCompDirectiveNoFileComp))
+		_ = cmd.RegisterFlagCompletionFunc("container-runtime", cobra.FixedCompletions([]string{"docker", "containerd"}, cobra.ShellCompDirectiveNoFileComp))
+	}()
 	fl.StringVar(&e.Version, "version", "", "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (default: v1.5.0 on Kubernetes <= 1.21, v1.10.2 above)")
 	fl.StringVar(&e.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive: a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
 	fl.StringVar(&e.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
@@ -183,7 +190,7 @@ Run it again and every object is "unchanged".`,
 			return o.Run(cmd.Context())
 		},
 	}
-	o.EditFlags.add(cmd.Flags())
+	o.EditFlags.add(cmd)
 	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields another field manager owns (like kubectl apply --server-side --force-conflicts)")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
 	cmd.AddCommand(newCmdRender(f, streams))
@@ -232,8 +239,14 @@ func (o *Options) Run(ctx context.Context) error {
 func newCmdRender(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	e := &EditFlags{}
 	cmd := &cobra.Command{
-		Use:   "render [edit flags] > kubeflow.yaml",
-		Short: "Print the edited, built manifests (the runbook's kubeflow.yaml) without touching the cluster",
+		Use:   "render [--version V] [flags]",
+		Short: "Print the edited, built manifests (the runbook's kubeflow.yaml) without changing the cluster",
+		Example: `  # The build "kubeflow" would apply, for review or GitOps
+  kubectl flexigrobots kubeflow render --version v1.10.2 > kubeflow.yaml
+
+  # From a local mirror of kubeflow/manifests, with the runbook's edits
+  kubectl flexigrobots kubeflow render --version v1.10.2 --manifests ./manifests-1.10.2.tar.gz \
+    --registration-flow --ingress-service-type LoadBalancer > kubeflow.yaml`,
 		Long: `Print exactly the objects "kubectl flexigrobots kubeflow" applies with the same flags, as one YAML
 stream, for GitOps. The edits made are listed on stderr. Not printed: the Secrets holding the OIDC
 client secret and the GitHub client secret, which "kubeflow" creates (generated, reused on re-runs):
@@ -271,7 +284,7 @@ as "kubeflow" applies them.`,
 			return kubeflow.WriteYAML(streams.Out, b.Objects)
 		},
 	}
-	e.add(cmd.Flags())
+	e.add(cmd)
 	return cmd
 }
 
