@@ -56,6 +56,7 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	configFlags.AddFlags(root.PersistentFlags())
+	addVerbosityFlag(root, streams.ErrOut)
 	cobra.CheckErr(completion.RegisterFlagCompletions(root, f))
 
 	groups := map[string]string{

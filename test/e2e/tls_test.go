@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -99,6 +100,16 @@ func testTLS(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 		}
 		if r := runPlugin(t, c, "tls", "--domain", tlsDomain, "--cert", pki.chain, "--key", pki.key, "--dry-run=server"); r.code != 0 || strings.Contains(r.stdout, "configured") {
 			t.Fatalf("server dry run of the same input: exit %d, want nothing configured", r.code)
+		}
+		// -v as kubectl users debug with: every request is logged, no body, so the key that the
+		// run sends and reads back never shows, in PEM or in the API's base64.
+		v := runPlugin(t, c, append(append([]string{}, args...), "-v=9")...)
+		if v.code != 0 || !strings.Contains(v.stderr, "-v=9 lowered to 7") || !strings.Contains(v.stderr, "/api/v1/namespaces/istio-system/secrets/kubeflow-domain-man-cert") {
+			t.Fatalf("-v=9: exit %d; want the cap noted and the Secret's request logged:\n%s", v.code, v.stderr)
+		}
+		assertNoKey(t, pki, v)
+		if b64 := base64.StdEncoding.EncodeToString([]byte(pki.keyPEM)); strings.Contains(v.stdout+v.stderr, b64[len(b64)/2:len(b64)/2+40]) {
+			t.Fatal("-v=9 logged the private key (base64)")
 		}
 	})
 
