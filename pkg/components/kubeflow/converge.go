@@ -47,8 +47,11 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	if csr == 0 {
 		csr = 30 * time.Second
 	}
-	if in.DryRun == cmdutil.DryRunClient {
-		csr = 0 // a client dry run writes nothing, not even the probe's CSR
+	if in.DryRun != cmdutil.DryRunNone {
+		// A dry run creates nothing, not even the probe's CSR (which a server dry run could not
+		// get signed anyway); `verify` probes signing when asked.
+		csr = 0
+		in.Progress.Logf("kubeflow: preflight: CSR signing not probed (dry run: nothing is created; `kubectl flexigrobots verify --section cluster` probes it)")
 	}
 	in.Progress.Update("kubeflow: preflight")
 	f, err := Preflight(ctx, in.Clients, b, csr)
