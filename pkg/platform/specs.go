@@ -50,7 +50,7 @@ func (pl *Platform) LBSpec() (lb.Spec, error) {
 	for i, c := range b.ServiceCIDRs {
 		p, err := netip.ParsePrefix(c)
 		if err != nil {
-			return s, cmdutil.UsageErrorf("--service-cidr entry %d %q is not a CIDR (%v): give the kube-apiserver's --service-cluster-ip-range", i+1, c, err)
+			return s, cmdutil.UsageErrorf("--service-cidr entry %d %q is not a CIDR (%s): give the kube-apiserver's --service-cluster-ip-range", i+1, c, cmdutil.PrefixProblem(err))
 		}
 		s.ServiceCIDRs = append(s.ServiceCIDRs, p)
 	}

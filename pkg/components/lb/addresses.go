@@ -55,7 +55,7 @@ func ParseRange(entry string) (Range, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return Range{}, fmt.Errorf("%q is not a CIDR (%v): want e.g. 203.0.113.10/32 or 2001:db8::/120", s, err)
+			return Range{}, fmt.Errorf("%q is not a CIDR (%s): want e.g. 203.0.113.10/32 or 2001:db8::/120", s, cmdutil.PrefixProblem(err))
 		}
 		if p.Addr().Zone() != "" {
 			return Range{}, fmt.Errorf("%q: an IPv6 zone is not allowed in a pool", s)

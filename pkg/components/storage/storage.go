@@ -80,7 +80,7 @@ func ValidateServer(server string) error {
 		return nil
 	}
 	if errs := validation.IsDNS1123Subdomain(server); len(errs) > 0 {
-		return cmdutil.UsageErrorf("--nfs-server %q is neither an IP address nor a host name: %s (e.g. --nfs-server 192.0.2.10 or nfs.example.com)", server, strings.Join(errs, "; "))
+		return cmdutil.UsageErrorf("--nfs-server %q is neither an IP address nor a host name: a host name is at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. --nfs-server 192.0.2.10 or nfs.example.com)", server)
 	}
 	return nil
 }

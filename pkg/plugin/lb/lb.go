@@ -128,7 +128,7 @@ func (o *Options) Validate() error {
 	for _, s := range o.ServiceCIDRs {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return cmdutil.UsageErrorf("--service-cidr %q is not a CIDR (%v): give the kube-apiserver's --service-cluster-ip-range (on RKE services.kube-api.service_cluster_ip_range)", s, err)
+			return cmdutil.UsageErrorf("--service-cidr %q is not a CIDR (%s): give the kube-apiserver's --service-cluster-ip-range (on RKE services.kube-api.service_cluster_ip_range)", s, cmdutil.PrefixProblem(err))
 		}
 		o.serviceCIDRs = append(o.serviceCIDRs, p)
 	}
