@@ -47,7 +47,7 @@ type Client struct {
 	Diff *diff.Recorder
 
 	mu       sync.Mutex
-	lastWait string // helm's last readiness message, for a timeout error
+	lastWait map[string]string // namespace → helm's last readiness message there, for a timeout error
 }
 
 // NewClient returns a Client over getter; progress (may be nil) receives waits and recoveries on
@@ -248,7 +248,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 // without a namespace would otherwise follow the kubeconfig's or -n's namespace).
 func (c *Client) config(namespace string) (*action.Configuration, error) {
 	cfg := new(action.Configuration)
-	if err := cfg.Init(c.getter, namespace, "secret", c.helmLog); err != nil {
+	if err := cfg.Init(c.getter, namespace, "secret", c.helmLog(namespace)); err != nil {
 		return nil, fmt.Errorf("helm: configure namespace %s: %w", namespace, err)
 	}
 	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
@@ -270,21 +270,31 @@ func (c *Client) forgetDiscovery() {
 	}
 }
 
-// helmLog turns helm's debug log into progress: the readiness messages of its wait ("Deployment
-// is not ready: ns/name. 0 out of 1 expected pods are ready") become the updating progress line;
-// the rest is dropped.
-func (c *Client) helmLog(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	for _, marker := range []string{"is not ready", "is not bound", "does not have", "is not completed", "is failed"} {
-		if strings.Contains(msg, marker) {
-			msg = strings.TrimSpace(msg)
-			c.mu.Lock()
-			c.lastWait = msg
-			c.mu.Unlock()
-			c.progress.Update("helm: waiting: %s", msg)
-			return
+// helmLog turns helm's debug log for releases in namespace into progress: the readiness
+// messages of its wait ("Deployment is not ready: ns/name. 0 out of 1 expected pods are ready")
+// become the updating progress line; the rest is dropped. Releases in other namespaces (apply -f
+// runs sections side by side) keep their own last message.
+func (c *Client) helmLog(namespace string) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		for _, marker := range []string{"is not ready", "is not bound", "does not have", "is not completed", "is failed"} {
+			if strings.Contains(msg, marker) {
+				msg = strings.TrimSpace(msg)
+				c.setLastWait(namespace, msg)
+				c.progress.Update("helm: waiting: %s", msg)
+				return
+			}
 		}
 	}
+}
+
+func (c *Client) setLastWait(namespace, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lastWait == nil {
+		c.lastWait = map[string]string{}
+	}
+	c.lastWait[namespace] = msg
 }
 
 // Find returns the newest revision of a release of chartName in namespace under any name (e.g. one

@@ -203,9 +203,7 @@ func (c *Client) startWait(s Spec, verb, name string, ch *chart.Chart) func() {
 	if !s.Wait || s.dryRun() {
 		return func() {}
 	}
-	c.mu.Lock()
-	c.lastWait = ""
-	c.mu.Unlock()
+	c.setLastWait(s.Namespace, "")
 	c.progress.Logf("helm: %s release %s/%s (chart %s-%s), waiting up to %s for it to be ready", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version, s.Timeout)
 	return c.progress.Done
 }
@@ -220,7 +218,7 @@ func (c *Client) actionError(err error, verb string, s Spec, name string, ch *ch
 		hint = "the server cannot check the chart's custom resources before their CRDs are installed: use --dry-run=client to see what would be installed, or run without --dry-run"
 	case strings.Contains(msg, "context deadline exceeded") || strings.Contains(msg, "timed out waiting"):
 		c.mu.Lock()
-		last := c.lastWait
+		last := c.lastWait[s.Namespace]
 		c.mu.Unlock()
 		if last != "" {
 			last = " (last seen: " + last + ")"

@@ -7,11 +7,13 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// kubeflowSection runs the kubeflow block through kubeflow.Installer.Install, as `kubeflow` does.
+// kubeflowSection runs the kubeflow block through kubeflow.Installer, as `kubeflow` does: its
+// Build (version pick, download, kustomize build) while storage and lb apply, then Converge.
 type kubeflowSection struct {
 	pl    *Platform
 	spec  kubeflow.Spec
 	force bool
+	built *kubeflow.Built
 }
 
 func (s *kubeflowSection) Name() string { return "kubeflow" }
@@ -32,7 +34,22 @@ func (s *kubeflowSection) Prepare(_ context.Context, env *Env) error {
 	return nil
 }
 
+func (s *kubeflowSection) installer(env *Env) *kubeflow.Installer {
+	return &kubeflow.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout, ForceConflicts: s.force}
+}
+
+// Build makes the edited object set; it reads the cluster (discovery, the nodes' runtime) only.
+func (s *kubeflowSection) Build(ctx context.Context, env *Env) error {
+	b, err := s.installer(env).Build(ctx, s.spec)
+	s.built = b
+	return err
+}
+
 func (s *kubeflowSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
-	in := &kubeflow.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout, ForceConflicts: s.force}
-	return in.Install(ctx, s.spec)
+	if s.built == nil {
+		if err := s.Build(ctx, env); err != nil {
+			return &output.Report{}, err
+		}
+	}
+	return s.installer(env).Converge(ctx, s.built, s.spec.Edits.GitHub)
 }

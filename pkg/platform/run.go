@@ -108,14 +108,15 @@ func Select(pl *Platform, only, skip []string) ([]Section, error) {
 }
 
 // Run prepares every section (all usage errors together, exit 2, before any change), then
-// applies them in order. A failed section stops the sections that need it; the others go on.
-// The error is nil only when every section ran and succeeded.
+// applies them as their needs allow: a section starts as soon as every section it needs has
+// succeeded, so independent sections (gpu beside the rest, storage beside lb) run at the same
+// time, and a Builder's build runs while the sections it waits for apply. A failed section
+// stops the sections that need it; the others go on. The error is nil only when every section
+// ran and succeeded.
 func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summary, error) {
 	sum := &Summary{Platform: pl.Metadata.Name, DryRun: dryRunLabel(env.DryRun)}
-	outcomes := make([]*Outcome, len(sections))
 	var usage []string
-	for i, s := range sections {
-		outcomes[i] = &Outcome{Section: s.Name()}
+	for _, s := range sections {
 		err := s.Prepare(ctx, env)
 		switch {
 		case cmdutil.IsUsageError(err):
@@ -127,67 +128,18 @@ func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summ
 	if len(usage) > 0 {
 		return sum, cmdutil.UsageErrorf("%s: nothing was changed:\n  %s", pl.Path, strings.Join(usage, "\n  "))
 	}
-	failed := map[string]string{}
+	outcomes := newSchedule(sections).run(ctx, env)
 	var errs []string
-	for i, s := range sections {
-		o := outcomes[i]
-		if blocker := blocking(s, failed); blocker != "" {
-			o.Result, o.Reason = Skipped, fmt.Sprintf("needs %s, which %s", blocker, failedVerb(failed[blocker]))
-			failed[s.Name()] = "was skipped"
-			env.Progress.Logf("apply: %s skipped: %s", s.Name(), o.Reason)
-			continue
-		}
-		env.Progress.Logf("apply: [%d/%d] %s ...", i+1, len(sections), s.Name())
-		start := time.Now()
-		rep, err := s.Apply(ctx, env)
-		o.Duration = time.Since(start)
-		o.Seconds = o.Duration.Round(10 * time.Millisecond).Seconds()
-		o.Report = rep
-		if rep != nil {
-			o.Total = len(rep.Results)
-			for _, r := range rep.Results {
-				if r.Action != output.Unchanged {
-					o.Changed++
-				}
-			}
-		}
-		switch {
-		case err != nil:
-			o.Result, o.Reason = Failed, err.Error()
-			failed[s.Name()] = "failed"
-			errs = append(errs, fmt.Sprintf("%s: %v", s.Name(), err))
-		case o.Changed > 0:
-			o.Result = Changed
-		default:
-			o.Result = Unchanged
-		}
-		env.Progress.Logf("apply: %s %s (%d of %d objects changed, %s)", s.Name(), o.Result, o.Changed, o.Total, o.Duration.Round(100*time.Millisecond))
-	}
 	for _, o := range outcomes {
 		sum.Sections = append(sum.Sections, *o)
+		if o.Result == Failed {
+			errs = append(errs, fmt.Sprintf("%s: %s", o.Section, o.Reason))
+		}
 	}
 	if len(errs) > 0 {
 		return sum, fmt.Errorf("%d section(s) did not apply:\n  %s", len(errs), strings.Join(errs, "\n  "))
 	}
 	return sum, nil
-}
-
-// blocking returns the first section s needs that failed or was skipped because of a failure.
-func blocking(s Section, failed map[string]string) string {
-	for _, n := range s.Needs() {
-		if _, ok := failed[n]; ok {
-			return n
-		}
-	}
-	return ""
-}
-
-func failedVerb(reason string) string {
-	switch reason {
-	case "failed", "was skipped":
-		return reason
-	}
-	return "was skipped (" + reason + ")"
 }
 
 func unwrapUsage(err error) error {

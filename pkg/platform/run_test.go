@@ -5,12 +5,36 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
+
+// ranLog records which fake sections applied, from any goroutine.
+type ranLog struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (l *ranLog) add(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.names = append(l.names, name)
+}
+
+// sorted is the names that ran, sorted (independent sections run in any order).
+func (l *ranLog) sorted() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := slices.Clone(l.names)
+	slices.Sort(out)
+	return strings.Join(out, ",")
+}
 
 // fakeSection is a section with a scripted outcome (unit test of the runner's order and skips).
 type fakeSection struct {
@@ -19,14 +43,19 @@ type fakeSection struct {
 	prepareErr error
 	applyErr   error
 	changed    bool
-	ran        *[]string
+	ran        *ranLog
+	// apply, when set, runs inside Apply (to hold a section or watch the others).
+	apply func(ctx context.Context)
 }
 
 func (f *fakeSection) Name() string                        { return f.name }
 func (f *fakeSection) Needs() []string                     { return f.needs }
 func (f *fakeSection) Prepare(context.Context, *Env) error { return f.prepareErr }
-func (f *fakeSection) Apply(context.Context, *Env) (*output.Report, error) {
-	*f.ran = append(*f.ran, f.name)
+func (f *fakeSection) Apply(ctx context.Context, _ *Env) (*output.Report, error) {
+	f.ran.add(f.name)
+	if f.apply != nil {
+		f.apply(ctx)
+	}
 	action := output.Unchanged
 	if f.changed {
 		action = output.Configured
@@ -35,22 +64,22 @@ func (f *fakeSection) Apply(context.Context, *Env) (*output.Report, error) {
 }
 
 func TestRunStopsDependentsOfAFailure(t *testing.T) {
-	var ran []string
+	ran := &ranLog{}
 	secs := []Section{
-		&fakeSection{name: "storage", changed: true, ran: &ran},
-		&fakeSection{name: "lb", applyErr: errors.New("chart not found"), ran: &ran},
-		&fakeSection{name: "kubeflow", needs: []string{"storage", "lb"}, ran: &ran},
-		&fakeSection{name: "tls", needs: []string{"kubeflow"}, ran: &ran},
-		&fakeSection{name: "profiles", needs: []string{"kubeflow"}, ran: &ran},
-		&fakeSection{name: "gpu", ran: &ran},
+		&fakeSection{name: "storage", changed: true, ran: ran},
+		&fakeSection{name: "lb", applyErr: errors.New("chart not found"), ran: ran},
+		&fakeSection{name: "kubeflow", needs: []string{"storage", "lb"}, ran: ran},
+		&fakeSection{name: "tls", needs: []string{"kubeflow"}, ran: ran},
+		&fakeSection{name: "profiles", needs: []string{"kubeflow"}, ran: ran},
+		&fakeSection{name: "gpu", ran: ran},
 	}
 	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: cmdutil.DryRunNone}
 	sum, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, env)
 	if err == nil || !strings.Contains(err.Error(), "lb: chart not found") {
 		t.Fatalf("want the failure in the error, got %v", err)
 	}
-	if strings.Join(ran, ",") != "storage,lb,gpu" {
-		t.Fatalf("ran %v, want storage,lb,gpu", ran)
+	if got := ran.sorted(); got != "gpu,lb,storage" {
+		t.Fatalf("ran %s, want gpu,lb,storage", got)
 	}
 	want := map[string]string{"storage": Changed, "lb": Failed, "kubeflow": Skipped, "tls": Skipped, "profiles": Skipped, "gpu": Unchanged}
 	for _, o := range sum.Sections {
@@ -76,14 +105,14 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 }
 
 func TestRunRefusesEveryUsageErrorBeforeAnyChange(t *testing.T) {
-	var ran []string
+	ran := &ranLog{}
 	secs := []Section{
-		&fakeSection{name: "lb", prepareErr: cmdutil.UsageErrorf("chart.version: MetalLB chart 0.15.3 cannot be installed"), ran: &ran},
-		&fakeSection{name: "kubeflow", prepareErr: cmdutil.UsageErrorf("Kubeflow v1.10.2 cannot be installed"), ran: &ran},
-		&fakeSection{name: "gpu", ran: &ran},
+		&fakeSection{name: "lb", prepareErr: cmdutil.UsageErrorf("chart.version: MetalLB chart 0.15.3 cannot be installed"), ran: ran},
+		&fakeSection{name: "kubeflow", prepareErr: cmdutil.UsageErrorf("Kubeflow v1.10.2 cannot be installed"), ran: ran},
+		&fakeSection{name: "gpu", ran: ran},
 	}
 	_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, &Env{Progress: output.NewProgress(&bytes.Buffer{})})
-	if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "MetalLB") || !strings.Contains(err.Error(), "Kubeflow") || len(ran) != 0 {
+	if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "MetalLB") || !strings.Contains(err.Error(), "Kubeflow") || ran.sorted() != "" {
 		t.Fatalf("want one usage error naming both and nothing run; got %v, ran %v", err, ran)
 	}
 }
@@ -114,4 +143,96 @@ func TestSelect(t *testing.T) {
 			t.Errorf("%v: want a usage error, got %v", bad, err)
 		}
 	}
+}
+
+// TestRunOverlapsIndependentSections: gpu needs nothing, so it applies while storage and lb do;
+// kubeflow starts only after both ended, its Build running meanwhile; tls after kubeflow.
+func TestRunOverlapsIndependentSections(t *testing.T) {
+	ran := &ranLog{}
+	storageHeld, release, built := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var events []string
+	note := func(e string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}
+	kf := &fakeBuilder{fakeSection: fakeSection{name: "kubeflow", needs: []string{"storage", "lb"}, ran: ran,
+		apply: func(context.Context) { note("kubeflow applies") }}}
+	kf.build = func() { <-storageHeld; note("kubeflow builds"); close(built) }
+	secs := []Section{
+		&fakeSection{name: "storage", ran: ran, apply: func(context.Context) {
+			close(storageHeld)
+			<-release // held until gpu has applied and kubeflow built: neither may wait for storage
+			<-built
+			note("storage ends")
+		}},
+		&fakeSection{name: "lb", ran: ran},
+		kf,
+		&fakeSection{name: "tls", needs: []string{"kubeflow"}, ran: ran, apply: func(context.Context) { note("tls applies") }},
+		&fakeSection{name: "gpu", ran: ran, apply: func(context.Context) { <-storageHeld; note("gpu applies"); close(release) }},
+	}
+	env := &Env{Progress: output.NewProgress(io.Discard), DryRun: cmdutil.DryRunNone}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, env)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: gpu waited for storage, or kubeflow's build waited for its needs")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	order := strings.Join(events, " < ")
+	pos := func(e string) int { return slices.Index(events, e) }
+	if pos("kubeflow builds") < 0 || pos("kubeflow builds") > pos("storage ends") || pos("gpu applies") > pos("storage ends") {
+		t.Errorf("build and gpu must not wait for storage: %s", order)
+	}
+	if pos("kubeflow applies") < pos("storage ends") || pos("tls applies") < pos("kubeflow applies") {
+		t.Errorf("kubeflow must apply after storage, tls after kubeflow: %s", order)
+	}
+}
+
+// TestRunCancelsTheBuildOfASkippedSection: lb fails, so kubeflow's build is cancelled and
+// kubeflow is skipped without applying.
+func TestRunCancelsTheBuildOfASkippedSection(t *testing.T) {
+	ran := &ranLog{}
+	cancelled := make(chan struct{})
+	kf := &fakeBuilder{fakeSection: fakeSection{name: "kubeflow", needs: []string{"lb"}, ran: ran}}
+	kf.buildCtx = func(ctx context.Context) { <-ctx.Done(); close(cancelled) }
+	secs := []Section{&fakeSection{name: "lb", applyErr: errors.New("no chart"), ran: ran}, kf}
+	sum, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, &Env{Progress: output.NewProgress(io.Discard)})
+	if err == nil {
+		t.Fatal("want lb's failure")
+	}
+	select {
+	case <-cancelled:
+	default:
+		t.Error("kubeflow's build was not cancelled")
+	}
+	if ran.sorted() != "lb" || sum.Sections[1].Result != Skipped {
+		t.Errorf("ran %s, kubeflow %s: want only lb, kubeflow skipped", ran.sorted(), sum.Sections[1].Result)
+	}
+}
+
+// fakeBuilder is a fakeSection with a Build.
+type fakeBuilder struct {
+	fakeSection
+	build    func()
+	buildCtx func(context.Context)
+}
+
+func (f *fakeBuilder) Build(ctx context.Context, _ *Env) error {
+	if f.build != nil {
+		f.build()
+	}
+	if f.buildCtx != nil {
+		f.buildCtx(ctx)
+	}
+	return ctx.Err()
 }

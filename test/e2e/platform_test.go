@@ -177,7 +177,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 			"storage": "changed", "lb": "changed", "kubeflow": "changed", "gpu": "changed",
 			"tls": "changed", "profiles": "changed",
 		})
-		for _, w := range append(pc.picks, "apply: [1/6] storage", "apply: kubeflow changed") {
+		for _, w := range append(pc.picks, "apply: storage started", "apply: kubeflow waits for storage, lb (building meanwhile)", "apply: kubeflow changed") {
 			if !strings.Contains(r.stderr, w) {
 				t.Errorf("stderr lacks %q", w)
 			}

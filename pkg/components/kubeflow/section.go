@@ -57,14 +57,20 @@ func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p
 	return b, err
 }
 
-// Install is the kubeflow section: pick the version, build, then Converge. The kubeflow command
-// and `apply -f` both run it.
-func (in *Installer) Install(ctx context.Context, s Spec) (*output.Report, error) {
+// Build picks the version (saying which and why when none is given) and builds its manifests
+// with the edits: everything of the section that changes nothing in the cluster.
+func (in *Installer) Build(ctx context.Context, s Spec) (*Built, error) {
 	p, err := ResolveVersion(in.Clients, in.Progress, s.Version)
 	if err != nil {
-		return &output.Report{}, err
+		return nil, err
 	}
-	b, err := BuildFor(ctx, in.Clients, in.Progress, p, s.Manifests, s.Edits, s.NoBuildCache)
+	return BuildFor(ctx, in.Clients, in.Progress, p, s.Manifests, s.Edits, s.NoBuildCache)
+}
+
+// Install is the kubeflow section: Build, then Converge. The kubeflow command and `apply -f`
+// both run it (apply -f runs the two halves apart, the build while storage and lb apply).
+func (in *Installer) Install(ctx context.Context, s Spec) (*output.Report, error) {
+	b, err := in.Build(ctx, s)
 	if err != nil {
 		return &output.Report{}, err
 	}

@@ -1,0 +1,145 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Builder is a Section with work that changes nothing in the cluster (a download, a build) and
+// so may start before the sections it needs have applied; its Apply uses what Build made.
+type Builder interface {
+	Section
+	// Build runs once, when the run starts, beside the other sections. Its error is the
+	// section's. ctx is cancelled when the section will not apply (a section it needs failed).
+	Build(ctx context.Context, env *Env) error
+}
+
+// schedule runs sections as their needs allow: each in its own goroutine, started when every
+// section it needs (of the ones in the run) has finished, skipped when one of them did not succeed.
+type schedule struct {
+	sections []Section
+	done     map[string]chan struct{}
+
+	mu     sync.Mutex
+	failed map[string]string // section → "failed" or "was skipped"
+}
+
+func newSchedule(sections []Section) *schedule {
+	sc := &schedule{sections: sections, done: map[string]chan struct{}{}, failed: map[string]string{}}
+	for _, s := range sections {
+		sc.done[s.Name()] = make(chan struct{})
+	}
+	return sc
+}
+
+// run applies every section and returns their outcomes in the sections' order, once all ended.
+func (sc *schedule) run(ctx context.Context, env *Env) []*Outcome {
+	outcomes := make([]*Outcome, len(sc.sections))
+	var wg sync.WaitGroup
+	for i, s := range sc.sections {
+		outcomes[i] = &Outcome{Section: s.Name()}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(sc.done[s.Name()])
+			sc.runOne(ctx, env, s, outcomes[i])
+		}()
+	}
+	wg.Wait()
+	return outcomes
+}
+
+func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome) {
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var build chan error
+	if b, ok := s.(Builder); ok {
+		build = make(chan error, 1)
+		go func() { build <- b.Build(bctx, env) }()
+	}
+	if waits := sc.pending(s); len(waits) > 0 {
+		meanwhile := ""
+		if build != nil {
+			meanwhile = " (building meanwhile)"
+		}
+		env.Progress.Logf("apply: %s waits for %s%s", s.Name(), strings.Join(waits, ", "), meanwhile)
+		for _, n := range waits {
+			<-sc.done[n]
+		}
+	}
+	if blocker, why := sc.blocking(s); blocker != "" {
+		cancel()
+		if build != nil {
+			<-build
+		}
+		o.Result, o.Reason = Skipped, fmt.Sprintf("needs %s, which %s", blocker, why)
+		sc.setFailed(s.Name(), "was skipped")
+		env.Progress.Logf("apply: %s skipped: %s", s.Name(), o.Reason)
+		return
+	}
+	env.Progress.Logf("apply: %s started", s.Name())
+	start := time.Now()
+	var rep *output.Report
+	var err error
+	if build != nil {
+		err = <-build
+	}
+	if err == nil {
+		rep, err = s.Apply(ctx, env)
+	}
+	o.Duration = time.Since(start)
+	o.Seconds = o.Duration.Round(10 * time.Millisecond).Seconds()
+	o.Report = rep
+	if rep != nil {
+		o.Total = len(rep.Results)
+		for _, r := range rep.Results {
+			if r.Action != output.Unchanged {
+				o.Changed++
+			}
+		}
+	}
+	switch {
+	case err != nil:
+		o.Result, o.Reason = Failed, err.Error()
+		sc.setFailed(s.Name(), "failed")
+	case o.Changed > 0:
+		o.Result = Changed
+	default:
+		o.Result = Unchanged
+	}
+	env.Progress.Logf("apply: %s %s (%d of %d objects changed, %s)", s.Name(), o.Result, o.Changed, o.Total, o.Duration.Round(100*time.Millisecond))
+}
+
+// pending names the sections s needs that are in this run.
+func (sc *schedule) pending(s Section) []string {
+	var out []string
+	for _, n := range s.Needs() {
+		if _, ok := sc.done[n]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// blocking returns the first section s needs that failed or was skipped, and which of the two.
+func (sc *schedule) blocking(s Section) (name, why string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	for _, n := range s.Needs() {
+		if why, ok := sc.failed[n]; ok {
+			return n, why
+		}
+	}
+	return "", ""
+}
+
+func (sc *schedule) setFailed(name, why string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.failed[name] = why
+}
