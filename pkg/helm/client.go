@@ -272,14 +272,15 @@ func (c *Client) forgetDiscovery() {
 
 // helmLog turns helm's debug log for releases in namespace into progress: the readiness
 // messages of its wait ("Deployment is not ready: ns/name. 0 out of 1 expected pods are ready")
-// become the updating progress line; the rest is dropped. Releases in other namespaces (apply -f
+// become the updating progress line, said as which workload waits for what (waitWords); the
+// rest is dropped. Releases in other namespaces (apply -f
 // runs sections side by side) keep their own last message.
 func (c *Client) helmLog(namespace string) func(format string, args ...any) {
 	return func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		for _, marker := range []string{"is not ready", "is not bound", "does not have", "is not completed", "is failed"} {
 			if strings.Contains(msg, marker) {
-				msg = strings.TrimSpace(msg)
+				msg = waitWords(msg)
 				c.setLastWait(namespace, msg)
 				c.progress.Update("helm: waiting: %s", msg)
 				return

@@ -317,11 +317,11 @@ func TestEnsureFindsAndRecovers(t *testing.T) {
 		s.ReleaseName, s.Wait, s.Timeout = "nfs-wait", true, 5*time.Second
 		s.Values["nodeSelector"] = map[string]any{"example.test/no-such-node": "true"} // never schedulable
 		_, _, err := h.client.Ensure(context.Background(), s)
-		if err == nil || !strings.Contains(err.Error(), "not ready after 5s") || !strings.Contains(err.Error(), "kubectl get pods -n nfs-wait") || !strings.Contains(err.Error(), "last seen: Deployment is not ready") {
+		if err == nil || !strings.Contains(err.Error(), "not ready after 5s") || !strings.Contains(err.Error(), "kubectl get pods -n nfs-wait") || !strings.Contains(err.Error(), "last seen: Deployment nfs-wait/") || !strings.Contains(err.Error(), "pods ready)") {
 			t.Fatalf("want a wait timeout naming the namespace, got %v", err)
 		}
 		t.Logf("error: %v", err)
-		if !strings.Contains(h.stderr.String(), "helm: waiting: Deployment is not ready: nfs-wait/") {
+		if !strings.Contains(h.stderr.String(), "helm: waiting: Deployment nfs-wait/") {
 			t.Fatalf("no readiness progress on stderr:\n%s", h.stderr)
 		}
 		s = h.nfsSpec(ns)

@@ -70,15 +70,32 @@ type ObjectError struct {
 
 // ApplyError lists the objects that failed, each with its last reason. Interrupted says the run's
 // context was cancelled (Ctrl-C): then the message is one line, as every unfinished object's
-// reason would only be "context canceled".
+// reason would only be "context canceled". TimedOut says its deadline passed: then the message
+// is one line naming what the run was waiting for, then the first few real reasons.
 type ApplyError struct {
 	Section     string
 	Failed      []ObjectError
 	Total       int
 	Interrupted bool
+	TimedOut    bool
+	// After is how long the apply ran before it ended.
+	After time.Duration
 	// Applied is how many objects went through (or were found unchanged) before it ended.
 	Applied int
 }
+
+// waitError is an object's failure while it waited for something else: a webhook that did not
+// answer, a CRD that was not established. For names that thing; the message is Err's.
+type waitError struct {
+	For string
+	Err error
+}
+
+func (e *waitError) Error() string { return e.Err.Error() }
+func (e *waitError) Unwrap() error { return e.Err }
+
+// maxTimeoutReasons is how many real reasons a timeout's message lists under its line.
+const maxTimeoutReasons = 3
 
 // maxListedFailures is how many failed objects the message names; the rest are counted.
 const maxListedFailures = 8
@@ -90,6 +107,9 @@ func (e *ApplyError) Error() string {
 	}
 	if e.Interrupted {
 		return fmt.Sprintf("%sinterrupted with %d of %d objects applied (what was applied stays; re-run to continue)", prefix, e.Applied, e.Total)
+	}
+	if e.TimedOut {
+		return e.timeoutMessage(prefix)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s%d of %d objects failed to apply (what succeeded stays; fix the cause and re-run):", prefix, len(e.Failed), e.Total)
@@ -115,6 +135,41 @@ func (e *ApplyError) Error() string {
 	}
 	if rest > 0 {
 		fmt.Fprintf(&b, "\n  ... and %d more (e.g. %v)", rest, restReason)
+	}
+	return b.String()
+}
+
+// timeoutMessage: one line with how far the apply got and what it was waiting for, then the
+// first few objects that failed for a reason of their own, then how many more did not get through.
+func (e *ApplyError) timeoutMessage(prefix string) string {
+	var waits []string
+	seen := map[string]bool{}
+	var real []ObjectError
+	for _, f := range e.Failed {
+		var we *waitError
+		if errors.As(f.Err, &we) && !seen[we.For] {
+			seen[we.For] = true
+			waits = append(waits, we.For)
+		}
+		if !isContextError(f.Err) {
+			real = append(real, f)
+		}
+	}
+	waiting := "still applying"
+	if len(waits) > 0 {
+		waiting = "waiting for " + strings.Join(waits, ", ")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%stimed out after %s, %s, with %d of %d objects applied (what was applied stays; re-run, with a longer --timeout, to continue)",
+		prefix, e.After.Round(time.Second), waiting, e.Applied, e.Total)
+	for i, f := range real {
+		if i == maxTimeoutReasons {
+			break
+		}
+		fmt.Fprintf(&b, "\n  - %s: %v", f.Ref, f.Err)
+	}
+	if rest := len(e.Failed) - min(len(real), maxTimeoutReasons); rest > 0 {
+		fmt.Fprintf(&b, "\n  ... and %s not applied in time", output.Count(rest, "more object"))
 	}
 	return b.String()
 }
@@ -173,6 +228,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	if a.DryRun == "" {
 		a.DryRun = cmdutil.DryRunNone
 	}
+	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx) // also ends the CRD watch
 	defer cancel()
 	items, stages := a.plan(objs)
@@ -183,11 +239,11 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		// object so far unchanged.
 		switch {
 		case a.DryRun != cmdutil.DryRunNone:
-			a.Progress.Update("%schecked %d/%d objects (%s dry run)", a.prefix(), r.done.Load(), r.total, a.DryRun)
+			a.Progress.Update("%schecked %s (%s dry run)", a.prefix(), output.CountOf(int(r.done.Load()), r.total, "object"), a.DryRun)
 		case r.changed.Load() == 0:
-			a.Progress.Update("%schecked %d/%d objects, none changed so far", a.prefix(), r.done.Load(), r.total)
+			a.Progress.Update("%schecked %s, none changed so far", a.prefix(), output.CountOf(int(r.done.Load()), r.total, "object"))
 		default:
-			a.Progress.Update("%sapplied %d/%d objects (%d changed)", a.prefix(), r.done.Load(), r.total, r.changed.Load())
+			a.Progress.Update("%sapplied %s (%d changed)", a.prefix(), output.CountOf(int(r.done.Load()), r.total, "object"), r.changed.Load())
 		}
 	}
 	if a.SkipUnchanged && a.DryRun == cmdutil.DryRunNone {
@@ -234,7 +290,8 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	}
 	interrupted := errors.Is(ctx.Err(), context.Canceled)
 	if len(failed) > 0 || interrupted && applied < len(items) {
-		return rep, &ApplyError{Section: a.Section, Failed: failed, Total: len(items), Applied: applied, Interrupted: interrupted}
+		return rep, &ApplyError{Section: a.Section, Failed: failed, Total: len(items), Applied: applied, Interrupted: interrupted,
+			TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded), After: time.Since(start)}
 	}
 	return rep, nil
 }

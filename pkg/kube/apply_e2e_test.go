@@ -147,7 +147,7 @@ func TestApplyCRDAndCustomResourcesInOnePassThenUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := dryProgress.String(); !strings.Contains(p, "checked 1/") || !strings.Contains(p, "(server dry run)") || strings.Contains(p, "applied") {
+	if p := dryProgress.String(); !strings.Contains(p, "checked 1 of ") || !strings.Contains(p, "(server dry run)") || strings.Contains(p, "applied") {
 		t.Errorf("a dry run's progress says it applied, or not what it checked:\n%s", p)
 	}
 	notSent := 0
@@ -172,7 +172,7 @@ func TestApplyCRDAndCustomResourcesInOnePassThenUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first apply: %v", err)
 	}
-	if p := firstProgress.String(); !strings.Contains(p, "applied 1/") || !strings.Contains(p, "(1 changed)") {
+	if p := firstProgress.String(); !strings.Contains(p, "applied 1 of ") || !strings.Contains(p, "(1 changed)") {
 		t.Errorf("the first apply's progress does not say it applied:\n%s", p)
 	}
 	if got := actions(rep); got[output.Created] != len(objs) {

@@ -109,7 +109,7 @@ func (a *Applier) awaitEstablished(ctx context.Context, r *applyRun, items []*it
 	if len(changed) == 0 || a.DryRun != cmdutil.DryRunNone {
 		return
 	}
-	a.Progress.Update("%swaiting for %d CRDs to be established", a.prefix(), len(changed))
+	a.Progress.Update("%swaiting for %s to be established", a.prefix(), output.Count(len(changed), "CRD"))
 	for _, it := range changed {
 		if it.err = r.crds.wait(ctx, it.obj.GetName()); it.err != nil && r.rec != nil {
 			r.rec.drop(Ref(it.obj)) // applied again next time
@@ -129,7 +129,7 @@ func (a *Applier) awaitCRD(ctx context.Context, r *applyRun, it *item) bool {
 	select {
 	case <-crd.done:
 	case <-ctx.Done():
-		it.err = fmt.Errorf("waiting for CustomResourceDefinition %s: %w", crd.obj.GetName(), ctx.Err())
+		it.err = &waitError{For: "CustomResourceDefinition " + crd.obj.GetName(), Err: fmt.Errorf("waiting for CustomResourceDefinition %s: %w", crd.obj.GetName(), ctx.Err())}
 		return false
 	}
 	if crd.err != nil {

@@ -97,6 +97,11 @@ func TestApplyWebhookWithoutEndpointsFailsNamingIt(t *testing.T) {
 			t.Errorf("error does not name %q:\n%s", want, msg)
 		}
 	}
+	// The deadline passed: one line says so and names what the run waited for.
+	first, _, _ := strings.Cut(msg, "\n")
+	if !ae.TimedOut || !strings.Contains(first, "timed out after") || !strings.Contains(first, "waiting for webhook guard/guard.example.flexigrobots.io") || !strings.Contains(first, "longer --timeout") {
+		t.Errorf("want a first line saying the time ran out waiting for the webhook, got:\n%s", msg)
+	}
 	if len(ae.Failed) != 1 || len(rep.Results) != 1 || rep.Results[0].Name != "not-intercepted" {
 		t.Fatalf("want 1 failed and the Secret applied; failed=%v results=%+v", ae.Failed, rep.Results)
 	}

@@ -143,7 +143,10 @@ func (g *webhookGate) explain(o *unstructured.Unstructured, resource string, las
 		} else if n > 0 {
 			state = fmt.Sprintf("%d ready endpoints, but the call fails", n)
 		}
-		return fmt.Errorf("webhook %s not ready: service %s: %s (is its Deployment running? kubectl get endpointslices -n %s -l kubernetes.io/service-name=%s) (last apply: %w)", r.webhook, r.service, state, ns, name, last)
+		return &waitError{For: "webhook " + r.webhook, Err: fmt.Errorf("webhook %s not ready: service %s: %s (is its Deployment running? kubectl get endpointslices -n %s -l kubernetes.io/service-name=%s) (last apply: %w)", r.webhook, r.service, state, ns, name, last)}
+	}
+	if strings.Contains(last.Error(), "failed calling webhook") {
+		return &waitError{For: "webhook " + webhookNameOf(last.Error()), Err: last}
 	}
 	return last
 }

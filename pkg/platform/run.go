@@ -137,7 +137,7 @@ func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summ
 		}
 	}
 	if len(errs) > 0 {
-		return sum, fmt.Errorf("%d section(s) did not apply:\n  %s", len(errs), strings.Join(errs, "\n  "))
+		return sum, fmt.Errorf("%s did not apply:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
 	}
 	return sum, nil
 }

@@ -112,7 +112,7 @@ func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome)
 	default:
 		o.Result = Unchanged
 	}
-	env.Progress.Logf("apply: %s %s (%d of %d objects changed, %s)", s.Name(), o.Result, o.Changed, o.Total, o.Duration.Round(100*time.Millisecond))
+	env.Progress.Logf("apply: %s %s (%s changed, %s)", s.Name(), o.Result, output.CountOf(o.Changed, o.Total, "object"), o.Duration.Round(100*time.Millisecond))
 }
 
 // pending names the sections s needs that are in this run.

@@ -38,7 +38,7 @@ func TestKubeflowInterrupted(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Signal once the apply is under way: some objects applied, most not yet.
-		progress := regexp.MustCompile(`kubeflow: applied ([0-9]+)/([0-9]+) objects`)
+		progress := regexp.MustCompile(`kubeflow: applied ([0-9]+) of ([0-9]+) objects`)
 		err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 5*time.Minute, true, func(context.Context) (bool, error) {
 			m := progress.FindAllStringSubmatch(errOut.String(), -1)
 			return len(m) > 0 && m[len(m)-1][1] != "0", nil

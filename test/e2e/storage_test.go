@@ -204,6 +204,12 @@ func TestStorage(t *testing.T) {
 		if !strings.Contains(r.stderr, "smoke test passed") || !strings.Contains(r.stderr, "/nfsroot/other/nfs-provisioner-flexigrobots-smoke-") || !strings.Contains(r.stderr, "/SUCCESS") || strings.Contains(r.stdout, "smoke test passed") {
 			t.Fatalf("stderr does not say where SUCCESS is (or stdout does): %s", r.stderr)
 		}
+		// Result and notes one short line each, not one ~400-character sentence.
+		for _, line := range strings.Split(r.stderr, "\n") {
+			if strings.Contains(line, "smoke test") && len(line) > 160 {
+				t.Errorf("a %d-character line: %s", len(line), line)
+			}
+		}
 		sel := metav1.ListOptions{LabelSelector: storage.SmokeTestLabel + "=" + storage.SmokeTestValue}
 		pods, _ := c.Client.CoreV1().Pods("").List(ctx, sel)
 		pvcs, _ := c.Client.CoreV1().PersistentVolumeClaims("").List(ctx, sel)

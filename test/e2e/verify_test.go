@@ -204,7 +204,7 @@ func TestVerifyReportsUnsignedCSROnRKEDefault(t *testing.T) {
 		"CLUSTER-004",
 		"on RKE add cluster-signing-cert-file/cluster-signing-key-file to kube-controller extra_args",
 		"      kube-controller:\n        extra_args:\n          cluster-signing-cert-file: /etc/kubernetes/ssl/kube-ca.pem\n          cluster-signing-key-file: /etc/kubernetes/ssl/kube-ca-key.pem\n",
-		"5 checks: 4 ok, 0 info, 0 warn, 1 error",
+		"5 checks: 4 ok, 0 info, 0 warnings, 1 error",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q", want)

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
 // Section is the name `verify --section` selects.
@@ -73,7 +74,7 @@ func nodesReady(s *checks.Snapshot) []checks.Result {
 	var rs []checks.Result
 	if len(notReady) > 0 {
 		sort.Strings(notReady)
-		rs = append(rs, checks.Fail(fmt.Sprintf("%d of %d nodes not Ready: %s", len(notReady), len(nodes), strings.Join(notReady, ", ")),
+		rs = append(rs, checks.Fail(fmt.Sprintf("%s not Ready: %s", output.CountOf(len(notReady), len(nodes), "node"), strings.Join(notReady, ", ")),
 			"look at the node: kubectl describe node NAME (conditions, events); on the node check the kubelet and container runtime (on RKE: docker ps, docker logs kubelet)"))
 	} else {
 		sort.Strings(ready)

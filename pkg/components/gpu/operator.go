@@ -137,7 +137,10 @@ func (in *Installer) waitClusterPolicy(ctx context.Context) error {
 		}
 		for _, cp := range list.Items {
 			if state, _, _ := unstructured.NestedString(cp.Object, "status", "state"); state != "ready" {
-				why = fmt.Sprintf("ClusterPolicy %s state %q", cp.GetName(), state)
+				why = fmt.Sprintf("ClusterPolicy %s: state %s", cp.GetName(), state)
+				if state == "" {
+					why = fmt.Sprintf("ClusterPolicy %s: the operator has not reported a state yet", cp.GetName())
+				}
 				in.Progress.Update("gpu: waiting for %s", why)
 				return false, nil
 			}

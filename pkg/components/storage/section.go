@@ -42,7 +42,7 @@ func (in *Installer) Apply(ctx context.Context, s Spec) (*output.Report, error) 
 		if err != nil {
 			return rep, err
 		}
-		rep.Notes = append(rep.Notes, res.Note())
+		rep.Notes = append(rep.Notes, res.Notes()...)
 	}
 	return rep, nil
 }

@@ -39,16 +39,20 @@ type SmokeResult struct {
 	Archived bool `json:"archived"`
 }
 
-// Note is the sentence the command prints.
-func (r *SmokeResult) Note() string {
-	s := fmt.Sprintf("smoke test passed: claim %s/%s bound to %s, pod %s wrote SUCCESS; on the NFS server: %s", r.Namespace, r.Claim, r.Volume, r.Pod, r.File)
+// Notes are what the command prints: the result, then where the file is, then (when the
+// provisioner archives) what became of its folder; one short line each.
+func (r *SmokeResult) Notes() []string {
+	notes := []string{
+		fmt.Sprintf("smoke test passed: claim %s/%s bound to %s, pod %s wrote SUCCESS (claim and pod deleted)", r.Namespace, r.Claim, r.Volume, r.Pod),
+		"smoke test file on the NFS server: " + r.File,
+	}
 	if r.Archived {
 		i := strings.LastIndex(r.File, "/")
 		dir := r.File[:i]
 		j := strings.LastIndex(dir, "/")
-		s += fmt.Sprintf(" (renamed %s/archived-%s by the provisioner now that the claim is deleted: archiveOnDelete is true)", dir[:j], dir[j+1:])
+		notes = append(notes, fmt.Sprintf("the provisioner renamed its folder %s/archived-%s, as the claim is deleted (archiveOnDelete: true)", dir[:j], dir[j+1:]))
 	}
-	return s + "; claim and pod deleted"
+	return notes
 }
 
 // SmokeTest is the runbook's test claim and test pod: a claim of c.Class and a run-to-completion

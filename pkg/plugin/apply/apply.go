@@ -145,7 +145,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	o.env.Progress.Logf("apply: platform %s from %s on %s: %d section(s)", o.platform.Metadata.Name, o.File, o.env.Server, len(o.sections))
+	o.env.Progress.Logf("apply: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, o.env.Server, output.Count(len(o.sections), "section"))
 	sum, err := platform.Run(ctx, o.platform, o.sections, o.env)
 	if cmdutil.IsUsageError(err) {
 		return err

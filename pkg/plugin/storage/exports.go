@@ -143,7 +143,7 @@ func (o *ExportsOptions) Run(ctx context.Context) error {
 		for _, m := range rep.Missing {
 			names = append(names, m.Node+" ("+strings.Join(m.Addresses, ", ")+")")
 		}
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("storage exports: %s does not export %s to %d node(s): %s; add the lines above on the NFS server, then run sudo exportfs -ra", o.Check, o.Path, len(names), strings.Join(names, ", "))}
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("storage exports: %s does not export %s to %s: %s; add the lines above on the NFS server, then run sudo exportfs -ra", o.Check, o.Path, output.Count(len(names), "node"), strings.Join(names, ", "))}
 	}
 	return nil
 }

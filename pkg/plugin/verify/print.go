@@ -13,6 +13,8 @@ import (
 
 // Report is what `verify -o json|yaml` prints.
 type Report struct {
+	// Checks is how many checks ran; one check can give several results (e.g. one per node).
+	Checks  int             `json:"checks"`
 	Results []checks.Result `json:"results"`
 	Summary checks.Summary  `json:"summary"`
 }
@@ -20,20 +22,21 @@ type Report struct {
 func (o *Options) print(rs []checks.Result) error {
 	switch o.Output {
 	case output.Table:
-		return printTable(o.streams.Out, rs)
+		return printTable(o.streams.Out, rs, len(o.selected))
 	case output.JUnit:
 		return output.PrintJUnit(o.streams.Out, toJUnit(rs, o.Strict))
 	default:
 		if rs == nil {
 			rs = []checks.Result{}
 		}
-		return output.Print(o.streams.Out, o.Output, Report{Results: rs, Summary: checks.Summarize(rs)})
+		return output.Print(o.streams.Out, o.Output, Report{Checks: len(o.selected), Results: rs, Summary: checks.Summarize(rs)})
 	}
 }
 
 // printTable prints kubectl-style columns, then the full message and fix of every finding that
-// is not OK, then a summary line.
-func printTable(out io.Writer, rs []checks.Result) error {
+// is not OK, then a summary line: how many checks ran and, when they gave more results than
+// that, how many results, then the results per severity.
+func printTable(out io.Writer, rs []checks.Result, ran int) error {
 	w := printers.GetNewTabWriter(out)
 	fmt.Fprintln(w, "STATUS\tID\tSECTION\tCHECK\tMESSAGE")
 	for _, r := range rs {
@@ -52,7 +55,11 @@ func printTable(out io.Writer, rs []checks.Result) error {
 		}
 	}
 	s := checks.Summarize(rs)
-	_, err := fmt.Fprintf(out, "\n%d checks: %d ok, %d info, %d warn, %d error\n", s.Total, s.OK, s.Info, s.Warn, s.Error)
+	counted := output.Count(ran, "check")
+	if s.Total != ran {
+		counted += ", " + output.Count(s.Total, "result")
+	}
+	_, err := fmt.Fprintf(out, "\n%s: %d ok, %d info, %s, %s\n", counted, s.OK, s.Info, output.Count(s.Warn, "warning"), output.Count(s.Error, "error"))
 	return err
 }
 

@@ -128,7 +128,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return fmt.Errorf("verify: %w", err)
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
-	progress.Update("verify: collecting the cluster snapshot for %d checks ...", len(o.selected))
+	progress.Update("verify: collecting the cluster snapshot for %s ...", output.Count(len(o.selected), "check"))
 	col := &checks.Collector{Env: env, Parallelism: 4}
 	results := checks.Run(ctx, col, o.selected)
 	if o.File == "" {
