@@ -105,20 +105,30 @@ sharing:
 // longer, so the loop favours kubectl).
 const runbookScript = `set -euo pipefail
 until_ok() { for i in $(seq 1 300); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.2; done; "$@"; }
+mark() { echo "$1 $(date +%s.%N)" >>phases.txt; }
+rm -f phases.txt; mark start
 if [ ! -d manifests ]; then mkdir manifests.part && curl -fsSL "$KFURL" | tar xz -C manifests.part --strip-components 1 && mv manifests.part manifests; fi
-(cd manifests && kubectl kustomize example >../kustomize-build.yaml)
+mark fetch
+(cd manifests && kubectl kustomize example >../kustomize-build.yaml 2>/dev/null)
+mark kustomize
 helm upgrade --install nfs-subdir-external-provisioner nfs-subdir-external-provisioner --repo "$REPO" --version 4.0.18 \
   -n nfs-provisioner --create-namespace --set nfs.server="$NFS" --set nfs.path="$NFSPATH" --set storageClass.defaultClass=true >/dev/null
+mark storage
 helm upgrade --install metallb metallb --repo "$REPO" --version 0.15.3 -n metallb-system --create-namespace >/dev/null
 until_ok kubectl apply -f metallb-pool.yaml
+mark lb
 until_ok kubectl apply --server-side --force-conflicts -f kubeflow.yaml
+mark kubeflow
 kubectl -n istio-system create secret tls kubeflow-domain-man-cert --cert tls.crt --key tls.key --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 until_ok kubectl -n kubeflow patch gateway kubeflow-gateway --type merge --patch-file gateway-patch.json
+mark tls
 until_ok sh -c "sed s/'<YOUR_USER_PROFILE_NAMESPACE>'/$PROFILE/ 040-pod_default_multiuser.yaml | kubectl apply -f -"
+mark profiles
 helm upgrade --install gpu-operator gpu-operator --repo "$REPO" --version v26.7.0 -n gpu-operator --create-namespace >/dev/null
 kubectl -n gpu-operator create configmap time-slicing-config --from-file=any=time-slicing.yaml --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 helm upgrade gpu-operator gpu-operator --repo "$REPO" --version v26.7.0 -n gpu-operator --reuse-values \
   --set devicePlugin.config.name=time-slicing-config --set devicePlugin.config.default=any >/dev/null
+mark gpu
 `
 
 // runbook renders the Kubeflow build with the runbook's edits for kubectl to apply (untimed),
@@ -150,6 +160,29 @@ func (b *bed) runbook(plugin string) func() error {
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			return fmt.Errorf("runbook script: %w: %s", err, strings.Join(lines[max(0, len(lines)-8):], "\n"))
 		}
+		fmt.Printf("runbook phases: %s\n", phases(filepath.Join(b.dir, "phases.txt")))
 		return nil
 	}
+}
+
+// phases reads the script's "step unix-time" marks and says how long each step took.
+func phases(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	prev := 0.0
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var name string
+		var at float64
+		if _, err := fmt.Sscanf(line, "%s %f", &name, &at); err != nil {
+			return "bad phases line " + line
+		}
+		if i > 0 {
+			out = append(out, fmt.Sprintf("%s %.1fs", name, at-prev))
+		}
+		prev = at
+	}
+	return strings.Join(out, ", ")
 }

@@ -101,6 +101,23 @@ func AddChartFlags(cmd *cobra.Command, f *ChartFlags, defaultRepo, defaultVersio
 	cmd.Flags().StringArrayVarP(&f.ValuesFiles, "values", "f", nil, "Extra values file (repeatable)")
 }
 
+// CompleteChartVersions makes --chart-version complete with the versions list gives for the
+// repository in --chart-repo (as typed on the command line, or its default), newest first.
+func CompleteChartVersions(cmd *cobra.Command, list func(repo string) ([]string, error)) {
+	_ = cmd.RegisterFlagCompletionFunc("chart-version", func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		repo, err := c.Flags().GetString("chart-repo")
+		if err != nil || repo == "" {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		versions, err := list(repo)
+		if err != nil {
+			cobra.CompErrorln(err.Error())
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return versions, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+	})
+}
+
 // Validate checks the chart flags (exit code 2 on bad input).
 func (f *ChartFlags) Validate() error {
 	if f.Chart == "" && f.Repo == "" {

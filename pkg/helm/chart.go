@@ -55,6 +55,43 @@ func (c *Client) LoadChart(ctx context.Context, s Spec) (*chart.Chart, error) {
 	return ch, nil
 }
 
+// ChartVersions lists the versions of chart name in the repository at repoURL, newest first
+// (what --chart-version completes with). It reads the repository's index.
+func (c *Client) ChartVersions(repoURL, name string) ([]string, error) {
+	index, err := c.repoIndex(repoURL)
+	if err != nil {
+		return nil, err
+	}
+	entries := index.Entries[name]
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("chart %q is not in repository %s", name, repoURL)
+	}
+	sort.Sort(sort.Reverse(entries)) // newest first, as helm sorts an index
+	out := make([]string, 0, len(entries))
+	for _, v := range entries {
+		out = append(out, v.Version)
+	}
+	return out, nil
+}
+
+// repoIndex downloads and loads the index of the repository at repoURL into the cache.
+func (c *Client) repoIndex(repoURL string) (*repo.IndexFile, error) {
+	cr, err := repo.NewChartRepository(&repo.Entry{Name: "index", URL: repoURL}, getter.Getters())
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("--chart-repo %s: %v", repoURL, err)
+	}
+	cr.CachePath = filepath.Join(c.CacheDir, "repository", hashOf(strings.TrimSuffix(repoURL, "/")))
+	indexPath, err := cr.DownloadIndexFile()
+	if err != nil {
+		return nil, fmt.Errorf("helm: read the index of chart repository %s: %w (on an air-gapped site give --chart-repo of a mirror, or --chart PATH|URL|oci://...)", repoURL, err)
+	}
+	index, err := repo.LoadIndexFile(indexPath)
+	if err != nil {
+		return nil, fmt.Errorf("helm: chart repository %s: bad index.yaml: %w", repoURL, err)
+	}
+	return index, nil
+}
+
 // loadFromRepo reads the repository index (unless the chart is already cached), resolves version
 // (exact, a semver range, or empty for the newest) and downloads the archive.
 func (c *Client) loadFromRepo(repoURL, name, version string) (*chart.Chart, error) {
@@ -75,18 +112,9 @@ func (c *Client) loadFromRepo(repoURL, name, version string) (*chart.Chart, erro
 		}
 	}
 
-	cr, err := repo.NewChartRepository(&repo.Entry{Name: "index", URL: repoURL}, getter.Getters())
+	index, err := c.repoIndex(repoURL)
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("--chart-repo %s: %v", repoURL, err)
-	}
-	cr.CachePath = dir
-	indexPath, err := cr.DownloadIndexFile()
-	if err != nil {
-		return nil, fmt.Errorf("helm: read the index of chart repository %s: %w (on an air-gapped site give --chart-repo of a mirror, or --chart PATH|URL|oci://...)", repoURL, err)
-	}
-	index, err := repo.LoadIndexFile(indexPath)
-	if err != nil {
-		return nil, fmt.Errorf("helm: chart repository %s: bad index.yaml: %w", repoURL, err)
+		return nil, err
 	}
 	cv, err := index.Get(name, version)
 	if err != nil {
@@ -207,4 +235,12 @@ func nearVersions(versions []string, want string, n int) []string {
 func hashOf(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
+}
+
+// VersionLister returns what lists the versions of chartName in a repository, for
+// --chart-version's completion (cached like every chart download, in the user cache dir).
+func VersionLister(chartName string) func(repoURL string) ([]string, error) {
+	return func(repoURL string) ([]string, error) {
+		return NewClient(nil, nil).ChartVersions(repoURL, chartName)
+	}
 }

@@ -125,6 +125,17 @@ func (c *Client) chartFor(ctx context.Context, s Spec) (*chart.Chart, error) {
 
 func (s *Spec) dryRun() bool { return s.DryRun != "" && s.DryRun != cmdutil.DryRunNone }
 
+// Check loads the chart of s and reads its values, changing nothing: the bad input Ensure would
+// refuse (a chart or version that does not exist, a missing values file, a bad --set) is a
+// usage error (exit code 2) here, so a section can refuse it before its own first write.
+func (c *Client) Check(ctx context.Context, s Spec) error {
+	if _, err := c.chartFor(ctx, s); err != nil {
+		return err
+	}
+	_, err := userValues(s)
+	return err
+}
+
 // Ensure makes the release match s: install, upgrade or nothing. Bad input (unknown chart version,
 // missing values file, bad --set) is a usage error (exit code 2) returned before any change.
 func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Release, error) {

@@ -133,6 +133,25 @@ func TestGPU(t *testing.T) {
 		})
 	}
 
+	// The chart is checked before the time-slicing ConfigMap is written: a version the repository
+	// does not have, or a values file that is not there, is exit 2 with nothing changed.
+	for name, args := range map[string][]string{
+		"a chart version that does not exist": {"--replicas", "4", "--chart-version", "v99.0.0"},
+		"a values file that does not exist":   {"--replicas", "4", "-f", "/nonexistent/values.yaml"},
+	} {
+		t.Run(name+" changes nothing", func(t *testing.T) {
+			before := gpuVersions(t, c)
+			r := slicing(args...)
+			if r.code != 2 {
+				t.Fatalf("%v: exit %d, want 2", args, r.code)
+			}
+			gpuSameVersions(t, before, gpuVersions(t, c))
+			if _, err := c.Client.CoreV1().ConfigMaps(gpuNS).Get(context.Background(), gpucomp.DefaultConfigName, metav1.GetOptions{}); err == nil {
+				t.Fatal("the time-slicing ConfigMap was written before the chart was checked")
+			}
+		})
+	}
+
 	t.Run("slicing --replicas 4", func(t *testing.T) {
 		if got := gpuAllocatable(t, c, gpucomp.ResourceGPU); got != 1 {
 			t.Fatalf("gpu-worker starts with %d GPUs, want 1", got)

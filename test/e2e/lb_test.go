@@ -300,6 +300,11 @@ func TestLB(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stderr, "IPVS mode without ipvs.strictARP") || !strings.Contains(r.stderr, "--fix-strict-arp") {
 			t.Fatalf("want a strictARP warning naming --fix-strict-arp, got exit %d", r.code)
 		}
+		// A chart version the repository does not have is refused before kube-proxy is edited.
+		bad := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "--fix-strict-arp", "--chart-version", "0.99.0")...)
+		if after, err := c.Client.CoreV1().ConfigMaps(lb.KubeProxyNamespace).Get(ctx, lb.KubeProxyConfigMap, metav1.GetOptions{}); bad.code != 2 || err != nil || strings.Contains(after.Data[lb.KubeProxyConfigKey], "strictARP: true") {
+			t.Fatalf("--fix-strict-arp with a chart version that does not exist: exit %d (want 2), kube-proxy edited: %v", bad.code, err == nil && strings.Contains(after.Data[lb.KubeProxyConfigKey], "strictARP: true"))
+		}
 		rv := runPlugin(t, c, "verify", "--section", "lb")
 		if rv.code != 0 || !strings.Contains(rv.stdout, "LB-006") {
 			t.Fatalf("verify: a strictARP warning is not a failure: exit %d", rv.code)

@@ -112,6 +112,7 @@ func TestKubectlCompletesThePlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	repo := testbed.ChartRepo(t)
 	for name, src := range map[string]string{
 		"kubectl-flexigrobots":          testbed.PluginBinary(t),
 		"kubectl_complete-flexigrobots": filepath.Join(root, "hack", "kubectl_complete-flexigrobots"),
@@ -130,9 +131,13 @@ func TestKubectlCompletesThePlugin(t *testing.T) {
 		{[]string{"kubeflow", "--version", ""}, []string{"v1.5.0", "v1.10.2"}},
 		{[]string{"verify", "--section", ""}, []string{"cluster", "kubeflow", "profiles"}},
 		{[]string{"lb", "--dry-run="}, []string{"server", "client"}},
+		// Chart versions come from the repository's index (the fixture charts served on loopback).
+		{[]string{"lb", "--chart-repo", repo, "--chart-version", ""}, []string{"0.15.3", "0.14.3"}},
+		{[]string{"gpu", "operator", "--chart-repo", repo, "--chart-version", ""}, []string{"v26.7.0"}},
 	} {
 		cmd := exec.Command(filepath.Join(kubectlDir, "kubectl"), append([]string{"__complete", "flexigrobots"}, tc.words...)...)
-		cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "KUBECONFIG=/nonexistent/kubeconfig")
+		cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "KUBECONFIG=/nonexistent/kubeconfig",
+			"XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("kubectl __complete flexigrobots %v: %v", tc.words, err)

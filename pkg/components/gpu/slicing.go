@@ -76,10 +76,18 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 	current, _ := devicePluginConfig(rel.Config)
 	pointed, _ := current["name"].(string)
 
-	var values map[string]any
+	release := helm.Spec{
+		ReleaseName: rel.Name, Namespace: o.Namespace, ChartName: ChartName, Chart: o.Chart,
+		ReuseValues: true, ReuseChart: reuseChart, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
+	}
+	// The chart and values first: a bad --chart-version or --set is refused (exit 2) before the
+	// ConfigMap is written.
+	if err := in.Helm.Check(ctx, release); err != nil {
+		return rep, nil, cmdutil.Wrapf(err, "gpu slicing: release %s/%s", o.Namespace, rel.Name)
+	}
 	switch {
 	case on:
-		values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": o.ConfigName, "default": ConfigKey}}}
+		release.Values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": o.ConfigName, "default": ConfigKey}}}
 		a := &kube.Applier{Clients: in.Clients, DryRun: o.DryRun, Progress: in.Progress, Section: Section, TakeBack: true}
 		r, err := a.Apply(ctx, []*unstructured.Unstructured{o.Config.ConfigMap(o.Namespace, o.ConfigName)})
 		if err != nil {
@@ -87,12 +95,9 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 		}
 		rep.Add(r.Results...)
 	case pointed != "":
-		values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": "", "default": ""}}}
+		release.Values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": "", "default": ""}}}
 	}
-	res, _, err := in.Helm.Ensure(ctx, helm.Spec{
-		ReleaseName: rel.Name, Namespace: o.Namespace, ChartName: ChartName, Chart: o.Chart,
-		Values: values, ReuseValues: true, ReuseChart: reuseChart, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
-	})
+	res, _, err := in.Helm.Ensure(ctx, release)
 	if err != nil {
 		return rep, nil, err
 	}

@@ -96,19 +96,8 @@ type Installer struct {
 // L2Advertisement. It is idempotent: a second run reports only `unchanged`.
 func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, error) {
 	rep := &output.Report{}
-	if res, note, err := in.StrictARP(ctx, c); err != nil {
-		return rep, err
-	} else {
-		if res != nil {
-			rep.Add(*res)
-		}
-		if note != "" {
-			rep.Notes = append(rep.Notes, note)
-		}
-	}
-
 	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb", TakeBack: true}
-	res, _, err := in.Helm.Ensure(ctx, helm.Spec{
+	release := helm.Spec{
 		ReleaseName: c.ReleaseName, Namespace: c.Namespace, ChartName: ChartName, Chart: c.Chart,
 		CreateNamespace: true, Timeout: c.Timeout, DryRun: c.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
@@ -121,7 +110,24 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 			_, err := applier.Apply(ctx, crds)
 			return err
 		},
-	})
+	}
+	// The chart and values first: a bad --chart-version or --set is refused (exit 2) before
+	// --fix-strict-arp edits kube-proxy.
+	if err := in.Helm.Check(ctx, release); err != nil {
+		return rep, cmdutil.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, c.ReleaseName)
+	}
+	if res, note, err := in.StrictARP(ctx, c); err != nil {
+		return rep, err
+	} else {
+		if res != nil {
+			rep.Add(*res)
+		}
+		if note != "" {
+			rep.Notes = append(rep.Notes, note)
+		}
+	}
+
+	res, _, err := in.Helm.Ensure(ctx, release)
 	if err != nil {
 		if strings.Contains(err.Error(), "x-kubernetes-validations") {
 			return rep, in.celError(res.Detail, err)

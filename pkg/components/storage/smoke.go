@@ -40,17 +40,19 @@ type SmokeResult struct {
 }
 
 // Notes are what the command prints: the result, then where the file is, then (when the
-// provisioner archives) what became of its folder; one short line each.
+// provisioner archives) what became of its folder; short lines, each path on its own.
 func (r *SmokeResult) Notes() []string {
 	notes := []string{
-		fmt.Sprintf("smoke test passed: claim %s/%s bound to %s, pod %s wrote SUCCESS (claim and pod deleted)", r.Namespace, r.Claim, r.Volume, r.Pod),
-		"smoke test file on the NFS server: " + r.File,
+		fmt.Sprintf("smoke test passed: pod %s/%s wrote SUCCESS on claim %s (both deleted)", r.Namespace, r.Pod, r.Claim),
+		fmt.Sprintf("smoke test volume %s, file on the NFS server:", r.Volume),
+		"  " + r.File,
 	}
 	if r.Archived {
 		i := strings.LastIndex(r.File, "/")
 		dir := r.File[:i]
 		j := strings.LastIndex(dir, "/")
-		notes = append(notes, fmt.Sprintf("the provisioner renamed its folder %s/archived-%s, as the claim is deleted (archiveOnDelete: true)", dir[:j], dir[j+1:]))
+		notes = append(notes, "the claim is deleted, so the provisioner renamed the folder (archiveOnDelete: true):",
+			fmt.Sprintf("  %s/archived-%s", dir[:j], dir[j+1:]))
 	}
 	return notes
 }

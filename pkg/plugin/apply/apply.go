@@ -1,5 +1,6 @@
 // Package apply implements `kubectl flexigrobots apply -f plugins.yaml`: the whole platform from
-// one file, its sections in dependency order through the same components as their commands.
+// one file, each section as soon as the ones it needs are done, through the same components as
+// their commands.
 package apply
 
 import (
@@ -42,8 +43,10 @@ func NewCmdApply(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.
 		Use:   "apply -f plugins.yaml [--only SECTION,...] [--skip SECTION,...]",
 		Short: "Build the whole platform from one file (plugins.yaml), section by section",
 		Long: `Read a platform file (kind Platform, flexigrobots.io/v1alpha1; see --print-example and
---print-schema) and run each section it declares, in the order storage, lb, kubeflow, tls,
-profiles, then gpu, through the same code as the section's own command.
+--print-schema) and run each section it declares through the same code as the section's own
+command. A section starts as soon as the sections it needs are done: storage, lb and gpu at
+once; kubeflow after storage and lb (its download and build run meanwhile); tls and profiles
+after kubeflow.
 
 Before anything changes, the whole file is validated (the JSON Schema, the sections' own rules,
 the files it refers to) and every problem is reported with its line and column (exit 2), and

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -48,6 +49,7 @@ of verify). Before anything it warns when no node advertises NVIDIA GPUs.`,
 	}
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 10*time.Minute)
 	cmdutil.AddChartFlags(cmd, &o.Chart, gpucomp.DefaultChartRepo, "")
+	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + gpucomp.DefaultChartVersion + " on Kubernetes >= 1.25, " + gpucomp.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
 	cmd.Flags().StringVar(&o.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release (created when missing)")
 	cmd.Flags().BoolVar(&o.DriverEnabled, "driver-enabled", false, "Let the operator install the NVIDIA driver (false: the driver is on the host, as in the runbook)")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -61,6 +62,7 @@ Run again with the same N: nothing changes.`,
 	}
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 5*time.Minute)
 	cmdutil.AddChartFlags(cmd, &o.Chart, gpucomp.DefaultChartRepo, "")
+	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to upgrade the release to (default: the release's own version)"
 	cmd.Flags().StringVar(&o.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release; the config ConfigMap goes there too")
 	cmd.Flags().StringVar(&o.Replicas, "replicas", "", "Pods sharing each physical GPU, 1 to 64 (1 turns time-slicing off)")

@@ -88,6 +88,7 @@ it and deletes the Service (also on failure or Ctrl-C). Without --addresses it o
 	cmd.Flags().BoolVar(&o.Probe, "probe", false, "After converging (or alone, without --addresses), prove a temporary LoadBalancer Service gets an IP from the pool, then delete it")
 	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 5*time.Minute)
 	cmdutil.AddChartFlags(cmd, &o.Chart, complb.DefaultChartRepo, "")
+	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(complb.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + complb.DefaultChartVersion + " on Kubernetes >= 1.25, " + complb.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
 	return cmd
 }

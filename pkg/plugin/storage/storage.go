@@ -77,6 +77,7 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
 	fl.BoolVar(&o.NoDefault, "no-default", false, "Do not make the class the default, and leave other default classes alone")
 	fl.BoolVar(&o.SmokeTest, "smoke-test", false, "Prove it works: a test claim and a pod that writes SUCCESS on it, both deleted afterwards")
 	cmdutil.AddChartFlags(cmd, &o.Chart, storage.DefaultChartRepo, storage.DefaultChartVersion)
+	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(storage.ChartName))
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, helm.DefaultTimeout)
 	cmd.AddCommand(NewCmdExports(f, streams))
 	return cmd
