@@ -134,7 +134,7 @@ mark gpu
 // runbook renders the Kubeflow build with the runbook's edits for kubectl to apply (untimed),
 // then returns the timed script, which builds the manifests itself too.
 func (b *bed) runbook(plugin string) func() error {
-	render := exec.Command(plugin, "kubeflow", "render", "--version", "v1.10.2", "--manifests", b.kfURL, "--registration-flow",
+	render := exec.Command(plugin, "kubeflow", "render", "--include-secrets", "--version", "v1.10.2", "--manifests", b.kfURL, "--registration-flow",
 		"--ingress-service-type", "LoadBalancer", "--dex-issuer", "https://"+domain+"/dex", "--github-client-id", "ID",
 		"--github-client-secret-file", filepath.Join(b.dir, "gh-secret.txt"), "--github-org", "ORG", "--github-team", "TEAM",
 		"--github-redirect-uri", "https://"+domain+"/dex/callback")

@@ -293,14 +293,45 @@ func TestKubeflowV110(t *testing.T) {
 		t.Fatalf("auth proxy's client secret differs from dex's (%v)", err)
 	}
 
-	// render equals what was applied: same objects (the converge-owned Secrets aside), same edits.
+	// render prints no Secret unless asked: the manifests' own are named on stderr.
 	rr := runPlugin(t, c, append([]string{"kubeflow", "render"}, args...)...)
 	if rr.code != 0 || strings.Contains(rr.stdout+rr.stderr, kfGitHubSecret) {
 		t.Fatalf("render: exit %d (or printed the GitHub secret)", rr.code)
 	}
+	leftOut := rr.stderr
+	withoutSecrets, err := kube.DecodeManifests([]byte(rr.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range withoutSecrets {
+		if o.GetKind() == "Secret" {
+			t.Errorf("render printed Secret %s/%s without --include-secrets", o.GetNamespace(), o.GetName())
+		}
+	}
+	// render --include-secrets equals what was applied: same objects (the converge-owned
+	// Secrets aside), same edits.
+	rr = runPlugin(t, c, append([]string{"kubeflow", "render", "--include-secrets"}, args...)...)
+	if rr.code != 0 || strings.Contains(rr.stdout+rr.stderr, kfGitHubSecret) {
+		t.Fatalf("render --include-secrets: exit %d (or printed the GitHub secret)", rr.code)
+	}
 	rendered, err := kube.DecodeManifests([]byte(rr.stdout))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var buildSecrets []string
+	for _, o := range rendered {
+		if o.GetKind() == "Secret" {
+			buildSecrets = append(buildSecrets, o.GetNamespace()+"/"+o.GetName())
+		}
+	}
+	if len(buildSecrets) == 0 || len(withoutSecrets)+len(buildSecrets) != len(rendered) {
+		t.Fatalf("render left out %d objects, --include-secrets shows %d Secrets: want the same, and some",
+			len(rendered)-len(withoutSecrets), len(buildSecrets))
+	}
+	for _, name := range buildSecrets {
+		if !strings.Contains(leftOut, name) {
+			t.Errorf("render's stderr does not name the Secret %s it left out", name)
+		}
 	}
 	rendered = scoped(t, c, rendered)
 	applied := map[string]bool{}

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +15,10 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// TestSimCtrlCLeavesNoProcess runs the `make sim` program, waits for its export line, sends the
-// SIGINT a terminal's Ctrl-C sends, and checks that no process that used its folder is left.
+// TestSimCtrlCLeavesNoProcess runs `make sim` as a person does, waits for its export line, sends
+// the SIGINT a terminal's Ctrl-C sends to the whole foreground process group (make included),
+// and checks that make reports no error, that no process that used the sim's folder is left and
+// that nothing is left in the temp folder.
 func TestSimCtrlCLeavesNoProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the test bed: skipped under -short")
@@ -23,36 +27,53 @@ func TestSimCtrlCLeavesNoProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "sim")
-	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./test/cmd/sim").CombinedOutput(); err != nil {
-		t.Fatalf("build sim: %v\n%s", err, out)
-	}
 	// No --dir: the sim picks a folder in the temp folder (TMPDIR, here one of the test's own),
 	// and must leave nothing there after Ctrl-C.
 	dir := t.TempDir()
-	cmd := exec.Command(bin)
+	cmd := exec.Command("make", "--no-print-directory", "-C", root, "sim")
 	cmd.Env = append(os.Environ(), "TMPDIR="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a terminal's foreground group of its own
 	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer
+	cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	if !strings.HasPrefix(line, "export KUBECONFIG="+dir) {
-		cmd.Process.Kill()
-		t.Fatalf("sim printed %q, want an export KUBECONFIG line", line)
+	ctrlC := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
+	// make echoes its recipe lines first; the sim's export line follows once the bed is up.
+	lines := bufio.NewScanner(stdout)
+	var export string
+	for lines.Scan() {
+		if strings.HasPrefix(lines.Text(), "export KUBECONFIG=") {
+			export = lines.Text()
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if !strings.HasPrefix(export, "export KUBECONFIG="+dir) {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatalf("make sim printed %q, want an export KUBECONFIG line under %s", export, dir)
 	}
 	if n := processesUsing(dir); n == 0 {
 		t.Fatal("no control-plane process found using the sim folder before Ctrl-C")
 	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
+	ctrlC()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
 	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("sim did not stop within 60s of Ctrl-C")
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatal("make sim did not stop within 60s of Ctrl-C")
+	}
+	// make itself got the SIGINT too, so it ends by that signal (the shell's 130), silently.
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(l, "make: ***") || strings.HasPrefix(l, "make[1]: ***") {
+			t.Errorf("make reported the Ctrl-C as an error: %q", l)
+		}
+	}
+	if !strings.Contains(stderr.String(), "sim: stopped; removed ") {
+		t.Errorf("the sim did not say it stopped and removed its folder; stderr:\n%s", stderr.String())
 	}
 	if n := processesUsing(dir); n != 0 {
 		t.Fatalf("%d processes still use %s after Ctrl-C", n, dir)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
@@ -118,4 +119,18 @@ func quiet(build func() ([]*unstructured.Unstructured, error)) ([]*unstructured.
 		log.SetOutput(stderr)
 	}()
 	return build()
+}
+
+// SplitSecrets separates the build's Secrets (the manifests' own credentials, e.g. the
+// pipelines object store's, and any secretGenerator of a --manifests tree) from the other
+// objects, keeping each side in build order.
+func SplitSecrets(objs []*unstructured.Unstructured) (rest, secrets []*unstructured.Unstructured) {
+	for _, o := range objs {
+		if o.GroupVersionKind().GroupKind() == (schema.GroupKind{Kind: "Secret"}) {
+			secrets = append(secrets, o)
+			continue
+		}
+		rest = append(rest, o)
+	}
+	return rest, secrets
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
@@ -238,6 +239,7 @@ func (o *Options) Run(ctx context.Context) error {
 
 func newCmdRender(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	e := &EditFlags{}
+	var includeSecrets bool
 	cmd := &cobra.Command{
 		Use:   "render [--version V] [flags]",
 		Short: "Print the edited, built manifests (the runbook's kubeflow.yaml) without changing the cluster",
@@ -250,7 +252,9 @@ func newCmdRender(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra
 		Long: `Print exactly the objects "kubectl flexigrobots kubeflow" applies with the same flags, as one YAML
 stream, for GitOps. The edits made are listed on stderr. Not printed: the Secrets holding the OIDC
 client secret and the GitHub client secret, which "kubeflow" creates (generated, reused on re-runs):
-create them yourself when applying this file with another tool. When the cluster can be read, the
+create them yourself when applying this file with another tool. The manifests' own Secrets (e.g.
+the pipelines object store's credentials) are left out too, named on stderr, unless
+--include-secrets asks for them: their data would be printed in clear. When the cluster can be read, the
 Gateway and auth allow-list carry what "tls" recorded there (its HTTPS server, the ACME exclusion),
 as "kubeflow" applies them.`,
 		Args: cmdutil.NoArgs,
@@ -281,11 +285,30 @@ as "kubeflow" applies them.`,
 			}
 			progress.Logf("not rendered (created by `kubectl flexigrobots kubeflow`): Secrets %s/%s, %s/%s%s",
 				p.Dex.Namespace, p.Dex.Generator, p.Proxy.Namespace, p.Proxy.Generator, githubNote(ed))
-			return kubeflow.WriteYAML(streams.Out, b.Objects)
+			objs := b.Objects
+			if !includeSecrets {
+				var secrets []*unstructured.Unstructured
+				objs, secrets = kubeflow.SplitSecrets(objs)
+				if len(secrets) > 0 {
+					progress.Logf("not rendered (their data is in clear; --include-secrets prints them): %s %s",
+						output.Count(len(secrets), "Secret"), refs(secrets))
+				}
+			}
+			return kubeflow.WriteYAML(streams.Out, objs)
 		},
 	}
 	e.add(cmd)
+	cmd.Flags().BoolVar(&includeSecrets, "include-secrets", false, "Print the manifests' own Secrets too, their data in clear (for a file you keep as secret as they are)")
 	return cmd
+}
+
+// refs is "ns/name, ns/name" for the objects.
+func refs(objs []*unstructured.Unstructured) string {
+	names := make([]string, len(objs))
+	for i, o := range objs {
+		names[i] = o.GetNamespace() + "/" + o.GetName()
+	}
+	return strings.Join(names, ", ")
 }
 
 func githubNote(ed kubeflow.Edits) string {
