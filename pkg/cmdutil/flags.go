@@ -32,7 +32,7 @@ const DiffHelp = `Show what would change, per object, as a unified diff against 
 
 // AddMutatingFlags registers --dry-run, --wait, --timeout and -o (table|json|yaml).
 func AddMutatingFlags(cmd *cobra.Command, f *MutatingFlags, defaultTimeout time.Duration) {
-	cmd.Flags().StringVar(&f.DryRun, "dry-run", DryRunNone, `Must be "none", "server", or "client". client: print what would be sent; server: the API server checks every change without persisting it`)
+	cmd.Flags().StringVar(&f.DryRun, "dry-run", DryRunNone, `Must be "none", "server", or "client". client: report what each object would become (created, configured) from the live state, sending no change; server: the API server checks every change without persisting it`)
 	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
 	cmd.Flags().BoolVar(&f.Wait, "wait", true, "Wait until what was installed is ready (progress on stderr)")
 	cmd.Flags().DurationVar(&f.Timeout, "timeout", defaultTimeout, "Give up after this long; what was applied stays and a re-run continues")

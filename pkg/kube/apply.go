@@ -48,7 +48,8 @@ type Applier struct {
 	Section string
 	// SkipUnchanged turns on the fast no-op re-run: objects whose desired state and live
 	// resourceVersion are what this section's last apply recorded are reported unchanged without a
-	// request (see record). The record is a ConfigMap in kube-system named RecordName(Section).
+	// request (see record), on a client dry run too. The record is a ConfigMap in kube-system
+	// named RecordName(Section), written by real applies only.
 	SkipUnchanged bool
 	// Unrecorded names objects that another section also writes (with the same field manager):
 	// SkipUnchanged never skips or records them, so the other section's writes cannot make a
@@ -246,7 +247,9 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 			a.Progress.Update("%sapplied %s (%d changed)", a.prefix(), output.CountOf(int(r.done.Load()), r.total, "object"), r.changed.Load())
 		}
 	}
-	if a.SkipUnchanged && a.DryRun == cmdutil.DryRunNone {
+	if a.SkipUnchanged && a.DryRun != cmdutil.DryRunServer {
+		// A client dry run reads the record too, so what the last apply left as it is reports
+		// unchanged; it never saves it. A server dry run sends every object for the server to check.
 		r.rec = a.loadRecord(ctx)
 	}
 	for _, stage := range stages {
@@ -274,6 +277,9 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	// what this one applied: one write, given a few seconds of its own.
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer scancel()
+	if a.DryRun != cmdutil.DryRunNone {
+		r.rec = nil // a dry run writes nothing, the record included
+	}
 	if err := a.saveRecord(sctx, r.rec); err != nil {
 		a.Progress.Logf("warning: %scannot save the apply record (the next run applies everything): %v", a.prefix(), err)
 	}
@@ -302,6 +308,9 @@ func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
 	if a.skip(ctx, r.rec, it) {
 		it.skipped = true
 		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName(), Action: output.Unchanged}
+		if a.DryRun != cmdutil.DryRunNone {
+			it.result.DryRun = a.DryRun
+		}
 		return
 	}
 	if ns := it.obj.GetNamespace(); a.DryRun == cmdutil.DryRunServer && r.dryNamespaces[ns] {

@@ -374,6 +374,41 @@ func TestKubeflowV110(t *testing.T) {
 	if again, _ := kubeflow.LiveClientSecret(ctx, c.Client, p); again != oidc {
 		t.Fatal("second run changed the OIDC client secret")
 	}
+
+	// A client dry run on the applied platform: what the last apply left as it is reports
+	// unchanged (Secrets are never recorded, so they read as configured); nothing is written.
+	recordRV := func() string {
+		cm, err := c.Client.CoreV1().ConfigMaps(kube.RecordNamespace).Get(ctx, kube.RecordName("kubeflow"), metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("the kubeflow apply record: %v", err)
+		}
+		return cm.ResourceVersion
+	}
+	recordBefore := recordRV()
+	r = runPlugin(t, c, append(append([]string{"kubeflow"}, args...), "--dry-run=client", "-o", "json")...)
+	if r.code != 0 {
+		t.Fatalf("client dry run: exit %d", r.code)
+	}
+	unchanged := 0
+	for _, x := range kfReport(t, r).Results {
+		switch {
+		case x.DryRun != "client":
+			t.Errorf("client dry run: %s %s/%s reported without dryRun client", x.Kind, x.Namespace, x.Name)
+		case x.Action == output.Unchanged:
+			unchanged++
+		case x.Kind != "Secret":
+			t.Errorf("client dry run: %s %s/%s %s, want unchanged", x.Kind, x.Namespace, x.Name, x.Action)
+		}
+	}
+	if unchanged == 0 {
+		t.Error("client dry run reported nothing unchanged")
+	}
+	if again := liveState(t, c, rendered); !maps.Equal(state, again) {
+		t.Error("the client dry run moved a resourceVersion")
+	}
+	if recordRV() != recordBefore {
+		t.Error("the client dry run wrote the apply record")
+	}
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
 
 	// verify --section kubeflow: workloads, dex connector and OIDC secret pass; the gateway has
