@@ -24,19 +24,27 @@ type MutatingFlags struct {
 	Diff bool
 }
 
-// OutputNone is the output format of a --diff run: the diff is the command's output.
+// OutputNone is the output format of a run whose output is something else than its report: a
+// --diff run's diff, a dry run's objects (see PrintsObjects).
 const OutputNone = "none"
+
+// PrintsObjects tells whether a run with these --dry-run and -o values prints the objects it
+// would send, as kubectl's `--dry-run=client -o yaml` does, instead of its report. The root
+// prints them (the clients record them); the command's own report is then not printed.
+func PrintsObjects(dryRun, output string) bool {
+	return dryRun != "" && dryRun != DryRunNone && (output == "json" || output == "yaml")
+}
 
 // DiffHelp is the help of --diff.
 const DiffHelp = `Show what would change, per object, as a unified diff against the live state (a server-side dry run; managed fields and status left out, Secret values masked), and change nothing. Exit 0 nothing would change, 1 something would, 2 invalid input, 3 the diff could not be made`
 
 // AddMutatingFlags registers --dry-run, --wait, --timeout and -o (table|json|yaml).
 func AddMutatingFlags(cmd *cobra.Command, f *MutatingFlags, defaultTimeout time.Duration) {
-	cmd.Flags().StringVar(&f.DryRun, "dry-run", DryRunNone, `Must be "none", "server", or "client". client: report what each object would become (created, configured) from the live state, sending no change; server: the API server checks every change without persisting it`)
+	cmd.Flags().StringVar(&f.DryRun, "dry-run", DryRunNone, `Must be "none", "server", or "client". client: report what each object would become (created, configured) from the live state, sending no change; server: the API server checks every change without persisting it. With -o json|yaml a dry run prints the objects it would send (a v1 List, Secret values masked) instead of its report`)
 	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
 	cmd.Flags().BoolVar(&f.Wait, "wait", true, "Wait until what was installed is ready (progress on stderr)")
 	cmd.Flags().DurationVar(&f.Timeout, "timeout", defaultTimeout, "Give up after this long; what was applied stays and a re-run continues")
-	cmd.Flags().StringVarP(&f.Output, "output", "o", "table", "Output format: one of table|json|yaml")
+	cmd.Flags().StringVarP(&f.Output, "output", "o", "table", "Output format: one of table|json|yaml (with --dry-run, json|yaml print the objects that would be sent)")
 	cmd.Flags().BoolVar(&f.Diff, "diff", false, DiffHelp)
 	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{DryRunNone, DryRunClient, DryRunServer}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
@@ -70,6 +78,9 @@ func (f *MutatingFlags) Validate() error {
 	}
 	if f.Timeout <= 0 {
 		return UsageErrorf("--timeout must be positive, e.g. --timeout 5m")
+	}
+	if PrintsObjects(f.DryRun, f.Output) {
+		f.Output = OutputNone // the root prints the objects instead of the report
 	}
 	return nil
 }

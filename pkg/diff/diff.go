@@ -20,11 +20,14 @@ import (
 	"k8s.io/utils/exec"
 )
 
-// Recorder collects, while sections run as a server-side dry run, each object's live state and
-// the state the dry run says it would have. It is safe for concurrent use.
+// Recorder collects, while sections run as a dry run, each object's live state and the state the
+// dry run says it would have: for --diff (a server-side dry run) and for a dry run's -o json|yaml,
+// which prints the objects (see objects.go). It is safe for concurrent use.
 type Recorder struct {
 	mu   sync.Mutex
 	objs map[string]pair
+	// order is the file names in the order first recorded (the order the run sends them).
+	order []string
 }
 
 type pair struct {
@@ -45,8 +48,12 @@ func (r *Recorder) Record(live, merged *unstructured.Unstructured) {
 		ref = live
 	}
 	p := pair{live: Clean(live), merged: Clean(merged)}
+	name := fileName(ref)
 	r.mu.Lock()
-	r.objs[fileName(ref)] = p
+	if _, seen := r.objs[name]; !seen {
+		r.order = append(r.order, name)
+	}
+	r.objs[name] = p
 	r.mu.Unlock()
 }
 

@@ -99,7 +99,8 @@ type Spec struct {
 	// ApplyCRDs, when set, receives the chart's crds/ objects (subcharts included) on every
 	// non-dry run, before install or upgrade, so they are created AND upgraded (helm itself never
 	// upgrades crds/); helm then skips them. When nil, helm installs them on first install only.
-	// With --diff it is called on the server dry run too: it must honour DryRun.
+	// When the run records what it would send (--diff, a dry run with -o json|yaml) it is called on
+	// dry runs too: it must honour DryRun.
 	ApplyCRDs func(ctx context.Context, crds []*unstructured.Unstructured) error
 }
 
@@ -186,7 +187,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		}
 	}
 
-	if (!s.dryRun() || c.diffMode(s)) && s.ApplyCRDs != nil {
+	if (!s.dryRun() || c.recording(s)) && s.ApplyCRDs != nil {
 		crds, err := chartCRDs(ch)
 		if err != nil {
 			return res, nil, err
@@ -220,7 +221,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		if err != nil {
 			return res, rel, err
 		}
-		if c.diffMode(s) {
+		if c.recording(s) {
 			c.recordDiff(s.Namespace, nil, rel)
 		}
 		res.Action = output.Installed
@@ -247,7 +248,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	if err != nil {
 		return res, rel, err
 	}
-	if c.diffMode(s) {
+	if c.recording(s) {
 		c.recordDiff(s.Namespace, base, rel)
 	}
 	res.Action = output.Upgraded

@@ -13,6 +13,11 @@ import (
 // recorded instead of reported.
 func (c *Client) diffMode(s Spec) bool { return c.Diff != nil && s.DryRun == cmdutil.DryRunServer }
 
+// recording tells whether this Ensure's dry run records what it would send: for --diff, or for
+// a dry run's -o json|yaml that prints the objects (the chart's CRDs through ApplyCRDs, which
+// honours the dry run, and the new revision's manifest).
+func (c *Client) recording(s Spec) bool { return c.Diff != nil && s.dryRun() }
+
 // recordDiff records, object by object, the deployed release's manifest (none on install)
 // against the new revision's, as the helm-diff plugin compares them: an object only the old
 // manifest has would be deleted by the upgrade. Hooks and (with HideSecret) the chart's Secrets

@@ -67,9 +67,8 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			res.Action = output.Created
 			if live != nil {
 				res.Action = output.Configured
-			} else {
-				a.Diff.Record(nil, o) // new: the object as it would be sent
 			}
+			a.Diff.Record(live, o) // the object as it would be sent
 			out = res
 			return nil
 		}

@@ -8,10 +8,12 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
 // enableDiff makes each command that has a --diff flag (and each command annotated
-// cmdutil.AnnotationDiff) run as `kubectl diff` does when asked: the command runs as a
+// cmdutil.AnnotationDiff) print the objects a dry run would send when given --dry-run with
+// -o json|yaml (see printObjects), and run as `kubectl diff` does when asked: the command runs as a
 // server-side dry run (its --diff validation sees to that) while the factory's clients record
 // every object it checks; then the unified diff is printed on stdout. Exit codes: 0 nothing
 // would change, 1 something would, 2 invalid input, 3 the command or the diff failed.
@@ -25,6 +27,9 @@ func enableDiff(root *cobra.Command, f *cmdutil.Factory, streams genericiooption
 		}
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if on, _ := cmd.Flags().GetBool("diff"); !on && !always {
+				if format := objectsFormat(cmd); format != "" {
+					return printObjects(cmd, args, run, f, streams, format)
+				}
 				return run(cmd, args)
 			}
 			f.Diff = diff.NewRecorder()
@@ -42,6 +47,33 @@ func enableDiff(root *cobra.Command, f *cmdutil.Factory, streams genericiooption
 			return nil
 		}
 	}
+}
+
+// objectsFormat is the -o format in which a dry run prints the objects it would send, or ""
+// (cmdutil.PrintsObjects). It reads the flags as given, before the command's validation.
+func objectsFormat(cmd *cobra.Command) string {
+	dry, out := cmd.Flags().Lookup("dry-run"), cmd.Flags().Lookup("output")
+	if dry == nil || out == nil || !cmdutil.PrintsObjects(dry.Value.String(), out.Value.String()) {
+		return ""
+	}
+	return out.Value.String()
+}
+
+// printObjects runs a dry run with the factory's clients recording each object it would send,
+// then prints them as one v1 List in format (kubectl's --dry-run -o yaml), Secret values masked.
+// A run that failed before recording anything prints nothing; one that failed later prints what
+// it got to, then returns its error.
+func printObjects(cmd *cobra.Command, args []string, run func(*cobra.Command, []string) error, f *cmdutil.Factory, streams genericiooptions.IOStreams, format string) error {
+	f.Diff = diff.NewRecorder()
+	defer func() { f.Diff = nil }()
+	err := run(cmd, args)
+	if err != nil && f.Diff.Len() == 0 {
+		return err
+	}
+	if perr := output.Print(streams.Out, format, f.Diff.List()); perr != nil && err == nil {
+		err = perr
+	}
+	return err
 }
 
 // diffError keeps a usage error's exit code 2; any other failure is 3, never 1 (which a

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -408,6 +409,33 @@ func TestKubeflowV110(t *testing.T) {
 	}
 	if recordRV() != recordBefore {
 		t.Error("the client dry run wrote the apply record")
+	}
+	// With -o yaml the dry run prints what it would send, as kubectl does: here the Secrets (never
+	// recorded, so always sent), their values masked.
+	r = runPlugin(t, c, append(append([]string{"kubeflow"}, args...), "--dry-run=client", "-o", "yaml")...)
+	if r.code != 0 {
+		t.Fatalf("client dry run -o yaml: exit %d", r.code)
+	}
+	secrets := 0
+	for _, o := range listItems(t, r.stdout) {
+		if o.GetKind() != "Secret" {
+			continue
+		}
+		secrets++
+		data, _, _ := unstructured.NestedStringMap(o.Object, "data")
+		for k, v := range data {
+			if v != "***" {
+				t.Errorf("Secret %s/%s key %s printed unmasked", o.GetNamespace(), o.GetName(), k)
+			}
+		}
+	}
+	if secrets == 0 {
+		t.Error("client dry run -o yaml listed no Secret")
+	}
+	for _, v := range []string{oidc, base64.StdEncoding.EncodeToString([]byte(oidc)), kfGitHubSecret, base64.StdEncoding.EncodeToString([]byte(kfGitHubSecret))} {
+		if strings.Contains(r.stdout+r.stderr, v) {
+			t.Fatal("client dry run -o yaml printed a secret value")
+		}
 	}
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
 

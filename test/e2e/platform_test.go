@@ -125,11 +125,31 @@ func runPlatform(t *testing.T, pc platformCase) {
 			}
 		})
 		t.Run("client dry run", func(t *testing.T) {
-			r := runPlugin(t, c, "apply", "-f", good, "--only", "storage,lb,gpu", "--dry-run=client", "-o", "json")
+			r := runPlugin(t, c, "apply", "-f", good, "--only", "storage,lb,gpu", "--dry-run=client")
 			if r.code != 0 {
 				t.Fatalf("dry run: exit %d", r.code)
 			}
-			wantResults(t, summaryOf(t, r), map[string]string{"storage": "changed", "lb": "changed", "gpu": "changed"})
+			for _, sec := range []string{"storage", "lb", "gpu"} {
+				if !regexp.MustCompile(`(?m)^` + sec + `\s+would change \(client dry run\)`).MatchString(r.stdout) {
+					t.Errorf("summary lacks %s as would change (client dry run):\n%s", sec, r.stdout)
+				}
+			}
+		})
+		t.Run("client dry run -o yaml prints the objects it would send", func(t *testing.T) {
+			r := runPlugin(t, c, "apply", "-f", good, "--only", "storage,lb,gpu", "--dry-run=client", "-o", "yaml")
+			if r.code != 0 {
+				t.Fatalf("dry run: exit %d", r.code)
+			}
+			kinds := listedObjects(t, r.stdout)
+			for _, w := range []string{"StorageClass//nfs-client", "IPAddressPool/metallb-system/ai-platform-pool", "Deployment/metallb-system/metallb-controller",
+				"CustomResourceDefinition//clusterpolicies.nvidia.com", "Deployment/gpu-operator/gpu-operator"} {
+				if !kinds[w] {
+					t.Errorf("the printed List lacks %s (has %d objects)", w, len(kinds))
+				}
+			}
+			if strings.Contains(r.stdout, "results:") || strings.Contains(r.stdout, "sections:") {
+				t.Error("the report was printed beside the objects")
+			}
 		})
 		t.Run("diff -f on the empty cluster shows what would be created", func(t *testing.T) {
 			r := runPlugin(t, c, "diff", "-f", good, "--only", "storage,lb,gpu")
