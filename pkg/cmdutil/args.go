@@ -42,5 +42,8 @@ func FlagError(cmd *cobra.Command, err error) error {
 	if strings.Contains(msg, "time: missing unit in duration") {
 		msg += " (give a unit, e.g. 90s, 5m or 1h)"
 	}
+	if strings.Contains(msg, "unknown shorthand flag: 'n'") || strings.Contains(msg, "unknown flag: --namespace") {
+		msg += "\n-n/--namespace is not kubectl's here: each command names the namespaces it uses (e.g. --release-namespace, or profile poddefault NAMESPACE...)"
+	}
 	return UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
 }

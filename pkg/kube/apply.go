@@ -404,7 +404,7 @@ func (a *Applier) itemMapping(it *item) (*meta.RESTMapping, error) {
 	return m, err
 }
 
-// scopeNamespace defaults a namespaced object's namespace (-n, else the context's, else
+// scopeNamespace defaults a namespaced object's namespace (the kubeconfig context's, else
 // "default") and clears a cluster-scoped one's.
 func (a *Applier) scopeNamespace(o *unstructured.Unstructured, m *meta.RESTMapping) {
 	if m.Scope.Name() == meta.RESTScopeNameNamespace && o.GetNamespace() == "" {

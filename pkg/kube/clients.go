@@ -21,7 +21,8 @@ type Clients struct {
 	Metadata  metadata.Interface
 	Discovery discovery.CachedDiscoveryInterface
 	Mapper    meta.RESTMapper
-	// Namespace is the -n namespace (or the kubeconfig context's), for objects that name none.
+	// Namespace is the kubeconfig context's namespace ("default" when it names none), for
+	// objects that name none (there is no -n: see the root command).
 	Namespace string
 	// Diff, when set, receives every object a server-side dry run of an Applier checks: its live
 	// state and the state the server says the apply would give it (see --diff).

@@ -28,9 +28,13 @@ const (
 )
 
 // NewRootCmd builds `kubectl flexigrobots` with kubectl's kubeconfig flags (--kubeconfig,
-// --context, -n, --as, --request-timeout, ...) shared by every subcommand through one factory.
+// --context, --as, --request-timeout, ...; not -n) shared by every subcommand through one factory.
 func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	configFlags := genericclioptions.NewConfigFlags(true).WithDiscoveryBurst(300).WithDiscoveryQPS(50)
+	// No -n/--namespace: no command would read it (each names its namespaces: --release-namespace,
+	// profile poddefault NAMESPACE...), and a flag that is silently ignored misleads. Given anyway,
+	// it is a usage error that says so (cmdutil.FlagError).
+	configFlags.Namespace = nil
 	f := cmdutil.NewFactory(configFlags)
 
 	root := &cobra.Command{
@@ -38,7 +42,8 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "Build the FlexiGroBots AI platform (Kubeflow, NFS, MetalLB, TLS, GPUs) on a Kubernetes cluster",
 		Long: `kubectl flexigrobots turns each section of the FlexiGroBots platform runbook into one idempotent
 command: run it again and it reports "unchanged". Every command reads your kubeconfig like kubectl
-does (--kubeconfig, --context, -n ...), so it works from any shell and from scripted runbooks.`,
+does (--kubeconfig, --context, --as ...), so it works from any shell and from scripted runbooks.
+Each command names the namespaces it uses (e.g. --release-namespace): there is no -n.`,
 		Example: `  # Which plugin and which cluster?
   kubectl flexigrobots version
 
@@ -57,7 +62,6 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 	root.SetErr(streams.ErrOut)
 	configFlags.AddFlags(root.PersistentFlags())
 	addVerbosityFlag(root, streams.ErrOut)
-	cobra.CheckErr(completion.RegisterFlagCompletions(root, f))
 
 	groups := map[string]string{
 		GroupSections: "Platform sections (one runbook section each):",
@@ -84,6 +88,7 @@ does (--kubeconfig, --context, -n ...), so it works from any shell and from scri
 	add(GroupPlatform, apply.NewCmdApply(f, streams), apply.NewCmdDiff(f, streams), verify.NewCmdVerify(f, streams))
 	add(GroupOther, version.NewCmdVersion(f, streams), completion.NewCmdCompletion(streams))
 	enableDiff(root, f, streams)
+	cobra.CheckErr(completion.RegisterFlagCompletions(root, f))
 	root.SetHelpCommandGroupID(GroupOther)
 	root.SetCompletionCommandGroupID(GroupOther)
 	return root

@@ -32,6 +32,9 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"version", "extra"}, `error: unknown argument "extra" for "kubectl flexigrobots version"`, ""},
 		{[]string{"kubeflow", "--diff", "--dry-run=client"}, "error: --diff runs a server-side dry run: leave --dry-run out", ""},
 		{[]string{"diff", "-f", "plugins.yaml", "-o", "json"}, "error: unknown shorthand flag: 'o' in -o", ""},
+		// No -n that nothing reads: the error says where namespaces are named instead.
+		{[]string{"storage", "-n", "nfs"}, "error: unknown shorthand flag: 'n' in -n", "--release-namespace"},
+		{[]string{"profile", "poddefault", "--namespace", "alice"}, "error: unknown flag: --namespace", "profile poddefault NAMESPACE"},
 		// No Go internals (netip's call, a regexp dump): what is wrong and what a good value is.
 		{[]string{"lb", "--addresses", "127.240.0.0/33"}, `error: --addresses entry 1: "127.240.0.0/33" is not a CIDR (prefix length out of range): want e.g.`, ""},
 		{[]string{"storage", "--nfs-server", "bad host!", "--nfs-path", "/nfsroot"}, `error: --nfs-server "bad host!" is neither an IP address nor a host name: a host name is at most 253 lowercase letters`, ""},

@@ -1,6 +1,6 @@
 // Package completion implements `kubectl flexigrobots completion SHELL` and the completion of the
-// kubeconfig flags' values (--context, --cluster, --user from the kubeconfig, --namespace from the
-// cluster), the way kubectl registers them for its own global flags.
+// kubeconfig flags' values (--context, --cluster, --user from the kubeconfig), the way kubectl
+// registers them for its own global flags, and of --release-namespace (from the cluster).
 package completion
 
 import (
@@ -37,8 +37,8 @@ Two ways to complete:
     in its store: link it into a folder on PATH, see the krew caveats). kubectl's own completion
     must be loaded (source <(kubectl completion bash)).
 
-Flag values complete too: --context, --cluster and --user from your kubeconfig, --namespace from
-the cluster.`
+Flag values complete too: --context, --cluster and --user from your kubeconfig,
+--release-namespace from the cluster.`
 
 const example = `  # bash, this shell only
   source <(kubectl flexigrobots completion bash)
@@ -128,12 +128,12 @@ func Generate(root *cobra.Command, shell string, descriptions bool, w io.Writer)
 	return fmt.Errorf("unsupported shell %q", shell)
 }
 
-// RegisterFlagCompletions completes the values of root's kubeconfig flags: --context, --cluster and
-// --user from the kubeconfig, --namespace with the cluster's namespaces (what kubectl registers for
-// its global flags). kubectl's ready-made functions (k8s.io/kubectl/pkg/util/completion) are not
-// used on purpose: that package links kubectl's get and api-resources commands, whose package init
-// loads kubectl's translations and costs about 50 ms on every start of the plugin.
-// Flags root does not have are skipped.
+// RegisterFlagCompletions completes the values of root's kubeconfig flags, --context, --cluster and
+// --user, from the kubeconfig, and every command's --release-namespace with the cluster's
+// namespaces. kubectl's ready-made functions (k8s.io/kubectl/pkg/util/completion) are not used on
+// purpose: that package links kubectl's get and api-resources commands, whose package init loads
+// kubectl's translations and costs about 50 ms on every start of the plugin. Call it once every
+// command is added; flags a command does not have are skipped.
 func RegisterFlagCompletions(root *cobra.Command, f kcmdutil.Factory) error {
 	kubeconfig := func(pick func(*clientcmdapi.Config) []string) func(string) []string {
 		return func(toComplete string) []string {
@@ -145,23 +145,41 @@ func RegisterFlagCompletions(root *cobra.Command, f kcmdutil.Factory) error {
 		}
 	}
 	funcs := map[string]func(string) []string{
-		"namespace": func(toComplete string) []string { return namespaces(f, toComplete) },
-		"context":   kubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.Contexts)) }),
-		"cluster":   kubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.Clusters)) }),
-		"user":      kubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.AuthInfos)) }),
+		"context": kubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.Contexts)) }),
+		"cluster": kubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.Clusters)) }),
+		"user":    kubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.AuthInfos)) }),
 	}
 	for name, list := range funcs {
 		if root.Flag(name) == nil {
 			continue
 		}
-		err := root.RegisterFlagCompletionFunc(name, func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			return list(toComplete), cobra.ShellCompDirectiveNoFileComp
-		})
-		if err != nil {
+		if err := root.RegisterFlagCompletionFunc(name, complete(list)); err != nil {
+			return err
+		}
+	}
+	return registerNamespaceFlags(root, complete(func(prefix string) []string { return namespaces(f, prefix) }))
+}
+
+// registerNamespaceFlags gives cmd's and its subcommands' --release-namespace the completion fn.
+func registerNamespaceFlags(cmd *cobra.Command, fn cobra.CompletionFunc) error {
+	if cmd.LocalFlags().Lookup("release-namespace") != nil {
+		if err := cmd.RegisterFlagCompletionFunc("release-namespace", fn); err != nil {
+			return err
+		}
+	}
+	for _, c := range cmd.Commands() {
+		if err := registerNamespaceFlags(c, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// complete turns a list of values by prefix into a flag completion without file names.
+func complete(list func(string) []string) cobra.CompletionFunc {
+	return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return list(toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // namespaces lists the cluster's namespaces starting with prefix; none when the cluster does not
