@@ -92,11 +92,12 @@ contexts:
 	}
 }
 
-// TestNamespaceCompletion completes -n from the namespaces of a real cluster (the test bed).
+// TestNamespaceCompletion completes --release-namespace from the namespaces of a real cluster
+// (the test bed).
 func TestNamespaceCompletion(t *testing.T) {
 	c := testbed.StartT(t, testbed.Options{})
-	got := bashComplete(t, "kubectl-flexigrobots version -n kube-", "KUBECONFIG="+c.Kubeconfig)
+	got := bashComplete(t, "kubectl-flexigrobots lb --release-namespace kube-", "KUBECONFIG="+c.Kubeconfig)
 	if !slices.Equal(got, []string{"kube-node-lease", "kube-public", "kube-system"}) {
-		t.Errorf("-n kube-<TAB> = %v, want kube-node-lease kube-public kube-system", got)
+		t.Errorf("lb --release-namespace kube-<TAB> = %v, want kube-node-lease kube-public kube-system", got)
 	}
 }
