@@ -146,6 +146,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	if s.Timeout <= 0 {
 		s.Timeout = DefaultTimeout
 	}
+	s.Timeout = cmdutil.Budget(ctx, s.Timeout) // a command's --timeout bounds helm's waits too
 	res := output.Result{Kind: ResultKind, Namespace: s.Namespace, Name: s.ReleaseName}
 	if s.dryRun() {
 		res.DryRun = s.DryRun

@@ -33,6 +33,8 @@ func (s *gpuSection) Prepare(_ context.Context, env *Env) error {
 }
 
 func (s *gpuSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
+	ctx, cancel := cmdutil.WithBudget(ctx, env.Timeout) // one budget for operator and slicing
+	defer cancel()
 	in := &gpu.Installer{Clients: env.Clients, Helm: env.Helm, Progress: env.Progress}
 	o := s.operator
 	o.DryRun, o.Wait, o.Timeout = env.DryRun, env.Wait, env.Timeout

@@ -297,4 +297,25 @@ func TestGPU(t *testing.T) {
 		assertAllUnchanged(t, strings.SplitN(r.stdout, "\n\n", 2)[0])
 		gpuSameVersions(t, before, gpuVersions(t, c))
 	})
+
+	t.Run("--timeout bounds the whole run: a down webhook on ConfigMaps ends it naming the webhook", func(t *testing.T) {
+		stop := downConfigMapWebhook(t, c, gpuNS)
+		defer stop()
+		const timeout = 20 * time.Second
+		start := time.Now()
+		r := slicing("--replicas", "2", "--timeout", timeout.String())
+		took := time.Since(start)
+		if r.code == 0 || !strings.Contains(r.stderr, "webhook "+downWebhook) || !strings.Contains(r.stderr, gpuNS+"/"+downWebhookService) {
+			t.Fatalf("want a failure naming webhook %s and its Service, got exit %d", downWebhook, r.code)
+		}
+		// The budget is the whole command's: the chart check, the ConfigMap apply waiting on the
+		// webhook and the helm upgrade all share it (the margin is the plugin's start and its
+		// last requests, not a second timeout).
+		if took > timeout+15*time.Second {
+			t.Errorf("gpu slicing --timeout %s ran %s", timeout, took.Round(time.Second))
+		}
+		if _, err := c.Client.CoreV1().ConfigMaps(gpuNS).Get(context.Background(), gpucomp.DefaultConfigName, metav1.GetOptions{}); err == nil {
+			t.Error("the ConfigMap the webhook refused exists")
+		}
+	})
 }

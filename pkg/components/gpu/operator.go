@@ -54,6 +54,8 @@ func (in *Installer) GPUNodes(ctx context.Context) ([]NodeGPU, error) {
 // time-slicing. With Wait it waits until the ClusterPolicy is ready and runs the gpu checks.
 func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.Report, error) {
 	rep := &output.Report{}
+	ctx, cancel := cmdutil.WithBudget(ctx, o.Timeout) // --timeout is the whole command's
+	defer cancel()
 	if err := in.ResolveChart(&o.Chart); err != nil {
 		return rep, err
 	}

@@ -52,6 +52,8 @@ func (o *SlicingOptions) dryRun() bool { return o.DryRun != "" && o.DryRun != cm
 // (exit code 2), found before any change.
 func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Report, []NodeGPU, error) {
 	rep := &output.Report{}
+	ctx, cancel := cmdutil.WithBudget(ctx, o.Timeout) // --timeout is the whole command's
+	defer cancel()
 	if o.DryRun == "" {
 		o.DryRun = cmdutil.DryRunNone
 	}
