@@ -43,7 +43,7 @@ func AddMutatingFlags(cmd *cobra.Command, f *MutatingFlags, defaultTimeout time.
 	cmd.Flags().StringVar(&f.DryRun, "dry-run", DryRunNone, `Must be "none", "server", or "client". client: report what each object would become (created, configured) from the live state, sending no change; server: the API server checks every change without persisting it. With -o json|yaml a dry run prints the objects it would send (a v1 List, Secret values masked) instead of its report`)
 	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
 	cmd.Flags().BoolVar(&f.Wait, "wait", true, "Wait until what was installed is ready (progress on stderr)")
-	cmd.Flags().DurationVar(&f.Timeout, "timeout", defaultTimeout, "Give up after this long; what was applied stays and a re-run continues")
+	cmd.Flags().DurationVar(&f.Timeout, "timeout", defaultTimeout, "Give up after this long, the whole command (every phase shares it); what was applied stays and a re-run continues")
 	cmd.Flags().StringVarP(&f.Output, "output", "o", "table", "Output format: one of table|json|yaml (with --dry-run, json|yaml print the objects that would be sent)")
 	cmd.Flags().BoolVar(&f.Diff, "diff", false, DiffHelp)
 	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{DryRunNone, DryRunClient, DryRunServer}, cobra.ShellCompDirectiveNoFileComp))

@@ -80,6 +80,7 @@ applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing cha
 	cmd.Flags().BoolVar(&o.PrintExample, "print-example", false, "Print the commented example platform file and exit")
 	cmd.Flags().BoolVar(&o.PrintSchema, "print-schema", false, "Print the platform file's JSON Schema and exit")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
+	cmd.Flags().Lookup("timeout").Usage = "Give up on a section after this long (each section's budget, its phases sharing it); what was applied stays and a re-run continues"
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml")
 	for _, fl := range []string{"only", "skip"} {
 		_ = cmd.RegisterFlagCompletionFunc(fl, cobra.FixedCompletions(platform.Order, cobra.ShellCompDirectiveNoFileComp))
