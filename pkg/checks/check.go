@@ -2,10 +2,12 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -108,10 +110,28 @@ func NotInstalledAsInfo(rs []Result) []Result {
 // something lesser to say.
 func Warning(message, fix string) Result { return Result{Severity: Warn, Message: message, Fix: fix} }
 
-// CannotEvaluate is the Error result of a check whose input could not be collected.
+// CannotEvaluate is the Error result of a check whose input could not be collected, except when
+// the caller may not read it (a Forbidden answer, or a probe that found it is not allowed to
+// run, see NotAllowed): then the check is skipped as an Info result, fix saying what it needs,
+// so a read-only identity (a CI account bound to `view`) gets a verify whose exit code reflects
+// only real findings.
 func CannotEvaluate(err error, fix string) Result {
+	var na *notAllowedError
+	if errors.As(err, &na) || apierrors.IsForbidden(err) {
+		return Result{Severity: Info, Message: "skipped, this identity may not: " + err.Error(), Fix: fix}
+	}
 	return Result{Severity: Error, Message: "cannot evaluate: " + err.Error(), Fix: fix}
 }
+
+// NotAllowed is the error of a probe that did not run because the caller lacks what it needs
+// (e.g. the CSR-signing probe without approve rights): checks reading it are skipped.
+func NotAllowed(format string, args ...any) error {
+	return &notAllowedError{msg: fmt.Sprintf(format, args...)}
+}
+
+type notAllowedError struct{ msg string }
+
+func (e *notAllowedError) Error() string { return e.msg }
 
 // Check is one verification with a stable ID. Checks are values: declare them in the section's
 // package and register them (see the package documentation).

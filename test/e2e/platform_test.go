@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -280,6 +282,35 @@ func runPlatform(t *testing.T, pc platformCase) {
 		}
 		if strings.Contains(r.stdout, "CLUSTER-") {
 			t.Error("verify -f ran the cluster checks, which the file does not declare")
+		}
+	})
+
+	t.Run("verify as a view-bound identity: nothing fails for want of rights", func(t *testing.T) {
+		viewer := []string{"KUBECONFIG=" + viewerKubeconfig(t, c)}
+		out, errOut, code := runWithoutCluster(t, viewer, "verify", "-f", good, "-o", "json")
+		rep := verifyReport(t, out.String(), errOut.String())
+		if code != 0 {
+			t.Errorf("verify -f as viewer: exit %d, want 0 (the platform is healthy; what the identity may not read is skipped)", code)
+		}
+		for _, x := range rep.Results {
+			if x.Severity > checks.Info {
+				t.Errorf("%s %s: %s", x.ID, x.Severity, x.Message)
+			}
+		}
+		out, errOut, code = runWithoutCluster(t, viewer, "verify", "--section", "cluster", "-o", "json")
+		rep = verifyReport(t, out.String(), errOut.String())
+		got := map[string]checks.Result{}
+		for _, x := range rep.Results {
+			got[x.ID] = x
+		}
+		if x := got["CLUSTER-004"]; x.Severity != checks.Info || !strings.Contains(x.Message, "skipped") || !strings.Contains(x.Message, "approve signers kubernetes.io/kube-apiserver-client") {
+			t.Errorf("CLUSTER-004 as viewer: %s %q, want info: skipped, naming the approve right the probe needs", x.Severity, x.Message)
+		}
+		if x := got["CLUSTER-005"]; x.Severity != checks.Info || !strings.Contains(x.Message, "read-only identity") {
+			t.Errorf("CLUSTER-005 as viewer: %s %q, want info: read-only identity", x.Severity, x.Message)
+		}
+		if code == cmdutil.ExitFailed {
+			t.Errorf("verify --section cluster as viewer: exit %d", code)
 		}
 	})
 

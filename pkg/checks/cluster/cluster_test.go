@@ -2,13 +2,16 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
@@ -137,8 +140,15 @@ func TestCSRSigning(t *testing.T) {
 		t.Errorf("fix lacks the runbook's exact YAML:\n%s", r.Fix)
 	}
 
-	s = checks.NewSnapshot().WithProbe(CSRSigningProbe.Name, nil, errors.New("create CertificateSigningRequest: forbidden"))
-	wantOne(t, run(t, s, "CLUSTER-004"), checks.Error, "cannot evaluate", "forbidden", "certificatesigningrequests/approval")
+	s = checks.NewSnapshot().WithProbe(CSRSigningProbe.Name, nil, errors.New("create CertificateSigningRequest: connection reset"))
+	wantOne(t, run(t, s, "CLUSTER-004"), checks.Error, "cannot evaluate", "connection reset", "certificatesigningrequests/approval")
+
+	// A read-only identity: the probe did not run, the check is skipped naming what it needs.
+	s = checks.NewSnapshot().WithProbe(CSRSigningProbe.Name, nil, checks.NotAllowed("the CSR-signing probe did not run: approve signers kubernetes.io/kube-apiserver-client"))
+	wantOne(t, run(t, s, "CLUSTER-004"), checks.Info, "skipped", "approve signers kubernetes.io/kube-apiserver-client", "certificatesigningrequests/approval")
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}, "", errors.New("RBAC: no rule"))
+	s = checks.NewSnapshot().WithProbe(CSRSigningProbe.Name, nil, fmt.Errorf("create CertificateSigningRequest: %w", forbidden))
+	wantOne(t, run(t, s, "CLUSTER-004"), checks.Info, "skipped", "forbidden")
 }
 
 func decisions(deny ...string) []AccessDecision {
@@ -170,6 +180,16 @@ func TestRBACAccess(t *testing.T) {
 	if strings.Contains(r.Message, "deployments") {
 		t.Errorf("granted permission named as missing: %s", r.Message)
 	}
+
+	// Bound to `view`: every write refused. verify is what it runs; that is not a finding.
+	var writes []string
+	for _, a := range RequiredAccess {
+		if a.Verb != "get" && a.Verb != "list" {
+			writes = append(writes, a.Verb+" "+a.String())
+		}
+	}
+	wantOne(t, run(t, checks.NewSnapshot().WithProbe(AccessProbe.Name, decisions(writes...), nil), "CLUSTER-005"), checks.Info,
+		"read-only identity", "missing "+fmt.Sprint(len(writes)))
 
 	s = checks.NewSnapshot().WithProbe(AccessProbe.Name, nil, errors.New("SelfSubjectAccessReview: connection reset"))
 	wantOne(t, run(t, s, "CLUSTER-005"), checks.Error, "cannot evaluate", "connection reset")

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
@@ -17,11 +18,20 @@ type CSRSigning struct {
 }
 
 // CSRSigningProbe creates a throw-away CertificateSigningRequest, approves it, waits up to
-// Env.ProbeTimeout for a certificate, and deletes it (kube.ProbeCSRSigning).
+// Env.ProbeTimeout for a certificate, and deletes it (kube.ProbeCSRSigning). It runs only when
+// access reviews say the caller may do all of that; otherwise it does not run and CLUSTER-004
+// is skipped, naming what it needs.
 var CSRSigningProbe = checks.Probe{
 	Name:   "csr-signing",
 	Writes: true,
 	Run: func(ctx context.Context, env checks.Env) (any, error) {
+		missing, err := kube.CSRProbeMissing(ctx, env.Client)
+		if err != nil {
+			return nil, err
+		}
+		if len(missing) > 0 {
+			return nil, checks.NotAllowed("the CSR-signing probe did not run: %s", strings.Join(missing, ", "))
+		}
 		signed, err := kube.ProbeCSRSigning(ctx, env.Client, env.ProbeTimeout)
 		if err != nil {
 			return nil, err
