@@ -192,16 +192,18 @@ func testTLS(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 				t.Errorf("timeout message lacks cert-manager's reason %q", want)
 			}
 		}
+		// cert-manager down first, then the block lifted: nothing can issue the certificate
+		// before the interrupted run is waiting for it.
+		cm.Pause()
 		if err := dyn.Resource(authzGVR).Namespace("istio-system").Delete(ctx, "test-block-well-known", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		cm.Paused.Store(true)
 		interruptDuringWait(t, c, staging)
 		st := runPlugin(t, c, "tls", "status", "-o", "json")
 		if st.code != 0 || !strings.Contains(st.stdout, `"ready": false`) || !strings.Contains(st.stdout, "kubeflow-domain-cert-staging") {
 			t.Fatalf("tls status after the interruption should report the pending staging certificate")
 		}
-		cm.Paused.Store(false)
+		cm.Resume()
 		if r := runPlugin(t, c, append(staging, "--timeout", "2m")...); r.code != 0 {
 			t.Fatalf("re-run after the interruption: exit %d", r.code)
 		}

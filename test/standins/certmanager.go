@@ -29,6 +29,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,8 +53,11 @@ var (
 type CertManager struct {
 	// Lifetime of issued certificates (default 90 days).
 	Lifetime time.Duration
-	// Paused: while true nothing is issued (cert-manager's controller is down).
+	// Paused: while true nothing is issued (cert-manager's controller is down). Pause and
+	// Resume set it; Pause also waits for a pass already under way to finish.
 	Paused atomic.Bool
+	// pass is held for each reconcile pass over the Certificates.
+	pass sync.Mutex
 
 	caKey  *ecdsa.PrivateKey
 	caCert *x509.Certificate
@@ -95,18 +99,36 @@ func (m *CertManager) Run(ctx context.Context, c *testbed.Cluster) error {
 			return nil
 		case <-t.C:
 		}
-		if m.Paused.Load() {
-			continue
-		}
-		certs, err := dyn.Resource(sCertificatesGVR).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			continue // CRD not there yet
-		}
-		for i := range certs.Items {
-			m.reconcile(ctx, c, dyn, &certs.Items[i])
-		}
+		m.reconcileAll(ctx, c, dyn)
 	}
 }
+
+// reconcileAll is one pass over every Certificate, unless paused.
+func (m *CertManager) reconcileAll(ctx context.Context, c *testbed.Cluster, dyn dynamic.Interface) {
+	m.pass.Lock()
+	defer m.pass.Unlock()
+	if m.Paused.Load() {
+		return
+	}
+	certs, err := dyn.Resource(sCertificatesGVR).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return // CRD not there yet
+	}
+	for i := range certs.Items {
+		m.reconcile(ctx, c, dyn, &certs.Items[i])
+	}
+}
+
+// Pause stops issuing, as a cert-manager controller that went down: when it returns, no pass is
+// under way and none starts until Resume.
+func (m *CertManager) Pause() {
+	m.Paused.Store(true)
+	m.pass.Lock()
+	defer m.pass.Unlock() // held only to wait out a pass that had started before the flag
+}
+
+// Resume lets the next pass issue again.
+func (m *CertManager) Resume() { m.Paused.Store(false) }
 
 func (m *CertManager) reconcile(ctx context.Context, c *testbed.Cluster, dyn dynamic.Interface, cert *unstructured.Unstructured) {
 	kind, _, _ := unstructured.NestedString(cert.Object, "spec", "issuerRef", "kind")
