@@ -140,10 +140,11 @@ func (a *Applier) resource(gvr schema.GroupVersionResource, ns string) dynamic.R
 func actionOf(live, applied *unstructured.Unstructured, created, dryRun bool) string {
 	if !dryRun {
 		switch {
-		case created:
+		case created, live == nil:
+			// Absent when this run looked, present now: a retried request whose first attempt
+			// created it (its answer lost to a dropped connection) gets 200, not 201, yet this
+			// run made the object.
 			return output.Created
-		case live == nil:
-			return output.Configured
 		case live.GetResourceVersion() == applied.GetResourceVersion():
 			return output.Unchanged
 		}

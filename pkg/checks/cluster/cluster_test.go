@@ -190,6 +190,12 @@ func TestRBACAccess(t *testing.T) {
 	}
 	wantOne(t, run(t, checks.NewSnapshot().WithProbe(AccessProbe.Name, decisions(writes...), nil), "CLUSTER-005"), checks.Info,
 		"read-only identity", "missing "+fmt.Sprint(len(writes)))
+	// Refused everything, reads too: its verify checks nothing, which is a finding.
+	var all []string
+	for _, a := range RequiredAccess {
+		all = append(all, a.Verb+" "+a.String())
+	}
+	wantOne(t, run(t, checks.NewSnapshot().WithProbe(AccessProbe.Name, decisions(all...), nil), "CLUSTER-005"), checks.Error, "missing "+fmt.Sprint(len(all)))
 
 	s = checks.NewSnapshot().WithProbe(AccessProbe.Name, nil, errors.New("SelfSubjectAccessReview: connection reset"))
 	wantOne(t, run(t, s, "CLUSTER-005"), checks.Error, "cannot evaluate", "connection reset")

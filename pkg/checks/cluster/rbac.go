@@ -140,16 +140,20 @@ func rbacAccess(s *checks.Snapshot) []checks.Result {
 	return []checks.Result{checks.Fail(msg, RBACFix)}
 }
 
-// readOnly tells whether the caller was refused every permission that writes.
+// readOnly tells whether the caller may read (some of what the checks read) and was refused
+// every permission that writes: an identity made for verify. One that may read nothing is not:
+// its verify checks nothing, which is a finding.
 func readOnly(ds []AccessDecision) bool {
+	reads := false
 	for _, d := range ds {
 		switch d.Access.Verb {
 		case "get", "list", "watch":
+			reads = reads || d.Allowed
 		default:
 			if d.Allowed {
 				return false
 			}
 		}
 	}
-	return true
+	return reads
 }

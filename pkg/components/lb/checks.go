@@ -265,11 +265,13 @@ func ingressGatewayIP(s *checks.Snapshot) []checks.Result {
 		return []checks.Result{checks.CannotEvaluate(err, "the caller needs list on services")}
 	}
 	var ranges []Range
-	if pools, err := s.List(IPAddressPoolsGVR); err == nil {
-		for _, p := range pools {
-			rs, _ := poolRanges(p)
-			ranges = append(ranges, rs...)
-		}
+	pools, poolsErr := s.List(IPAddressPoolsGVR)
+	for _, p := range pools {
+		rs, _ := poolRanges(p)
+		ranges = append(ranges, rs...)
+	}
+	if checks.IsNotServed(poolsErr) {
+		poolsErr = nil // MetalLB not installed: no pool holds any address
 	}
 	var rs []checks.Result
 	for _, svc := range svcs {
@@ -296,6 +298,11 @@ func ingressGatewayIP(s *checks.Snapshot) []checks.Result {
 		case len(ips) == 0:
 			rs = append(rs, checks.Fail("Service "+ref+" has no external IP (pending)",
 				fmt.Sprintf("kubectl -n %s describe service %s (MetalLB events); check that a pool has free addresses (LB-003) and that the MetalLB controller is ready (LB-001)", svc.Namespace, svc.Name)))
+		case !inPool && poolsErr != nil:
+			// The pools could not be read (for a read-only identity: not allowed): whether one
+			// holds the address is unknown, not a finding.
+			rs = append(rs, checks.CannotEvaluate(fmt.Errorf("Service %s has external IP %s; whether a pool holds it: %w", ref, strings.Join(ips, ","), poolsErr),
+				"the caller needs list on ipaddresspools.metallb.io"))
 		case !inPool:
 			rs = append(rs, checks.Warning(fmt.Sprintf("Service %s has external IP %s, which is in no IPAddressPool", ref, strings.Join(ips, ",")),
 				"another load balancer assigned it, or the pool changed: kubectl -n "+svc.Namespace+" describe service "+svc.Name))

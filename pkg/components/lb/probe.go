@@ -2,6 +2,7 @@ package lb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -101,11 +102,12 @@ func (in *Installer) Probe(ctx context.Context, namespace, pool string, timeout 
 	})
 	in.Progress.Done()
 	if werr != nil {
-		if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
 			return res, fmt.Errorf("lb: probe: interrupted: %w (Service %s deleted)", ctx.Err(), res.Service)
 		}
+		// Its own wait or the command's --timeout (which it shares) ran out: no address came.
 		return res, fmt.Errorf("lb: probe: Service %s got no external IP from pool %s after %s: is the MetalLB controller running and does the pool have free addresses? (kubectl -n %s get pods; kubectl -n %s describe ipaddresspool %s)",
-			res.Service, pool, timeout, namespace, namespace, pool)
+			res.Service, pool, timeout.Round(time.Second), namespace, namespace, pool)
 	}
 	res.IP = ips[0]
 	for _, ip := range ips {

@@ -115,7 +115,7 @@ func (in *Installer) SmokeTest(ctx context.Context, c Config, timeout time.Durat
 	defer cancel()
 	w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "storage: smoke test"}
 	if err := w.Wait(wctx, []kube.Target{{GVR: kube.PVCsGVR, Namespace: c.Namespace, Name: name}}); err != nil {
-		if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, fmt.Errorf("storage: smoke test interrupted (%v) while claim %s/%s was not Bound yet", ctx.Err(), c.Namespace, name)
 		}
 		return nil, fmt.Errorf("storage: smoke test: claim %s/%s not Bound: %w; is the provisioner running (kubectl logs -n %s deploy/%s) and can it mount the export?", c.Namespace, name, err, c.Namespace, ReleaseName)
