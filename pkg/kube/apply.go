@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -416,22 +414,4 @@ func (a *Applier) scopeNamespace(o *unstructured.Unstructured, m *meta.RESTMappi
 	} else if m.Scope.Name() == meta.RESTScopeNameRoot {
 		o.SetNamespace("")
 	}
-}
-
-// SortedRefs returns refs of objs, sorted, for messages.
-func SortedRefs(objs []*unstructured.Unstructured) []string {
-	out := make([]string, 0, len(objs))
-	for _, o := range objs {
-		out = append(out, Ref(o))
-	}
-	sort.Strings(out)
-	return out
-}
-
-// conflictError explains a server-side apply conflict the way kubectl's remedy goes.
-func conflictError(err error) error {
-	if apierrors.IsConflict(err) {
-		return fmt.Errorf("%v\n    another field manager owns these fields; to take them over re-run with --force-conflicts (like kubectl apply --server-side --force-conflicts), or remove them from the other tool's configuration", err)
-	}
-	return err
 }

@@ -282,3 +282,11 @@ func conflictFields(err error) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// conflictError explains a server-side apply conflict the way kubectl's remedy goes.
+func conflictError(err error) error {
+	if k8serrors.IsConflict(err) {
+		return fmt.Errorf("%v\n    another field manager owns these fields; to take them over re-run with --force-conflicts (like kubectl apply --server-side --force-conflicts), or remove them from the other tool's configuration", err)
+	}
+	return err
+}

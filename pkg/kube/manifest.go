@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -72,4 +73,14 @@ func EncodeManifests(w io.Writer, objs []*unstructured.Unstructured) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// SortedRefs returns refs of objs, sorted, for messages.
+func SortedRefs(objs []*unstructured.Unstructured) []string {
+	out := make([]string, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, Ref(o))
+	}
+	sort.Strings(out)
+	return out
 }
