@@ -32,6 +32,8 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"version", "extra"}, `error: unknown argument "extra" for "kubectl flexigrobots version"`, ""},
 		{[]string{"kubeflow", "--diff", "--dry-run=client"}, "error: --diff runs a server-side dry run: leave --dry-run out", ""},
 		{[]string{"diff", "-f", "plugins.yaml", "-o", "json"}, "error: unknown shorthand flag: 'o' in -o", ""},
+		// --replicas is an int flag whose error says what a good value is (not strconv's words).
+		{[]string{"gpu", "slicing", "--replicas", "four"}, `error: invalid argument "four" for "--replicas" flag: invalid --replicas "four": give a whole number from 1 to 64`, ""},
 		// No -n that nothing reads: the error says where namespaces are named instead.
 		{[]string{"storage", "-n", "nfs"}, "error: unknown shorthand flag: 'n' in -n", "--release-namespace"},
 		{[]string{"profile", "poddefault", "--namespace", "alice"}, "error: unknown flag: --namespace", "profile poddefault NAMESPACE"},

@@ -65,7 +65,7 @@ Run again with the same N: nothing changes.`,
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to upgrade the release to (default: the release's own version)"
 	cmd.Flags().StringVar(&o.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release; the config ConfigMap goes there too")
-	cmd.Flags().StringVar(&o.Replicas, "replicas", "", "Pods sharing each physical GPU, 1 to 64 (1 turns time-slicing off)")
+	cmd.Flags().Var(replicasFlag{&o.Replicas}, "replicas", "Pods sharing each physical GPU, 1 to 64 (1 turns time-slicing off)")
 	cmd.Flags().BoolVar(&o.RenameByDefault, "rename-by-default", false, "Advertise shared GPUs as nvidia.com/gpu.shared instead of nvidia.com/gpu")
 	cmd.Flags().BoolVar(&o.FailRequestsGreaterThanOne, "fail-requests-greater-than-one", false, "Fail pods that request more than one shared GPU")
 	cmd.Flags().StringVar(&o.ConfigName, "config-name", gpucomp.DefaultConfigName, "Name of the ConfigMap holding the device plugin config")
@@ -124,3 +124,19 @@ func (o *SlicingOptions) Run(ctx context.Context) error {
 	}
 	return print(o.streams.Out, o.streams.ErrOut, o.Output, rep, nodes)
 }
+
+// replicasFlag is --replicas as an int flag (its help says int) whose parse error says what a
+// good value is, where pflag's own int flag would quote strconv.
+type replicasFlag struct{ value *string }
+
+func (f replicasFlag) String() string { return *f.value }
+
+func (f replicasFlag) Set(s string) error {
+	if _, err := gpucomp.ParseReplicas(s); err != nil {
+		return err
+	}
+	*f.value = s
+	return nil
+}
+
+func (f replicasFlag) Type() string { return "int" }
