@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"time"
 
-	authzv1 "k8s.io/api/authorization/v1"
 	certv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -79,40 +78,4 @@ func ProbeCSRSigning(ctx context.Context, client kubernetes.Interface, timeout t
 		return false, nil
 	}
 	return true, nil
-}
-
-// csrProbeAccess is what ProbeCSRSigning does, as access reviews: create, approve (the approval
-// subresource and the signer's approve verb), read and delete its CSR.
-var csrProbeAccess = []authzv1.ResourceAttributes{
-	{Verb: "create", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
-	{Verb: "update", Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Subresource: "approval"},
-	{Verb: "approve", Group: "certificates.k8s.io", Resource: "signers", Name: certv1.KubeAPIServerClientSignerName},
-	{Verb: "get", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
-	{Verb: "delete", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
-}
-
-// CSRProbeMissing asks the API server (SelfSubjectAccessReviews) whether the caller may run
-// ProbeCSRSigning, and lists what it may not do ("approve signers kubernetes.io/..."); none means
-// it may. A read-only identity gets the list instead of a CSR it could create but not approve.
-func CSRProbeMissing(ctx context.Context, client kubernetes.Interface) ([]string, error) {
-	var missing []string
-	for _, a := range csrProbeAccess {
-		r, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authzv1.SelfSubjectAccessReview{
-			Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("access review for the CSR-signing probe: %w", err)
-		}
-		if !r.Status.Allowed {
-			what := a.Resource
-			if a.Subresource != "" {
-				what += "/" + a.Subresource
-			}
-			if a.Name != "" {
-				what += " " + a.Name
-			}
-			missing = append(missing, a.Verb+" "+what)
-		}
-	}
-	return missing, nil
 }

@@ -84,3 +84,9 @@ func SortedRefs(objs []*unstructured.Unstructured) []string {
 	sort.Strings(out)
 	return out
 }
+
+// IsSecret tells whether u is a core v1 Secret.
+func IsSecret(u *unstructured.Unstructured) bool {
+	gvk := u.GroupVersionKind()
+	return gvk.Group == "" && gvk.Kind == "Secret"
+}

@@ -65,7 +65,7 @@ func desiredHash(o *unstructured.Unstructured) string {
 }
 
 func recordable(o *unstructured.Unstructured) bool {
-	return !(o.GetKind() == "Secret" && o.GroupVersionKind().Group == "")
+	return !IsSecret(o)
 }
 
 // skip tells whether it may be left alone; it records the state either way.

@@ -25,9 +25,15 @@ var CSRSigningProbe = checks.Probe{
 	Name:   "csr-signing",
 	Writes: true,
 	Run: func(ctx context.Context, env checks.Env) (any, error) {
-		missing, err := kube.CSRProbeMissing(ctx, env.Client)
-		if err != nil {
-			return nil, err
+		var missing []string
+		for _, a := range csrProbeAccess {
+			d, err := review(ctx, env.Client, a)
+			if err != nil {
+				return nil, err
+			}
+			if !d.Allowed {
+				missing = append(missing, a.Verb+" "+a.short())
+			}
 		}
 		if len(missing) > 0 {
 			return nil, checks.NotAllowed("the CSR-signing probe did not run: %s", strings.Join(missing, ", "))
@@ -38,6 +44,16 @@ var CSRSigningProbe = checks.Probe{
 		}
 		return CSRSigning{Signed: signed, Timeout: env.ProbeTimeout.String()}, nil
 	},
+}
+
+// csrProbeAccess is what CSRSigningProbe does (part of RequiredAccess): read, create and delete
+// its CSR, and approve it (the approval subresource and the signer's approve verb).
+var csrProbeAccess = []Access{
+	{Verb: "get", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
+	{Verb: "create", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
+	{Verb: "delete", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
+	{Verb: "update", Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Subresource: "approval"},
+	{Verb: "approve", Group: "certificates.k8s.io", Resource: "signers", Name: "kubernetes.io/kube-apiserver-client"},
 }
 
 // RKESigningFix is the runbook's fix for an RKE cluster whose kube-controller does not sign CSRs.

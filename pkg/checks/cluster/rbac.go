@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	authzv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 )
@@ -37,6 +38,11 @@ func (a Access) String() string {
 	return s
 }
 
+// short is String without the group, as a sentence names it: "signers kubernetes.io/...".
+func (a Access) short() string {
+	return Access{Resource: a.Resource, Subresource: a.Subresource, Name: a.Name}.String()
+}
+
 func needs(group string, resources []string, verbs ...string) []Access {
 	var out []Access
 	for _, r := range resources {
@@ -63,9 +69,7 @@ var RequiredAccess = func() []Access {
 	a = append(a, needs("storage.k8s.io", []string{"storageclasses"}, rw...)...)
 	a = append(a, needs("rbac.authorization.k8s.io", []string{"clusterroles", "clusterrolebindings", "roles", "rolebindings"}, rw...)...)
 	a = append(a, needs("admissionregistration.k8s.io", []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}, rw...)...)
-	a = append(a, needs("certificates.k8s.io", []string{"certificatesigningrequests"}, "get", "create", "delete")...)
-	a = append(a, needs("certificates.k8s.io", []string{"certificatesigningrequests/approval"}, "update")...)
-	a = append(a, Access{Verb: "approve", Group: "certificates.k8s.io", Resource: "signers", Name: "kubernetes.io/kube-apiserver-client"})
+	a = append(a, csrProbeAccess...)
 	return a
 }()
 
@@ -85,17 +89,9 @@ var AccessProbe = checks.Probe{
 		var g errgroup.Group
 		g.SetLimit(8)
 		for i, a := range RequiredAccess {
-			g.Go(func() error {
-				r, err := env.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authzv1.SelfSubjectAccessReview{
-					Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
-						Verb: a.Verb, Group: a.Group, Resource: a.Resource, Subresource: a.Subresource, Name: a.Name,
-					}},
-				}, metav1.CreateOptions{})
-				if err != nil {
-					return fmt.Errorf("SelfSubjectAccessReview for %s %s: %w", a.Verb, a, err)
-				}
-				out[i] = AccessDecision{Access: a, Allowed: r.Status.Allowed, Reason: r.Status.Reason}
-				return nil
+			g.Go(func() (err error) {
+				out[i], err = review(ctx, env.Client, a)
+				return err
 			})
 		}
 		if err := g.Wait(); err != nil {
@@ -103,6 +99,19 @@ var AccessProbe = checks.Probe{
 		}
 		return out, nil
 	},
+}
+
+// review asks the API server, with one SelfSubjectAccessReview, whether the caller may do a.
+func review(ctx context.Context, client kubernetes.Interface, a Access) (AccessDecision, error) {
+	r, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authzv1.SelfSubjectAccessReview{
+		Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
+			Verb: a.Verb, Group: a.Group, Resource: a.Resource, Subresource: a.Subresource, Name: a.Name,
+		}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return AccessDecision{}, fmt.Errorf("SelfSubjectAccessReview for %s %s: %w", a.Verb, a, err)
+	}
+	return AccessDecision{Access: a, Allowed: r.Status.Allowed, Reason: r.Status.Reason}, nil
 }
 
 // RBACFix says how to grant what is missing.

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
@@ -126,7 +125,7 @@ func quiet(build func() ([]*unstructured.Unstructured, error)) ([]*unstructured.
 // objects, keeping each side in build order.
 func SplitSecrets(objs []*unstructured.Unstructured) (rest, secrets []*unstructured.Unstructured) {
 	for _, o := range objs {
-		if o.GroupVersionKind().GroupKind() == (schema.GroupKind{Kind: "Secret"}) {
+		if kube.IsSecret(o) {
 			secrets = append(secrets, o)
 			continue
 		}

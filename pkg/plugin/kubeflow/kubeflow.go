@@ -290,8 +290,8 @@ as "kubeflow" applies them.`,
 				var secrets []*unstructured.Unstructured
 				objs, secrets = kubeflow.SplitSecrets(objs)
 				if len(secrets) > 0 {
-					progress.Logf("not rendered (their data is in clear; --include-secrets prints them): %s %s",
-						output.Count(len(secrets), "Secret"), refs(secrets))
+					progress.Logf("not rendered (their data is in clear; --include-secrets prints them): %s",
+						strings.Join(kube.SortedRefs(secrets), ", "))
 				}
 			}
 			return kubeflow.WriteYAML(streams.Out, objs)
@@ -300,15 +300,6 @@ as "kubeflow" applies them.`,
 	e.add(cmd)
 	cmd.Flags().BoolVar(&includeSecrets, "include-secrets", false, "Print the manifests' own Secrets too, their data in clear (for a file you keep as secret as they are)")
 	return cmd
-}
-
-// refs is "ns/name, ns/name" for the objects.
-func refs(objs []*unstructured.Unstructured) string {
-	names := make([]string, len(objs))
-	for i, o := range objs {
-		names[i] = o.GetNamespace() + "/" + o.GetName()
-	}
-	return strings.Join(names, ", ")
 }
 
 func githubNote(ed kubeflow.Edits) string {
