@@ -56,7 +56,7 @@ func run(archive, version string, pairs int) error {
 	if err != nil {
 		return err
 	}
-	creds, err := kubeflow.NewCredentials(ctx, nil, p, nil)
+	creds, err := kubeflow.NewCredentials(ctx, nil, b, nil)
 	if err != nil {
 		return err
 	}

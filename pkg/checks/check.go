@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -161,6 +162,9 @@ type Probe struct {
 	Writes bool
 	// Run does the call; the value must be what checks read with ProbeAs.
 	Run func(ctx context.Context, env Env) (any, error)
+	// Rules are the calls Run makes, as RBAC rules (part of verify's access declaration, see
+	// Registry.Access).
+	Rules []rbacv1.PolicyRule
 }
 
 // Env is what a probe may use: clients built from the command's one RESTClientGetter.

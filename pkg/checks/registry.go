@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 )
 
 var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*-[0-9]{3}$`)
@@ -83,4 +85,27 @@ func (r *Registry) ForSections(sections ...string) ([]Check, error) {
 		}
 	}
 	return out, nil
+}
+
+// Access is what `verify` itself needs, derived from the registered checks: list on every
+// resource type a check reads (the collector LISTs each across all namespaces) and every
+// probe's Rules.
+func (r *Registry) Access() access.Section {
+	sec := access.Section{Name: "verify"}
+	seen := map[string]bool{}
+	for _, c := range r.checks {
+		for _, g := range c.Resources {
+			if key := g.Group + "/" + g.Resource; !seen[key] {
+				seen[key] = true
+				sec.Rules = append(sec.Rules, access.Rule(g.Group, []string{g.Resource}, "list"))
+			}
+		}
+		for _, p := range c.Probes {
+			if !seen["probe "+p.Name] {
+				seen["probe "+p.Name] = true
+				sec.Rules = append(sec.Rules, p.Rules...)
+			}
+		}
+	}
+	return sec
 }

@@ -15,10 +15,21 @@ import (
 
 	certv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 )
+
+// CSRProbeRules are what ProbeCSRSigning does: read, create and delete its CSR, and approve it
+// (the approval subresource and the signer's approve verb).
+var CSRProbeRules = []rbacv1.PolicyRule{
+	access.Rule("certificates.k8s.io", []string{"certificatesigningrequests"}, "get", "create", "delete"),
+	access.Rule("certificates.k8s.io", []string{"certificatesigningrequests/approval"}, "update"),
+	access.Named("certificates.k8s.io", []string{"signers"}, []string{"kubernetes.io/kube-apiserver-client"}, "approve"),
+}
 
 // ProbeCSRSigning creates a throw-away CertificateSigningRequest for a client certificate,
 // approves it and waits up to timeout for the controller-manager to issue the certificate. It

@@ -8,9 +8,12 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 )
 
 // RecordNamespace holds the apply records of SkipUnchanged (one ConfigMap per section).
@@ -155,4 +158,13 @@ func ownedFields(entries []metav1.ManagedFieldsEntry, manager string) string {
 		}
 	}
 	return ""
+}
+
+// RecordRules are what the apply record of section needs (SkipUnchanged): read, create and
+// update its ConfigMap in RecordNamespace.
+func RecordRules(section string) []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		access.Rule("", []string{"configmaps"}, "get", "create"),
+		access.Named("", []string{"configmaps"}, []string{RecordName(section)}, "update"),
+	}
 }

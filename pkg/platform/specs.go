@@ -64,6 +64,7 @@ func (pl *Platform) KubeflowSpec() (kubeflow.Spec, bool, error) {
 	s := kubeflow.Spec{Version: b.Version, Manifests: pl.resolve(b.Manifests), Edits: kubeflow.Edits{
 		OIDCProvider: b.OIDCProvider, RegistrationFlow: b.RegistrationFlow, IngressServiceType: b.IngressServiceType,
 		DexIssuer: b.DexIssuer, ContainerRuntime: b.ContainerRuntime, PasswordDB: b.EnablePasswordDB,
+		ExampleUser: b.ExampleUser,
 	}}
 	if b.Version != "" {
 		if _, err := kubeflow.ProfileFor(b.Version); err != nil {

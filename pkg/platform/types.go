@@ -75,6 +75,7 @@ type KubeflowBlock struct {
 	IngressServiceType string       `json:"ingressServiceType,omitempty"`
 	DexIssuer          string       `json:"dexIssuer,omitempty"`
 	EnablePasswordDB   *bool        `json:"enablePasswordDB,omitempty"`
+	ExampleUser        bool         `json:"exampleUser,omitempty"`
 	ContainerRuntime   string       `json:"containerRuntime,omitempty"`
 	ForceConflicts     bool         `json:"forceConflicts,omitempty"`
 	GitHub             *GitHubBlock `json:"github,omitempty"`

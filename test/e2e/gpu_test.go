@@ -15,6 +15,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -175,7 +176,7 @@ func TestGPU(t *testing.T) {
 			t.Fatalf("ConfigMap key %s does not hold replicas 4:\n%s", gpucomp.ConfigKey, cm.Data[gpucomp.ConfigKey])
 		}
 		ds, err := c.Client.AppsV1().DaemonSets(gpuNS).Get(context.Background(), gpucomp.DevicePluginDaemonSet, metav1.GetOptions{})
-		if err != nil || ds.Spec.Template.Annotations[gpucomp.RestartedAtAnnotation] == "" {
+		if err != nil || ds.Spec.Template.Annotations[kube.RestartedAtAnnotation] == "" {
 			t.Fatalf("device plugin not restarted (%v)", err)
 		}
 		gpuAssertValues(t, c, gpucomp.DefaultConfigName, gpucomp.ConfigKey)

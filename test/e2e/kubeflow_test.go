@@ -227,7 +227,7 @@ func TestKubeflowV110(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, kfGitHubSecret) {
 		t.Fatal("the GitHub client secret was printed")
 	}
-	first := kfReport(t, r)
+	first, first0 := kfReport(t, r), r
 	assertWebhookRace(t, hooks)
 
 	// Every workload of the profile's namespaces is ready.
@@ -349,8 +349,14 @@ func TestKubeflowV110(t *testing.T) {
 			}
 		}
 	}
-	if len(rendered)+3 != len(first.Results) {
-		t.Fatalf("rendered %d objects, applied %d (want rendered + 3 converge-owned Secrets)", len(rendered), len(first.Results))
+	// Converge-owned: the two OIDC client Secrets, the GitHub one, the two stores' and dex-passwords.
+	if len(rendered)+6 != len(first.Results) {
+		t.Fatalf("rendered %d objects, applied %d (want rendered + 6 converge-owned Secrets)", len(rendered), len(first.Results))
+	}
+	for _, name := range []string{"kubeflow/mlpipeline-minio-artifact", "kubeflow/katib-mysql-secrets", "auth/dex-passwords"} {
+		if !strings.Contains(leftOut, name) {
+			t.Errorf("render's stderr does not name the converge-owned Secret %s", name)
+		}
 	}
 
 	// Second run: nothing changes.
@@ -374,6 +380,8 @@ func TestKubeflowV110(t *testing.T) {
 	if again, _ := kubeflow.LiveClientSecret(ctx, c.Client, p); again != oidc {
 		t.Fatal("second run changed the OIDC client secret")
 	}
+	// GitHub login only: no static user, but dex-passwords (dex's envFrom) holds no published hash.
+	assertNoPublishedCredentials(t, c, p, false, first0, r, rr)
 
 	assertClientDryRun(t, c, args, rendered, state, oidc)
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
@@ -396,8 +404,8 @@ func TestKubeflowV110(t *testing.T) {
 			t.Errorf("%s printed the OIDC client secret", x.ID)
 		}
 	}
-	if len(seen) != 4 {
-		t.Fatalf("want the 4 kubeflow checks, got %v", seen)
+	if len(seen) != 5 {
+		t.Fatalf("want the 5 kubeflow checks, got %v", seen)
 	}
 	runBedSuites(t, c, "v1.10.2")
 }

@@ -47,8 +47,10 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 	hooks := standins.NewAdmissionWebhooks(webhookDelay)
 	c := testbed.StartT(t, testbed.Options{Version: testbed.V121, Webhooks: true, StandIns: []testbed.StandIn{standins.NewNFSProvisioner(), hooks}})
 	nfsStandInStorage(t, c)
-	args := append(append([]string{"kubeflow"}, kubeflowEditArgs(t, "1.5.0", url)...), "-o", "json", "--timeout", "25m")
+	// The static user stays beside the GitHub connector: its password is generated.
+	args := append(append([]string{"kubeflow"}, kubeflowEditArgs(t, "1.5.0", url)...), "--enable-password-db", "-o", "json", "--timeout", "25m")
 	r := runPlugin(t, c, args...)
+	first := r
 	if r.code != 0 {
 		t.Fatalf("first run: exit %d", r.code)
 	}
@@ -84,6 +86,7 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("second run: exit %d", r.code)
 	}
+	assertNoPublishedCredentials(t, c, p, true, first, r)
 	for _, x := range kfReport(t, r).Results {
 		if x.Action != output.Unchanged {
 			t.Errorf("second run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)

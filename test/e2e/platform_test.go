@@ -68,6 +68,9 @@ func runPlatform(t *testing.T, pc platformCase) {
 	}})
 	b := newPlatformBed(t, c, repo, kfURL)
 	good := b.writePlatform(t, "plugins.yaml", nil)
+	// The platform is installed by an identity bound to nothing but the ClusterRole that
+	// `kubectl flexigrobots rbac` prints: a declaration that misses what a section does fails here.
+	installer := rbacKubeconfig(t, c, "platform-installer")
 	pristine := settledState(t, c)
 
 	t.Run("bad files exit 2 with every problem's line and change nothing", func(t *testing.T) {
@@ -188,8 +191,8 @@ func runPlatform(t *testing.T, pc platformCase) {
 		sameState(t, pristine, platformState(t, c))
 	})
 
-	t.Run("apply -f converges every section", func(t *testing.T) {
-		r := runPlugin(t, c, "apply", "-f", good, "-o", "json")
+	t.Run("apply -f converges every section (as the rbac role's identity)", func(t *testing.T) {
+		r := runPluginAs(t, installer, "apply", "-f", good, "-o", "json")
 		if r.code != 0 {
 			t.Fatalf("first apply: exit %d", r.code)
 		}
@@ -215,7 +218,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 	t.Run("re-run is unchanged everywhere and moves no resourceVersion", func(t *testing.T) {
 		before := platformState(t, c)
 		start := time.Now()
-		r := runPlugin(t, c, "apply", "-f", good)
+		r := runPluginAs(t, installer, "apply", "-f", good)
 		if r.code != 0 {
 			t.Fatalf("re-run: exit %d", r.code)
 		}
@@ -311,6 +314,34 @@ func runPlatform(t *testing.T, pc platformCase) {
 		}
 		if code == cmdutil.ExitFailed {
 			t.Errorf("verify --section cluster as viewer: exit %d", code)
+		}
+	})
+
+	t.Run("verify as the identity of `rbac verify`: every check but the CSR probe runs", func(t *testing.T) {
+		verifier := rbacKubeconfig(t, c, "platform-verifier", "verify")
+		r := runPluginAs(t, verifier, "verify", "-f", good, "-o", "json")
+		rep := verifyReport(t, r.stdout, r.stderr)
+		if r.code != 0 {
+			t.Errorf("verify -f as the verify role: exit %d", r.code)
+		}
+		for _, x := range rep.Results {
+			if x.Severity > checks.Info || strings.Contains(x.Message, "skipped") {
+				t.Errorf("%s %s: %s (the verify role must let every check of a platform file run)", x.ID, x.Severity, x.Message)
+			}
+		}
+		r = runPluginAs(t, verifier, "verify", "--section", "cluster", "-o", "json")
+		got := map[string]checks.Result{}
+		for _, x := range verifyReport(t, r.stdout, r.stderr).Results {
+			got[x.ID] = x
+		}
+		if x := got["CLUSTER-004"]; x.Severity != checks.Info || !strings.Contains(x.Message, "skipped") {
+			t.Errorf("CLUSTER-004: %s %q, want skipped (the verify role holds no CSR approval)", x.Severity, x.Message)
+		}
+		if x := got["CLUSTER-005"]; x.Severity != checks.Info || !strings.Contains(x.Message, "read-only identity") || strings.Contains(x.Message, "verify: missing") || !strings.Contains(x.Message, "storage: missing") {
+			t.Errorf("CLUSTER-005: %s %q, want read-only identity, verify's permissions all granted, storage's not", x.Severity, x.Message)
+		}
+		if x := got["CLUSTER-002"]; x.Severity != checks.OK {
+			t.Errorf("CLUSTER-002: %s %q", x.Severity, x.Message)
 		}
 	})
 

@@ -25,14 +25,14 @@ var (
 	StorageClassesGVR = storagev1.SchemeGroupVersion.WithResource("storageclasses")
 )
 
-// Checks returns the cluster checks in ID order.
-func Checks() []checks.Check {
+// Checks returns the cluster checks in ID order; CLUSTER-005 reviews the sections' access.
+func Checks(sections Sections) []checks.Check {
 	return []checks.Check{
 		{ID: "CLUSTER-001", Section: Section, Title: "API server reachable", Severity: checks.Error, Run: serverReachable},
 		{ID: "CLUSTER-002", Section: Section, Title: "All nodes Ready", Severity: checks.Error, Resources: []schema.GroupVersionResource{NodesGVR}, Run: nodesReady},
 		{ID: "CLUSTER-003", Section: Section, Title: "Exactly one default StorageClass", Severity: checks.Error, Resources: []schema.GroupVersionResource{StorageClassesGVR}, Run: defaultStorageClass},
 		{ID: "CLUSTER-004", Section: Section, Title: "CSR signing works", Severity: checks.Error, Probes: []checks.Probe{CSRSigningProbe}, Run: csrSigning},
-		{ID: "CLUSTER-005", Section: Section, Title: "Caller has the RBAC the plugin needs", Severity: checks.Error, Probes: []checks.Probe{AccessProbe}, Run: rbacAccess},
+		{ID: "CLUSTER-005", Section: Section, Title: "Caller has the RBAC the plugin needs", Severity: checks.Error, Probes: []checks.Probe{accessProbe(sections)}, Run: rbacAccess(sections)},
 	}
 }
 

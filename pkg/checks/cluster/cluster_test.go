@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,13 +15,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/version"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 )
 
 // run evaluates the cluster check id over s, the way verify does.
 func run(t *testing.T, s *checks.Snapshot, id string) []checks.Result {
 	t.Helper()
-	for _, c := range Checks() {
+	for _, c := range Checks(testSections) {
 		if c.ID == id {
 			return checks.Evaluate(s, []checks.Check{c})
 		}
@@ -151,9 +153,22 @@ func TestCSRSigning(t *testing.T) {
 	wantOne(t, run(t, s, "CLUSTER-004"), checks.Info, "skipped", "forbidden")
 }
 
+// testSections are two small declarations: one that only reads, one that writes.
+func testSections() []access.Section {
+	return []access.Section{
+		{Name: "verify", Rules: []rbacv1.PolicyRule{access.Rule("", []string{"nodes"}, "list")}},
+		{Name: "storage", Rules: []rbacv1.PolicyRule{
+			access.Rule("", []string{"pods", "persistentvolumeclaims"}, "get", "create", "delete"),
+			access.Rule("apiextensions.k8s.io", []string{"customresourcedefinitions"}, "create", "patch"),
+			access.Rule("certificates.k8s.io", []string{"certificatesigningrequests/approval"}, "update"),
+			access.Rule("", []string{"nodes"}, "list"),
+		}},
+	}
+}
+
 func decisions(deny ...string) []AccessDecision {
 	var out []AccessDecision
-	for _, a := range RequiredAccess {
+	for _, a := range access.Union(testSections()...) {
 		allowed := true
 		for _, d := range deny {
 			if d == a.Verb+" "+a.String() {
@@ -166,62 +181,51 @@ func decisions(deny ...string) []AccessDecision {
 }
 
 func TestRBACAccess(t *testing.T) {
-	s := checks.NewSnapshot().WithProbe(AccessProbe.Name, decisions(), nil)
+	s := checks.NewSnapshot().WithProbe(accessProbeName, decisions(), nil)
 	wantOne(t, run(t, s, "CLUSTER-005"), checks.OK, "all ")
 
-	s = checks.NewSnapshot().WithProbe(AccessProbe.Name, decisions(
+	s = checks.NewSnapshot().WithProbe(accessProbeName, decisions(
 		"create customresourcedefinitions.apiextensions.k8s.io",
 		"patch customresourcedefinitions.apiextensions.k8s.io",
 		"update certificatesigningrequests.certificates.k8s.io/approval",
-		"list secrets"), nil)
+		"delete pods"), nil)
 	r := wantOne(t, run(t, s, "CLUSTER-005"), checks.Error,
-		"missing 4 of", "create,patch customresourcedefinitions.apiextensions.k8s.io",
-		"update certificatesigningrequests.certificates.k8s.io/approval", "list secrets", "clusterrolebinding")
-	if strings.Contains(r.Message, "deployments") {
-		t.Errorf("granted permission named as missing: %s", r.Message)
+		"storage: missing 4 of 10", "create,patch customresourcedefinitions.apiextensions.k8s.io",
+		"update certificatesigningrequests.certificates.k8s.io/approval", "delete pods", "clusterrolebinding")
+	if strings.Contains(r.Message, "persistentvolumeclaims") || strings.Contains(r.Message, "verify") {
+		t.Errorf("granted permission or section named as missing: %s", r.Message)
+	}
+	// Both sections short: one error each, naming its section.
+	rs := run(t, checks.NewSnapshot().WithProbe(accessProbeName, decisions("list nodes", "create pods"), nil), "CLUSTER-005")
+	if len(rs) != 2 || !strings.HasPrefix(rs[0].Message, "verify: missing 1 of 1") || !strings.HasPrefix(rs[1].Message, "storage: missing 2 of 10") {
+		t.Fatalf("want one error per section: %+v", rs)
 	}
 
 	// Bound to `view`: every write refused. verify is what it runs; that is not a finding.
 	var writes []string
-	for _, a := range RequiredAccess {
+	for _, a := range access.Union(testSections()...) {
 		if a.Verb != "get" && a.Verb != "list" {
 			writes = append(writes, a.Verb+" "+a.String())
 		}
 	}
-	wantOne(t, run(t, checks.NewSnapshot().WithProbe(AccessProbe.Name, decisions(writes...), nil), "CLUSTER-005"), checks.Info,
-		"read-only identity", "missing "+fmt.Sprint(len(writes)))
+	wantOne(t, run(t, checks.NewSnapshot().WithProbe(accessProbeName, decisions(writes...), nil), "CLUSTER-005"), checks.Info,
+		"read-only identity", "storage: missing "+fmt.Sprint(len(writes)))
 	// Refused everything, reads too: its verify checks nothing, which is a finding.
 	var all []string
-	for _, a := range RequiredAccess {
+	for _, a := range access.Union(testSections()...) {
 		all = append(all, a.Verb+" "+a.String())
 	}
-	wantOne(t, run(t, checks.NewSnapshot().WithProbe(AccessProbe.Name, decisions(all...), nil), "CLUSTER-005"), checks.Error, "missing "+fmt.Sprint(len(all)))
+	if rs := run(t, checks.NewSnapshot().WithProbe(accessProbeName, decisions(all...), nil), "CLUSTER-005"); len(rs) != 2 || rs[0].Severity != checks.Error {
+		t.Fatalf("refused everything: %+v", rs)
+	}
 
-	s = checks.NewSnapshot().WithProbe(AccessProbe.Name, nil, errors.New("SelfSubjectAccessReview: connection reset"))
+	s = checks.NewSnapshot().WithProbe(accessProbeName, nil, errors.New("SelfSubjectAccessReview: connection reset"))
 	wantOne(t, run(t, s, "CLUSTER-005"), checks.Error, "cannot evaluate", "connection reset")
-}
-
-func TestRequiredAccessCoversTheBrief(t *testing.T) {
-	have := map[string]bool{}
-	for _, a := range RequiredAccess {
-		have[a.Verb+" "+a.String()] = true
-	}
-	for _, want := range []string{
-		"create namespaces", "patch namespaces", "get namespaces", "list namespaces",
-		"create customresourcedefinitions.apiextensions.k8s.io", "patch deployments.apps", "create services",
-		"patch configmaps", "create secrets", "patch storageclasses.storage.k8s.io",
-		"create certificatesigningrequests.certificates.k8s.io", "update certificatesigningrequests.certificates.k8s.io/approval",
-		"patch clusterroles.rbac.authorization.k8s.io", "list nodes",
-	} {
-		if !have[want] {
-			t.Errorf("RequiredAccess lacks %q", want)
-		}
-	}
 }
 
 func TestChecksRegisterCleanly(t *testing.T) {
 	r := checks.NewRegistry()
-	r.Register(Checks()...) // panics on a malformed or duplicate check
+	r.Register(Checks(testSections)...) // panics on a malformed or duplicate check
 	if got := r.Sections(); len(got) != 1 || got[0] != Section {
 		t.Fatalf("sections = %v", got)
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
@@ -24,15 +27,20 @@ type CSRSigning struct {
 var CSRSigningProbe = checks.Probe{
 	Name:   "csr-signing",
 	Writes: true,
+	// Only its access reviews: the probe's own rights (kube.CSRProbeRules) are not part of what
+	// verify needs, since approving kube-apiserver-client CSRs lets an identity mint a client
+	// certificate for any user (cluster-admin in effect). Without them CLUSTER-004 is skipped;
+	// kubeflow's declaration holds them (its preflight probes signing).
+	Rules: []rbacv1.PolicyRule{access.Rule("authorization.k8s.io", []string{"selfsubjectaccessreviews"}, "create")},
 	Run: func(ctx context.Context, env checks.Env) (any, error) {
 		var missing []string
-		for _, a := range csrProbeAccess {
+		for _, a := range (access.Section{Rules: kube.CSRProbeRules}).Accesses() {
 			d, err := review(ctx, env.Client, a)
 			if err != nil {
 				return nil, err
 			}
 			if !d.Allowed {
-				missing = append(missing, a.Verb+" "+a.short())
+				missing = append(missing, a.Verb+" "+a.Short())
 			}
 		}
 		if len(missing) > 0 {
@@ -44,16 +52,6 @@ var CSRSigningProbe = checks.Probe{
 		}
 		return CSRSigning{Signed: signed, Timeout: env.ProbeTimeout.String()}, nil
 	},
-}
-
-// csrProbeAccess is what CSRSigningProbe does (part of RequiredAccess): read, create and delete
-// its CSR, and approve it (the approval subresource and the signer's approve verb).
-var csrProbeAccess = []Access{
-	{Verb: "get", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
-	{Verb: "create", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
-	{Verb: "delete", Group: "certificates.k8s.io", Resource: "certificatesigningrequests"},
-	{Verb: "update", Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Subresource: "approval"},
-	{Verb: "approve", Group: "certificates.k8s.io", Resource: "signers", Name: "kubernetes.io/kube-apiserver-client"},
 }
 
 // RKESigningFix is the runbook's fix for an RKE cluster whose kube-controller does not sign CSRs.

@@ -21,12 +21,9 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// Pod template annotations of the device plugin DaemonSet: ConfigHashAnnotation remembers which
-// configuration the pods were restarted for; RestartedAtAnnotation is kubectl rollout restart's.
-const (
-	ConfigHashAnnotation  = "kubectl-flexigrobots/device-plugin-config"
-	RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt"
-)
+// ConfigHashAnnotation, on the device plugin DaemonSet's pod template, remembers which
+// configuration the pods were restarted for (beside kubectl rollout restart's annotation).
+const ConfigHashAnnotation = "kubectl-flexigrobots/device-plugin-config"
 
 // SlicingOptions is `gpu slicing`.
 type SlicingOptions struct {
@@ -206,7 +203,7 @@ func (in *Installer) reloadDevicePlugin(ctx context.Context, o SlicingOptions) (
 		}
 	}
 	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
-		"annotations": map[string]string{ConfigHashAnnotation: want, RestartedAtAnnotation: time.Now().Format(time.RFC3339)},
+		"annotations": map[string]string{ConfigHashAnnotation: want, kube.RestartedAtAnnotation: time.Now().Format(time.RFC3339)},
 	}}}})
 	opts := metav1.PatchOptions{FieldManager: kube.FieldManager}
 	if o.DryRun == cmdutil.DryRunServer {

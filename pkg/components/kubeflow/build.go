@@ -28,6 +28,20 @@ type Built struct {
 	// before `tls` serves it (v1.5's authservice with an https provider).
 	OIDCProvider string
 	WaitsForTLS  bool
+	// Owned are the build's Secrets (namespace/name) taken out for converge to generate
+	// (ownBuildSecrets); ExampleUser keeps dex's example user as published.
+	Owned       []string
+	ExampleUser bool
+}
+
+// owns tells whether the build left Secret ref (namespace/name) to converge.
+func (b *Built) owns(ref string) bool {
+	for _, r := range b.Owned {
+		if r == ref {
+			return true
+		}
+	}
+	return false
 }
 
 // Build loads the profile's manifests from src, makes the edits in memory and builds the
@@ -68,8 +82,10 @@ func build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) 
 		return nil, err
 	}
 	edits = append(edits, AtStorageVersion(objs)...)
+	objs, owned, ownEdits := ownBuildSecrets(objs, p, e)
+	edits = append(edits, ownEdits...)
 	waits := p.ProxyNeedsOIDC && strings.HasPrefix(e.OIDCProvider, "https://")
-	return &Built{Profile: p, Origin: tree.Origin, Objects: objs, Edits: edits, OIDCProvider: e.OIDCProvider, WaitsForTLS: waits}, nil
+	return &Built{Profile: p, Origin: tree.Origin, Objects: objs, Edits: edits, OIDCProvider: e.OIDCProvider, WaitsForTLS: waits, Owned: owned, ExampleUser: e.ExampleUser}, nil
 }
 
 // WriteYAML prints the objects as one multi-document YAML stream (the runbook's kubeflow.yaml).

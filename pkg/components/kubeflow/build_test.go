@@ -23,15 +23,6 @@ func allEdits(secret string) Edits {
 	}
 }
 
-func find(objs []*unstructured.Unstructured, kind, ns, namePrefix string) *unstructured.Unstructured {
-	for _, o := range objs {
-		if o.GetKind() == kind && o.GetNamespace() == ns && strings.HasPrefix(o.GetName(), namePrefix) {
-			return o
-		}
-	}
-	return nil
-}
-
 // TestBuildWithAllEdits builds both versions with every edit and finds each edit in the built
 // objects (values kustomize substitutes included), and no secret value anywhere in them.
 func TestBuildWithAllEdits(t *testing.T) {
@@ -115,22 +106,6 @@ func TestBuildWithAllEdits(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestCredentialsReplaceDefaultsConsistently(t *testing.T) {
-	p, _ := ProfileFor("v1.10.2")
-	c, err := NewCredentials(context.Background(), nil, p, &GitHub{ClientSecret: []byte("x")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(c.Objects) != 3 || c.Reused {
-		t.Fatalf("want 3 new Secrets, got %d (reused %v)", len(c.Objects), c.Reused)
-	}
-	dex, _, _ := unstructured.NestedString(c.Objects[0].Object, "data", p.Dex.SecretKey)
-	proxy, _, _ := unstructured.NestedString(c.Objects[1].Object, "data", p.Proxy.SecretKey)
-	if dex == "" || dex != proxy {
-		t.Fatalf("dex and proxy client secrets differ or are empty: %q %q", dex, proxy)
 	}
 }
 

@@ -37,6 +37,8 @@ type cachedBuild struct {
 	OIDCProvider string                       `json:"oidcProvider,omitempty"`
 	WaitsForTLS  bool                         `json:"waitsForTLS,omitempty"`
 	Objects      []*unstructured.Unstructured `json:"objects"`
+	Owned        []string                     `json:"owned,omitempty"`
+	ExampleUser  bool                         `json:"exampleUser,omitempty"`
 }
 
 // buildKey is the cache key of building p from s with e, and the entry's file; "" when the
@@ -62,7 +64,7 @@ func (s Source) buildKey(p Profile, e Edits) (key, file string) {
 		Format, Exe, Source string
 		Profile             Profile
 		Edits               Edits
-	}{"kubeflow-build/1", exe, src, p, e})
+	}{"kubeflow-build/2", exe, src, p, e})
 	if err != nil {
 		return "", ""
 	}
@@ -152,7 +154,7 @@ func loadBuild(file, key string, p Profile) (*Built, bool) {
 		return nil, false
 	}
 	return &Built{Profile: p, Origin: c.Origin + " (build cached)", Objects: c.Objects, Edits: c.Edits,
-		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS}, true
+		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser}, true
 }
 
 // storeBuild writes b under key; a failure only costs the next run a build.
@@ -166,7 +168,7 @@ func storeBuild(file, key string, b *Built) error {
 	}
 	defer os.Remove(tmp.Name())
 	gz := gzip.NewWriter(tmp)
-	c := cachedBuild{Key: key, Origin: b.Origin, Edits: b.Edits, OIDCProvider: b.OIDCProvider, WaitsForTLS: b.WaitsForTLS, Objects: b.Objects}
+	c := cachedBuild{Key: key, Origin: b.Origin, Edits: b.Edits, OIDCProvider: b.OIDCProvider, WaitsForTLS: b.WaitsForTLS, Objects: b.Objects, Owned: b.Owned, ExampleUser: b.ExampleUser}
 	err = json.NewEncoder(gz).Encode(c)
 	if cerr := gz.Close(); err == nil {
 		err = cerr

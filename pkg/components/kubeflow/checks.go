@@ -1,8 +1,9 @@
 package kubeflow
 
 // The checks of section "kubeflow": the workloads of Kubeflow's namespaces
-// are ready, the ingress gateway is reachable, dex has a login connector, and the OIDC client
-// secret is not the one every Kubeflow release publishes.
+// are ready, the ingress gateway is reachable, dex has a login connector, and neither the OIDC
+// client secret nor the stores' credentials or dex's static user's password are the ones every
+// Kubeflow release publishes.
 
 import (
 	"fmt"
@@ -43,6 +44,7 @@ func Checks() []checks.Check {
 		{ID: "KUBEFLOW-002", Section: Section, Title: "Ingress gateway type and external IP", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ServicesGVR}, Run: ingressAddress},
 		{ID: "KUBEFLOW-003", Section: Section, Title: "Dex has a login connector", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ConfigMapsGVR}, Run: dexConnector},
 		{ID: "KUBEFLOW-004", Section: Section, Title: "OIDC client secret is not Kubeflow's public default", Severity: checks.Error, Probes: []checks.Probe{oidcSecretsProbe}, Run: oidcSecret},
+		{ID: "KUBEFLOW-005", Section: Section, Title: "Store credentials and dex's static user are not Kubeflow's published ones", Severity: checks.Error, Probes: []checks.Probe{credentialsProbe}, Run: credentials},
 	}
 }
 

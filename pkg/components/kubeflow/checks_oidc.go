@@ -3,11 +3,12 @@ package kubeflow
 import (
 	"context"
 	"fmt"
-	"strings"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 )
 
@@ -26,35 +27,53 @@ type oidcFinding struct {
 	Public   bool
 }
 
-// oidcSecretsProbe reads the OIDC client Secrets by name (GET), never a LIST of Secrets: only
-// where the stock manifests name oauth2-proxy's Secret with a hash suffix (no oauth2-proxy/
-// oauth2-proxy), it lists that one namespace's Secrets. Values are compared inside the probe.
-var oidcSecretsProbe = checks.Probe{Name: "kubeflow-oidc-secrets", Run: readOIDCSecrets}
+// oidcSecretsProbe reads the OIDC client Secrets by name (GET), never a LIST of Secrets: where
+// the stock manifests name oauth2-proxy's Secret with a hash suffix (no oauth2-proxy/
+// oauth2-proxy), it reads the name from the oauth2-proxy Deployment's secretKeyRef. Values are
+// compared inside the probe.
+var oidcSecretsProbe = checks.Probe{Name: "kubeflow-oidc-secrets", Run: readOIDCSecrets, Rules: []rbacv1.PolicyRule{
+	access.Rule("", []string{"secrets"}, "get"), // by name: the refs above, or the Deployment's
+	access.Named("apps", []string{"deployments"}, []string{"oauth2-proxy"}, "get"),
+}}
 
 func readOIDCSecrets(ctx context.Context, env checks.Env) (any, error) {
 	var out []oidcFinding
 	proxyFound := false
-	for _, r := range oidcSecretRefs {
-		sec, err := env.Client.CoreV1().Secrets(r.namespace).Get(ctx, r.name, metav1.GetOptions{})
+	get := func(ns, name, key string) (bool, error) {
+		sec, err := env.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			continue
+			return false, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("get Secret %s/%s: %w", r.namespace, r.name, err)
+			return false, fmt.Errorf("get Secret %s/%s: %w", ns, name, err)
 		}
-		proxyFound = proxyFound || r.namespace == "oauth2-proxy"
-		out = append(out, oidcFinding{Ref: r.namespace + "/" + r.name, Key: r.key, Public: string(sec.Data[r.key]) == publicClientSecret})
+		out = append(out, oidcFinding{Ref: ns + "/" + name, Key: key, Public: string(sec.Data[key]) == publicClientSecret})
+		return true, nil
 	}
-	if !proxyFound {
-		list, err := env.Client.CoreV1().Secrets("oauth2-proxy").List(ctx, metav1.ListOptions{})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
-			return nil, fmt.Errorf("list Secrets in oauth2-proxy: %w", err)
+	for _, r := range oidcSecretRefs {
+		found, err := get(r.namespace, r.name, r.key)
+		if err != nil {
+			return nil, err
 		}
-		if err == nil {
-			for _, sec := range list.Items {
-				if strings.HasPrefix(sec.Name, "oauth2-proxy-") {
-					out = append(out, oidcFinding{Ref: "oauth2-proxy/" + sec.Name, Key: "client-secret", Public: string(sec.Data["client-secret"]) == publicClientSecret})
+		proxyFound = proxyFound || (found && r.namespace == "oauth2-proxy")
+	}
+	if proxyFound {
+		return out, nil
+	}
+	dep, err := env.Client.AppsV1().Deployments("oauth2-proxy").Get(ctx, "oauth2-proxy", metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get Deployment oauth2-proxy/oauth2-proxy: %w", err)
+	}
+	for _, c := range dep.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if ref := e.ValueFrom; e.Name == "OAUTH2_PROXY_CLIENT_SECRET" && ref != nil && ref.SecretKeyRef != nil {
+				if _, err := get("oauth2-proxy", ref.SecretKeyRef.Name, ref.SecretKeyRef.Key); err != nil {
+					return nil, err
 				}
+				return out, nil
 			}
 		}
 	}

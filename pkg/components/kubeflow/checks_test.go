@@ -53,14 +53,18 @@ func TestIngressDexAndSecret(t *testing.T) {
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "dex-oidc-client", Namespace: "auth"}, Data: map[string][]byte{"OIDC_CLIENT_SECRET": []byte(publicClientSecret)}}
 	proxy := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "oauth2-proxy-7f9c", Namespace: "oauth2-proxy"}, Data: map[string][]byte{"client-secret": []byte("generated")}}
 	other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "unrelated", Namespace: "default"}, Data: map[string][]byte{"k": []byte("v")}}
-	client := fake.NewClientset(sec, proxy, other)
+	// The stock build names oauth2-proxy's Secret with a hash suffix: the Deployment says which.
+	ref := &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "oauth2-proxy-7f9c"}, Key: "client-secret"}}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "oauth2-proxy", Namespace: "oauth2-proxy"}, Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+		Containers: []corev1.Container{{Name: "oauth2-proxy", Env: []corev1.EnvVar{{Name: "OAUTH2_PROXY_CLIENT_SECRET", ValueFrom: ref}}}}}}}}
+	client := fake.NewClientset(sec, proxy, other, dep)
 	found, err := readOIDCSecrets(context.Background(), checks.Env{Client: client})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range client.Actions() {
-		if a.GetVerb() == "list" && a.GetNamespace() != "oauth2-proxy" {
-			t.Errorf("the probe listed Secrets in %q; only oauth2-proxy may be listed (hash-suffixed name)", a.GetNamespace())
+		if a.GetVerb() != "get" {
+			t.Errorf("the probe did %s %s in %q: only GETs by name", a.GetVerb(), a.GetResource().Resource, a.GetNamespace())
 		}
 	}
 	rs := oidcSecret(checks.NewSnapshot().WithProbe(oidcSecretsProbe.Name, found, nil))
@@ -69,5 +73,49 @@ func TestIngressDexAndSecret(t *testing.T) {
 	}
 	if rs := oidcSecret(checks.NewSnapshot().WithProbe(oidcSecretsProbe.Name, []oidcFinding(nil), nil)); rs[0].Severity == checks.OK {
 		t.Fatalf("no Secret passed: %+v", rs)
+	}
+}
+
+// KUBEFLOW-005 reads the stores' Secrets and dex's hash by name (GET, never a LIST): published
+// store values fail, the published login warns, generated ones pass; no value is printed.
+func TestCredentialsCheck(t *testing.T) {
+	secret := func(ns, name string, data map[string]string) *corev1.Secret {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{}}
+		for k, v := range data {
+			s.Data[k] = []byte(v)
+		}
+		return s
+	}
+	client := fake.NewClientset(
+		secret("kubeflow", "mlpipeline-minio-artifact", map[string]string{"accesskey": "minio", "secretkey": "minio123"}),
+		secret("kubeflow", "katib-mysql-secrets", map[string]string{"MYSQL_ROOT_PASSWORD": "0f3a9c1e5b7d2a4c6e8f0a1b3c5d7e9f"}),
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "auth", Name: "dex"}, Data: map[string]string{"config.yaml": "enablePasswordDB: true\nstaticPasswords:\n- email: user@example.com\n  hash: " + upstreamDexHash + "\n"}},
+	)
+	found, err := readCredentials(context.Background(), checks.Env{Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range client.Actions() {
+		if a.GetVerb() != "get" {
+			t.Errorf("the probe did %s %s: only GETs by name", a.GetVerb(), a.GetResource().Resource)
+		}
+	}
+	rs := credentials(checks.NewSnapshot().WithProbe(credentialsProbe.Name, found, nil))
+	var sev []string
+	for _, r := range rs {
+		name := r.Severity.String()
+		if r.Severity == 0 { // Fail: the check's own severity (error)
+			name = "fail"
+		}
+		sev = append(sev, name)
+		if strings.Contains(r.Message+r.Fix, "minio123") || strings.Contains(r.Message+r.Fix, "0f3a9c") {
+			t.Errorf("a result prints a credential: %s", r.Message)
+		}
+	}
+	if got := strings.Join(sev, ","); got != "fail,fail,ok,warn" {
+		t.Fatalf("severities %s: want minio's two keys failed, Katib's ok, the published login warned: %+v", got, rs)
+	}
+	if rs := credentials(checks.NewSnapshot().WithProbe(credentialsProbe.Name, []credentialFinding(nil), nil)); !strings.Contains(rs[0].Message, "found") || rs[0].Severity == checks.OK {
+		t.Fatalf("nothing found passed: %+v", rs)
 	}
 }

@@ -72,9 +72,12 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	for _, e := range b.Edits[before:] {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("edit %s: %s", e.File, e.What))
 	}
-	creds, err := NewCredentials(ctx, in.Clients.Client, b.Profile, gh)
+	creds, err := NewCredentials(ctx, in.Clients.Client, b, gh)
 	if err != nil {
 		return rep, err
+	}
+	for _, w := range creds.Warnings {
+		in.Progress.Logf("warning: kubeflow: %s", w)
 	}
 	objs := append(append([]*unstructured.Unstructured{}, b.Objects...), creds.Objects...)
 	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts, SkipUnchanged: true, Unrecorded: ingress.IsShared}
@@ -87,6 +90,10 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		rep.Notes = append(rep.Notes, "OIDC client secret: reused the generated one already in the cluster")
 	} else {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("OIDC client secret: generated (Kubeflow's public default replaced) in Secrets %s/%s and %s/%s", b.Profile.Dex.Namespace, b.Profile.Dex.Generator, b.Profile.Proxy.Namespace, b.Profile.Proxy.Generator))
+	}
+	rep.Notes = append(rep.Notes, creds.Notes...)
+	if err := in.restart(ctx, rep, creds.Restart); err != nil {
+		return rep, err
 	}
 	if in.DryRun != cmdutil.DryRunNone {
 		return rep, nil
@@ -110,6 +117,31 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	}
 	rep.Notes = append(rep.Notes, DashboardAccess(ctx, in.Clients.Client))
 	return rep, nil
+}
+
+// restart restarts the workloads whose credential this run changed (they read it at start-up
+// only), like `kubectl rollout restart`; a dry run reports them.
+func (in *Installer) restart(ctx context.Context, rep *output.Report, targets []kube.Target) error {
+	for _, w := range targets {
+		kind := "Deployment"
+		if w.GVR == kube.StatefulSetsGVR {
+			kind = "StatefulSet"
+		}
+		res := output.Result{Kind: kind, Namespace: w.Namespace, Name: w.Name, Action: "restarted", Detail: "reads its credentials at start-up"}
+		if in.DryRun != cmdutil.DryRunNone {
+			res.DryRun = in.DryRun
+			rep.Add(res)
+			continue
+		}
+		ok, err := in.Clients.RolloutRestart(ctx, w)
+		if err != nil {
+			return fmt.Errorf("kubeflow: %w", err)
+		}
+		if ok {
+			rep.Add(res)
+		}
+	}
+	return nil
 }
 
 // DashboardAccess says how to reach the dashboard: the ingress gateway's external IP or host,

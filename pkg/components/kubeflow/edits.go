@@ -42,6 +42,9 @@ type Edits struct {
 	// PasswordDB is dex's enablePasswordDB; nil means true without a connector, false with one
 	// (the static example user is removed whenever it is false).
 	PasswordDB *bool
+	// ExampleUser keeps dex's static example user with Kubeflow's published password instead of
+	// a generated one (the build then keeps dex-passwords as shipped).
+	ExampleUser bool
 	// ContainerRuntime of the nodes (v1.5 picks the pipelines variant; "" keeps the example's).
 	ContainerRuntime string
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
 // DefaultVersion is the runbook's Kubeflow version.
@@ -55,10 +56,14 @@ type Profile struct {
 	DashboardParams string
 	// DexConfigMap is the file whose ConfigMap dex reads its config.yaml from.
 	DexConfigMap string
+	// DexHash is the Secret key dex reads the static user's password hash from (hashFromEnv);
+	// empty on v1.5, whose dex keeps the hash in config.yaml.
+	DexHash SecretKeyRef
 	// ClientID is the OIDC client ID the manifests use.
 	ClientID string
-	// Dex and Proxy are the two ends of the OIDC client secret.
-	Dex, Proxy ClientSecret
+	// Dex and Proxy are the two ends of the OIDC client secret; ProxyWorkload reads Proxy's.
+	Dex, Proxy    ClientSecret
+	ProxyWorkload kube.Target
 	// Pipelines is the example's Kubeflow Pipelines resource line and PipelinesPNS its variant
 	// for nodes without Docker (v1.5 only).
 	Pipelines, PipelinesPNS string
@@ -84,6 +89,7 @@ var profiles = map[string]Profile{
 		ClientID:        "kubeflow-oidc-authservice",
 		Dex:             ClientSecret{File: "common/dex/base/kustomization.yaml", Generator: "dex-oidc-client", Namespace: "auth", IDKey: "OIDC_CLIENT_ID", SecretKey: "OIDC_CLIENT_SECRET"},
 		Proxy:           ClientSecret{File: "common/oidc-authservice/base/kustomization.yaml", Generator: "oidc-authservice-client", Namespace: "istio-system", IDKey: "CLIENT_ID", SecretKey: "CLIENT_SECRET"},
+		ProxyWorkload:   kube.Target{GVR: kube.StatefulSetsGVR, Namespace: "istio-system", Name: "authservice"},
 		Pipelines:       "../apps/pipeline/upstream/env/platform-agnostic-multi-user",
 		PipelinesPNS:    "../apps/pipeline/upstream/env/platform-agnostic-multi-user-pns",
 		MaxKube:         "1.21",
@@ -96,9 +102,11 @@ var profiles = map[string]Profile{
 		OIDCKey:         "oidc_issuer_url",
 		DashboardParams: "applications/centraldashboard/upstream/base/params.env",
 		DexConfigMap:    "common/dex/overlays/oauth2-proxy/config-map.yaml",
+		DexHash:         SecretKeyRef{Namespace: "auth", Name: "dex-passwords", Key: "DEX_USER_PASSWORD"},
 		ClientID:        "kubeflow-oidc-authservice",
 		Dex:             ClientSecret{File: "common/dex/base/kustomization.yaml", Generator: "dex-oidc-client", Namespace: "auth", IDKey: "OIDC_CLIENT_ID", SecretKey: "OIDC_CLIENT_SECRET"},
 		Proxy:           ClientSecret{File: "common/oauth2-proxy/base/kustomization.yaml", Generator: "oauth2-proxy", Namespace: "oauth2-proxy", IDKey: "client-id", SecretKey: "client-secret", CookieKey: "cookie-secret"},
+		ProxyWorkload:   kube.Target{GVR: kube.DeploymentsGVR, Namespace: "oauth2-proxy", Name: "oauth2-proxy"},
 		UserProfile:     "common/user-namespace/base",
 	},
 }

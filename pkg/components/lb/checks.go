@@ -10,12 +10,14 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
@@ -320,7 +322,7 @@ func ingressGatewayIP(s *checks.Snapshot) []checks.Result {
 var proxyModeProbe = checks.Probe{Name: "lb-kube-proxy-mode", Run: func(ctx context.Context, env checks.Env) (any, error) {
 	in := &Installer{Clients: &kube.Clients{Client: env.Client}}
 	return in.ReadProxyMode(ctx)
-}}
+}, Rules: []rbacv1.PolicyRule{access.Named("", []string{"configmaps"}, []string{"kube-proxy"}, "get")}}
 
 func strictARPCheck(s *checks.Snapshot) []checks.Result {
 	m, err := checks.ProbeAs[ProxyMode](s, proxyModeProbe.Name)

@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
@@ -219,10 +218,9 @@ func (in *Installer) restartAuthservice(ctx context.Context, rep *output.Report,
 		rep.Add(res)
 		return nil
 	}
-	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`, time.Now().Format(time.RFC3339))
-	_, err := in.Clients.Client.AppsV1().StatefulSets(ingress.IstioNamespace).Patch(ctx, ingress.AuthserviceName, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: kube.FieldManager + "-restart"})
-	if err != nil {
-		return fmt.Errorf("tls: restart StatefulSet %s/%s (it must re-read SKIP_AUTH_URI; run `kubectl rollout restart -n %s statefulset/%s`): %w", ingress.IstioNamespace, ingress.AuthserviceName, ingress.IstioNamespace, ingress.AuthserviceName, err)
+	w := kube.Target{GVR: kube.StatefulSetsGVR, Namespace: ingress.IstioNamespace, Name: ingress.AuthserviceName}
+	if _, err := in.Clients.RolloutRestart(ctx, w); err != nil {
+		return fmt.Errorf("tls: it must re-read SKIP_AUTH_URI: %w", err)
 	}
 	rep.Add(res)
 	return nil

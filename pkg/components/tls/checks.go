@@ -6,18 +6,23 @@ import (
 	"strings"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
 )
 
 // servedProbe reads the certificate of the Secret the Gateway's HTTPS server serves, by name
 // (never a LIST of Secrets): the checks need its names and dates, never the key.
-var servedProbe = checks.Probe{Name: "tls-served-certificate", Run: readServed}
+var servedProbe = checks.Probe{Name: "tls-served-certificate", Run: readServed, Rules: []rbacv1.PolicyRule{
+	access.Named(GatewaysGVR.Group, []string{GatewaysGVR.Resource}, []string{ingress.GatewayName}, "get"),
+	access.Rule("", []string{"secrets"}, "get"), // by name: the Gateway's credentialName
+}}
 
 // Served is the value of servedProbe.
 type Served struct {

@@ -38,6 +38,7 @@ type EditFlags struct {
 	GitHubTeams      []string
 	GitHubRedirect   string
 	PasswordDB       bool
+	ExampleUser      bool
 	ContainerRuntime string
 	NoCache          bool
 
@@ -64,6 +65,7 @@ func (e *EditFlags) add(cmd *cobra.Command) {
 	fl.StringArrayVar(&e.GitHubTeams, "github-team", nil, "GitHub team of --github-org allowed to log in (repeatable)")
 	fl.StringVar(&e.GitHubRedirect, "github-redirect-uri", "", "Callback URL registered in the GitHub OAuth app (https://HOST/dex/callback)")
 	fl.BoolVar(&e.PasswordDB, "enable-password-db", false, "Keep dex's password database and static example user (when not given: off with a GitHub connector, kept otherwise)")
+	fl.BoolVar(&e.ExampleUser, "example-user", false, "Keep dex's static example user with Kubeflow's published password (default: a generated password, read from Secret "+kubeflow.DexUserNamespace+"/"+kubeflow.DexUserSecret+"); warns on a LoadBalancer gateway")
 	fl.BoolVar(&e.NoCache, "no-cache", false, "Build the manifests even when the build cache (in the user cache dir) holds this build")
 	fl.StringVar(&e.ContainerRuntime, "container-runtime", "", "v1.5 only: nodes' container runtime (docker or containerd) to pick the pipelines variant; default: read from the nodes")
 }
@@ -78,7 +80,7 @@ func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile,
 			return p, kubeflow.Edits{}, err
 		}
 	}
-	ed := kubeflow.Edits{OIDCProvider: e.OIDCProvider, RegistrationFlow: e.RegistrationFlow, IngressServiceType: e.IngressType, DexIssuer: e.DexIssuer, ContainerRuntime: e.ContainerRuntime}
+	ed := kubeflow.Edits{OIDCProvider: e.OIDCProvider, RegistrationFlow: e.RegistrationFlow, IngressServiceType: e.IngressType, DexIssuer: e.DexIssuer, ContainerRuntime: e.ContainerRuntime, ExampleUser: e.ExampleUser}
 	switch e.IngressType {
 	case "", "LoadBalancer", "NodePort", "ClusterIP":
 	default:
@@ -283,8 +285,11 @@ as "kubeflow" applies them.`,
 			for _, x := range b.Edits {
 				progress.Logf("edit %s: %s", x.File, x.What)
 			}
-			progress.Logf("not rendered (created by `kubectl flexigrobots kubeflow`): Secrets %s/%s, %s/%s%s",
-				p.Dex.Namespace, p.Dex.Generator, p.Proxy.Namespace, p.Proxy.Generator, githubNote(ed))
+			progress.Logf("not rendered (created by `kubectl flexigrobots kubeflow` with generated values): Secrets %s",
+				strings.Join(kubeflow.ConvergeSecrets(b, ed.GitHub), ", "))
+			if b.Profile.DexHash.Name == "" && b.GeneratesDexUser() {
+				progress.Logf("note: ConfigMap auth/dex is rendered with the published example password's hash; `kubectl flexigrobots kubeflow` writes the hash of a generated one")
+			}
 			objs := b.Objects
 			if !includeSecrets {
 				var secrets []*unstructured.Unstructured
@@ -300,11 +305,4 @@ as "kubeflow" applies them.`,
 	e.add(cmd)
 	cmd.Flags().BoolVar(&includeSecrets, "include-secrets", false, "Print the manifests' own Secrets too, their data in clear (for a file you keep as secret as they are)")
 	return cmd
-}
-
-func githubNote(ed kubeflow.Edits) string {
-	if ed.GitHub == nil {
-		return ""
-	}
-	return ", auth/" + kubeflow.GitHubSecretName
 }
