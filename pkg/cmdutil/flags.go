@@ -2,6 +2,8 @@ package cmdutil
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -100,6 +102,15 @@ type ChartFlags struct {
 	Set []string
 	// ValuesFiles are -f/--values files.
 	ValuesFiles []string
+	// Repository access, as helm's flags of the same names give it (prefixed: kubectl's own
+	// --insecure-skip-tls-verify, --certificate-authority ... are the cluster's): basic auth with
+	// the password read from PasswordFile (never a flag value), TLS files, and provenance.
+	Username, PasswordFile    string
+	CAFile, CertFile, KeyFile string
+	InsecureSkipTLSVerify     bool
+	// Verify checks the chart's provenance file (.prov) against Keyring.
+	Verify  bool
+	Keyring string
 }
 
 // AddChartFlags registers --chart-repo, --chart-version, --chart, --set and -f with the section's
@@ -110,6 +121,24 @@ func AddChartFlags(cmd *cobra.Command, f *ChartFlags, defaultRepo, defaultVersio
 	cmd.Flags().StringVar(&f.Chart, "chart", "", "Chart to use instead of the repository: a local .tgz or folder, an https URL of a .tgz, or oci://registry/repo/chart")
 	cmd.Flags().StringArrayVar(&f.Set, "set", nil, "Extra chart values, key=value (repeatable; applied after the command's own values)")
 	cmd.Flags().StringArrayVarP(&f.ValuesFiles, "values", "f", nil, "Extra values file (repeatable)")
+	fl := cmd.Flags()
+	fl.StringVar(&f.Username, "chart-username", "", "Chart repository (or OCI registry) username")
+	fl.StringVar(&f.PasswordFile, "chart-password-file", "", "File holding the chart repository's password (with --chart-username; never printed)")
+	fl.StringVar(&f.CAFile, "chart-ca-file", "", "CA bundle that signs the chart repository's HTTPS certificate (a mirror's private CA)")
+	fl.StringVar(&f.CertFile, "chart-cert-file", "", "Client certificate for the chart repository (with --chart-key-file)")
+	fl.StringVar(&f.KeyFile, "chart-key-file", "", "Client key for the chart repository (with --chart-cert-file)")
+	fl.BoolVar(&f.InsecureSkipTLSVerify, "chart-insecure-skip-tls-verify", false, "Do not verify the chart repository's HTTPS certificate (insecure)")
+	fl.BoolVar(&f.Verify, "chart-verify", false, "Verify the chart's provenance (.prov) with --chart-keyring before using it")
+	fl.StringVar(&f.Keyring, "chart-keyring", DefaultKeyring(), "Public keyring for --chart-verify")
+}
+
+// DefaultKeyring is helm's default: ~/.gnupg/pubring.gpg.
+func DefaultKeyring() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".gnupg", "pubring.gpg")
 }
 
 // CompleteChartVersions makes --chart-version complete with the versions list gives for the
@@ -137,6 +166,24 @@ func (f *ChartFlags) Validate() error {
 	for _, s := range f.Set {
 		if len(s) == 0 || s[0] == '=' || !containsRune(s, '=') {
 			return UsageErrorf("invalid --set %q: want key=value", s)
+		}
+	}
+	if (f.CertFile == "") != (f.KeyFile == "") {
+		return UsageErrorf("--chart-cert-file and --chart-key-file go together: give both")
+	}
+	if f.PasswordFile != "" && f.Username == "" {
+		return UsageErrorf("--chart-password-file needs --chart-username")
+	}
+	files := []struct{ flag, path string }{{"--chart-password-file", f.PasswordFile}, {"--chart-ca-file", f.CAFile}, {"--chart-cert-file", f.CertFile}, {"--chart-key-file", f.KeyFile}}
+	if f.Verify {
+		files = append(files, struct{ flag, path string }{"--chart-keyring", f.Keyring})
+	}
+	for _, x := range files {
+		if x.path == "" {
+			continue
+		}
+		if _, err := os.Stat(x.path); err != nil {
+			return UsageErrorf("%s %s: %v", x.flag, x.path, err)
 		}
 	}
 	return nil

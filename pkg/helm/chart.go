@@ -1,11 +1,11 @@
 package helm
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +15,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/downloader"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
@@ -25,21 +26,30 @@ import (
 // LoadChart fetches the chart of s before anything changes in the cluster: --chart (a local .tgz
 // or folder, an http(s) URL of a .tgz, or oci://registry/repo/chart) or else ChartName at
 // --chart-version from --chart-repo (the repository's index.yaml is read directly; no `helm repo
-// add`). An unknown version or chart, or a missing local chart, is a usage error (exit code 2)
-// naming what is available. Downloads are cached in CacheDir.
+// add`), through helm's getters and downloader with the chart flags' credentials and TLS files,
+// and with --chart-verify its provenance checked. An unknown version or chart, or a missing local
+// chart, is a usage error (exit code 2) naming what is available. Downloads from a repository are
+// cached in CacheDir and reused only while their digest matches the index.
 func (c *Client) LoadChart(ctx context.Context, s Spec) (*chart.Chart, error) {
 	ref := s.Chart.Chart
+	ra, err := newRepoAccess(s.Chart)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case ref == "":
-		return c.loadFromRepo(s.Chart.Repo, s.ChartName, s.Chart.Version)
+		return c.loadFromRepo(ra, s.Chart.Repo, s.ChartName, s.Chart.Version)
 	case strings.HasPrefix(ref, registry.OCIScheme+"://"):
-		return c.loadFromOCI(ref, s.Chart.Version)
+		if s.Chart.Verify {
+			return nil, cmdutil.UsageErrorf("--chart-verify checks a repository's or an archive's .prov file; for oci:// charts verify with `helm pull --verify` and give the archive to --chart")
+		}
+		return c.loadFromOCI(ra, ref, s.Chart.Version)
 	case strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://"):
-		data, err := fetch(ref)
+		path, err := c.download(ra, ref, "", c.CacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("helm: download chart %s: %w", ref, err)
 		}
-		ch, err := loader.LoadArchive(bytes.NewReader(data))
+		ch, err := loader.Load(path)
 		if err != nil {
 			return nil, cmdutil.UsageErrorf("--chart %s is not a chart archive (.tgz): %v", ref, err)
 		}
@@ -48,6 +58,11 @@ func (c *Client) LoadChart(ctx context.Context, s Spec) (*chart.Chart, error) {
 	if _, err := os.Stat(ref); err != nil {
 		return nil, cmdutil.UsageErrorf("--chart %s: %v: give a chart .tgz or folder, an https URL of a .tgz, or oci://registry/repo/chart", ref, err)
 	}
+	if s.Chart.Verify {
+		if _, err := downloader.VerifyChart(ref, s.Chart.Keyring); err != nil {
+			return nil, cmdutil.UsageErrorf("--chart %s: provenance: %v (--chart-verify needs %s.prov signed by a key of --chart-keyring)", ref, err, ref)
+		}
+	}
 	ch, err := loader.Load(ref)
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("--chart %s is not a valid chart: %v", ref, err)
@@ -55,10 +70,24 @@ func (c *Client) LoadChart(ctx context.Context, s Spec) (*chart.Chart, error) {
 	return ch, nil
 }
 
+// download fetches the chart archive at href into dir with helm's downloader (its .prov too,
+// verified against the keyring, with --chart-verify) and returns its path.
+func (c *Client) download(ra repoAccess, href, version, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dl := &downloader.ChartDownloader{Out: io.Discard, Getters: getter.Getters(), Options: ra.options(), Keyring: ra.f.Keyring}
+	if ra.f.Verify {
+		dl.Verify = downloader.VerifyAlways
+	}
+	path, _, err := dl.DownloadTo(href, version, dir)
+	return path, err
+}
+
 // ChartVersions lists the versions of chart name in the repository at repoURL, newest first
 // (what --chart-version completes with). It reads the repository's index.
 func (c *Client) ChartVersions(repoURL, name string) ([]string, error) {
-	index, err := c.repoIndex(repoURL)
+	index, err := c.repoIndex(repoAccess{}, repoURL)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +104,8 @@ func (c *Client) ChartVersions(repoURL, name string) ([]string, error) {
 }
 
 // repoIndex downloads and loads the index of the repository at repoURL into the cache.
-func (c *Client) repoIndex(repoURL string) (*repo.IndexFile, error) {
-	cr, err := repo.NewChartRepository(&repo.Entry{Name: "index", URL: repoURL}, getter.Getters())
+func (c *Client) repoIndex(ra repoAccess, repoURL string) (*repo.IndexFile, error) {
+	cr, err := repo.NewChartRepository(ra.entry(repoURL), getter.Getters())
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("--chart-repo %s: %v", repoURL, err)
 	}
@@ -92,9 +121,10 @@ func (c *Client) repoIndex(repoURL string) (*repo.IndexFile, error) {
 	return index, nil
 }
 
-// loadFromRepo reads the repository index (unless the chart is already cached), resolves version
-// (exact, a semver range, or empty for the newest) and downloads the archive.
-func (c *Client) loadFromRepo(repoURL, name, version string) (*chart.Chart, error) {
+// loadFromRepo reads the repository index, resolves version (exact, a semver range, or empty
+// for the newest) and takes the archive from the cache when its digest is the index's, or
+// downloads it (then its digest must be the index's).
+func (c *Client) loadFromRepo(ra repoAccess, repoURL, name, version string) (*chart.Chart, error) {
 	if repoURL == "" {
 		return nil, cmdutil.UsageErrorf("--chart-repo is empty: give a repository URL or --chart PATH|URL|oci://...")
 	}
@@ -104,15 +134,7 @@ func (c *Client) loadFromRepo(repoURL, name, version string) (*chart.Chart, erro
 	if _, err := url.Parse(repoURL); err != nil {
 		return nil, cmdutil.UsageErrorf("--chart-repo %q is not a URL: %v", repoURL, err)
 	}
-	dir := filepath.Join(c.CacheDir, "repository", hashOf(strings.TrimSuffix(repoURL, "/")))
-	cached := filepath.Join(dir, name+"-"+version+".tgz")
-	if _, err := semver.StrictNewVersion(strings.TrimPrefix(version, "v")); err == nil {
-		if ch, err := loader.Load(cached); err == nil && ch.Metadata.Version == version {
-			return ch, nil
-		}
-	}
-
-	index, err := c.repoIndex(repoURL)
+	index, err := c.repoIndex(ra, repoURL)
 	if err != nil {
 		return nil, err
 	}
@@ -135,25 +157,45 @@ func (c *Client) loadFromRepo(repoURL, name, version string) (*chart.Chart, erro
 	if err != nil {
 		return nil, fmt.Errorf("helm: chart %s-%s: bad URL %q in the index of %s: %w", name, cv.Version, cv.URLs[0], repoURL, err)
 	}
-	data, err := fetch(chartURL)
+	dir := filepath.Join(c.CacheDir, "repository", hashOf(strings.TrimSuffix(repoURL, "/")))
+	u, err := url.Parse(chartURL)
+	if err != nil {
+		return nil, fmt.Errorf("helm: chart %s-%s: bad URL %q: %w", name, cv.Version, chartURL, err)
+	}
+	cached := filepath.Join(dir, filepath.Base(u.Path))
+	if d, err := fileDigest(cached); err == nil && cv.Digest != "" && d == cv.Digest {
+		verified := !ra.f.Verify
+		if !verified {
+			_, err := downloader.VerifyChart(cached, ra.f.Keyring)
+			verified = err == nil
+		}
+		if verified {
+			if ch, err := loader.Load(cached); err == nil {
+				return ch, nil
+			}
+		}
+	}
+	path, err := c.download(ra, chartURL, cv.Version, dir)
 	if err != nil {
 		return nil, fmt.Errorf("helm: download chart %s-%s from %s: %w", name, cv.Version, chartURL, err)
 	}
-	ch, err := loader.LoadArchive(bytes.NewReader(data))
+	if d, err := fileDigest(path); err != nil || (cv.Digest != "" && d != cv.Digest) {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("helm: chart %s-%s from %s: its sha256 is not the digest the index of %s gives (%v): the mirror serves another archive than it lists", name, cv.Version, chartURL, repoURL, err)
+	}
+	ch, err := loader.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("helm: chart %s-%s from %s: %w", name, cv.Version, chartURL, err)
 	}
-	// Best effort: a failed cache write only costs a download next time.
-	_ = os.WriteFile(filepath.Join(dir, name+"-"+cv.Version+".tgz"), data, 0o644)
 	return ch, nil
 }
 
 // loadFromOCI pulls ref (oci://host/repo/chart[:tag]); a version not among the registry's tags
 // is a usage error listing the tags near it. Credentials come from `helm registry login`.
-func (c *Client) loadFromOCI(ref, version string) (*chart.Chart, error) {
-	rc, err := registry.NewClient(registry.ClientOptEnableCache(true))
+func (c *Client) loadFromOCI(ra repoAccess, ref, version string) (*chart.Chart, error) {
+	rc, err := ra.registryClient()
 	if err != nil {
-		return nil, fmt.Errorf("helm: registry client: %w", err)
+		return nil, err
 	}
 	bare := strings.TrimPrefix(ref, registry.OCIScheme+"://")
 	if strings.Contains(filepath.Base(bare), ":") || strings.Contains(bare, "@") {
@@ -184,23 +226,6 @@ func (c *Client) loadFromOCI(ref, version string) (*chart.Chart, error) {
 		return nil, fmt.Errorf("helm: pull chart %s: %w", ref, err)
 	}
 	return loader.LoadArchive(buf)
-}
-
-// fetch downloads href with helm's http getter.
-func fetch(href string) ([]byte, error) {
-	u, err := url.Parse(href)
-	if err != nil {
-		return nil, err
-	}
-	g, err := getter.Getters().ByScheme(u.Scheme)
-	if err != nil {
-		return nil, err
-	}
-	buf, err := g.Get(href)
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // nearVersions returns up to n of versions closest to want in semver order (newest first); when

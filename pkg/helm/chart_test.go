@@ -32,10 +32,15 @@ func TestLoadChartFromRepo(t *testing.T) {
 	if len(cached) != 1 {
 		t.Fatalf("want the chart cached once under %s, found %v", c.CacheDir, cached)
 	}
-	// A second load of the same pinned version does not read the index again.
-	indexReads := 0
+	// Each load reads the index (the cached archive is checked against its digest); the archive
+	// is downloaded once.
+	indexReads, chartReads := 0, 0
 	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		indexReads++
+		if strings.HasSuffix(r.URL.Path, "index.yaml") {
+			indexReads++
+		} else {
+			chartReads++
+		}
 		http.Redirect(w, r, repoURL+r.URL.Path, http.StatusFound)
 	}))
 	defer counting.Close()
@@ -45,8 +50,8 @@ func TestLoadChartFromRepo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if indexReads != 1 {
-		t.Fatalf("index read %d times for two loads of a pinned version, want 1", indexReads)
+	if indexReads != 2 || chartReads != 0 {
+		t.Fatalf("two loads: %d index reads, %d archive downloads through the redirecting mirror; want 2 and 0 (the index lists the first server's URLs, cached)", indexReads, chartReads)
 	}
 
 	// Upstream's "v"-prefixed versions resolve with or without the "v".

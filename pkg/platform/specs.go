@@ -81,7 +81,10 @@ func (pl *Platform) KubeflowSpec() (kubeflow.Spec, bool, error) {
 // chart turns a chart block into the chart flags, with the section's defaults and paths
 // resolved against the file's folder.
 func (pl *Platform) chart(c Chart, repo, version string) cmdutil.ChartFlags {
-	f := cmdutil.ChartFlags{Repo: or(c.Repo, repo), Version: or(c.Version, version), Chart: pl.resolve(c.Chart)}
+	f := cmdutil.ChartFlags{Repo: or(c.Repo, repo), Version: or(c.Version, version), Chart: pl.resolve(c.Chart),
+		Username: c.Username, PasswordFile: pl.resolve(c.PasswordFile), CAFile: pl.resolve(c.CAFile),
+		CertFile: pl.resolve(c.CertFile), KeyFile: pl.resolve(c.KeyFile), InsecureSkipTLSVerify: c.InsecureSkipTLSVerify,
+		Verify: c.Verify, Keyring: or(pl.resolve(c.Keyring), cmdutil.DefaultKeyring())}
 	keys := make([]string, 0, len(c.Set))
 	for k := range c.Set {
 		keys = append(keys, k)

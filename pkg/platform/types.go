@@ -40,6 +40,15 @@ type Chart struct {
 	Chart       string         `json:"chart,omitempty"`
 	Set         map[string]any `json:"set,omitempty"`
 	ValuesFiles []string       `json:"valuesFiles,omitempty"`
+	// Repository access (the --chart-* flags of the same meaning); files relative to the file.
+	Username              string `json:"username,omitempty"`
+	PasswordFile          string `json:"passwordFile,omitempty"`
+	CAFile                string `json:"caFile,omitempty"`
+	CertFile              string `json:"certFile,omitempty"`
+	KeyFile               string `json:"keyFile,omitempty"`
+	InsecureSkipTLSVerify bool   `json:"insecureSkipTLSVerify,omitempty"`
+	Verify                bool   `json:"verify,omitempty"`
+	Keyring               string `json:"keyring,omitempty"`
 }
 
 // StorageBlock is `storage`.

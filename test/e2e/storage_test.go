@@ -155,6 +155,42 @@ func TestStorage(t *testing.T) {
 		}
 	})
 
+	t.Run("a private HTTPS mirror with basic auth: refused without its CA, unchanged with it", func(t *testing.T) {
+		const password = "mirror-password-never-printed"
+		mirror, ca := testbed.ChartRepoTLS(t, "mirror", password)
+		dir := t.TempDir()
+		caFile, pwFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "password")
+		if err := os.WriteFile(caFile, ca, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before := storageState(t, c)
+		r := runPlugin(t, c, storageArgs(mirror, "--chart-username", "mirror", "--chart-password-file", pwFile)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+			t.Fatalf("untrusted mirror: exit %d, want 1 naming the certificate", r.code)
+		}
+		r = runPlugin(t, c, storageArgs(mirror, "--chart-ca-file", caFile, "--chart-username", "mirror", "--chart-password-file", pwFile, "-o", "json")...)
+		if r.code != 0 {
+			t.Fatalf("mirror with its CA and credentials: exit %d", r.code)
+		}
+		if strings.Contains(r.stdout+r.stderr, password) {
+			t.Fatal("the mirror's password was printed")
+		}
+		for _, x := range reportOf(t, r).Results {
+			if x.Action != output.Unchanged {
+				t.Errorf("%s: %s, want unchanged (the same chart from the mirror)", x.Line(), x.Action)
+			}
+		}
+		if r = runPlugin(t, c, storageArgs(mirror, "--chart-cert-file", caFile)...); r.code != 2 || !strings.Contains(r.stderr, "--chart-key-file") {
+			t.Fatalf("--chart-cert-file alone: exit %d, want 2 naming --chart-key-file", r.code)
+		}
+		if after := storageState(t, c); !maps.Equal(before, after) {
+			t.Fatalf("resourceVersions moved:\nbefore %v\nafter  %v", before, after)
+		}
+	})
+
 	t.Run("verify --section storage is green", func(t *testing.T) {
 		r := runPlugin(t, c, "verify", "--section", "storage,cluster", "--probe-timeout", "60s")
 		if r.code != 0 {

@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,19 @@ func FixturesDir(t testing.TB) string {
 // its URL. The index.yaml is generated with helm's repo.IndexDirectory over a temp copy.
 func ChartRepo(t testing.TB) string {
 	t.Helper()
+	url, _ := serveChartRepo(t, false, "", "")
+	return url
+}
+
+// ChartRepoTLS serves the same repository over HTTPS with a certificate of a test CA (returned
+// as PEM), answering 401 to requests without the basic-auth user and password: a private mirror.
+func ChartRepoTLS(t testing.TB, user, password string) (url string, caPEM []byte) {
+	t.Helper()
+	return serveChartRepo(t, true, user, password)
+}
+
+func serveChartRepo(t testing.TB, useTLS bool, user, password string) (string, []byte) {
+	t.Helper()
 	src := filepath.Join(FixturesDir(t), "charts")
 	charts, err := filepath.Glob(filepath.Join(src, "*.tgz"))
 	if err != nil || len(charts) == 0 {
@@ -42,7 +56,26 @@ func ChartRepo(t testing.TB) string {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	var h http.Handler = http.FileServer(http.Dir(dir))
+	if user != "" {
+		files := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+				w.Header().Set("WWW-Authenticate", `Basic realm="charts"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			files.ServeHTTP(w, r)
+		})
+	}
+	srv := httptest.NewUnstartedServer(h)
+	var caPEM []byte
+	if useTLS {
+		srv.StartTLS()
+		caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	index, err := repo.IndexDirectory(dir, srv.URL)
 	if err != nil {
@@ -52,7 +85,7 @@ func ChartRepo(t testing.TB) string {
 	if err := index.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return srv.URL
+	return srv.URL, caPEM
 }
 
 func copyFile(from, to string) error {
