@@ -31,6 +31,27 @@ import (
 // chart, is a usage error (exit code 2) naming what is available. Downloads from a repository are
 // cached in CacheDir and reused only while their digest matches the index.
 func (c *Client) LoadChart(ctx context.Context, s Spec) (*chart.Chart, error) {
+	// helm's getters take no context: a Ctrl-C during a download returns at once (the abandoned
+	// download ends with the process; a partial file never replaces a cached one, see
+	// fileutil.AtomicWriteFile in helm's downloader).
+	type result struct {
+		ch  *chart.Chart
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ch, err := c.loadChart(s)
+		done <- result{ch, err}
+	}()
+	select {
+	case r := <-done:
+		return r.ch, r.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
+func (c *Client) loadChart(s Spec) (*chart.Chart, error) {
 	ref := s.Chart.Chart
 	ra, err := newRepoAccess(s.Chart)
 	if err != nil {

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -105,6 +106,10 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target) error {
 	w.Progress.Done()
 	if err == nil {
 		return nil
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// Interrupted (Ctrl-C): no explanation, which would spend up to 15 s on API calls.
+		return fmt.Errorf("%s: wait stopped: %w", w.Label, context.Cause(ctx))
 	}
 	return w.explain(last, lastErr, err)
 }

@@ -3,6 +3,7 @@ package kube_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,15 @@ func TestWaitReportsWhatIsNotReadyAndWhy(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "waits: 1/2 ready") {
 		t.Errorf("no progress line `waits: 1/2 ready` in:\n%s", progress.String())
+	}
+
+	// Interrupted (Ctrl-C cancels the run's context): the wait stops with the cause, without the
+	// explanation's API calls.
+	interrupted := errors.New("interrupted (Ctrl-C)")
+	intCtx, cancel3 := context.WithCancelCause(ctx)
+	time.AfterFunc(time.Second, func() { cancel3(interrupted) })
+	err = w.Wait(intCtx, kube.Workloads("waits"))
+	if !errors.Is(err, interrupted) || strings.Contains(err.Error(), "phase Pending") {
+		t.Fatalf("interrupted wait: want the cause and no explanation, got %v", err)
 	}
 }

@@ -75,3 +75,44 @@ func TestKubeflowInterrupted(t *testing.T) {
 		t.Fatalf("the run after that: exit %d, changed %v", r.code, rep.Changed())
 	}
 }
+
+// TestRenderInterruptedDuringTheBuild: Ctrl-C while the manifests are being built (seconds in
+// kustomize's API, which takes no context) stops `kubeflow render` with exit 130 and no YAML on
+// stdout, instead of printing the build once it is done.
+func TestRenderInterruptedDuringTheBuild(t *testing.T) {
+	root, err := testbed.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := root + "/../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz"
+	if _, err := os.Stat(archive); err != nil {
+		t.Skipf("fixture absent: %v", err)
+	}
+	cmd := exec.Command(testbed.PluginBinary(t), "kubeflow", "render", "--version", "v1.10.2", "--manifests", archive, "--no-cache")
+	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent/kubeconfig", "XDG_CACHE_HOME="+t.TempDir(), "NO_COLOR=1")
+	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(context.Background(), 20*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		return strings.Contains(errOut.String(), "loading and building"), nil
+	})
+	if err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("the build never started: %s", errOut.String())
+	}
+	time.Sleep(time.Second) // into the build (it takes several seconds)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("want exit 130, got %v\n%s", err, errOut.String())
+	}
+	if out.String() != "" {
+		t.Fatalf("render printed %d bytes after Ctrl-C", len(out.String()))
+	}
+	if !strings.Contains(errOut.String(), "interrupted") {
+		t.Errorf("stderr does not say it was interrupted:\n%s", errOut.String())
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -182,5 +183,35 @@ current-context: down
 		case r.Severity != checks.Info || !strings.Contains(r.Message, "see CLUSTER-001"):
 			t.Errorf("%s: %s %s, want it skipped", r.ID, r.Severity, r.Message)
 		}
+	}
+}
+
+// TestRBACPrintsTheRoleWithoutACluster: `rbac` needs no cluster (nothing is read or written),
+// prints one ClusterRole with the named sections' rules, and an unknown section is exit 2.
+func TestRBACPrintsTheRoleWithoutACluster(t *testing.T) {
+	out, errOut, code := runWithoutCluster(t, nil, "rbac", "verify", "profiles", "--name", "r", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var role struct {
+		Kind     string
+		Metadata struct{ Name string }
+		Rules    []struct{ APIGroups, Resources, Verbs []string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &role); err != nil || role.Kind != "ClusterRole" || role.Metadata.Name != "r" {
+		t.Fatalf("not a ClusterRole named r (%v):\n%s", err, out)
+	}
+	var poddefaults, secretsList bool
+	for _, r := range role.Rules {
+		for _, res := range r.Resources {
+			poddefaults = poddefaults || (res == "poddefaults" && slices.Contains(r.Verbs, "patch"))
+			secretsList = secretsList || (res == "secrets" && slices.Contains(r.Verbs, "list"))
+		}
+	}
+	if !poddefaults || secretsList {
+		t.Fatalf("want profiles' poddefaults patch and no list of Secrets (verify reads them by name):\n%s", out)
+	}
+	if _, errOut, code := runWithoutCluster(t, nil, "rbac", "monitoring"); code != 2 || !strings.Contains(errOut.String(), `unknown section "monitoring"`) {
+		t.Fatalf("unknown section: exit %d %s", code, errOut)
 	}
 }

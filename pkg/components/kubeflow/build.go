@@ -77,7 +77,9 @@ func build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) 
 	if err != nil {
 		return nil, err
 	}
-	objs, err := quiet(func() ([]*unstructured.Unstructured, error) { return kustomize.BuildFS(tree.FS, tree.Path(p.Build)) })
+	objs, err := untilDone(ctx, func() ([]*unstructured.Unstructured, error) {
+		return quiet(func() ([]*unstructured.Unstructured, error) { return kustomize.BuildFS(tree.FS, tree.Path(p.Build)) })
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +113,27 @@ func EnvValue(workload *unstructured.Unstructured, name string) string {
 		}
 	}
 	return ""
+}
+
+// untilDone runs build, returning early with the context's error when ctx ends first: the
+// kustomize API takes no context, so a Ctrl-C during the build (seconds for Kubeflow) stops the
+// command at once; the abandoned build only holds memory until the process exits.
+func untilDone(ctx context.Context, build func() ([]*unstructured.Unstructured, error)) ([]*unstructured.Unstructured, error) {
+	type result struct {
+		objs []*unstructured.Unstructured
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		objs, err := build()
+		done <- result{objs, err}
+	}()
+	select {
+	case r := <-done:
+		return r.objs, r.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 }
 
 // quietMu makes builds in one process run one at a time: quiet swaps the process's stderr.
