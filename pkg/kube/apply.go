@@ -53,6 +53,10 @@ type Applier struct {
 	// SkipUnchanged never skips or records them, so the other section's writes cannot make a
 	// re-run rewrite the record. They are applied every time (a no-op apply moves nothing).
 	Unrecorded func(*unstructured.Unstructured) bool
+	// Prune makes the objects an ApplySet (see applySet): each labelled as a member, the
+	// section's record ConfigMap its parent; after a successful apply, members the objects no
+	// longer hold are deleted (dry runs report them).
+	Prune bool
 
 	live           liveIndex
 	rawOnce        sync.Once
@@ -231,6 +235,13 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	ctx, cancel := context.WithCancel(ctx) // also ends the CRD watch
 	defer cancel()
 	items, stages := a.plan(objs)
+	var set *applySet
+	if a.Prune {
+		var err error
+		if set, err = a.beginApplySet(ctx, items); err != nil {
+			return &output.Report{}, err
+		}
+	}
 	r := &applyRun{gate: newWebhookGate(a.Clients), total: len(items), crds: newCRDTracker(a.Clients), dryNamespaces: map[string]bool{}}
 	r.finished = func() {
 		r.done.Add(1)
@@ -296,6 +307,13 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	if len(failed) > 0 || interrupted && applied < len(items) {
 		return rep, &ApplyError{Section: a.Section, Failed: failed, Total: len(items), Applied: applied, Interrupted: interrupted,
 			TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded), After: time.Since(start)}
+	}
+	if set != nil { // only after a successful apply: a failed one prunes nothing
+		pruned, err := a.prune(ctx, set, items)
+		rep.Add(pruned...)
+		if err != nil {
+			return rep, err
+		}
 	}
 	return rep, nil
 }

@@ -45,7 +45,7 @@ func (pl *Platform) LBSpec() (lb.Spec, error) {
 	s := lb.Spec{Probe: b.Probe, Config: lb.Config{
 		Namespace: or(b.ReleaseNamespace, lb.DefaultNamespace), ReleaseName: or(b.ReleaseName, lb.DefaultRelease),
 		Pool: or(b.Pool, lb.DefaultPool), L2Advertisement: or(b.L2Advertisement, lb.DefaultL2), Addresses: ranges,
-		Chart: pl.chart(b.Chart, lb.DefaultChartRepo, ""), FixStrictARP: b.FixStrictARP,
+		Chart: pl.chart(b.Chart, lb.DefaultChartRepo, ""), FixStrictARP: b.FixStrictARP, Prune: true,
 	}}
 	for i, c := range b.ServiceCIDRs {
 		p, err := netip.ParsePrefix(c)

@@ -407,6 +407,7 @@ func TestKubeflowV110(t *testing.T) {
 	if len(seen) != 5 {
 		t.Fatalf("want the 5 kubeflow checks, got %v", seen)
 	}
+	assertKubeflowPrunes(t, c, args, first)
 	runBedSuites(t, c, "v1.10.2")
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"sort"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
@@ -190,6 +192,53 @@ func TestLB(t *testing.T) {
 		}
 		if a := lbPoolAddresses(t, dyn); a != lbPoolB {
 			t.Fatalf("pool addresses %q, want %q", a, lbPoolB)
+		}
+	})
+
+	t.Run("renaming --pool prunes the old pool (ApplySet members), --prune=false keeps it", func(t *testing.T) {
+		pools := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace)
+		names := func() string {
+			list, err := pools.List(context.Background(), metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, p := range list.Items {
+				out = append(out, p.GetName())
+			}
+			sort.Strings(out)
+			return strings.Join(out, ",")
+		}
+		renamed := lbArgs(repo, "--addresses", lbPoolB, "--pool", "renamed-pool", "--l2-advertisement", "renamed-l2")
+		before := lbState(t, c, dyn)
+		dry := runPlugin(t, c, append(renamed, "--dry-run=server")...)
+		if dry.code != 0 || !strings.Contains(dry.stdout, "ipaddresspool/ai-platform-pool pruned (server dry run)") || !strings.Contains(dry.stdout, "l2advertisement/ai-platform pruned (server dry run)") {
+			t.Fatalf("server dry run: exit %d, want the old pool and L2Advertisement reported as pruned", dry.code)
+		}
+		if after := lbState(t, c, dyn); !maps.Equal(before, after) {
+			t.Fatalf("a dry run moved resourceVersions:\nbefore %v\nafter  %v", before, after)
+		}
+		if r := runPlugin(t, c, append(renamed, "--prune=false")...); r.code != 0 || names() != "ai-platform-pool,renamed-pool" {
+			t.Fatalf("--prune=false: exit %d, pools %s: want both", r.code, names())
+		}
+		r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "-o", "json")...)
+		if r.code != 0 {
+			t.Fatalf("back to the default names: exit %d", r.code)
+		}
+		got := lbActions(lbReport(t, r))
+		if got["IPAddressPool/renamed-pool"] != kube.Pruned || got["L2Advertisement/renamed-l2"] != kube.Pruned || got["IPAddressPool/ai-platform-pool"] != output.Unchanged {
+			t.Fatalf("want the renamed pool and L2Advertisement pruned, the default pool unchanged: %v", got)
+		}
+		if names() != "ai-platform-pool" {
+			t.Fatalf("pools %s: want only the default one", names())
+		}
+		// kubectl's view of the set: the members carry its part-of label.
+		members, err := pools.List(context.Background(), metav1.ListOptions{LabelSelector: "applyset.kubernetes.io/part-of=" + kube.ApplySetID("lb")})
+		if err != nil || len(members.Items) != 1 || members.Items[0].GetName() != lb.DefaultPool {
+			t.Fatalf("kubectl get -l applyset.kubernetes.io/part-of=...: %v %v", members, err)
+		}
+		if r := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB)...); r.code != 0 || strings.Contains(r.stdout, "pruned") {
+			t.Fatalf("re-run: exit %d, or pruned again:\n%s", r.code, r.stdout)
 		}
 	})
 

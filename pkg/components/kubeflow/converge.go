@@ -30,6 +30,8 @@ type Installer struct {
 	CSRProbeTimeout time.Duration
 	// ForceConflicts takes over fields other managers own.
 	ForceConflicts bool
+	// Prune deletes what an earlier converge applied that this one no longer has (kube.Applier.Prune).
+	Prune bool
 }
 
 // Converge runs preflight (exit 2 with the list, nothing changed), creates or reuses the
@@ -80,7 +82,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		in.Progress.Logf("warning: kubeflow: %s", w)
 	}
 	objs := append(append([]*unstructured.Unstructured{}, b.Objects...), creds.Objects...)
-	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts, SkipUnchanged: true, Unrecorded: ingress.IsShared}
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts, SkipUnchanged: true, Unrecorded: ingress.IsShared, Prune: in.Prune}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	if err != nil {

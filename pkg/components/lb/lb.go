@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,8 @@ type Config struct {
 	Timeout time.Duration
 	// FixStrictARP sets ipvs.strictARP in the kube-proxy ConfigMap when kube-proxy runs in IPVS mode.
 	FixStrictARP bool
+	// Prune deletes the pool and L2Advertisement an earlier run applied under other names.
+	Prune bool
 }
 
 func (c *Config) dryRun() bool { return c.DryRun != "" && c.DryRun != cmdutil.DryRunNone }
@@ -147,7 +150,7 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 	}
 
 	objs := Objects(c)
-	results, err := in.applyConfig(ctx, c, applier, objs)
+	results, err := in.applyConfig(ctx, c, objs)
 	rep.Add(results...)
 	if err != nil {
 		return rep, err
@@ -161,40 +164,43 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 	return rep, nil
 }
 
-// applyConfig applies the pool and the L2Advertisement, one at a time so an error names the
-// object. MetalLB's validating webhook intercepts them: through the engine's webhook gate, as in
-// every section, a call that fails is announced and retried until the webhook answers (the
-// controller starting), up to c.Timeout. An API server without webhook admission never calls
-// it, so nothing waits there.
-func (in *Installer) applyConfig(ctx context.Context, c Config, applier *kube.Applier, objs []*unstructured.Unstructured) ([]output.Result, error) {
+// applyConfig applies the pool and the L2Advertisement as one apply set (kube.Applier.Prune:
+// with c.Prune, a pool or L2Advertisement an earlier run applied under another name is deleted).
+// MetalLB's validating webhook intercepts them: through the engine's webhook gate, as in every
+// section, a call that fails is announced and retried until the webhook answers (the controller
+// starting), up to c.Timeout. An API server without webhook admission never calls it, so nothing
+// waits there.
+func (in *Installer) applyConfig(ctx context.Context, c Config, objs []*unstructured.Unstructured) ([]output.Result, error) {
+	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb", TakeBack: true, Prune: c.Prune}
 	if c.dryRun() {
 		if _, err := in.Clients.Mapper.RESTMapping(schema.GroupKind{Group: IPAddressPoolsGVR.Group, Kind: "IPAddressPool"}, IPAddressPoolsGVR.Version); err != nil {
 			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
 			in.Progress.Logf("lb: MetalLB's CRDs are not installed yet: the pool and L2Advertisement are shown as a client dry run")
-			applier = &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunClient, Progress: in.Progress, Section: "lb", TakeBack: true}
+			applier.DryRun = cmdutil.DryRunClient
 		}
 	}
-	var out []output.Result
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	for _, o := range objs {
-		rep, err := applier.Apply(ctx, []*unstructured.Unstructured{o})
-		if err == nil {
-			out = append(out, rep.Results...)
-			continue
-		}
-		var ae *kube.ApplyError
-		if errors.As(err, &ae) && len(ae.Failed) == 1 {
-			err = ae.Failed[0].Err
-		}
-		what := fmt.Sprintf("lb: apply %s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
-		if strings.Contains(err.Error(), "webhook") {
-			return out, fmt.Errorf("%s: webhook %s not ready after %s: %s: %w\n  the MetalLB controller serves it: kubectl -n %s get pods -l app.kubernetes.io/component=controller; kubectl -n %s get endpointslices -l kubernetes.io/service-name=%s",
-				what, WebhookService, c.Timeout, in.endpointState(c), err, c.Namespace, c.Namespace, WebhookService)
-		}
-		return out, fmt.Errorf("%s: %w", what, err)
+	rep, err := applier.Apply(ctx, objs)
+	if err == nil {
+		return rep.Results, nil
 	}
-	return out, nil
+	what := "lb: apply the pool and L2Advertisement"
+	var ae *kube.ApplyError
+	if errors.As(err, &ae) && len(ae.Failed) > 0 {
+		// Name the first object (the pool before its L2Advertisement) and its own reason.
+		for _, o := range objs {
+			if f := slices.IndexFunc(ae.Failed, func(f kube.ObjectError) bool { return f.Ref == kube.Ref(o) }); f >= 0 {
+				what, err = fmt.Sprintf("lb: apply %s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName()), ae.Failed[f].Err
+				break
+			}
+		}
+	}
+	if strings.Contains(err.Error(), "webhook") {
+		return rep.Results, fmt.Errorf("%s: webhook %s not ready after %s: %s: %w\n  the MetalLB controller serves it: kubectl -n %s get pods -l app.kubernetes.io/component=controller; kubectl -n %s get endpointslices -l kubernetes.io/service-name=%s",
+			what, WebhookService, c.Timeout, in.endpointState(c), err, c.Namespace, c.Namespace, WebhookService)
+	}
+	return rep.Results, fmt.Errorf("%s: %w", what, err)
 }
 
 // endpointState says how many ready endpoints the webhook Service has, for error messages.

@@ -27,6 +27,7 @@ type Options struct {
 	ReleaseName      string
 	ServiceCIDRs     []string
 	FixStrictARP     bool
+	Prune            bool
 	Probe            bool
 	Mutating         cmdutil.MutatingFlags
 	Chart            cmdutil.ChartFlags
@@ -85,6 +86,7 @@ it and deletes the Service (also on failure or Ctrl-C). Without --addresses it o
 	cmd.Flags().StringVar(&o.ReleaseName, "release-name", complb.DefaultRelease, "Helm release name (an existing MetalLB release under another name is upgraded instead)")
 	cmd.Flags().StringSliceVar(&o.ServiceCIDRs, "service-cidr", nil, "The cluster's service CIDR(s), to warn when --addresses overlaps them (read from ServiceCIDR objects when the cluster serves them)")
 	cmd.Flags().BoolVar(&o.FixStrictARP, "fix-strict-arp", false, "If kube-proxy runs in IPVS mode, set ipvs.strictARP: true in ConfigMap kube-system/kube-proxy (kube-proxy pods must then restart)")
+	cmd.Flags().BoolVar(&o.Prune, "prune", true, "Delete the pool and L2Advertisement an earlier run applied under other names (--prune=false keeps them)")
 	cmd.Flags().BoolVar(&o.Probe, "probe", false, "After converging (or alone, without --addresses), prove a temporary LoadBalancer Service gets an IP from the pool, then delete it")
 	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 5*time.Minute)
 	cmdutil.AddChartFlags(cmd, &o.Chart, complb.DefaultChartRepo, "")
@@ -157,7 +159,7 @@ func (o *Options) Run(ctx context.Context) error {
 		Config: complb.Config{
 			Namespace: o.ReleaseNamespace, ReleaseName: o.ReleaseName, Pool: o.Pool, L2Advertisement: o.L2Advertisement,
 			Addresses: o.ranges, Chart: o.Chart, DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait,
-			Timeout: o.Mutating.Timeout, FixStrictARP: o.FixStrictARP,
+			Timeout: o.Mutating.Timeout, FixStrictARP: o.FixStrictARP, Prune: o.Prune,
 		},
 		ServiceCIDRs: o.serviceCIDRs, Probe: o.Probe,
 	})

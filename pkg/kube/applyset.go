@@ -1,0 +1,295 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	kubectlapply "k8s.io/kubectl/pkg/cmd/apply"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Pruned is the action of an object a prune deleted (or, on a dry run, would delete).
+const Pruned = "pruned"
+
+// applySet is a section's set of applied objects recorded the way kubectl's ApplySet (KEP-3659)
+// records one: the parent is the section's apply-record ConfigMap (RecordName in
+// RecordNamespace) labelled with the set's ID and annotated with the group-kinds and namespaces
+// of its members; every member carries the part-of label. `kubectl get -l
+// applyset.kubernetes.io/part-of=ID` lists the members; kubectl itself refuses to prune a set
+// another tool manages (the tooling annotation), as it should.
+type applySet struct {
+	id     string
+	parent string
+	// kinds and namespaces the parent listed before this run (members to look for).
+	prevKinds, prevNamespaces []string
+}
+
+// ApplySetID is the ApplySet ID of section's set (kubectl's own derivation from the parent).
+func ApplySetID(section string) string {
+	parent := &kubectlapply.ApplySetParentRef{Name: RecordName(section), Namespace: RecordNamespace,
+		RESTMapping: &meta.RESTMapping{GroupVersionKind: corev1.SchemeGroupVersion.WithKind("ConfigMap"), Scope: meta.RESTScopeNamespace}}
+	return kubectlapply.NewApplySet(parent, kubectlapply.ApplySetTooling{}, nil, nil).ID()
+}
+
+// labelMember marks o as a member of the set.
+func (s *applySet) labelMember(o interface {
+	GetLabels() map[string]string
+	SetLabels(map[string]string)
+}) {
+	labels := o.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[kubectlapply.ApplysetPartOfLabel] = s.id
+	o.SetLabels(labels)
+}
+
+// beginApplySet reads the parent's member kinds and namespaces and, unless this is a dry run,
+// widens them by those of items before anything is applied (so an interrupted run's new members
+// are found by the next prune), creating the parent when it is absent.
+func (a *Applier) beginApplySet(ctx context.Context, items []*item) (*applySet, error) {
+	s := &applySet{id: ApplySetID(a.Section), parent: RecordName(a.Section)}
+	cms := a.Client.CoreV1().ConfigMaps(RecordNamespace)
+	live, err := cms.Get(ctx, s.parent, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		live = nil
+	case err != nil && a.DryRun == cmdutil.DryRunClient:
+		live = nil // a client dry run may have no cluster to read
+	case err != nil:
+		return nil, fmt.Errorf("%sread the apply set's parent ConfigMap %s/%s: %w", a.prefix(), RecordNamespace, s.parent, err)
+	default:
+		s.prevKinds = splitList(live.Annotations[kubectlapply.ApplySetGKsAnnotation])
+		s.prevNamespaces = splitList(live.Annotations[kubectlapply.ApplySetAdditionalNamespacesAnnotation])
+	}
+	for _, it := range items {
+		// Objects another section also applies with our field manager stay out of the set: that
+		// section's apply would take the label off again, and they are never ours alone to prune.
+		if a.Unrecorded == nil || !a.Unrecorded(it.obj) {
+			s.labelMember(it.obj)
+		}
+	}
+	if a.DryRun != cmdutil.DryRunNone {
+		return s, nil
+	}
+	kinds, namespaces := memberScope(items)
+	return s, a.writeParent(ctx, live, s, union(s.prevKinds, kinds), union(s.prevNamespaces, namespaces))
+}
+
+// writeParent sets the parent's ApplySet label and annotations (creating it when live is nil).
+func (a *Applier) writeParent(ctx context.Context, live *corev1.ConfigMap, s *applySet, kinds, namespaces []string) error {
+	cms := a.Client.CoreV1().ConfigMaps(RecordNamespace)
+	labels := map[string]string{kubectlapply.ApplySetParentIDLabel: s.id, ManagedByLabel: FieldManager}
+	annotations := map[string]string{
+		kubectlapply.ApplySetToolingAnnotation:              FieldManager + "/v1",
+		kubectlapply.ApplySetGKsAnnotation:                  strings.Join(kinds, ","),
+		kubectlapply.ApplySetAdditionalNamespacesAnnotation: strings.Join(namespaces, ","),
+	}
+	if live == nil {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: s.parent, Namespace: RecordNamespace, Labels: labels, Annotations: annotations}}
+		_, err := cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: a.FieldManager})
+		if err == nil || !apierrors.IsAlreadyExists(err) {
+			return wrapParent(a, s, err)
+		}
+	} else if live.Labels[kubectlapply.ApplySetParentIDLabel] == s.id &&
+		live.Annotations[kubectlapply.ApplySetGKsAnnotation] == annotations[kubectlapply.ApplySetGKsAnnotation] &&
+		live.Annotations[kubectlapply.ApplySetAdditionalNamespacesAnnotation] == annotations[kubectlapply.ApplySetAdditionalNamespacesAnnotation] &&
+		live.Annotations[kubectlapply.ApplySetToolingAnnotation] == annotations[kubectlapply.ApplySetToolingAnnotation] {
+		return nil // a no-op re-run writes nothing
+	}
+	patch := map[string]any{"metadata": map[string]any{"labels": labels, "annotations": annotations}}
+	b, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	_, err = cms.Patch(ctx, s.parent, types.MergePatchType, b, metav1.PatchOptions{FieldManager: a.FieldManager})
+	return wrapParent(a, s, err)
+}
+
+func wrapParent(a *Applier, s *applySet, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%swrite the apply set's parent ConfigMap %s/%s: %w", a.prefix(), RecordNamespace, s.parent, err)
+}
+
+// memberScope returns the sorted group-kinds (Kind.group) and namespaces of items.
+func memberScope(items []*item) (kinds, namespaces []string) {
+	for _, it := range items {
+		gk := it.obj.GroupVersionKind().GroupKind()
+		kinds = append(kinds, gk.Kind+"."+gk.Group)
+		if ns := it.obj.GetNamespace(); ns != "" {
+			namespaces = append(namespaces, ns)
+		}
+	}
+	return union(kinds), union(namespaces)
+}
+
+// prune deletes the members of the set that items no longer hold, custom resources before
+// their CRDs and namespaces last (the reverse of the apply's stages), then narrows the parent's
+// kinds and namespaces to items'. Only labelled members are found: objects we never applied (or
+// applied before pruning existed) are never deleted. A dry run reports what it would delete.
+func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]output.Result, error) {
+	want := map[string]bool{}
+	for _, it := range items {
+		want[Ref(it.obj)] = true
+	}
+	kinds, namespaces := memberScope(items)
+	var doomed []prunable
+	for _, k := range union(s.prevKinds, kinds) {
+		kind, group, _ := strings.Cut(k, ".")
+		m, err := a.Mapper.RESTMapping(schema.GroupKind{Group: group, Kind: kind})
+		if meta.IsNoMatchError(err) {
+			continue // the kind is gone (its CRD deleted): so are its objects
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%sprune: %w", a.prefix(), err)
+		}
+		list, err := a.Metadata.Resource(m.Resource).List(ctx, metav1.ListOptions{LabelSelector: kubectlapply.ApplysetPartOfLabel + "=" + s.id})
+		if err != nil && a.DryRun == cmdutil.DryRunClient {
+			a.Progress.Logf("warning: %scannot tell what a prune would delete (%v)", a.prefix(), err)
+			return nil, nil
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("%sprune: list %s: %w", a.prefix(), m.Resource.Resource, err)
+		}
+		if list == nil {
+			continue
+		}
+		for _, o := range list.Items {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(m.GroupVersionKind)
+			u.SetNamespace(o.Namespace)
+			u.SetName(o.Name)
+			if !want[Ref(u)] {
+				doomed = append(doomed, prunable{ref: Ref(u), gvr: m.Resource, namespace: o.Namespace, name: o.Name, uid: o.UID, kind: m.GroupVersionKind.Kind, order: pruneOrder(u)})
+			}
+		}
+	}
+	sort.SliceStable(doomed, func(i, j int) bool {
+		if doomed[i].order != doomed[j].order {
+			return doomed[i].order < doomed[j].order
+		}
+		return doomed[i].ref < doomed[j].ref
+	})
+	results, err := a.deleteMembers(ctx, doomed)
+	if err != nil || a.DryRun != cmdutil.DryRunNone {
+		return results, err
+	}
+	live, gerr := a.Client.CoreV1().ConfigMaps(RecordNamespace).Get(ctx, s.parent, metav1.GetOptions{})
+	if gerr != nil {
+		return results, wrapParent(a, s, gerr)
+	}
+	return results, a.writeParent(ctx, live, s, kinds, namespaces)
+}
+
+// prunable is one member to delete.
+type prunable struct {
+	ref, namespace, name, kind string
+	gvr                        schema.GroupVersionResource
+	uid                        types.UID
+	order                      int
+}
+
+// pruneOrder is the apply's order reversed: 0 everything but CRDs and Namespaces (custom
+// resources among them), 1 CRDs, 2 Namespaces.
+func pruneOrder(o interface{ GetObjectKind() schema.ObjectKind }) int {
+	gk := o.GetObjectKind().GroupVersionKind().GroupKind()
+	switch gk {
+	case schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}:
+		return 1
+	case schema.GroupKind{Kind: "Namespace"}:
+		return 2
+	}
+	return 0
+}
+
+// deleteMembers deletes doomed group by group (same order in parallel, bounded), each with a
+// UID precondition so an object recreated meanwhile under the same name survives.
+func (a *Applier) deleteMembers(ctx context.Context, doomed []prunable) ([]output.Result, error) {
+	results := make([]output.Result, len(doomed))
+	errs := make([]error, len(doomed))
+	for start := 0; start < len(doomed); {
+		end := start
+		for end < len(doomed) && doomed[end].order == doomed[start].order {
+			end++
+		}
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, a.Parallelism)
+		for i := start; i < end; i++ {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(i int) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				results[i], errs[i] = a.deleteMember(ctx, doomed[i])
+			}(i)
+		}
+		wg.Wait()
+		if err := errors.Join(errs[start:end]...); err != nil {
+			return slices.DeleteFunc(results[:end], func(r output.Result) bool { return r.Action == "" }), fmt.Errorf("%sprune: %w", a.prefix(), err)
+		}
+		start = end
+	}
+	return results, nil
+}
+
+func (a *Applier) deleteMember(ctx context.Context, p prunable) (output.Result, error) {
+	res := output.Result{Kind: p.kind, Namespace: p.namespace, Name: p.name, Action: Pruned, Detail: "no longer in the desired set"}
+	if a.DryRun == cmdutil.DryRunClient {
+		res.DryRun = a.DryRun
+		return res, nil
+	}
+	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.uid}}
+	if a.DryRun == cmdutil.DryRunServer {
+		opts.DryRun = []string{metav1.DryRunAll}
+		res.DryRun = a.DryRun
+	}
+	err := Retry(ctx, func(ctx context.Context) error {
+		return a.Metadata.Resource(p.gvr).Namespace(p.namespace).Delete(ctx, p.name, opts)
+	})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return output.Result{}, nil // gone already, or recreated by someone else: not ours to delete
+	}
+	if err != nil {
+		return output.Result{}, fmt.Errorf("delete %s: %w", p.ref, err)
+	}
+	a.Progress.Logf("%s%s pruned (no longer in the desired set)", a.prefix(), p.ref)
+	return res, nil
+}
+
+// splitList splits a comma-separated annotation value.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// union returns the sorted distinct values of the lists.
+func union(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
