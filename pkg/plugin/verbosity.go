@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +21,10 @@ const maxVerbosity = 7
 func addVerbosityFlag(root *cobra.Command, errOut io.Writer) {
 	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(fs)
+	// client-go logs a request cut short by Ctrl-C ("Unexpected error when reading response
+	// body" err="context canceled"); the command says once that it was interrupted.
+	klog.LogToStderr(false)
+	klog.SetOutput(withoutCancellations{errOut})
 	v := fs.Lookup("v")
 	v.Usage = fmt.Sprintf("Log level for debugging, as kubectl's -v (6: every API request and its status; at most %d: request and response bodies, which can hold Secret data, are never logged)", maxVerbosity)
 	root.PersistentFlags().AddGoFlag(v)
@@ -34,4 +39,14 @@ func addVerbosityFlag(root *cobra.Command, errOut io.Writer) {
 		}
 		return nil
 	}
+}
+
+// withoutCancellations drops klog lines that only say a request was cancelled with its run.
+type withoutCancellations struct{ w io.Writer }
+
+func (f withoutCancellations) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(`err="context canceled"`)) {
+		return len(p), nil
+	}
+	return f.w.Write(p)
 }
