@@ -11,12 +11,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/downloader"
 	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/helmpath"
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
 
@@ -126,7 +128,12 @@ func (c *Client) ChartVersions(repoURL, name string) ([]string, error) {
 
 // repoIndex downloads and loads the index of the repository at repoURL into the cache.
 func (c *Client) repoIndex(ra repoAccess, repoURL string) (*repo.IndexFile, error) {
-	cr, err := repo.NewChartRepository(ra.entry(repoURL), getter.Getters())
+	// helm writes the index to <name>-index.yaml in place: a name of its own per call, so that
+	// sections reading the same repository at once (apply -f), or two runs, never read a file
+	// another is writing. The file is removed once loaded.
+	entry := ra.entry(repoURL)
+	entry.Name = fmt.Sprintf("index-%d-%d", os.Getpid(), indexSeq.Add(1))
+	cr, err := repo.NewChartRepository(entry, getter.Getters())
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("--chart-repo %s: %v", repoURL, err)
 	}
@@ -136,11 +143,16 @@ func (c *Client) repoIndex(ra repoAccess, repoURL string) (*repo.IndexFile, erro
 		return nil, fmt.Errorf("helm: read the index of chart repository %s: %w (on an air-gapped site give --chart-repo of a mirror, or --chart PATH|URL|oci://...)", repoURL, err)
 	}
 	index, err := repo.LoadIndexFile(indexPath)
+	_ = os.Remove(indexPath)
+	_ = os.Remove(filepath.Join(cr.CachePath, helmpath.CacheChartsFile(entry.Name)))
 	if err != nil {
 		return nil, fmt.Errorf("helm: chart repository %s: bad index.yaml: %w", repoURL, err)
 	}
 	return index, nil
 }
+
+// indexSeq numbers the index downloads of this process.
+var indexSeq atomic.Int64
 
 // loadFromRepo reads the repository index, resolves version (exact, a semver range, or empty
 // for the newest) and takes the archive from the cache when its digest is the index's, or

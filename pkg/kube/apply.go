@@ -53,10 +53,10 @@ type Applier struct {
 	// SkipUnchanged never skips or records them, so the other section's writes cannot make a
 	// re-run rewrite the record. They are applied every time (a no-op apply moves nothing).
 	Unrecorded func(*unstructured.Unstructured) bool
-	// Prune makes the objects an ApplySet (see applySet): each labelled as a member, the
+	// ApplySet makes the objects an ApplySet (see applySet): each labelled as a member, the
 	// section's record ConfigMap its parent; after a successful apply, members the objects no
-	// longer hold are deleted (dry runs report them).
-	Prune bool
+	// longer hold are deleted (dry runs report them) unless NoPrune, which only records them.
+	ApplySet, NoPrune bool
 
 	live           liveIndex
 	rawOnce        sync.Once
@@ -236,7 +236,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	defer cancel()
 	items, stages := a.plan(objs)
 	var set *applySet
-	if a.Prune {
+	if a.ApplySet {
 		var err error
 		if set, err = a.beginApplySet(ctx, items); err != nil {
 			return &output.Report{}, err
@@ -308,7 +308,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		return rep, &ApplyError{Section: a.Section, Failed: failed, Total: len(items), Applied: applied, Interrupted: interrupted,
 			TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded), After: time.Since(start)}
 	}
-	if set != nil { // only after a successful apply: a failed one prunes nothing
+	if set != nil && !a.NoPrune { // only after a successful apply: a failed one prunes nothing
 		pruned, err := a.prune(ctx, set, items)
 		rep.Add(pruned...)
 		if err != nil {

@@ -37,7 +37,7 @@ func TestPrune(t *testing.T) {
 	defer cancel()
 	cl := clientsFor(t, c)
 	apply := func(dry string, objs string) (*output.Report, error) {
-		return (&kube.Applier{Clients: cl, Section: "prunetest", Prune: true, DryRun: dry}).Apply(ctx, decode(t, objs))
+		return (&kube.Applier{Clients: cl, Section: "prunetest", ApplySet: true, DryRun: dry}).Apply(ctx, decode(t, objs))
 	}
 	exists := func(name string) bool {
 		_, err := c.Client.CoreV1().ConfigMaps("prune").Get(ctx, name, metav1.GetOptions{})

@@ -171,7 +171,7 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 // starting), up to c.Timeout. An API server without webhook admission never calls it, so nothing
 // waits there.
 func (in *Installer) applyConfig(ctx context.Context, c Config, objs []*unstructured.Unstructured) ([]output.Result, error) {
-	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb", TakeBack: true, Prune: c.Prune}
+	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb", TakeBack: true, ApplySet: true, NoPrune: !c.Prune}
 	if c.dryRun() {
 		if _, err := in.Clients.Mapper.RESTMapping(schema.GroupKind{Group: IPAddressPoolsGVR.Group, Kind: "IPAddressPool"}, IPAddressPoolsGVR.Version); err != nil {
 			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
