@@ -87,26 +87,21 @@ func (s Source) contentDigest(cacheDir string, p Profile) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	if st.IsDir() {
-		err = filepath.WalkDir(file, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(h, "%s\x00%d\x00%d\n", path, info.Size(), info.ModTime().UnixNano())
-			return nil
-		})
-	} else {
-		var f *os.File
-		if f, err = os.Open(file); err == nil {
-			_, err = io.Copy(h, f)
-			f.Close()
-		}
+	if !st.IsDir() {
+		return fileSHA256(file)
 	}
+	h := sha256.New()
+	err = filepath.WalkDir(file, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", path, info.Size(), info.ModTime().UnixNano())
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}

@@ -43,6 +43,10 @@ type ClientSecret struct {
 // tree and which namespaces hold the workloads to wait for.
 type Profile struct {
 	Version string
+	// ArchiveSHA256 is the sha256 of GitHub's tag archive of the version (DefaultURL): a download
+	// from there that differs is refused. GitHub makes tag archives with git archive and gzip -n;
+	// the digests below were reproduced that way from the tags and are those of the fixtures.
+	ArchiveSHA256 string
 	// Top is the archive's top folder (GitHub tag archives: manifests-<version without v>).
 	Top string
 	// Build is the kustomization to build, relative to Top.
@@ -81,6 +85,7 @@ type Profile struct {
 var profiles = map[string]Profile{
 	"v1.5.0": {
 		Version: "v1.5.0", Top: "manifests-1.5.0", Build: "example",
+		ArchiveSHA256:   "0e760c6f00d356d5a11fa6a31dbf8c9956aadc102f971815e64d82c6bfeacc24",
 		Namespaces:      []string{"cert-manager", "istio-system", "auth", "knative-eventing", "knative-serving", "kubeflow"},
 		OIDCFile:        "common/oidc-authservice/base/params.env",
 		OIDCKey:         "OIDC_PROVIDER",
@@ -97,6 +102,7 @@ var profiles = map[string]Profile{
 	},
 	"v1.10.2": {
 		Version: "v1.10.2", Top: "manifests-1.10.2", Build: "example",
+		ArchiveSHA256:   "669adac7d0ede70aa70cea665051dd1549f0bf9c91e6081d03682840e1bc3b30",
 		Namespaces:      []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-serving", "kubeflow"},
 		OIDCFile:        "common/oauth2-proxy/base/oauth2_proxy.cfg",
 		OIDCKey:         "oidc_issuer_url",

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -38,6 +39,8 @@ type Source struct {
 	// NoBuildCache builds every time, neither reading nor writing the build cache (--no-cache;
 	// see buildcache.go).
 	NoBuildCache bool
+	// tagArchiveURL replaces the profile's DefaultURL (tests serve the tag archive locally).
+	tagArchiveURL string
 }
 
 // Tree is the manifests in memory, ready to edit and build.
@@ -59,9 +62,13 @@ func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
 	spec := s.Manifests
 	switch {
 	case spec == "":
-		return s.download(ctx, p, p.DefaultURL(), p.Version+".tar.gz", p.Top)
+		url := p.DefaultURL()
+		if s.tagArchiveURL != "" {
+			url = s.tagArchiveURL
+		}
+		return s.download(ctx, p, url, p.Version+".tar.gz", p.Top, p.ArchiveSHA256)
 	case strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://"):
-		return s.download(ctx, p, spec, downloadName(p, spec), "")
+		return s.download(ctx, p, spec, downloadName(p, spec), "", "")
 	}
 	st, err := os.Stat(spec)
 	if err != nil {
@@ -111,9 +118,10 @@ func (s Source) cacheDir() (string, error) {
 	return filepath.Join(d, "kubectl-flexigrobots", "kubeflow"), nil
 }
 
-// download uses the cached archive when it reads to the end, else fetches url into a temp file,
-// verifies it and only then renames it into the cache.
-func (s Source) download(ctx context.Context, p Profile, url, name, wantTop string) (*Tree, error) {
+// download uses the cached archive when it reads to the end (and has the pinned sha256, when one
+// is given), else fetches url into a temp file, verifies it and only then renames it into the
+// cache. A download whose digest differs from the pin is an error naming both, not retried.
+func (s Source) download(ctx context.Context, p Profile, url, name, wantTop, pin string) (*Tree, error) {
 	dir, err := s.cacheDir()
 	if err != nil {
 		return nil, err
@@ -122,9 +130,19 @@ func (s Source) download(ctx context.Context, p Profile, url, name, wantTop stri
 		return nil, err
 	}
 	cached := filepath.Join(dir, name)
-	if t, err := readArchive(cached, wantTop); err == nil && t.check(p, wantTop) == nil {
+	t, err := readArchive(cached, wantTop)
+	if err == nil {
+		err = t.check(p, wantTop)
+	}
+	if err == nil && pin != "" {
+		err = matchPin(cached, pin, p)
+	}
+	if err == nil {
 		t.Origin = url + " (cached " + cached + ")"
 		return t, nil
+	} else if mismatch := (*pinMismatch)(nil); errors.As(err, &mismatch) {
+		s.Progress.Logf("kubeflow: cached %s is not the pinned %s tag archive (sha256 %s): downloading again", cached, p.Version, mismatch.got)
+		_ = os.Remove(cached)
 	} else if !os.IsNotExist(err) {
 		s.Progress.Logf("kubeflow: cached %s is unusable (%v): downloading again", cached, err)
 		_ = os.Remove(cached)
@@ -144,10 +162,15 @@ func (s Source) download(ctx context.Context, p Profile, url, name, wantTop stri
 		}
 		s.Progress.Update("kubeflow: downloading %s (attempt %d/%d)", url, i, attempts)
 		var t *Tree
-		if t, last = s.fetch(ctx, p, url, dir, cached, wantTop); last == nil {
+		if t, last = s.fetch(ctx, p, url, dir, cached, wantTop, pin); last == nil {
 			s.Progress.Done()
 			t.Origin = url
 			return t, nil
+		}
+		var mismatch *pinMismatch
+		if errors.As(last, &mismatch) {
+			s.Progress.Done()
+			return nil, fmt.Errorf("download %s: %w", url, last)
 		}
 		s.Progress.Logf("kubeflow: download %s failed: %v", url, last)
 	}
@@ -155,7 +178,7 @@ func (s Source) download(ctx context.Context, p Profile, url, name, wantTop stri
 	return nil, fmt.Errorf("download %s failed %d times, last: %v (use --manifests with a local copy or a mirror URL)", url, attempts, last)
 }
 
-func (s Source) fetch(ctx context.Context, p Profile, url, dir, cached, wantTop string) (*Tree, error) {
+func (s Source) fetch(ctx context.Context, p Profile, url, dir, cached, wantTop, pin string) (*Tree, error) {
 	client := s.HTTP
 	if client == nil {
 		client = &http.Client{Timeout: 5 * time.Minute}
@@ -177,7 +200,8 @@ func (s Source) fetch(ctx context.Context, p Profile, url, dir, cached, wantTop 
 		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	_, err = io.Copy(tmp, resp.Body)
+	digest := sha256.New()
+	_, err = io.Copy(io.MultiWriter(tmp, digest), resp.Body)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -185,6 +209,9 @@ func (s Source) fetch(ctx context.Context, p Profile, url, dir, cached, wantTop 
 		return nil, err
 	}
 	t, err := readArchive(tmp.Name(), wantTop)
+	if got := hex.EncodeToString(digest.Sum(nil)); err == nil && pin != "" && got != pin {
+		err = &pinMismatch{profile: p, got: got}
+	}
 	if err == nil {
 		err = t.check(p, wantTop)
 	}
@@ -192,6 +219,41 @@ func (s Source) fetch(ctx context.Context, p Profile, url, dir, cached, wantTop 
 		return nil, err
 	}
 	return t, os.Rename(tmp.Name(), cached)
+}
+
+// pinMismatch is a tag archive whose sha256 is not the pinned one.
+type pinMismatch struct {
+	profile Profile
+	got     string
+}
+
+func (e *pinMismatch) Error() string {
+	return fmt.Sprintf("its sha256 is %s, but kubeflow/manifests %s's tag archive is pinned at sha256 %s: "+
+		"this is not the release's archive (rewritten on the way, or the tag moved), so nothing is built from it; "+
+		"to use another copy as it is, give --manifests FILE.tar.gz|DIR|URL", e.got, e.profile.Version, e.profile.ArchiveSHA256)
+}
+
+// matchPin checks a cached tag archive against the profile's pinned sha256.
+func matchPin(file, pin string, p Profile) error {
+	got, err := fileSHA256(file)
+	if err == nil && got != pin {
+		err = &pinMismatch{profile: p, got: got}
+	}
+	return err
+}
+
+// fileSHA256 is the hex sha256 of a file's content.
+func fileSHA256(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // readArchive reads a .tar.gz to the end into memory; a truncated or corrupt archive fails.

@@ -54,7 +54,7 @@ func (e *EditFlags) add(cmd *cobra.Command) {
 		_ = cmd.RegisterFlagCompletionFunc("container-runtime", cobra.FixedCompletions([]string{"docker", "containerd"}, cobra.ShellCompDirectiveNoFileComp))
 	}()
 	fl.StringVar(&e.Version, "version", "", "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (default: v1.5.0 on Kubernetes <= 1.21, v1.10.2 above)")
-	fl.StringVar(&e.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive: a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
+	fl.StringVar(&e.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive, used as given (no pinned digest): a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
 	fl.StringVar(&e.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
 	fl.BoolVar(&e.RegistrationFlow, "registration-flow", false, "Let new users create their profile namespace (CD_REGISTRATION_FLOW=true)")
 	fl.StringVar(&e.IngressType, "ingress-service-type", "", "Service type of istio-ingressgateway: LoadBalancer (an IP from the lb section), NodePort or ClusterIP (default: the type the manifests ship)")
@@ -162,7 +162,8 @@ func NewCmdKubeflow(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cob
 	cmd := &cobra.Command{
 		Use:   "kubeflow [--version v1.5.0] [--manifests DIR|FILE.tar.gz|URL] [edit flags]",
 		Short: "Install Kubeflow in one idempotent pass, with preflight (runbook: Kubeflow installation)",
-		Long: `Fetch kubeflow/manifests at a tag (downloaded once into the user cache, verified; or --manifests),
+		Long: `Fetch kubeflow/manifests at a tag (GitHub's tag archive, downloaded once into the user cache and
+checked against its pinned sha256: a mismatch is an error naming both digests), or use --manifests as given;
 make the runbook's edits on the tree in memory (OIDC provider, registration flow, ingress Service type,
 dex issuer and GitHub connector), build it in process with the kustomize API, check the cluster can
 take it (kinds served, default StorageClass, CSR signing, capacity: exit 2 with the list, nothing
