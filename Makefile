@@ -44,8 +44,8 @@ demo: build ## build, start the test bed, run every subcommand against it, stop
 bench: testbin ## apply engine vs kubectl apply --server-side on the test bed (Kubeflow v1.10.2)
 	go run ./bench/applybench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
 
-bench-kubeflow: testbin ## kubeflow converge vs kubectl apply --server-side of the same build (first apply, no-op re-run)
-	go run ./bench/kubeflowbench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz
+bench-kubeflow: testbin build ## kubeflow vs the runbook's way: the whole command end to end, then the converge vs kubectl apply --server-side (first apply, no-op re-run)
+	go run ./bench/kubeflowbench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz --plugin $(BIN)
 
 bench-profile: testbin build ## profile poddefault --all-profiles vs the runbook's kubectl loop on 500 profiles; verify at scale (100 nodes)
 	go run ./bench/profilebench --manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz --plugin $(BIN)

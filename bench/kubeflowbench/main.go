@@ -1,10 +1,14 @@
-// Command kubeflowbench compares `kubectl flexigrobots kubeflow`'s converge with
+// Command kubeflowbench compares `kubectl flexigrobots kubeflow` with the runbook's way twice:
+// end to end, the whole command as a user runs it against the runbook's commands (see
+// endtoend.go), then the apply phase alone, below.
+//
+// The apply-phase comparison times `kubectl flexigrobots kubeflow`'s converge against
 // `kubectl apply --server-side --force-conflicts` of the same build (the edited Kubeflow
 // manifests plus the converge-owned Secrets), each on its own fresh test bed with admission
 // webhooks on (the stand-in serves each webhook once its workload is Ready, plus
 // benchkit.WebhookDelay, so webhooks registered early refuse calls, as on a real cluster):
 //
-//	go run ./bench/kubeflowbench [--manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz]
+//	go run ./bench/kubeflowbench [--manifests ../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz] [--plugin bin/kubectl-flexigrobots] [--only end-to-end|apply]
 //
 // Both sides get the built objects (the kustomize build is not timed). The converge is timed
 // with its preflight (kinds served, default StorageClass, CSR probe) and without the workload
@@ -36,10 +40,26 @@ import (
 func main() {
 	manifests := flag.String("manifests", "../shared/fixtures/kubeflow/manifests-1.10.2.tar.gz", "Kubeflow manifests archive")
 	version := flag.String("version", "v1.10.2", "Kubeflow version of the archive")
-	pairs := flag.Int("pairs", 3, "rounds of (converge, kubectl, floor), each on fresh beds; medians are printed")
+	pairs := flag.Int("pairs", 3, "rounds of each comparison, each side on fresh beds; medians are printed")
+	plugin := flag.String("plugin", "bin/kubectl-flexigrobots", "the plugin binary (make build), for the end-to-end comparison")
+	only := flag.String("only", "", "run one comparison only: end-to-end or apply (default: both, end to end first)")
 	flag.Parse()
+	if *only != "" && *only != "end-to-end" && *only != "apply" {
+		fmt.Fprintf(os.Stderr, "kubeflowbench: --only %q: give end-to-end or apply (or leave it out for both)\n", *only)
+		os.Exit(2)
+	}
 	rest.SetDefaultWarningHandler(rest.NoWarnings{}) // the build's deprecation warnings, once per bed
-	if err := run(*manifests, *version, *pairs); err != nil {
+	err := error(nil)
+	if *only != "apply" {
+		var abs string
+		if abs, err = filepath.Abs(*plugin); err == nil {
+			err = runEndToEnd(abs, *manifests, *pairs)
+		}
+	}
+	if err == nil && *only != "end-to-end" {
+		err = run(*manifests, *version, *pairs)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "kubeflowbench:", err)
 		os.Exit(1)
 	}
