@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -198,20 +197,11 @@ func TestKubeflowV110(t *testing.T) {
 
 	// A server dry run creates nothing anywhere: no namespace, and not even the CSR of the
 	// signing probe (watched while it runs, since the probe deletes its CSR afterwards).
-	csrList, err := c.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	csrs, err := c.Client.CertificatesV1().CertificateSigningRequests().Watch(ctx, metav1.ListOptions{ResourceVersion: csrList.ResourceVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dry := runPlugin(t, c, append(append([]string{"kubeflow"}, args...), "--dry-run=server", "--wait=false")...)
-	csrs.Stop()
-	for ev := range csrs.ResultChan() {
-		if o, ok := ev.Object.(metav1.Object); ok && ev.Type == watch.Added {
-			t.Errorf("the server dry run created CSR %s", o.GetName())
-		}
+	var dry result
+	for _, name := range csrsCreatedDuring(t, c, func() {
+		dry = runPlugin(t, c, append(append([]string{"kubeflow"}, args...), "--dry-run=server", "--wait=false")...)
+	}) {
+		t.Errorf("the server dry run created CSR %s", name)
 	}
 	if dry.code != 0 || !strings.Contains(dry.stderr, "CSR signing not probed") {
 		t.Fatalf("server dry run: exit %d\n%s", dry.code, dry.stderr)
@@ -382,6 +372,7 @@ func TestKubeflowV110(t *testing.T) {
 	}
 	// GitHub login only: no static user, but dex-passwords (dex's envFrom) holds no published hash.
 	assertNoPublishedCredentials(t, c, p, false, first0, r, rr)
+	assertCSRProbeRemembered(t, c, args)
 
 	assertClientDryRun(t, c, args, rendered, state, oidc)
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")

@@ -22,6 +22,8 @@ import (
 type Findings struct {
 	Errors   []string
 	Warnings []string
+	// CSRSigned: the CSR-signing probe ran and a certificate was issued.
+	CSRSigned bool
 }
 
 // Err is the usage error listing every blocking finding, or nil.
@@ -72,7 +74,9 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 			return nil, p.err
 		case p.err != nil:
 			f.Warnings = append(f.Warnings, "cannot probe CSR signing: "+p.err.Error())
-		case !p.signed:
+		case p.signed:
+			f.CSRSigned = true
+		default:
 			f.Errors = append(f.Errors, "CertificateSigningRequests are not signed (Kubeflow's webhooks need it): on RKE add to kube-controller extra_args cluster-signing-cert-file: /etc/kubernetes/ssl/kube-ca.pem and cluster-signing-key-file: /etc/kubernetes/ssl/kube-ca-key.pem (runbook: cluster creation)")
 		}
 	}

@@ -167,7 +167,8 @@ checked against its pinned sha256: a mismatch is an error naming both digests), 
 make the runbook's edits on the tree in memory (OIDC provider, registration flow, ingress Service type,
 dex issuer and GitHub connector), build it in process with the kustomize API, check the cluster can
 take it (kinds served, default StorageClass, CSR signing, capacity: exit 2 with the list, nothing
-changed), apply everything in one ordered pass and wait for every workload.
+changed; a re-run within a day of a passed CSR probe on the same server skips that probe and says
+so), apply everything in one ordered pass and wait for every workload.
 
 Kubeflow's publicly known OIDC client secret is replaced with a generated one, kept in Secrets that
 this command owns (reused on re-runs). The GitHub client secret goes into Secret auth/dex-github-client
