@@ -49,6 +49,11 @@ type Applier struct {
 	// request (see record), on a client dry run too. The record is a ConfigMap in kube-system
 	// named RecordName(Section), written by real applies only.
 	SkipUnchanged bool
+	// ForceApply sends every object as a server-side apply even where SkipUnchanged would skip it
+	// (and without the dry run first that spares Kubernetes <= 1.21 a write on a no-op apply),
+	// and records what it sent: the escape hatch (--force-apply) for a record that no longer
+	// says the truth.
+	ForceApply bool
 	// Unrecorded names objects that another section also writes (with the same field manager):
 	// SkipUnchanged never skips or records them, so the other section's writes cannot make a
 	// re-run rewrite the record. They are applied every time (a no-op apply moves nothing).

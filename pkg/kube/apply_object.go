@@ -73,7 +73,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			return nil
 		}
 		opts := metav1.ApplyOptions{FieldManager: a.FieldManager, Force: a.ForceConflicts}
-		if live != nil && a.SkipUnchanged && a.DryRun == cmdutil.DryRunNone {
+		if live != nil && a.SkipUnchanged && !a.ForceApply && a.DryRun == cmdutil.DryRunNone {
 			// Some servers (Kubernetes <= 1.21) write on a no-op apply; a dry run first tells.
 			if same, owned := a.unchangedByApply(ctx, ri, o, opts); same {
 				res.Action = output.Unchanged

@@ -82,6 +82,9 @@ func (a *Applier) skip(ctx context.Context, r *record, it *item) bool {
 		return false
 	}
 	it.hash = desiredHash(it.obj)
+	if a.ForceApply {
+		return false // applied, and recorded as it is sent
+	}
 	ref := Ref(it.obj)
 	prev, ok := r.old[ref]
 	if !ok || prev.Hash != it.hash {

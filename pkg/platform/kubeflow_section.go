@@ -35,7 +35,7 @@ func (s *kubeflowSection) Prepare(_ context.Context, env *Env) error {
 }
 
 func (s *kubeflowSection) installer(env *Env) *kubeflow.Installer {
-	return &kubeflow.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout, ForceConflicts: s.force, Prune: true}
+	return &kubeflow.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout, ForceConflicts: s.force, ForceApply: env.ForceApply, Prune: true}
 }
 
 // Build makes the edited object set; it reads the cluster (discovery, the nodes' runtime) only.

@@ -29,6 +29,9 @@ type Env struct {
 	Timeout  time.Duration
 	// Server is the cluster's Kubernetes version, read once.
 	Server versions.Server
+	// ForceApply sends every object of the engine's sets, skipping nothing the apply record
+	// says is unchanged (--force-apply).
+	ForceApply bool
 }
 
 // Section is one block of the platform file run by its component: the adapter fills the

@@ -373,6 +373,7 @@ func TestKubeflowV110(t *testing.T) {
 	// GitHub login only: no static user, but dex-passwords (dex's envFrom) holds no published hash.
 	assertNoPublishedCredentials(t, c, p, false, first0, r, rr)
 	assertCSRProbeRemembered(t, c, args)
+	assertForceApplySendsEverything(t, c, args, rendered, state)
 
 	assertClientDryRun(t, c, args, rendered, state, oidc)
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")

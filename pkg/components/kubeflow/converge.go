@@ -32,6 +32,9 @@ type Installer struct {
 	ForceConflicts bool
 	// Prune deletes what an earlier converge applied that this one no longer has (kube.Applier.Prune).
 	Prune bool
+	// ForceApply applies every object, skipping nothing the apply record says is unchanged
+	// (kube.Applier.ForceApply).
+	ForceApply bool
 }
 
 // Converge runs preflight (exit 2 with the list, nothing changed), creates or reuses the
@@ -87,7 +90,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		in.Progress.Logf("warning: kubeflow: %s", w)
 	}
 	objs := append(append([]*unstructured.Unstructured{}, b.Objects...), creds.Objects...)
-	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts, SkipUnchanged: true, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	if err != nil {

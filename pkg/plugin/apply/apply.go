@@ -28,6 +28,7 @@ type Options struct {
 	Only, Skip   []string
 	PrintExample bool
 	PrintSchema  bool
+	ForceApply   bool
 
 	platform *platform.Platform
 	sections []platform.Section
@@ -79,6 +80,7 @@ applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing cha
 	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Leave these sections out (comma-separated)")
 	cmd.Flags().BoolVar(&o.PrintExample, "print-example", false, "Print the commented example platform file and exit")
 	cmd.Flags().BoolVar(&o.PrintSchema, "print-schema", false, "Print the platform file's JSON Schema and exit")
+	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object of the kubeflow section as a server-side apply, even those the last run's apply record says are unchanged, and record them anew")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
 	cmd.Flags().Lookup("timeout").Usage = "Give up on a section after this long (each section's budget, its phases sharing it); what was applied stays and a re-run continues"
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml")
@@ -139,7 +141,7 @@ func (o *Options) Complete() error {
 	progress := output.NewProgress(o.streams.ErrOut)
 	o.env = &platform.Env{
 		Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress,
-		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, Server: server,
+		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, Server: server, ForceApply: o.ForceApply,
 	}
 	return nil
 }

@@ -148,6 +148,7 @@ type Options struct {
 	cmdutil.MutatingFlags
 	EditFlags
 	ForceConflicts bool
+	ForceApply     bool
 	Prune          bool
 
 	spec      kubeflow.Spec
@@ -199,6 +200,7 @@ Run it again and every object is "unchanged".`,
 	o.EditFlags.add(cmd)
 	cmd.Flags().BoolVar(&o.Prune, "prune", true, "Delete the objects an earlier run applied that this build no longer has (e.g. the GitHub client Secret once the --github-* flags are dropped); --prune=false keeps them")
 	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields another field manager owns (like kubectl apply --server-side --force-conflicts)")
+	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object as a server-side apply, even those the last run's apply record says are unchanged, and record them anew (the escape hatch for a re-run that skips what it should not)")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
 	cmd.AddCommand(newCmdRender(f, streams))
 	return cmd
@@ -224,7 +226,7 @@ func (o *Options) Complete() error {
 		return fmt.Errorf("kubeflow: %w", err)
 	}
 	o.installer = &kubeflow.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.DryRun,
-		Wait: o.Wait, Timeout: o.Timeout, ForceConflicts: o.ForceConflicts, Prune: o.Prune}
+		Wait: o.Wait, Timeout: o.Timeout, ForceConflicts: o.ForceConflicts, ForceApply: o.ForceApply, Prune: o.Prune}
 	return nil
 }
 
