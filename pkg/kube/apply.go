@@ -224,9 +224,7 @@ type applyRun struct {
 	dryNamespaces map[string]bool
 }
 
-// Apply converges objs and reports one result per object, in input order. On failure the report
-// still holds what succeeded and the error is an *ApplyError.
-func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) (*output.Report, error) {
+func (a *Applier) defaults() {
 	if a.FieldManager == "" {
 		a.FieldManager = FieldManager
 	}
@@ -236,6 +234,12 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	if a.DryRun == "" {
 		a.DryRun = cmdutil.DryRunNone
 	}
+}
+
+// Apply converges objs and reports one result per object, in input order. On failure the report
+// still holds what succeeded and the error is an *ApplyError.
+func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) (*output.Report, error) {
+	a.defaults()
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx) // also ends the CRD watch
 	defer cancel()

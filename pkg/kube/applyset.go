@@ -150,8 +150,35 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 		want[Ref(it.obj)] = true
 	}
 	kinds, namespaces := memberScope(items)
+	doomed, err := a.members(ctx, s, union(s.prevKinds, kinds), want)
+	if err != nil {
+		return nil, err
+	}
+	results, err := a.deleteMembers(ctx, doomed, prunedAs)
+	if err != nil || a.DryRun != cmdutil.DryRunNone {
+		return results, err
+	}
+	if slices.Equal(union(s.prevKinds, kinds), kinds) && slices.Equal(union(s.prevNamespaces, namespaces), namespaces) {
+		return results, nil // beginApplySet wrote the parent as it must be
+	}
+	return results, a.narrowParent(ctx, s, kinds, namespaces)
+}
+
+// narrowParent sets the parent's kinds and namespaces to those of this run's members.
+func (a *Applier) narrowParent(ctx context.Context, s *applySet, kinds, namespaces []string) error {
+	live, err := a.Client.CoreV1().ConfigMaps(RecordNamespace).Get(ctx, s.parent, metav1.GetOptions{})
+	if err != nil {
+		return wrapParent(a, s, err)
+	}
+	return a.writeParent(ctx, live, s, kinds, namespaces)
+}
+
+// members lists the set's labelled members of kinds (Kind.group) whose refs want does not
+// hold, in deletion order: custom resources and the rest, then CRDs, then namespaces. nil with
+// no error when a client dry run cannot read them (it says so).
+func (a *Applier) members(ctx context.Context, s *applySet, kinds []string, want map[string]bool) ([]prunable, error) {
 	var doomed []prunable
-	for _, k := range union(s.prevKinds, kinds) {
+	for _, k := range kinds {
 		kind, group, _ := strings.Cut(k, ".")
 		m, err := a.Mapper.RESTMapping(schema.GroupKind{Group: group, Kind: kind})
 		if meta.IsNoMatchError(err) {
@@ -177,7 +204,7 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 			u.SetNamespace(o.Namespace)
 			u.SetName(o.Name)
 			if !want[Ref(u)] {
-				doomed = append(doomed, prunable{ref: Ref(u), gvr: m.Resource, namespace: o.Namespace, name: o.Name, uid: o.UID, kind: m.GroupVersionKind.Kind, order: pruneOrder(u)})
+				doomed = append(doomed, prunable{ref: Ref(u), gk: k, gvr: m.Resource, namespace: o.Namespace, name: o.Name, uid: o.UID, kind: m.GroupVersionKind.Kind, order: pruneOrder(u)})
 			}
 		}
 	}
@@ -187,20 +214,13 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 		}
 		return doomed[i].ref < doomed[j].ref
 	})
-	results, err := a.deleteMembers(ctx, doomed)
-	if err != nil || a.DryRun != cmdutil.DryRunNone {
-		return results, err
-	}
-	live, gerr := a.Client.CoreV1().ConfigMaps(RecordNamespace).Get(ctx, s.parent, metav1.GetOptions{})
-	if gerr != nil {
-		return results, wrapParent(a, s, gerr)
-	}
-	return results, a.writeParent(ctx, live, s, kinds, namespaces)
+	return doomed, nil
 }
 
 // prunable is one member to delete.
 type prunable struct {
 	ref, namespace, name, kind string
+	gk                         string // Kind.group, as the parent lists it
 	gvr                        schema.GroupVersionResource
 	uid                        types.UID
 	order                      int
@@ -221,7 +241,7 @@ func pruneOrder(o interface{ GetObjectKind() schema.ObjectKind }) int {
 
 // deleteMembers deletes doomed group by group (same order in parallel, bounded), each with a
 // UID precondition so an object recreated meanwhile under the same name survives.
-func (a *Applier) deleteMembers(ctx context.Context, doomed []prunable) ([]output.Result, error) {
+func (a *Applier) deleteMembers(ctx context.Context, doomed []prunable, as deletion) ([]output.Result, error) {
 	results := make([]output.Result, len(doomed))
 	errs := make([]error, len(doomed))
 	for start := 0; start < len(doomed); {
@@ -237,20 +257,31 @@ func (a *Applier) deleteMembers(ctx context.Context, doomed []prunable) ([]outpu
 			go func(i int) {
 				defer wg.Done()
 				defer func() { <-sem }()
-				results[i], errs[i] = a.deleteMember(ctx, doomed[i])
+				results[i], errs[i] = a.deleteMember(ctx, doomed[i], as)
 			}(i)
 		}
 		wg.Wait()
 		if err := errors.Join(errs[start:end]...); err != nil {
-			return slices.DeleteFunc(results[:end], func(r output.Result) bool { return r.Action == "" }), fmt.Errorf("%sprune: %w", a.prefix(), err)
+			return slices.DeleteFunc(results[:end], func(r output.Result) bool { return r.Action == "" }), fmt.Errorf("%s%s: %w", a.prefix(), as.verb, err)
 		}
 		start = end
 	}
 	return results, nil
 }
 
-func (a *Applier) deleteMember(ctx context.Context, p prunable) (output.Result, error) {
-	res := output.Result{Kind: p.kind, Namespace: p.namespace, Name: p.name, Action: Pruned, Detail: "no longer in the desired set"}
+// deletion says what a deletion is: the result's action and detail, the error's verb.
+type deletion struct {
+	action, detail, verb string
+	// quiet logs no line per object (an uninstall's table lists them all); done, when set, is
+	// called after each object, for progress.
+	quiet bool
+	done  func()
+}
+
+var prunedAs = deletion{action: Pruned, detail: "no longer in the desired set", verb: "prune"}
+
+func (a *Applier) deleteMember(ctx context.Context, p prunable, as deletion) (output.Result, error) {
+	res := output.Result{Kind: p.kind, Namespace: p.namespace, Name: p.name, Action: as.action, Detail: as.detail}
 	if a.DryRun == cmdutil.DryRunClient {
 		res.DryRun = a.DryRun
 		return res, nil
@@ -269,7 +300,16 @@ func (a *Applier) deleteMember(ctx context.Context, p prunable) (output.Result, 
 	if err != nil {
 		return output.Result{}, fmt.Errorf("delete %s: %w", p.ref, err)
 	}
-	a.Progress.Logf("%s%s pruned (no longer in the desired set)", a.prefix(), p.ref)
+	if as.done != nil {
+		as.done()
+	}
+	if !as.quiet {
+		dry := ""
+		if a.DryRun != cmdutil.DryRunNone {
+			dry = ", " + a.DryRun + " dry run"
+		}
+		a.Progress.Logf("%s%s %s (%s%s)", a.prefix(), p.ref, as.action, as.detail, dry)
+	}
 	return res, nil
 }
 

@@ -96,4 +96,5 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
 	assertCAInjected(t, c, hooks, "inferenceservice.serving.kserve.io")
 	runBedSuites(t, c, "v1.5.0")
+	assertKubeflowUninstalls(t, c)
 }

@@ -202,7 +202,7 @@ Run it again and every object is "unchanged".`,
 	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields another field manager owns (like kubectl apply --server-side --force-conflicts)")
 	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object as a server-side apply, even those the last run's apply record says are unchanged, and record them anew (the escape hatch for a re-run that skips what it should not)")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
-	cmd.AddCommand(newCmdRender(f, streams))
+	cmd.AddCommand(newCmdRender(f, streams), newCmdUninstall(f, streams))
 	return cmd
 }
 

@@ -1,0 +1,52 @@
+package kubeflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Uninstall deletes what the kubeflow section applied: the members of its ApplySet (the build's
+// objects and the Secrets converge made), custom resources first, namespaces last, then its
+// apply record. Objects it did not apply (a Profile's namespace made by the profile controller,
+// objects made by hand outside its namespaces, the Gateway that `tls` shares) are left alone, but
+// deleting one of its namespaces deletes everything in it: the log names them first. The
+// PersistentVolumeClaims of Kubeflow's stores (pipelines' MySQL and minio, Katib's MySQL) hold
+// data and are kept with their namespace unless deleteData; the report says what was kept.
+func (in *Installer) Uninstall(ctx context.Context, deleteData bool) (*output.Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
+	defer cancel()
+	rep := &output.Report{}
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow"}
+	u := kube.Uninstall{Wait: in.Wait}
+	if !deleteData {
+		u.Keep = func(kind, _, _ string) (string, bool) {
+			return "holds data: `kubeflow uninstall --delete-data` deletes it", kind == "PersistentVolumeClaim"
+		}
+	}
+	in.Progress.Update("kubeflow: uninstalling")
+	results, err := a.Uninstall(ctx, u)
+	in.Progress.Done()
+	rep.Add(results...)
+	if err != nil {
+		return rep, err
+	}
+	if len(results) == 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("nothing to uninstall: no apply record %s/%s (Kubeflow was not installed by this plugin, or is uninstalled already)",
+			kube.RecordNamespace, kube.RecordName("kubeflow")))
+		return rep, nil
+	}
+	var kept []string
+	for _, r := range results {
+		if r.Action == kube.Kept {
+			kept = append(kept, r.Kind+" "+strings.TrimPrefix(r.Namespace+"/", "/")+r.Name)
+		}
+	}
+	if len(kept) > 0 {
+		rep.Notes = append(rep.Notes, "kept (data): "+strings.Join(kept, ", ")+"; `kubectl flexigrobots kubeflow uninstall --delete-data` deletes them")
+	}
+	return rep, nil
+}
