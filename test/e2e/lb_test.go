@@ -403,6 +403,7 @@ func TestLB(t *testing.T) {
 			}
 		}
 	})
+	t.Run("uninstall deletes the pool and the release, keeps the CRDs", func(t *testing.T) { assertLBUninstalls(t, c) })
 }
 
 // TestLBWebhookWithoutEndpoints turns admission webhooks on (nothing serves MetalLB's) and keeps
@@ -460,4 +461,5 @@ func TestLBOnV121(t *testing.T) {
 	if strings.Contains(r.stderr, "give --service-cidr") {
 		t.Error("--service-cidr was given, yet the hint to give it was printed")
 	}
+	assertLBUninstalls(t, c)
 }

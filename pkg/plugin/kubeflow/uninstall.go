@@ -15,10 +15,7 @@ import (
 func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var (
 		deleteData bool
-		dryRun     string
-		wait       bool
-		timeout    time.Duration
-		format     string
+		fl         cmdutil.UninstallFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "uninstall [--delete-data] [--dry-run=client|server]",
@@ -42,39 +39,22 @@ unless --delete-data. Run it again and there is nothing to uninstall.`,
   kubectl flexigrobots kubeflow uninstall --delete-data`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch dryRun {
-			case cmdutil.DryRunNone, cmdutil.DryRunClient, cmdutil.DryRunServer:
-			default:
-				return cmdutil.UsageErrorf("invalid --dry-run %q: use none, client or server", dryRun)
-			}
-			switch format {
-			case "table", "json", "yaml":
-			default:
-				return cmdutil.UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", format)
-			}
-			if timeout <= 0 {
-				return cmdutil.UsageErrorf("--timeout must be positive, e.g. --timeout 10m")
+			if err := fl.Validate(); err != nil {
+				return err
 			}
 			clients, err := kube.NewClients(f)
 			if err != nil {
 				return err
 			}
-			in := &kubeflow.Installer{Clients: clients, Progress: output.NewProgress(streams.ErrOut), DryRun: dryRun,
-				Wait: wait && dryRun == cmdutil.DryRunNone, Timeout: timeout}
+			in := &kubeflow.Installer{Clients: clients, Progress: output.NewProgress(streams.ErrOut), DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
 			rep, err := in.Uninstall(cmd.Context(), deleteData)
-			if perr := output.PrintReport(streams.Out, streams.ErrOut, format, rep); perr != nil && err == nil {
+			if perr := output.PrintReport(streams.Out, streams.ErrOut, fl.Output, rep); perr != nil && err == nil {
 				err = perr
 			}
 			return err
 		},
 	}
 	cmd.Flags().BoolVar(&deleteData, "delete-data", false, "Delete the stores' PersistentVolumeClaims (pipelines' MySQL and minio, Katib's MySQL) and their namespace too")
-	cmd.Flags().StringVar(&dryRun, "dry-run", cmdutil.DryRunNone, `Must be "none", "server", or "client": report what would be deleted, deleting nothing (server: the API server checks each deletion)`)
-	cmd.Flags().Lookup("dry-run").NoOptDefVal = cmdutil.DryRunClient
-	cmd.Flags().BoolVar(&wait, "wait", true, "Wait until every deleted object is gone (namespaces finish terminating)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "Give up after this long; what was deleted stays deleted and a re-run continues")
-	cmd.Flags().StringVarP(&format, "output", "o", "table", "Output format: one of table|json|yaml")
-	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{cmdutil.DryRunNone, cmdutil.DryRunClient, cmdutil.DryRunServer}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	cmdutil.AddUninstallFlags(cmd, &fl, 10*time.Minute)
 	return cmd
 }

@@ -92,6 +92,7 @@ it and deletes the Service (also on failure or Ctrl-C). Without --addresses it o
 	cmdutil.AddChartFlags(cmd, &o.Chart, complb.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(complb.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + complb.DefaultChartVersion + " on Kubernetes >= 1.25, " + complb.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
+	cmd.AddCommand(newCmdUninstall(f, streams))
 	return cmd
 }
 

@@ -1,0 +1,47 @@
+package cmdutil
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// UninstallFlags are the flags every `<section> uninstall` shares.
+type UninstallFlags struct {
+	DryRun  string
+	Wait    bool
+	Timeout time.Duration
+	Output  string
+}
+
+// AddUninstallFlags registers --dry-run, --wait, --timeout and -o (table|json|yaml).
+func AddUninstallFlags(cmd *cobra.Command, f *UninstallFlags, defaultTimeout time.Duration) {
+	cmd.Flags().StringVar(&f.DryRun, "dry-run", DryRunNone, `Must be "none", "server", or "client": report what would be deleted, deleting nothing (server: the API server checks each deletion)`)
+	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
+	cmd.Flags().BoolVar(&f.Wait, "wait", true, "Wait until every deleted object is gone (namespaces finish terminating)")
+	cmd.Flags().DurationVar(&f.Timeout, "timeout", defaultTimeout, "Give up after this long, the whole command; what was deleted stays deleted and a re-run continues")
+	cmd.Flags().StringVarP(&f.Output, "output", "o", "table", "Output format: one of table|json|yaml")
+	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{DryRunNone, DryRunClient, DryRunServer}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// Validate checks the values (exit code 2 on bad input); a dry run never waits.
+func (f *UninstallFlags) Validate() error {
+	switch f.DryRun {
+	case DryRunNone, DryRunClient, DryRunServer:
+	default:
+		return UsageErrorf("invalid --dry-run %q: use none, client or server", f.DryRun)
+	}
+	switch f.Output {
+	case "table", "json", "yaml":
+	default:
+		return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", f.Output)
+	}
+	if f.Timeout <= 0 {
+		return UsageErrorf("--timeout must be positive, e.g. --timeout 10m")
+	}
+	if f.DryRun != DryRunNone {
+		f.Wait = false
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package lb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Uninstall removes what `lb` made: first the pool and L2Advertisement it applied (its ApplySet,
+// while MetalLB's webhook still answers), then the MetalLB release of namespace through helm's
+// uninstall. What helm keeps stays: the chart's CRDs and the namespace; so does kube-proxy's
+// strictARP, which `lb --fix-strict-arp` may have set (other load balancers want it too). The
+// report says so. Nothing installed: nothing happens, and the report says that.
+func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	rep := &output.Report{}
+	a := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb"}
+	results, err := a.Uninstall(ctx, kube.Uninstall{Wait: c.Wait && !c.dryRun()})
+	rep.Add(results...)
+	if err != nil {
+		return rep, err
+	}
+	wait := c.Wait && !c.dryRun()
+	res, found, err := in.Helm.Uninstall(ctx, c.Namespace, ChartName, c.DryRun, wait, cmdutil.Budget(ctx, c.Timeout))
+	if found {
+		rep.Add(res)
+	}
+	if err != nil {
+		return rep, err
+	}
+	if len(results) == 0 && !found {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("nothing to uninstall: no MetalLB release in namespace %s and no apply record %s/%s", c.Namespace, kube.RecordNamespace, kube.RecordName("lb")))
+		return rep, nil
+	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("kept, as helm keeps them: MetalLB's CRDs (metallb.io) and namespace %s; kube-proxy's ipvs.strictARP is left as it is", c.Namespace))
+	return rep, nil
+}

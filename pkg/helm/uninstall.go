@@ -1,0 +1,51 @@
+package helm
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Uninstall uninstalls the release of chartName in namespace (under whatever name it has) through
+// helm's own uninstall action, as `helm uninstall` does: the release's objects and its history go;
+// the CRDs of the chart's crds/ folder and the namespace stay, as with helm. No such release: ok
+// is false and nothing happens. A dry run (client or server) deletes nothing and reports the
+// release. wait waits, within timeout, for the deleted objects to be gone.
+func (c *Client) Uninstall(ctx context.Context, namespace, chartName, dryRun string, wait bool, timeout time.Duration) (res output.Result, ok bool, err error) {
+	rel, err := c.Find(namespace, chartName)
+	if err != nil || rel == nil {
+		return res, false, err
+	}
+	res = output.Result{Kind: ResultKind, Namespace: namespace, Name: rel.Name, Action: output.Deleted, Detail: "uninstalled, chart " + chartNameOf(rel.Chart) + "-" + rel.Chart.Metadata.Version}
+	if dryRun != "" && dryRun != cmdutil.DryRunNone {
+		res.DryRun = dryRun
+		return res, true, nil
+	}
+	cfg, err := c.config(namespace)
+	if err != nil {
+		return res, true, err
+	}
+	u := action.NewUninstall(cfg)
+	u.Wait, u.Timeout, u.DeletionPropagation = wait, timeout, "background"
+	c.progress.Update("helm: uninstalling release %s/%s", namespace, rel.Name)
+	defer c.progress.Done()
+	done := make(chan error, 1)
+	go func() { // helm's uninstall takes no context: Ctrl-C returns at once, helm finishes or stops with the process
+		_, err := u.Run(rel.Name)
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		return res, true, fmt.Errorf("helm: uninstall release %s/%s: %w", namespace, rel.Name, err)
+	}
+	return res, true, nil
+}

@@ -1,0 +1,56 @@
+package lb
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	complb "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	var (
+		namespace string
+		fl        cmdutil.UninstallFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "uninstall [--release-namespace NS] [--dry-run=client|server]",
+		Short: "Delete the pool and L2Advertisement `lb` applied, then uninstall the MetalLB release through helm",
+		Long: `Delete the IPAddressPool and L2Advertisement the lb command applied (its ApplySet, parent ConfigMap
+kube-system/flexigrobots-applied-lb), while MetalLB's webhook still answers, then uninstall the MetalLB
+release of --release-namespace through helm's uninstall (under whatever name it has). As with helm, the
+chart's CRDs and the namespace stay; kube-proxy's ipvs.strictARP stays as it is. Services of type
+LoadBalancer keep their spec but get no address until another load balancer serves them. Run it again
+and there is nothing to uninstall.`,
+		Example: `  # What would go, nothing deleted
+  kubectl flexigrobots lb uninstall --dry-run
+
+  # Uninstall MetalLB and its pool
+  kubectl flexigrobots lb uninstall`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fl.Validate(); err != nil {
+				return err
+			}
+			clients, err := kube.NewClients(f)
+			if err != nil {
+				return err
+			}
+			progress := output.NewProgress(streams.ErrOut)
+			in := &complb.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress}
+			rep, err := in.Uninstall(cmd.Context(), complb.Config{Namespace: namespace, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout})
+			if perr := output.PrintReport(streams.Out, streams.ErrOut, fl.Output, rep); perr != nil && err == nil {
+				err = perr
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&namespace, "release-namespace", complb.DefaultNamespace, "Namespace of the MetalLB release")
+	cmdutil.AddUninstallFlags(cmd, &fl, 5*time.Minute)
+	return cmd
+}
