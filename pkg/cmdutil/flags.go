@@ -64,10 +64,8 @@ func (f *MutatingFlags) Validate() error {
 		}
 		f.DryRun, f.Wait, f.Output = DryRunServer, false, OutputNone
 	}
-	switch f.DryRun {
-	case DryRunNone, DryRunClient, DryRunServer:
-	default:
-		return UsageErrorf("invalid --dry-run %q: use none, client or server", f.DryRun)
+	if err := validDryRun(f.DryRun); err != nil {
+		return err
 	}
 	switch f.Output {
 	case "table", "json", "yaml":
@@ -85,6 +83,15 @@ func (f *MutatingFlags) Validate() error {
 		f.Output = OutputNone // the root prints the objects instead of the report
 	}
 	return nil
+}
+
+// validDryRun checks a --dry-run value.
+func validDryRun(v string) error {
+	switch v {
+	case DryRunNone, DryRunClient, DryRunServer:
+		return nil
+	}
+	return UsageErrorf("invalid --dry-run %q: use none, client or server", v)
 }
 
 // DryRun tells whether nothing may be persisted.

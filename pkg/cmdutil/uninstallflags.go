@@ -27,10 +27,8 @@ func AddUninstallFlags(cmd *cobra.Command, f *UninstallFlags, defaultTimeout tim
 
 // Validate checks the values (exit code 2 on bad input); a dry run never waits.
 func (f *UninstallFlags) Validate() error {
-	switch f.DryRun {
-	case DryRunNone, DryRunClient, DryRunServer:
-	default:
-		return UsageErrorf("invalid --dry-run %q: use none, client or server", f.DryRun)
+	if err := validDryRun(f.DryRun); err != nil {
+		return err
 	}
 	switch f.Output {
 	case "table", "json", "yaml":

@@ -28,14 +28,20 @@ func csrsCreatedDuring(t *testing.T, c *testbed.Cluster, fn func()) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn()
-	w.Stop()
 	var created []string
-	for ev := range w.ResultChan() {
-		if o, ok := ev.Object.(metav1.Object); ok && ev.Type == watch.Added {
-			created = append(created, o.GetName())
+	done := make(chan struct{})
+	go func() { // read while fn runs: events still unread when the watch stops are dropped
+		defer close(done)
+		for ev := range w.ResultChan() {
+			if o, ok := ev.Object.(metav1.Object); ok && ev.Type == watch.Added {
+				created = append(created, o.GetName())
+			}
 		}
-	}
+	}()
+	fn()
+	time.Sleep(time.Second) // the last events reach the watch
+	w.Stop()
+	<-done
 	return created
 }
 
