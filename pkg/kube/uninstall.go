@@ -33,7 +33,6 @@ type Uninstall struct {
 // deleted: their controllers (members too) may hold finalizers and must still run meanwhile.
 const customResourceGrace = time.Minute
 
-
 // Uninstall deletes every member of the section's ApplySet: its custom resources first (and
 // waits, bounded, for them to go while their controllers still run), then everything else, then
 // its CRDs, then its namespaces (each named before it goes, with everything in it). Objects not
