@@ -403,7 +403,7 @@ func TestLB(t *testing.T) {
 			}
 		}
 	})
-	t.Run("uninstall deletes the pool and the release, keeps the CRDs", func(t *testing.T) { assertLBUninstalls(t, c) })
+	t.Run("uninstall deletes the pool and the release", func(t *testing.T) { assertLBUninstalls(t, c) })
 }
 
 // TestLBWebhookWithoutEndpoints turns admission webhooks on (nothing serves MetalLB's) and keeps

@@ -18,8 +18,8 @@ import (
 
 // assertLBUninstalls proves `lb uninstall` on a converged bed: a dry run reports the pool, the
 // L2Advertisement and the release and deletes nothing; the real one deletes them (the release
-// through helm: no release record, no controller left) and keeps MetalLB's CRDs; again there is
-// nothing to uninstall.
+// through helm: no release record, no controller left, and MetalLB's CRDs, which its chart
+// templates, gone as with helm uninstall); again there is nothing to uninstall.
 func assertLBUninstalls(t *testing.T, c *testbed.Cluster) {
 	t.Helper()
 	ctx := context.Background()
@@ -60,8 +60,11 @@ func assertLBUninstalls(t *testing.T, c *testbed.Cluster) {
 		t.Errorf("MetalLB Deployments left: %d (%v)", len(deps.Items), err)
 	}
 	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
-	if _, err := crds.Get(ctx, "ipaddresspools.metallb.io", metav1.GetOptions{}); err != nil {
-		t.Errorf("MetalLB's CRDs were deleted (helm keeps them): %v", err)
+	if _, err := crds.Get(ctx, "ipaddresspools.metallb.io", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("MetalLB's CRDs (objects of its release, as helm uninstall deletes them) are still there: %v", err)
+	}
+	if !strings.Contains(strings.Join(kfReport(t, r).Notes, " "), "helm's uninstall deletes them") {
+		t.Errorf("the report does not say the CRDs went with the release: %v", kfReport(t, r).Notes)
 	}
 	again := runPlugin(t, c, "lb", "uninstall", "-o", "json")
 	if rep := kfReport(t, again); again.code != 0 || len(rep.Results) != 0 || !strings.Contains(strings.Join(rep.Notes, " "), "nothing to uninstall") {

@@ -11,9 +11,9 @@ import (
 
 // Uninstall removes what `lb` made: first the pool and L2Advertisement it applied (its ApplySet,
 // while MetalLB's webhook still answers), then the MetalLB release of namespace through helm's
-// uninstall. What helm keeps stays: the chart's CRDs and the namespace; so does kube-proxy's
-// strictARP, which `lb --fix-strict-arp` may have set (other load balancers want it too). The
-// report says so. Nothing installed: nothing happens, and the report says that.
+// uninstall. As with helm, the namespace stays, and MetalLB's CRDs go (they are templates of the
+// chart's crds subchart, so objects of the release); kube-proxy's strictARP, which
+// `lb --fix-strict-arp` may have set, stays (other load balancers want it too). The report says so. Nothing installed: nothing happens, and the report says that.
 func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
@@ -36,6 +36,6 @@ func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, e
 		rep.Notes = append(rep.Notes, fmt.Sprintf("nothing to uninstall: no MetalLB release in namespace %s and no apply record %s/%s", c.Namespace, kube.RecordNamespace, kube.RecordName("lb")))
 		return rep, nil
 	}
-	rep.Notes = append(rep.Notes, fmt.Sprintf("kept, as helm keeps them: MetalLB's CRDs (metallb.io) and namespace %s; kube-proxy's ipvs.strictARP is left as it is", c.Namespace))
+	rep.Notes = append(rep.Notes, fmt.Sprintf("MetalLB's CRDs (metallb.io) are objects of its release (the chart's crds subchart): helm's uninstall deletes them, and with them any metallb.io object made by hand; kept: namespace %s (helm leaves it) and kube-proxy's ipvs.strictARP as it is", c.Namespace))
 	return rep, nil
 }

@@ -23,8 +23,9 @@ func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *co
 		Short: "Delete the pool and L2Advertisement `lb` applied, then uninstall the MetalLB release through helm",
 		Long: `Delete the IPAddressPool and L2Advertisement the lb command applied (its ApplySet, parent ConfigMap
 kube-system/flexigrobots-applied-lb), while MetalLB's webhook still answers, then uninstall the MetalLB
-release of --release-namespace through helm's uninstall (under whatever name it has). As with helm, the
-chart's CRDs and the namespace stay; kube-proxy's ipvs.strictARP stays as it is. Services of type
+release of --release-namespace through helm's uninstall (under whatever name it has), as "helm uninstall"
+does: MetalLB's CRDs are templates of its chart (the crds subchart), so they go too, with any metallb.io
+object made by hand; the namespace stays, and so does kube-proxy's ipvs.strictARP. Services of type
 LoadBalancer keep their spec but get no address until another load balancer serves them. Run it again
 and there is nothing to uninstall.`,
 		Example: `  # What would go, nothing deleted
