@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -177,36 +178,53 @@ func (a *Applier) narrowParent(ctx context.Context, s *applySet, kinds, namespac
 // hold, in deletion order: custom resources and the rest, then CRDs, then namespaces. nil with
 // no error when a client dry run cannot read them (it says so).
 func (a *Applier) members(ctx context.Context, s *applySet, kinds []string, want map[string]bool) ([]prunable, error) {
-	var doomed []prunable
-	for _, k := range kinds {
-		kind, group, _ := strings.Cut(k, ".")
-		m, err := a.Mapper.RESTMapping(schema.GroupKind{Group: group, Kind: kind})
-		if meta.IsNoMatchError(err) {
-			continue // the kind is gone (its CRD deleted): so are its objects
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%sprune: %w", a.prefix(), err)
-		}
-		list, err := a.Metadata.Resource(m.Resource).List(ctx, metav1.ListOptions{LabelSelector: kubectlapply.ApplysetPartOfLabel + "=" + s.id})
-		if err != nil && a.DryRun == cmdutil.DryRunClient {
-			a.Progress.Logf("warning: %scannot tell what a prune would delete (%v)", a.prefix(), err)
-			return nil, nil
-		}
-		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("%sprune: list %s: %w", a.prefix(), m.Resource.Resource, err)
-		}
-		if list == nil {
-			continue
-		}
-		for _, o := range list.Items {
-			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(m.GroupVersionKind)
-			u.SetNamespace(o.Namespace)
-			u.SetName(o.Name)
-			if !want[Ref(u)] {
-				doomed = append(doomed, prunable{ref: Ref(u), gk: k, gvr: m.Resource, namespace: o.Namespace, name: o.Name, uid: o.UID, kind: m.GroupVersionKind.Kind, order: pruneOrder(u)})
+	found := make([][]prunable, len(kinds))
+	unreadable := make([]error, len(kinds))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(a.Parallelism, 1))
+	for i, k := range kinds { // one metadata LIST per kind, in parallel
+		g.Go(func() error {
+			kind, group, _ := strings.Cut(k, ".")
+			m, err := a.Mapper.RESTMapping(schema.GroupKind{Group: group, Kind: kind})
+			if meta.IsNoMatchError(err) {
+				return nil // the kind is gone (its CRD deleted): so are its objects
 			}
-		}
+			if err != nil {
+				return fmt.Errorf("%sprune: %w", a.prefix(), err)
+			}
+			list, err := a.Metadata.Resource(m.Resource).List(gctx, metav1.ListOptions{LabelSelector: kubectlapply.ApplysetPartOfLabel + "=" + s.id})
+			if err != nil && a.DryRun == cmdutil.DryRunClient {
+				unreadable[i] = err
+				return nil
+			}
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%sprune: list %s: %w", a.prefix(), m.Resource.Resource, err)
+			}
+			if list == nil {
+				return nil
+			}
+			for _, o := range list.Items {
+				u := &unstructured.Unstructured{}
+				u.SetGroupVersionKind(m.GroupVersionKind)
+				u.SetNamespace(o.Namespace)
+				u.SetName(o.Name)
+				if !want[Ref(u)] {
+					found[i] = append(found[i], prunable{ref: Ref(u), gk: k, gvr: m.Resource, namespace: o.Namespace, name: o.Name, uid: o.UID, kind: m.GroupVersionKind.Kind, order: pruneOrder(u)})
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(unreadable...); err != nil {
+		a.Progress.Logf("warning: %scannot tell what a prune would delete (%v)", a.prefix(), err)
+		return nil, nil
+	}
+	var doomed []prunable
+	for _, f := range found {
+		doomed = append(doomed, f...)
 	}
 	sort.SliceStable(doomed, func(i, j int) bool {
 		if doomed[i].order != doomed[j].order {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 // The build cache keeps the built, edited object set in the user cache dir (beside the
@@ -141,14 +142,24 @@ func loadBuild(file, key string, p Profile) (*Built, bool) {
 	if err != nil {
 		return nil, false
 	}
-	var c cachedBuild
-	if err := json.NewDecoder(gz).Decode(&c); err != nil || c.Key != key || len(c.Objects) == 0 {
+	data, err := io.ReadAll(gz) // to the end: the gzip checksum is checked there
+	if err != nil {
 		return nil, false
 	}
-	if _, err := io.Copy(io.Discard, gz); err != nil { // the gzip checksum is checked at the end
+	// One pass: the objects decode straight into maps (integers kept as int64, as the API
+	// machinery decodes them), not once for the entry and again per object.
+	var c struct {
+		cachedBuild
+		Objects []map[string]any `json:"objects"`
+	}
+	if err := utiljson.Unmarshal(data, &c); err != nil || c.Key != key || len(c.Objects) == 0 {
 		return nil, false
 	}
-	return &Built{Profile: p, Origin: c.Origin + " (build cached)", Objects: c.Objects, Edits: c.Edits,
+	objs := make([]*unstructured.Unstructured, len(c.Objects))
+	for i, o := range c.Objects {
+		objs[i] = &unstructured.Unstructured{Object: o}
+	}
+	return &Built{Profile: p, Origin: c.Origin + " (build cached)", Objects: objs, Edits: c.Edits,
 		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser}, true
 }
 
