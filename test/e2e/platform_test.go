@@ -407,4 +407,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 			}
 		}
 	})
+	t.Run("storage uninstall refuses while Kubeflow's claims are bound", func(t *testing.T) {
+		assertStorageUninstallRefused(t, c, "kubeflow/")
+	})
 }

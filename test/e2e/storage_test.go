@@ -328,4 +328,5 @@ func TestStorage(t *testing.T) {
 			t.Fatalf("--check full: exit %d", r.code)
 		}
 	})
+	t.Run("uninstall refuses while a claim is bound, --force uninstalls and keeps the claim", func(t *testing.T) { assertStorageUninstalls(t, c) })
 }

@@ -79,7 +79,7 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
 	cmdutil.AddChartFlags(cmd, &o.Chart, storage.DefaultChartRepo, storage.DefaultChartVersion)
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(storage.ChartName))
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, helm.DefaultTimeout)
-	cmd.AddCommand(NewCmdExports(f, streams))
+	cmd.AddCommand(NewCmdExports(f, streams), NewCmdUninstall(f, streams))
 	return cmd
 }
 

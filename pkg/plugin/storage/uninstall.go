@@ -1,0 +1,58 @@
+package storage
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// NewCmdUninstall builds `kubectl flexigrobots storage uninstall`.
+func NewCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	var (
+		namespace string
+		force     bool
+		fl        cmdutil.UninstallFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "uninstall [--release-namespace NS] [--force]",
+		Short: "Uninstall the NFS provisioner release through helm, refusing while claims of its StorageClass are bound",
+		Long: `Uninstall the nfs-subdir-external-provisioner release of --release-namespace through helm's uninstall
+(under whatever name it has): its Deployment and its StorageClass go. While PersistentVolumeClaims of
+that StorageClass are bound it refuses (exit 2, nothing changed, the claims listed): their volumes
+would lose the provisioner that deletes or archives them. --force uninstalls anyway.
+
+Claims, volumes and the data on the NFS export are never deleted (the plugin cannot reach the export).
+StorageClasses that "storage" made non-default stay non-default: the output says how to mark one.`,
+		Example: `  # What would go, nothing deleted
+  kubectl flexigrobots storage uninstall --dry-run
+
+  # Uninstall (refused while claims of nfs-client are bound)
+  kubectl flexigrobots storage uninstall`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fl.Validate(); err != nil {
+				return err
+			}
+			clients, err := kube.NewClients(f)
+			if err != nil {
+				return err
+			}
+			progress := output.NewProgress(streams.ErrOut)
+			in := &storage.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			rep, err := in.Uninstall(cmd.Context(), namespace, force)
+			if perr := output.PrintReport(streams.Out, streams.ErrOut, fl.Output, rep); perr != nil && err == nil {
+				err = perr
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&namespace, "release-namespace", storage.DefaultNamespace, "Namespace of the release")
+	cmd.Flags().BoolVar(&force, "force", false, "Uninstall even while claims of the StorageClass are bound (they and their data stay)")
+	cmdutil.AddUninstallFlags(cmd, &fl, helm.DefaultTimeout)
+	return cmd
+}
