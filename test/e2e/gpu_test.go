@@ -319,4 +319,10 @@ func TestGPU(t *testing.T) {
 			t.Error("the ConfigMap the webhook refused exists")
 		}
 	})
+	t.Run("uninstall removes the release and the time-slicing ConfigMap, keeps the CRDs", func(t *testing.T) {
+		if r := slicing("--replicas", "2"); r.code != 0 {
+			t.Fatalf("slicing --replicas 2: exit %d", r.code)
+		}
+		assertGPUUninstalls(t, c, gpuNS)
+	})
 }

@@ -31,7 +31,7 @@ time-slicing, and see per node how many physical GPUs there are and how many are
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(NewCmdOperator(f, streams), NewCmdSlicing(f, streams), NewCmdStatus(f, streams))
+	cmd.AddCommand(NewCmdOperator(f, streams), NewCmdSlicing(f, streams), NewCmdStatus(f, streams), NewCmdUninstall(f, streams))
 	return cmd
 }
 

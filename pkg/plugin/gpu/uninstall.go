@@ -1,0 +1,52 @@
+package gpu
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// NewCmdUninstall builds `kubectl flexigrobots gpu uninstall`.
+func NewCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	var (
+		namespace string
+		fl        cmdutil.UninstallFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "uninstall [--release-namespace gpu-operator] [--dry-run=client|server]",
+		Short: "Uninstall the gpu-operator release through helm and delete the time-slicing ConfigMap",
+		Long: `Uninstall the gpu-operator release of --release-namespace through helm's uninstall (under whatever
+name it has: the runbook's is generated), then delete the time-slicing ConfigMap "gpu slicing" wrote
+(one not made by the plugin is left, with a note). As with helm, the CRDs of the chart's crds/ folders
+and the namespace stay, and the nodes keep the labels feature discovery set. Run it again and there is
+nothing to uninstall.`,
+		Example: `  # What would go, nothing deleted
+  kubectl flexigrobots gpu uninstall --dry-run
+
+  # Uninstall the operator and the time-slicing config
+  kubectl flexigrobots gpu uninstall`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fl.Validate(); err != nil {
+				return err
+			}
+			progress := output.NewProgress(streams.ErrOut)
+			in, err := installer(f, progress)
+			if err != nil {
+				return err
+			}
+			rep, err := in.Uninstall(cmd.Context(), namespace, fl.DryRun, fl.Wait, fl.Timeout)
+			if perr := output.PrintReport(streams.Out, streams.ErrOut, fl.Output, rep); perr != nil && err == nil {
+				err = perr
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&namespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release and the time-slicing ConfigMap")
+	cmdutil.AddUninstallFlags(cmd, &fl, helm.DefaultTimeout)
+	return cmd
+}
