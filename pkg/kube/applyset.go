@@ -2,6 +2,8 @@ package kube
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +40,29 @@ type applySet struct {
 	parent string
 	// kinds and namespaces the parent listed before this run (members to look for).
 	prevKinds, prevNamespaces []string
+	// members is the digest of this run's member refs; clean says the parent records that a
+	// prune against exactly these members succeeded and nothing was applied since under
+	// another set, so there is nothing to prune and the member LISTs are skipped.
+	members string
+	clean   bool
+}
+
+// prunedAnnotation on the parent holds the members digest of the last successful prune. A run
+// whose members differ removes it before it applies anything (so an interrupted run's new members
+// are looked for by the next prune) and a successful prune writes it again.
+const prunedAnnotation = "kubectl-flexigrobots/pruned-members"
+
+// membersDigest identifies the set of member refs of items (in any order).
+func membersDigest(items []*item, unrecorded func(*unstructured.Unstructured) bool) string {
+	refs := make([]string, 0, len(items))
+	for _, it := range items {
+		if unrecorded == nil || !unrecorded(it.obj) {
+			refs = append(refs, Ref(it.obj))
+		}
+	}
+	sort.Strings(refs)
+	sum := sha256.Sum256([]byte(strings.Join(refs, "\n")))
+	return hex.EncodeToString(sum[:16])
 }
 
 // ApplySetID is the ApplySet ID of section's set (kubectl's own derivation from the parent).
@@ -78,6 +103,8 @@ func (a *Applier) beginApplySet(ctx context.Context, items []*item) (*applySet, 
 		s.prevKinds = splitList(live.Annotations[kubectlapply.ApplySetGKsAnnotation])
 		s.prevNamespaces = splitList(live.Annotations[kubectlapply.ApplySetAdditionalNamespacesAnnotation])
 	}
+	s.members = membersDigest(items, a.Unrecorded)
+	s.clean = live != nil && live.Annotations[prunedAnnotation] == s.members
 	for _, it := range items {
 		// Objects another section also applies with our field manager stay out of the set: that
 		// section's apply would take the label off again, and they are never ours alone to prune.
@@ -101,6 +128,9 @@ func (a *Applier) writeParent(ctx context.Context, live *corev1.ConfigMap, s *ap
 		kubectlapply.ApplySetGKsAnnotation:                  strings.Join(kinds, ","),
 		kubectlapply.ApplySetAdditionalNamespacesAnnotation: strings.Join(namespaces, ","),
 	}
+	if s.clean {
+		annotations[prunedAnnotation] = s.members
+	}
 	if live == nil {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: s.parent, Namespace: RecordNamespace, Labels: labels, Annotations: annotations}}
 		_, err := cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: a.FieldManager})
@@ -110,10 +140,18 @@ func (a *Applier) writeParent(ctx context.Context, live *corev1.ConfigMap, s *ap
 	} else if live.Labels[kubectlapply.ApplySetParentIDLabel] == s.id &&
 		live.Annotations[kubectlapply.ApplySetGKsAnnotation] == annotations[kubectlapply.ApplySetGKsAnnotation] &&
 		live.Annotations[kubectlapply.ApplySetAdditionalNamespacesAnnotation] == annotations[kubectlapply.ApplySetAdditionalNamespacesAnnotation] &&
-		live.Annotations[kubectlapply.ApplySetToolingAnnotation] == annotations[kubectlapply.ApplySetToolingAnnotation] {
+		live.Annotations[kubectlapply.ApplySetToolingAnnotation] == annotations[kubectlapply.ApplySetToolingAnnotation] &&
+		live.Annotations[prunedAnnotation] == annotations[prunedAnnotation] {
 		return nil // a no-op re-run writes nothing
 	}
-	patch := map[string]any{"metadata": map[string]any{"labels": labels, "annotations": annotations}}
+	patchAnnotations := map[string]any{}
+	for k, v := range annotations {
+		patchAnnotations[k] = v
+	}
+	if !s.clean {
+		patchAnnotations[prunedAnnotation] = nil // a merge patch's null removes it
+	}
+	patch := map[string]any{"metadata": map[string]any{"labels": labels, "annotations": patchAnnotations}}
 	b, err := json.Marshal(patch)
 	if err != nil {
 		return err
@@ -151,6 +189,9 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 		want[Ref(it.obj)] = true
 	}
 	kinds, namespaces := memberScope(items)
+	if s.clean && slices.Equal(s.prevKinds, kinds) && slices.Equal(s.prevNamespaces, namespaces) {
+		return nil, nil // the last prune was against exactly these members: none can be stray
+	}
 	doomed, err := a.members(ctx, s, union(s.prevKinds, kinds), want)
 	if err != nil {
 		return nil, err
@@ -159,9 +200,7 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 	if err != nil || a.DryRun != cmdutil.DryRunNone {
 		return results, err
 	}
-	if slices.Equal(union(s.prevKinds, kinds), kinds) && slices.Equal(union(s.prevNamespaces, namespaces), namespaces) {
-		return results, nil // beginApplySet wrote the parent as it must be
-	}
+	s.clean = true // pruned against these members: recorded, so a re-run of them skips the LISTs
 	return results, a.narrowParent(ctx, s, kinds, namespaces)
 }
 
