@@ -84,6 +84,18 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("re-run pruned %v (%v)", pruned(rep), err)
 	}
 
+	// A failed run that created a new member c (another set than the last prune's), then the
+	// last set again: its re-run, whose members are those of the last prune, still finds c.
+	withC := withoutB + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: prune}\n" +
+		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: Not_A_Name, namespace: prune}\n"
+	if _, err := apply(cmdutil.DryRunNone, withC); err == nil || !exists("c") {
+		t.Fatalf("want a failed apply that created c (err %v, c exists %v)", err, exists("c"))
+	}
+	rep, err = apply(cmdutil.DryRunNone, withoutB)
+	if got := pruned(rep); err != nil || len(got) != 1 || got[0] != "ConfigMap/c" || exists("c") {
+		t.Fatalf("after a failed run with c: pruned %v (%v), want exactly c", got, err)
+	}
+
 	// A server dry run of an empty set: the ConfigMap before its Namespace, nothing deleted.
 	rep, err = apply(cmdutil.DryRunServer, "")
 	if err != nil {
