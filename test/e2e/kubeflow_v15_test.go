@@ -87,6 +87,9 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 		t.Fatalf("second run: exit %d", r.code)
 	}
 	assertNoPublishedCredentials(t, c, p, true, first, r)
+	if !strings.Contains(first.stdout+first.stderr, "dex static user user@example.com: password generated") || !strings.Contains(r.stdout+r.stderr, "dex static user user@example.com: password kept") {
+		t.Error("the static user's password note does not say generated on the first run and kept on the second")
+	}
 	for _, x := range kfReport(t, r).Results {
 		if x.Action != output.Unchanged {
 			t.Errorf("second run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)

@@ -89,7 +89,8 @@ func dexCredentials(ctx context.Context, c kubernetes.Interface, b *Built) (objs
 		return nil, nil, false, err
 	}
 	password := live["password"]
-	if password == "" || password == PublicDexPassword {
+	kept := password != "" && password != PublicDexPassword
+	if !kept {
 		password = randomHex(12)
 	}
 	liveHash := ""
@@ -144,8 +145,12 @@ func dexCredentials(ctx context.Context, c kubernetes.Interface, b *Built) (objs
 	if !hashOwned {
 		where = "ConfigMap auth/dex (config.yaml, where upstream keeps it: v1.5's dex reads no hash from the environment)"
 	}
-	notes = append(notes, fmt.Sprintf("dex static user %s: password generated (not Kubeflow's published one), its bcrypt hash in %s; read it with: kubectl get secret -n %s %s -o jsonpath='{.data.password}' | base64 -d",
-		email, where, DexUserNamespace, DexUserSecret))
+	what := "password generated (not Kubeflow's published one)"
+	if kept {
+		what = "password kept (the one already in Secret " + DexUserNamespace + "/" + DexUserSecret + ")"
+	}
+	notes = append(notes, fmt.Sprintf("dex static user %s: %s, its bcrypt hash in %s; read it with: kubectl get secret -n %s %s -o jsonpath='{.data.password}' | base64 -d",
+		email, what, where, DexUserNamespace, DexUserSecret))
 	return objs, notes, restart, nil
 }
 
