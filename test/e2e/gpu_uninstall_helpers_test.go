@@ -23,32 +23,18 @@ import (
 func assertGPUUninstalls(t *testing.T, c *testbed.Cluster, ns string) {
 	t.Helper()
 	ctx := context.Background()
-	releases := func() int {
-		l, err := c.Client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(l.Items)
-	}
-	kinds := func(r result) map[string]string {
-		got := map[string]string{}
-		for _, x := range kfReport(t, r).Results {
-			got[x.Kind] = x.Action
-		}
-		return got
-	}
 	dry := runPlugin(t, c, "gpu", "uninstall", "--release-namespace", ns, "--dry-run", "-o", "json")
-	if got := kinds(dry); dry.code != 0 || got[helm.ResultKind] != output.Deleted || got["ConfigMap"] != output.Deleted {
+	if got := actionsByKind(t, dry); dry.code != 0 || got[helm.ResultKind] != output.Deleted || got["ConfigMap"] != output.Deleted {
 		t.Fatalf("gpu uninstall --dry-run: exit %d, %v", dry.code, got)
 	}
-	if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, gpucomp.DefaultConfigName, metav1.GetOptions{}); err != nil || releases() == 0 {
+	if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, gpucomp.DefaultConfigName, metav1.GetOptions{}); err != nil || helmReleases(t, c, ns) == 0 {
 		t.Fatalf("the dry run deleted the ConfigMap (%v) or the release", err)
 	}
 	r := runPlugin(t, c, "gpu", "uninstall", "--release-namespace", ns, "-o", "json")
-	if got := kinds(r); r.code != 0 || got[helm.ResultKind] != output.Deleted || got["ConfigMap"] != output.Deleted {
+	if got := actionsByKind(t, r); r.code != 0 || got[helm.ResultKind] != output.Deleted || got["ConfigMap"] != output.Deleted {
 		t.Fatalf("gpu uninstall: exit %d, %v\n%s", r.code, got, r.stderr)
 	}
-	if n := releases(); n != 0 {
+	if n := helmReleases(t, c, ns); n != 0 {
 		t.Errorf("%d helm release records left", n)
 	}
 	if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, gpucomp.DefaultConfigName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {

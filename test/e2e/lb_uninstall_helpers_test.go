@@ -25,35 +25,21 @@ func assertLBUninstalls(t *testing.T, c *testbed.Cluster) {
 	ctx := context.Background()
 	dyn := dynamic.NewForConfigOrDie(c.Config)
 	pools := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace)
-	releases := func() int {
-		l, err := c.Client.CoreV1().Secrets(lb.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(l.Items)
-	}
-	kinds := func(r result) map[string]string {
-		got := map[string]string{}
-		for _, x := range kfReport(t, r).Results {
-			got[x.Kind] = x.Action
-		}
-		return got
-	}
 	dry := runPlugin(t, c, "lb", "uninstall", "--dry-run", "-o", "json")
-	if got := kinds(dry); dry.code != 0 || got["IPAddressPool"] != output.Deleted || got["L2Advertisement"] != output.Deleted || got[helm.ResultKind] != output.Deleted {
+	if got := actionsByKind(t, dry); dry.code != 0 || got["IPAddressPool"] != output.Deleted || got["L2Advertisement"] != output.Deleted || got[helm.ResultKind] != output.Deleted {
 		t.Fatalf("lb uninstall --dry-run: exit %d, %v", dry.code, got)
 	}
-	if _, err := pools.Get(ctx, lb.DefaultPool, metav1.GetOptions{}); err != nil || releases() == 0 {
+	if _, err := pools.Get(ctx, lb.DefaultPool, metav1.GetOptions{}); err != nil || helmReleases(t, c, lb.DefaultNamespace) == 0 {
 		t.Fatalf("the dry run deleted the pool (%v) or the release", err)
 	}
 	r := runPlugin(t, c, "lb", "uninstall", "-o", "json")
-	if got := kinds(r); r.code != 0 || got["IPAddressPool"] != output.Deleted || got[helm.ResultKind] != output.Deleted {
+	if got := actionsByKind(t, r); r.code != 0 || got["IPAddressPool"] != output.Deleted || got[helm.ResultKind] != output.Deleted {
 		t.Fatalf("lb uninstall: exit %d, %v\n%s", r.code, got, r.stderr)
 	}
 	if _, err := pools.Get(ctx, lb.DefaultPool, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("pool still there (%v)", err)
 	}
-	if n := releases(); n != 0 {
+	if n := helmReleases(t, c, lb.DefaultNamespace); n != 0 {
 		t.Errorf("%d helm release records left", n)
 	}
 	if deps, err := c.Client.AppsV1().Deployments(lb.DefaultNamespace).List(ctx, metav1.ListOptions{}); err != nil || len(deps.Items) != 0 {

@@ -17,26 +17,16 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// storageReleases counts the provisioner's helm release records.
-func storageReleases(t *testing.T, c *testbed.Cluster) int {
-	t.Helper()
-	l, err := c.Client.CoreV1().Secrets(storage.DefaultNamespace).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(l.Items)
-}
-
 // assertStorageUninstallRefused proves `storage uninstall` refuses (exit 2, the claims named,
 // nothing changed) while claims of its StorageClass are bound; want is one claim it must name.
 func assertStorageUninstallRefused(t *testing.T, c *testbed.Cluster, want string) {
 	t.Helper()
-	before := storageReleases(t, c)
+	before := helmReleases(t, c, storage.DefaultNamespace)
 	r := runPlugin(t, c, "storage", "uninstall")
 	if r.code != 2 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "--force") || !strings.Contains(r.stderr, "nothing was changed") {
 		t.Fatalf("storage uninstall with bound claims: want exit 2 naming %s and --force, got %d\n%s", want, r.code, r.stderr)
 	}
-	if _, err := c.Client.StorageV1().StorageClasses().Get(context.Background(), storage.DefaultClass, metav1.GetOptions{}); err != nil || storageReleases(t, c) != before {
+	if _, err := c.Client.StorageV1().StorageClasses().Get(context.Background(), storage.DefaultClass, metav1.GetOptions{}); err != nil || helmReleases(t, c, storage.DefaultNamespace) != before {
 		t.Fatalf("the refused uninstall changed something (class: %v)", err)
 	}
 }
@@ -76,14 +66,14 @@ func assertStorageUninstalls(t *testing.T, c *testbed.Cluster) {
 	if res := kfReport(t, dry).Results; dry.code != 0 || len(res) != 1 || res[0].Kind != helm.ResultKind || res[0].Action != output.Deleted || res[0].DryRun == "" {
 		t.Fatalf("uninstall --force --dry-run: exit %d, %v", dry.code, res)
 	}
-	if storageReleases(t, c) == 0 {
+	if helmReleases(t, c, storage.DefaultNamespace) == 0 {
 		t.Fatal("the dry run uninstalled the release")
 	}
 	r := runPlugin(t, c, "storage", "uninstall", "--force", "-o", "json")
 	if res := kfReport(t, r).Results; r.code != 0 || len(res) != 1 || res[0].Action != output.Deleted {
 		t.Fatalf("uninstall --force: exit %d, %v\n%s", r.code, res, r.stderr)
 	}
-	if n := storageReleases(t, c); n != 0 {
+	if n := helmReleases(t, c, storage.DefaultNamespace); n != 0 {
 		t.Errorf("%d release records left", n)
 	}
 	if _, err := c.Client.StorageV1().StorageClasses().Get(ctx, class, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
