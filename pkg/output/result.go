@@ -49,6 +49,15 @@ func (r *Report) Changed() bool {
 	return false
 }
 
+// PrintReportAfter prints the report of a run that ended with err (what was done before an error
+// too) and returns err, or the printing's error when the run had none.
+func PrintReportAfter(w, notes io.Writer, format string, r *Report, err error) error {
+	if perr := PrintReport(w, notes, format, r); perr != nil && err == nil {
+		return perr
+	}
+	return err
+}
+
 // PrintReport prints r: kubectl-style lines `kind/name action` on w for table, with the notes on
 // notes (stderr: they are for the person, not the result), or the whole report, notes included,
 // as json/yaml on w.

@@ -81,8 +81,5 @@ func (o *OperatorOptions) Run(ctx context.Context) error {
 		Namespace: o.ReleaseNamespace, DriverEnabled: o.DriverEnabled, Chart: o.Chart,
 		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout,
 	})
-	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep); perr != nil && err == nil {
-		err = perr
-	}
-	return err
+	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }

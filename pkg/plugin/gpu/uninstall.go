@@ -40,10 +40,7 @@ nothing to uninstall.`,
 				return err
 			}
 			rep, err := in.Uninstall(cmd.Context(), namespace, fl.DryRun, fl.Wait, fl.Timeout)
-			if perr := output.PrintReport(streams.Out, streams.ErrOut, fl.Output, rep); perr != nil && err == nil {
-				err = perr
-			}
-			return err
+			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
 		},
 	}
 	cmd.Flags().StringVar(&namespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release and the time-slicing ConfigMap")

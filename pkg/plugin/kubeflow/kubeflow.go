@@ -239,10 +239,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil && rep != nil {
 		rep.Notes = nil // what was edited and where the dashboard is: news of a finished run only
 	}
-	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep); perr != nil && err == nil {
-		err = perr
-	}
-	return err
+	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }
 
 func newCmdRender(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {

@@ -48,10 +48,7 @@ unless --delete-data. Run it again and there is nothing to uninstall.`,
 			}
 			in := &kubeflow.Installer{Clients: clients, Progress: output.NewProgress(streams.ErrOut), DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
 			rep, err := in.Uninstall(cmd.Context(), deleteData)
-			if perr := output.PrintReport(streams.Out, streams.ErrOut, fl.Output, rep); perr != nil && err == nil {
-				err = perr
-			}
-			return err
+			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
 		},
 	}
 	cmd.Flags().BoolVar(&deleteData, "delete-data", false, "Delete the stores' PersistentVolumeClaims (pipelines' MySQL and minio, Katib's MySQL) and their namespace too")

@@ -164,8 +164,5 @@ func (o *Options) Run(ctx context.Context) error {
 		},
 		ServiceCIDRs: o.serviceCIDRs, Probe: o.Probe,
 	})
-	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep); perr != nil && err == nil {
-		err = perr
-	}
-	return err
+	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep, err)
 }

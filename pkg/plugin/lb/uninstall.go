@@ -45,10 +45,7 @@ and there is nothing to uninstall.`,
 			progress := output.NewProgress(streams.ErrOut)
 			in := &complb.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress}
 			rep, err := in.Uninstall(cmd.Context(), complb.Config{Namespace: namespace, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout})
-			if perr := output.PrintReport(streams.Out, streams.ErrOut, fl.Output, rep); perr != nil && err == nil {
-				err = perr
-			}
-			return err
+			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
 		},
 	}
 	cmd.Flags().StringVar(&namespace, "release-namespace", complb.DefaultNamespace, "Namespace of the MetalLB release")

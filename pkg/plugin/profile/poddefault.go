@@ -160,10 +160,7 @@ func (o *PodDefaultOptions) Run(ctx context.Context) error {
 	if cmdutil.IsUsageError(err) {
 		return err // nothing was done
 	}
-	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep); perr != nil && err == nil {
-		err = perr
-	}
-	return err
+	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep, err)
 }
 
 // printer prints each pass of --watch: kubectl-style lines, or one json document per pass, or

@@ -113,10 +113,7 @@ func (o *Options) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	rep, err := o.run(ctx)
-	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep); perr != nil && err == nil {
-		err = perr
-	}
-	return err
+	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }
 
 func (o *Options) run(ctx context.Context) (*output.Report, error) {

@@ -45,10 +45,7 @@ StorageClasses that "storage" made non-default stay non-default: the output says
 			progress := output.NewProgress(streams.ErrOut)
 			in := &storage.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
 			rep, err := in.Uninstall(cmd.Context(), namespace, force)
-			if perr := output.PrintReport(streams.Out, streams.ErrOut, fl.Output, rep); perr != nil && err == nil {
-				err = perr
-			}
-			return err
+			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
 		},
 	}
 	cmd.Flags().StringVar(&namespace, "release-namespace", storage.DefaultNamespace, "Namespace of the release")

@@ -199,10 +199,7 @@ func (o *Options) Run(ctx context.Context) error {
 		rep, err = o.installer.Apply(ctx, o.spec, o.state)
 	}
 	o.installer.Progress.Done()
-	if perr := output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep); perr != nil && err == nil {
-		err = perr
-	}
-	return err
+	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }
 
 func newCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
