@@ -67,14 +67,10 @@ func (f *MutatingFlags) Validate() error {
 	if err := validDryRun(f.DryRun); err != nil {
 		return err
 	}
-	switch f.Output {
-	case "table", "json", "yaml":
-	case OutputNone:
-		if !f.Diff {
-			return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", f.Output)
+	if f.Output != OutputNone || !f.Diff {
+		if err := validOutput(f.Output); err != nil {
+			return err
 		}
-	default:
-		return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", f.Output)
 	}
 	if f.Timeout <= 0 {
 		return UsageErrorf("--timeout must be positive, e.g. --timeout 5m")
@@ -83,6 +79,15 @@ func (f *MutatingFlags) Validate() error {
 		f.Output = OutputNone // the root prints the objects instead of the report
 	}
 	return nil
+}
+
+// validOutput checks a -o value: table, json or yaml.
+func validOutput(v string) error {
+	switch v {
+	case "table", "json", "yaml":
+		return nil
+	}
+	return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", v)
 }
 
 // validDryRun checks a --dry-run value.

@@ -30,10 +30,8 @@ func (f *UninstallFlags) Validate() error {
 	if err := validDryRun(f.DryRun); err != nil {
 		return err
 	}
-	switch f.Output {
-	case "table", "json", "yaml":
-	default:
-		return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", f.Output)
+	if err := validOutput(f.Output); err != nil {
+		return err
 	}
 	if f.Timeout <= 0 {
 		return UsageErrorf("--timeout must be positive, e.g. --timeout 10m")

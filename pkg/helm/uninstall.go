@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -14,21 +15,28 @@ import (
 // Uninstall uninstalls the release of chartName in namespace (under whatever name it has) through
 // helm's own uninstall action, as `helm uninstall` does: the release's objects and its history go;
 // the CRDs of the chart's crds/ folder and the namespace stay, as with helm. No such release: ok
-// is false and nothing happens. A dry run (client or server) deletes nothing and reports the
-// release. wait waits, within timeout, for the deleted objects to be gone.
+// is false and nothing happens. See UninstallRelease for dry runs and waits.
 func (c *Client) Uninstall(ctx context.Context, namespace, chartName, dryRun string, wait bool, timeout time.Duration) (res output.Result, ok bool, err error) {
 	rel, err := c.Find(namespace, chartName)
 	if err != nil || rel == nil {
 		return res, false, err
 	}
-	res = output.Result{Kind: ResultKind, Namespace: namespace, Name: rel.Name, Action: output.Deleted, Detail: "uninstalled, chart " + chartNameOf(rel.Chart) + "-" + rel.Chart.Metadata.Version}
+	res, err = c.UninstallRelease(ctx, rel, dryRun, wait, timeout)
+	return res, true, err
+}
+
+// UninstallRelease uninstalls rel (as Find returned it). A dry run (client or server) deletes
+// nothing and reports the release. wait waits, within timeout, for the deleted objects to be gone.
+func (c *Client) UninstallRelease(ctx context.Context, rel *release.Release, dryRun string, wait bool, timeout time.Duration) (output.Result, error) {
+	namespace := rel.Namespace
+	res := output.Result{Kind: ResultKind, Namespace: namespace, Name: rel.Name, Action: output.Deleted, Detail: "uninstalled, chart " + chartNameOf(rel.Chart) + "-" + rel.Chart.Metadata.Version}
 	if dryRun != "" && dryRun != cmdutil.DryRunNone {
 		res.DryRun = dryRun
-		return res, true, nil
+		return res, nil
 	}
 	cfg, err := c.config(namespace)
 	if err != nil {
-		return res, true, err
+		return res, err
 	}
 	u := action.NewUninstall(cfg)
 	u.Wait, u.Timeout, u.DeletionPropagation = wait, timeout, "background"
@@ -45,7 +53,7 @@ func (c *Client) Uninstall(ctx context.Context, namespace, chartName, dryRun str
 		err = ctx.Err()
 	}
 	if err != nil {
-		return res, true, fmt.Errorf("helm: uninstall release %s/%s: %w", namespace, rel.Name, err)
+		return res, fmt.Errorf("helm: uninstall release %s/%s: %w", namespace, rel.Name, err)
 	}
-	return res, true, nil
+	return res, nil
 }

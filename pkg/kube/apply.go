@@ -224,6 +224,7 @@ type applyRun struct {
 	dryNamespaces map[string]bool
 }
 
+// defaults fills in the field manager, the parallelism and the dry-run mode left unset.
 func (a *Applier) defaults() {
 	if a.FieldManager == "" {
 		a.FieldManager = FieldManager

@@ -160,11 +160,28 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 		return results, fmt.Errorf("%sdelete the apply record %s/%s: %w", a.prefix(), RecordNamespace, s.parent, err)
 	}
 	if u.Wait {
-		if err := a.awaitGone(ctx, deleted, "deleted objects"); err != nil {
+		if err := a.awaitGone(ctx, outsideOf(deleted, stages[3]), "deleted objects"); err != nil {
 			return results, err
 		}
 	}
 	return results, nil
+}
+
+// outsideOf leaves out of objs what lives in one of the namespaces: it is gone once its namespace
+// is, so waiting for the namespaces (which are in objs) waits for it, with a GET each instead of
+// one per object.
+func outsideOf(objs, namespaces []prunable) []prunable {
+	in := map[string]bool{}
+	for _, n := range namespaces {
+		in[n.name] = true
+	}
+	var out []prunable
+	for _, o := range objs {
+		if o.namespace == "" || !in[o.namespace] {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // awaitGone polls until every object is gone (or replaced: another UID), saying how many are

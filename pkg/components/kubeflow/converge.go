@@ -57,11 +57,17 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		// get signed anyway); `verify` probes signing when asked.
 		csr = 0
 		in.Progress.Logf("kubeflow: preflight: CSR signing not probed (dry run: nothing is created; `kubectl flexigrobots verify --section cluster` probes it)")
-	} else if need, why := csrProbeNeeded(ctx, in.Clients, time.Now()); !need {
-		csr = 0
-		in.Progress.Logf("%s", why)
-	} else if why != "" {
-		in.Progress.Logf("%s", why)
+	}
+	server := ""
+	if csr > 0 {
+		var need bool
+		var why string
+		if need, why, server = csrProbeNeeded(ctx, in.Clients, time.Now()); !need {
+			csr = 0
+		}
+		if why != "" {
+			in.Progress.Logf("%s", why)
+		}
 	}
 	in.Progress.Update("kubeflow: preflight")
 	f, err := Preflight(ctx, in.Clients, b, csr)
@@ -97,7 +103,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		return rep, err
 	}
 	if f.CSRSigned && in.DryRun == cmdutil.DryRunNone {
-		if err := recordCSRPass(ctx, in.Clients, time.Now()); err != nil {
+		if err := recordCSRPass(ctx, in.Clients, server, time.Now()); err != nil {
 			in.Progress.Logf("warning: kubeflow: cannot record that CSR signing passed (the next run probes it again): %v", err)
 		}
 	}

@@ -32,41 +32,43 @@ type csrMemo struct {
 	At     time.Time `json:"at"`
 }
 
-// csrProbeNeeded says whether the probe must run, and why (or why not), in one line.
-func csrProbeNeeded(ctx context.Context, c *kube.Clients, now time.Time) (bool, string) {
-	server, err := serverVersion(c)
+// csrProbeNeeded says whether the probe must run, and why (or why not), in one line; server is
+// the server's version for recordCSRPass ("" when unreadable: then nothing is recorded).
+func csrProbeNeeded(ctx context.Context, c *kube.Clients, now time.Time) (need bool, why, server string) {
+	v, err := c.Discovery.ServerVersion()
 	if err != nil {
-		return true, ""
+		return true, "", ""
 	}
+	server = v.GitVersion
 	cm, err := c.Client.CoreV1().ConfigMaps(kube.RecordNamespace).Get(ctx, kube.RecordName("kubeflow"), metav1.GetOptions{})
 	if err != nil {
-		return true, "" // a first install (or the record cannot be read): probe
+		return true, "", server // a first install (or the record cannot be read): probe
 	}
 	raw, ok := cm.Annotations[CSRMemoAnnotation]
 	if !ok {
-		return true, ""
+		return true, "", server
 	}
 	var m csrMemo
 	if err := json.Unmarshal([]byte(raw), &m); err != nil || m.At.IsZero() {
-		return true, "kubeflow: preflight: probing CSR signing again (its record on " + kube.RecordNamespace + "/" + cm.Name + " does not read)"
+		return true, "kubeflow: preflight: probing CSR signing again (its record on " + kube.RecordNamespace + "/" + cm.Name + " does not read)", server
 	}
 	age := now.Sub(m.At).Round(time.Second)
 	switch {
 	case m.Server != server:
-		return true, fmt.Sprintf("kubeflow: preflight: probing CSR signing again: it passed on server %s, this is %s", m.Server, server)
+		return true, fmt.Sprintf("kubeflow: preflight: probing CSR signing again: it passed on server %s, this is %s", m.Server, server), server
 	case age > CSRMemoMaxAge || age < -time.Minute:
-		return true, fmt.Sprintf("kubeflow: preflight: probing CSR signing again: it passed %s ago (a pass is trusted for a day)", age)
+		return true, fmt.Sprintf("kubeflow: preflight: probing CSR signing again: it passed %s ago (a pass is trusted for a day)", age), server
 	}
 	return false, fmt.Sprintf("kubeflow: preflight: CSR signing passed %s ago on this server (%s): not probed again (a re-run a day after it passed, or on an upgraded server, probes; `kubectl flexigrobots verify --section cluster` probes it now)",
-		age, server)
+		age, server), server
 }
 
-// recordCSRPass writes the memo of a probe that passed on the record ConfigMap (which the
-// converge's apply has just saved); a failure is a warning for the caller: the next run probes.
-func recordCSRPass(ctx context.Context, c *kube.Clients, now time.Time) error {
-	server, err := serverVersion(c)
-	if err != nil {
-		return err
+// recordCSRPass writes the memo of a probe that passed on server (a version; "" records nothing)
+// on the record ConfigMap, which the converge's apply has just saved; a failure is a warning for
+// the caller: the next run probes.
+func recordCSRPass(ctx context.Context, c *kube.Clients, server string, now time.Time) error {
+	if server == "" {
+		return nil
 	}
 	raw, err := json.Marshal(csrMemo{Server: server, At: now.UTC().Truncate(time.Second)})
 	if err != nil {
@@ -88,12 +90,4 @@ func recordCSRPass(ctx context.Context, c *kube.Clients, now time.Time) error {
 		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{FieldManager: kube.FieldManager})
 		return err
 	})
-}
-
-func serverVersion(c *kube.Clients) (string, error) {
-	v, err := c.Discovery.ServerVersion()
-	if err != nil {
-		return "", err
-	}
-	return v.GitVersion, nil
 }

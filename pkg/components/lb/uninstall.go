@@ -15,16 +15,16 @@ import (
 // chart's crds subchart, so objects of the release); kube-proxy's strictARP, which
 // `lb --fix-strict-arp` may have set, stays (other load balancers want it too). The report says so. Nothing installed: nothing happens, and the report says that.
 func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	ctx, cancel := cmdutil.WithBudget(ctx, c.Timeout)
 	defer cancel()
 	rep := &output.Report{}
+	wait := c.Wait && !c.dryRun()
 	a := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb"}
-	results, err := a.Uninstall(ctx, kube.Uninstall{Wait: c.Wait && !c.dryRun()})
+	results, err := a.Uninstall(ctx, kube.Uninstall{Wait: wait})
 	rep.Add(results...)
 	if err != nil {
 		return rep, err
 	}
-	wait := c.Wait && !c.dryRun()
 	res, found, err := in.Helm.Uninstall(ctx, c.Namespace, ChartName, c.DryRun, wait, cmdutil.Budget(ctx, c.Timeout))
 	if found {
 		rep.Add(res)

@@ -45,7 +45,7 @@ func (in *Installer) Uninstall(ctx context.Context, namespace string, force bool
 		return rep, cmdutil.UsageErrorf("storage uninstall: %s of StorageClass %s %s bound (%s): their volumes would lose the provisioner that deletes or archives them; delete the claims first, or give --force to uninstall anyway (the claims and their data stay), nothing was changed",
 			output.Count(len(bound), "PersistentVolumeClaim"), class, isAre(len(bound)), strings.Join(bound, ", "))
 	}
-	res, _, err := in.Helm.Uninstall(ctx, namespace, ChartName, in.DryRun, in.Wait, cmdutil.Budget(ctx, in.Timeout))
+	res, err := in.Helm.UninstallRelease(ctx, rel, in.DryRun, in.Wait, cmdutil.Budget(ctx, in.Timeout))
 	rep.Add(res)
 	if err != nil {
 		return rep, err
