@@ -42,6 +42,11 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"lb", "--addresses", "127.240.0.0/33"}, `error: --addresses entry 1: "127.240.0.0/33" is not a CIDR (prefix length out of range): want e.g.`, ""},
 		{[]string{"storage", "--nfs-server", "bad host!", "--nfs-path", "/nfsroot"}, `error: --nfs-server "bad host!" is neither an IP address nor a host name: a host name is at most 253 lowercase letters`, ""},
 		{[]string{"kubeflow", "--version", "v1.10.2", "--ingress-service-type", "clusterip"}, `error: invalid --ingress-service-type "clusterip": use LoadBalancer, NodePort or ClusterIP`, ""},
+		// The uninstall commands check their flags before they read the cluster.
+		{[]string{"kubeflow", "uninstall", "--dry-run=maybe"}, `error: invalid --dry-run "maybe": use none, client or server`, ""},
+		{[]string{"lb", "uninstall", "-o", "xml"}, `error: unknown output format "xml": use -o with one of table|json|yaml`, ""},
+		{[]string{"storage", "uninstall", "--timeout", "0s"}, "error: --timeout must be positive, e.g. --timeout 10m", ""},
+		{[]string{"gpu", "uninstall", "extra"}, `error: unknown argument "extra" for "kubectl flexigrobots gpu uninstall"`, ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out, errOut, code := runWithoutCluster(t, nil, tc.args...)
