@@ -27,6 +27,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
+	ourkube "github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -57,6 +58,10 @@ func NewClient(getter genericclioptions.RESTClientGetter, progress *output.Progr
 	if d, err := os.UserCacheDir(); err == nil {
 		dir = filepath.Join(d, "kubectl-flexigrobots", "helm")
 	}
+	// What helm creates itself (the release's namespace, the crds/ CRDs) is written under the
+	// plugin's name, as everything else the plugin writes, whatever the binary is called: an
+	// uninstall tells by it what the plugin made (kube.Leftovers).
+	kube.ManagedFieldsManager = ourkube.FieldManager
 	return &Client{getter: getter, progress: progress, CacheDir: dir}
 }
 

@@ -14,15 +14,16 @@ import (
 
 // Uninstall uninstalls the release of chartName in namespace (under whatever name it has) through
 // helm's own uninstall action, as `helm uninstall` does: the release's objects and its history go;
-// the CRDs of the chart's crds/ folder and the namespace stay, as with helm. No such release: ok
-// is false and nothing happens. See UninstallRelease for dry runs and waits.
-func (c *Client) Uninstall(ctx context.Context, namespace, chartName, dryRun string, wait bool, timeout time.Duration) (res output.Result, ok bool, err error) {
-	rel, err := c.Find(namespace, chartName)
+// the CRDs of the chart's crds/ folder and the namespace stay, as with helm (see kube.Leftovers).
+// It returns the release it found (nil: none, and nothing happened). See UninstallRelease for dry
+// runs and waits.
+func (c *Client) Uninstall(ctx context.Context, namespace, chartName, dryRun string, wait bool, timeout time.Duration) (res output.Result, rel *release.Release, err error) {
+	rel, err = c.Find(namespace, chartName)
 	if err != nil || rel == nil {
-		return res, false, err
+		return res, nil, err
 	}
 	res, err = c.UninstallRelease(ctx, rel, dryRun, wait, timeout)
-	return res, true, err
+	return res, rel, err
 }
 
 // UninstallRelease uninstalls rel (as Find returned it). A dry run (client or server) deletes
@@ -56,4 +57,23 @@ func (c *Client) UninstallRelease(ctx context.Context, rel *release.Release, dry
 		return res, fmt.Errorf("helm: uninstall release %s/%s: %w", namespace, rel.Name, err)
 	}
 	return res, nil
+}
+
+// CRDNames names the CustomResourceDefinitions of rel's crds/ folders (its subcharts' too), which
+// helm installs but never uninstalls.
+func CRDNames(rel *release.Release) ([]string, error) {
+	if rel == nil || rel.Chart == nil {
+		return nil, nil
+	}
+	objs, err := chartCRDs(rel.Chart)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" && o.GetName() != "" {
+			names = append(names, o.GetName())
+		}
+	}
+	return names, nil
 }

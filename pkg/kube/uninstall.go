@@ -18,7 +18,7 @@ import (
 
 // Kept is the action of a member an uninstall left in place (e.g. a PersistentVolumeClaim
 // holding data), and of the namespace that holds it.
-const Kept = "kept"
+const Kept = output.Kept
 
 // Uninstall tunes Applier.Uninstall.
 type Uninstall struct {

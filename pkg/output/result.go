@@ -15,7 +15,13 @@ const (
 	// Installed and Upgraded are for helm releases.
 	Installed = "installed"
 	Upgraded  = "upgraded"
+	// Kept is for what an uninstall left in place on purpose (data, a namespace holding it):
+	// not a change.
+	Kept = "kept"
 )
+
+// IsChange tells whether an action changed something (unchanged and kept did not).
+func IsChange(action string) bool { return action != Unchanged && action != Kept }
 
 // Result is what a command did to one object or release.
 type Result struct {
@@ -42,7 +48,7 @@ func (r *Report) Add(rs ...Result) { r.Results = append(r.Results, rs...) }
 // Changed tells whether anything was created, configured, installed, upgraded or deleted.
 func (r *Report) Changed() bool {
 	for _, x := range r.Results {
-		if x.Action != Unchanged {
+		if IsChange(x.Action) {
 			return true
 		}
 	}

@@ -57,3 +57,9 @@ func (s *gpuSection) Apply(ctx context.Context, env *Env) (*output.Report, error
 	}
 	return rep, err
 }
+
+// Uninstall runs `gpu uninstall` on the block's release namespace.
+func (s *gpuSection) Uninstall(ctx context.Context, env *Env, _ DeleteOptions) (*output.Report, error) {
+	in := &gpu.Installer{Clients: env.Clients, Helm: env.Helm, Progress: env.Progress}
+	return in.Uninstall(ctx, s.pl.gpuOperator().Namespace, env.DryRun, env.Wait, env.Timeout)
+}

@@ -53,3 +53,8 @@ func (s *kubeflowSection) Apply(ctx context.Context, env *Env) (*output.Report, 
 	}
 	return s.installer(env).Converge(ctx, s.built, s.spec.Edits.GitHub)
 }
+
+// Uninstall runs `kubeflow uninstall` (its stores' claims kept unless o.DeleteData).
+func (s *kubeflowSection) Uninstall(ctx context.Context, env *Env, o DeleteOptions) (*output.Report, error) {
+	return s.installer(env).Uninstall(ctx, o.DeleteData)
+}

@@ -48,3 +48,9 @@ func (s *lbSection) Apply(ctx context.Context, env *Env) (*output.Report, error)
 	}
 	return rep, err
 }
+
+// Uninstall runs `lb uninstall` on the block's release namespace.
+func (s *lbSection) Uninstall(ctx context.Context, env *Env, _ DeleteOptions) (*output.Report, error) {
+	in := &lb.Installer{Clients: env.Clients, Helm: env.Helm, Progress: env.Progress}
+	return in.Uninstall(ctx, lb.Config{Namespace: or(s.pl.Spec.LB.ReleaseNamespace, lb.DefaultNamespace), DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout})
+}

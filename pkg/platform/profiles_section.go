@@ -30,3 +30,11 @@ func (s *profilesSection) Apply(ctx context.Context, env *Env) (*output.Report, 
 	defer cancel()
 	return in.Converge(ctx, profile.Spec{AllProfiles: b.AllProfiles, Namespaces: b.Namespaces})
 }
+
+// Uninstall runs `profile uninstall`: the plugin's PodDefaults go from every namespace.
+func (s *profilesSection) Uninstall(ctx context.Context, env *Env, _ DeleteOptions) (*output.Report, error) {
+	in := &profile.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun}
+	ctx, cancel := context.WithTimeout(ctx, env.Timeout)
+	defer cancel()
+	return in.Uninstall(ctx)
+}

@@ -131,7 +131,7 @@ func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summ
 	if len(usage) > 0 {
 		return sum, cmdutil.UsageErrorf("%s: nothing was changed:\n  %s", pl.Path, strings.Join(usage, "\n  "))
 	}
-	outcomes := newSchedule(sections).run(ctx, env)
+	outcomes := newSchedule(sections, "apply", "needs", Changed).run(ctx, env)
 	var errs []string
 	for _, o := range outcomes {
 		sum.Sections = append(sum.Sections, *o)

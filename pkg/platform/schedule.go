@@ -24,13 +24,18 @@ type Builder interface {
 type schedule struct {
 	sections []Section
 	done     map[string]chan struct{}
+	// verb starts the progress lines ("apply", "delete"); after says how a section relates to
+	// the ones it waits for, in a skip's reason ("needs", "comes after").
+	verb, after string
+	// changed is the result of a section that changed something (Changed, Deleted).
+	changed string
 
 	mu     sync.Mutex
 	failed map[string]string // section → "failed" or "was skipped"
 }
 
-func newSchedule(sections []Section) *schedule {
-	sc := &schedule{sections: sections, done: map[string]chan struct{}{}, failed: map[string]string{}}
+func newSchedule(sections []Section, verb, after, changed string) *schedule {
+	sc := &schedule{sections: sections, done: map[string]chan struct{}{}, failed: map[string]string{}, verb: verb, after: after, changed: changed}
 	for _, s := range sections {
 		sc.done[s.Name()] = make(chan struct{})
 	}
@@ -67,7 +72,7 @@ func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome)
 		if build != nil {
 			meanwhile = " (building meanwhile)"
 		}
-		env.Progress.Logf("apply: %s waits for %s%s", s.Name(), strings.Join(waits, ", "), meanwhile)
+		env.Progress.Logf("%s: %s waits for %s%s", sc.verb, s.Name(), strings.Join(waits, ", "), meanwhile)
 		for _, n := range waits {
 			<-sc.done[n]
 		}
@@ -77,12 +82,12 @@ func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome)
 		if build != nil {
 			<-build
 		}
-		o.Result, o.Reason = Skipped, fmt.Sprintf("needs %s, which %s", blocker, why)
+		o.Result, o.Reason = Skipped, fmt.Sprintf("%s %s, which %s", sc.after, blocker, why)
 		sc.setFailed(s.Name(), "was skipped")
-		env.Progress.Logf("apply: %s skipped: %s", s.Name(), o.Reason)
+		env.Progress.Logf("%s: %s skipped: %s", sc.verb, s.Name(), o.Reason)
 		return
 	}
-	env.Progress.Logf("apply: %s started", s.Name())
+	env.Progress.Logf("%s: %s started", sc.verb, s.Name())
 	start := time.Now()
 	var rep *output.Report
 	var err error
@@ -98,7 +103,7 @@ func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome)
 	if rep != nil {
 		o.Total = len(rep.Results)
 		for _, r := range rep.Results {
-			if r.Action != output.Unchanged {
+			if output.IsChange(r.Action) {
 				o.Changed++
 			}
 		}
@@ -108,11 +113,11 @@ func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome)
 		o.Result, o.Reason = Failed, err.Error()
 		sc.setFailed(s.Name(), "failed")
 	case o.Changed > 0:
-		o.Result = Changed
+		o.Result = sc.changed
 	default:
 		o.Result = Unchanged
 	}
-	env.Progress.Logf("apply: %s %s (%s changed, %s)", s.Name(), o.Result, output.CountOf(o.Changed, o.Total, "object"), o.Duration.Round(100*time.Millisecond))
+	env.Progress.Logf("%s: %s %s (%s changed, %s)", sc.verb, s.Name(), o.Result, output.CountOf(o.Changed, o.Total, "object"), o.Duration.Round(100*time.Millisecond))
 }
 
 // pending names the sections s needs that are in this run.

@@ -26,12 +26,15 @@ func PrintSummary(w, notes io.Writer, format string, s *Summary) error {
 		if s.DryRun != "" && o.Result == Changed {
 			result = "would change (" + s.DryRun + " dry run)"
 		}
+		if s.DryRun != "" && o.Result == Deleted {
+			result = "would delete (" + s.DryRun + " dry run)"
+		}
 		t := "-"
 		if o.Duration > 0 {
 			t = o.Duration.Round(100 * time.Millisecond).String()
 		}
 		changed := "-"
-		if o.Result == Changed || o.Result == Unchanged || o.Result == Failed {
+		if o.Result == Changed || o.Result == Deleted || o.Result == Unchanged || o.Result == Failed {
 			changed = fmt.Sprintf("%d/%d", o.Changed, o.Total)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Section, result, changed, t, firstLine(o.Reason))

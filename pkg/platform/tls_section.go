@@ -40,3 +40,9 @@ func (s *tlsSection) Apply(ctx context.Context, env *Env) (*output.Report, error
 	in := &tls.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout}
 	return in.Apply(ctx, s.spec, s.state)
 }
+
+// Uninstall runs `tls uninstall`: back to HTTP only, what tls created deleted.
+func (s *tlsSection) Uninstall(ctx context.Context, env *Env, _ DeleteOptions) (*output.Report, error) {
+	in := &tls.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait, Timeout: env.Timeout}
+	return in.Remove(ctx)
+}

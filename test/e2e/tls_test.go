@@ -243,10 +243,10 @@ func testTLS(t *testing.T, c *testbed.Cluster, kubeflowVersion string) {
 				t.Errorf("Secret istio-system/%s still exists", s)
 			}
 		}
-		r = runPlugin(t, c, "tls", "--remove", "-o", "json")
+		r = runPlugin(t, c, "tls", "uninstall", "-o", "json")
 		assertUnchanged(t, r)
-		if notes := kfReport(t, r).Notes; !slices.Contains(notes, "TLS is not configured: nothing to remove") {
-			t.Fatalf("second --remove: notes %v", notes)
+		if notes := kfReport(t, r).Notes; !slices.Contains(notes, "TLS is not configured: nothing to uninstall") {
+			t.Fatalf("tls uninstall after --remove: notes %v", notes)
 		}
 		if st := runPlugin(t, c, "tls", "status"); !strings.Contains(st.stdout, "not configured") {
 			t.Fatalf("tls status after --remove: %s", st.stdout)
@@ -277,6 +277,9 @@ func TestTLSWithoutKubeflow(t *testing.T) {
 	}
 	if st := runPlugin(t, c, "tls", "status"); st.code != 0 || !strings.Contains(st.stdout, "not configured") {
 		t.Fatalf("tls status: exit %d", st.code)
+	}
+	if r := runPlugin(t, c, "tls", "uninstall", "-o", "json"); r.code != 0 || !slices.Contains(kfReport(t, r).Notes, "TLS is not configured: nothing to uninstall") {
+		t.Fatalf("tls uninstall without Kubeflow: want exit 0 and nothing to uninstall, got %d\n%s", r.code, r.stderr)
 	}
 	vr := runPlugin(t, c, "verify", "--section", "tls", "-o", "json")
 	var vrep verify.Report

@@ -6,20 +6,24 @@ import (
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
 // Uninstall removes what `gpu operator` and `gpu slicing` made: the gpu-operator release of
 // namespace through helm's uninstall action (under whatever name it has: the runbook's is
 // generated), then the time-slicing ConfigMap `gpu slicing` wrote (one not made by the plugin is
-// left, with a note). As with helm, the CRDs of the chart's crds/ folders (nvidia.com, NFD's) and
-// the namespace stay; so do the node labels feature discovery set. The report says so.
+// left, with a note), then what helm leaves on purpose where nothing is lost by deleting it
+// (kube.Leftovers): the CRDs of the chart's crds/ folders (nvidia.com, node feature discovery's)
+// that the plugin created and that hold no custom resource, and the namespace once empty. The
+// nodes keep the labels feature discovery set. The report says what was kept, and why.
 func (in *Installer) Uninstall(ctx context.Context, namespace, dryRun string, wait bool, timeout time.Duration) (*output.Report, error) {
 	ctx, cancel := cmdutil.WithBudget(ctx, timeout)
 	defer cancel()
 	rep := &output.Report{}
-	res, found, err := in.Helm.Uninstall(ctx, namespace, ChartName, dryRun, wait, cmdutil.Budget(ctx, timeout))
-	if found {
+	res, rel, err := in.Helm.Uninstall(ctx, namespace, ChartName, dryRun, wait, cmdutil.Budget(ctx, timeout))
+	if rel != nil {
 		rep.Add(res)
 	}
 	if err != nil {
@@ -32,10 +36,23 @@ func (in *Installer) Uninstall(ctx context.Context, namespace, dryRun string, wa
 	if cm != nil {
 		rep.Add(*cm)
 	}
-	if !found && cm == nil {
+	crds, err := helm.CRDNames(rel)
+	if err != nil {
+		return rep, err
+	}
+	relName := ""
+	if rel != nil {
+		relName = rel.Name
+	}
+	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: dryRun}).AfterRelease(ctx, namespace, relName, crds)
+	rep.Add(left...)
+	if err != nil {
+		return rep, err
+	}
+	if rel == nil && cm == nil && !rep.Changed() {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("nothing to uninstall: no %s release and no time-slicing ConfigMap %s in namespace %s", ChartName, DefaultConfigName, namespace))
 		return rep, nil
 	}
-	rep.Notes = append(rep.Notes, fmt.Sprintf("kept, as helm keeps them: the CRDs of the chart's crds/ folders (nvidia.com, resource.nvidia.com, node feature discovery's) and namespace %s; the nodes keep the labels feature discovery set", namespace))
+	rep.Notes = append(rep.Notes, "the nodes keep the labels feature discovery set")
 	return rep, nil
 }

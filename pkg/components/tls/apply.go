@@ -99,18 +99,28 @@ func (in *Installer) Remove(ctx context.Context) (*output.Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	sh, err := LoadShared(ctx, in.Clients.Dynamic)
+	// Kubeflow gone (uninstalled first, as `delete -f` does): no Gateway to take HTTPS off, only
+	// what tls created is left to delete.
+	kubeflowGone, err := in.gatewayGone(ctx)
 	if err != nil {
 		return rep, err
 	}
-	notes, err := ingress.Render(sh.Objects, nil)
-	if err != nil {
-		return rep, err
+	sh := &Shared{}
+	if !kubeflowGone {
+		if sh, err = LoadShared(ctx, in.Clients.Dynamic); err != nil {
+			return rep, err
+		}
+		notes, err := ingress.Render(sh.Objects, nil)
+		if err != nil {
+			return rep, err
+		}
+		if err := in.apply(ctx, rep, sh.Objects...); err != nil {
+			return rep, err
+		}
+		rep.Notes = append(rep.Notes, notes...)
+	} else if prev != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("Kubeflow's Gateway %s/%s is gone: only what tls created is deleted", ingress.GatewayNamespace, ingress.GatewayName))
 	}
-	if err := in.apply(ctx, rep, sh.Objects...); err != nil {
-		return rep, err
-	}
-	rep.Notes = append(rep.Notes, notes...)
 	if err := in.prune(ctx, rep, prev, nil); err != nil {
 		return rep, err
 	}
@@ -123,12 +133,21 @@ func (in *Installer) Remove(ctx context.Context) (*output.Report, error) {
 		return rep, err
 	}
 	if prev == nil && !rep.Changed() {
-		rep.Notes = append(rep.Notes, "TLS is not configured: nothing to remove")
+		rep.Notes = append(rep.Notes, "TLS is not configured: nothing to uninstall")
 	}
 	if in.Wait && in.DryRun == cmdutil.DryRunNone && restarted(rep) {
 		return rep, in.waitAuthservice(ctx)
 	}
 	return rep, nil
+}
+
+// gatewayGone tells whether Kubeflow's Gateway is absent (or its kind not served).
+func (in *Installer) gatewayGone(ctx context.Context) (bool, error) {
+	_, err := get(ctx, in.Clients.Dynamic, sharedRef{GatewaysGVR, "Gateway", ingress.GatewayNamespace, ingress.GatewayName})
+	if apierrors.IsNotFound(err) || isNotServed(err) {
+		return true, nil
+	}
+	return false, err
 }
 
 // preflight: Kubeflow installed by us, and cert-manager serving its kinds for ACME.

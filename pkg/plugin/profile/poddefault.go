@@ -27,7 +27,7 @@ func NewCmdProfile(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobr
 		Args:  cmdutil.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(NewCmdPodDefault(f, streams))
+	cmd.AddCommand(NewCmdPodDefault(f, streams), newCmdUninstall(f, streams))
 	return cmd
 }
 

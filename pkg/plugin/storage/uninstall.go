@@ -24,7 +24,10 @@ func NewCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *co
 		Long: `Uninstall the nfs-subdir-external-provisioner release of --release-namespace through helm's uninstall
 (under whatever name it has): its Deployment and its StorageClass go. While PersistentVolumeClaims of
 that StorageClass are bound it refuses (exit 2, nothing changed, the claims listed): their volumes
-would lose the provisioner that deletes or archives them. --force uninstalls anyway.
+would lose the provisioner that deletes or archives them. --force uninstalls anyway. Claims of the
+class being deleted, and Released volumes the provisioner is to delete, get up to a minute to go
+first. Then the namespace is deleted once nothing but what Kubernetes puts in every namespace is left in it,
+when the plugin created it (otherwise it is kept, and the output says what it holds).
 
 Claims, volumes and the data on the NFS export are never deleted (the plugin cannot reach the export).
 StorageClasses that "storage" made non-default stay non-default: the output says how to mark one.`,
@@ -44,7 +47,7 @@ StorageClasses that "storage" made non-default stay non-default: the output says
 			}
 			progress := output.NewProgress(streams.ErrOut)
 			in := &storage.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
-			rep, err := in.Uninstall(cmd.Context(), namespace, force)
+			rep, err := in.Uninstall(cmd.Context(), storage.UninstallOptions{Namespace: namespace, Force: force})
 			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
 		},
 	}

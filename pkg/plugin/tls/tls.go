@@ -105,7 +105,7 @@ ConfigMap istio-system/flexigrobots-tls, so "kubeflow" and "tls" can run in any 
 	fl.StringVar(&o.ACMEServer, "acme-server", "production", "ACME directory: production, staging or an https URL")
 	fl.BoolVar(&o.Remove, "remove", false, "Go back to HTTP only: remove the HTTPS server, the challenge exclusion and what tls created")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 10*time.Minute)
-	cmd.AddCommand(newCmdStatus(f, streams))
+	cmd.AddCommand(newCmdStatus(f, streams), newCmdUninstall(f, streams))
 	return cmd
 }
 

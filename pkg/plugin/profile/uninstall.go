@@ -1,0 +1,51 @@
+package profile
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	compprofile "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// newCmdUninstall builds `kubectl flexigrobots profile uninstall`.
+func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	var fl cmdutil.UninstallFlags
+	cmd := &cobra.Command{
+		Use:   "uninstall [--dry-run=client|server]",
+		Short: "Delete the PodDefault access-ml-pipeline from every namespace where this plugin made it",
+		Long: `Delete the PodDefault access-ml-pipeline wherever ` + "`profile poddefault`" + ` (or the platform file's profiles
+block) made it: every namespace, whether or not its Profile still exists. A PodDefault of that name
+made by anyone else (no app.kubernetes.io/managed-by=kubectl-flexigrobots label) is left, and reported.
+Without Kubeflow's PodDefault kind there is nothing to uninstall. Run it again and there is nothing to
+uninstall.`,
+		Example: `  # What would go, nothing deleted
+  kubectl flexigrobots profile uninstall --dry-run=server
+
+  # Delete them
+  kubectl flexigrobots profile uninstall`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fl.Validate(); err != nil {
+				return err
+			}
+			clients, err := kube.NewClients(f)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), fl.Timeout)
+			defer cancel()
+			in := &compprofile.Installer{Clients: clients, Progress: output.NewProgress(streams.ErrOut), DryRun: fl.DryRun}
+			rep, err := in.Uninstall(ctx)
+			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
+		},
+	}
+	cmdutil.AddUninstallFlags(cmd, &fl, 2*time.Minute)
+	cmd.Flags().Lookup("wait").Usage = "Accepted for symmetry with the other uninstalls: a PodDefault has no finalizer, it is gone when deleted"
+	return cmd
+}
