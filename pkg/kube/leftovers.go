@@ -7,12 +7,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
@@ -28,21 +30,26 @@ type Leftovers struct {
 	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer: nothing is deleted but a server
 	// dry run, and the results say what would be.
 	DryRun string
+	// Wait until what was deleted is gone (a namespace terminates, a CRD's objects are cleaned
+	// up), until ctx ends.
+	Wait bool
 }
 
-// createdByUs tells whether every manager of the object's fields is this plugin (helm's
-// CreateNamespace and its crds/ install write under our name; see helm.NewClient).
+// createdByUs tells whether this plugin is the only manager of the object's fields (helm's
+// CreateNamespace and its crds/ install write under our name, see helm.NewClient); status
+// written by its controller (a CRD's conditions by the API server) does not count.
 func createdByUs(md metav1.Object) bool {
-	mf := md.GetManagedFields()
-	if len(mf) == 0 {
-		return false
-	}
-	for _, e := range mf {
+	ours := false
+	for _, e := range md.GetManagedFields() {
+		if e.Subresource == "status" {
+			continue
+		}
 		if e.Manager != FieldManager {
 			return false
 		}
+		ours = true
 	}
-	return true
+	return ours
 }
 
 // AfterRelease handles what the uninstall of helm release rel (in namespace, with the crds/ CRDs
@@ -269,6 +276,16 @@ func (l *Leftovers) delete(ctx context.Context, res *output.Result, gvr schema.G
 	})
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", res.Kind, name, err)
+	}
+	if !l.Wait || l.DryRun != cmdutil.DryRunNone {
+		return nil
+	}
+	err = wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		_, err := l.Metadata.Resource(gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s deleted but not gone yet: %w", res.Kind, name, err)
 	}
 	return nil
 }

@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 )
 
 // RecordNamespace holds the apply records of SkipUnchanged (one ConfigMap per section).
@@ -49,6 +53,38 @@ func RecordName(section string) string {
 		section = "default"
 	}
 	return "flexigrobots-applied-" + section
+}
+
+// RecordedCRDs names the CustomResourceDefinitions the section's apply record holds (what its
+// applies sent and kept track of).
+func (a *Applier) RecordedCRDs(ctx context.Context) []string {
+	var out []string
+	for ref := range a.loadRecord(ctx).old {
+		if name, ok := strings.CutPrefix(ref, "CustomResourceDefinition.apiextensions.k8s.io "); ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ForgetRecord deletes the section's apply record (an uninstall of a section that is no ApplySet
+// but skips what its record says is unchanged); absent is fine, a dry run deletes nothing.
+func (a *Applier) ForgetRecord(ctx context.Context) error {
+	if a.DryRun != "" && a.DryRun != cmdutil.DryRunNone {
+		return nil
+	}
+	err := Retry(ctx, func(ctx context.Context) error {
+		err := a.Client.CoreV1().ConfigMaps(RecordNamespace).Delete(ctx, RecordName(a.Section), metav1.DeleteOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%sdelete the apply record %s/%s: %w", a.prefix(), RecordNamespace, RecordName(a.Section), err)
+	}
+	return nil
 }
 
 func (a *Applier) loadRecord(ctx context.Context) *record {

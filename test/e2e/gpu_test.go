@@ -319,7 +319,7 @@ func TestGPU(t *testing.T) {
 			t.Error("the ConfigMap the webhook refused exists")
 		}
 	})
-	t.Run("uninstall removes the release and the time-slicing ConfigMap, keeps the CRDs", func(t *testing.T) {
+	t.Run("uninstall removes the release, the time-slicing ConfigMap and the CRDs that hold nothing", func(t *testing.T) {
 		if r := slicing("--replicas", "2"); r.code != 0 {
 			t.Fatalf("slicing --replicas 2: exit %d", r.code)
 		}

@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
@@ -18,17 +19,26 @@ import (
 
 // assertGPUUninstalls proves `gpu uninstall` on a bed with the operator and time-slicing: a dry
 // run reports the release and the ConfigMap and deletes nothing; the real one deletes both (the
-// release through helm: no release record left) and keeps the chart's CRDs, as helm does; again
-// there is nothing to uninstall.
+// release through helm: no release record left) and the CRDs of the chart's crds/ folders that
+// hold nothing, but keeps the one holding a custom resource made by hand (a NodeFeatureRule),
+// naming it; again there is nothing to uninstall.
 func assertGPUUninstalls(t *testing.T, c *testbed.Cluster, ns string) {
 	t.Helper()
 	ctx := context.Background()
+	dyn := dynamic.NewForConfigOrDie(c.Config)
 	dry := runPlugin(t, c, "gpu", "uninstall", "--release-namespace", ns, "--dry-run", "-o", "json")
 	if got := actionsByKind(t, dry); dry.code != 0 || got[helm.ResultKind] != output.Deleted || got["ConfigMap"] != output.Deleted {
 		t.Fatalf("gpu uninstall --dry-run: exit %d, %v", dry.code, got)
 	}
 	if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, gpucomp.DefaultConfigName, metav1.GetOptions{}); err != nil || helmReleases(t, c, ns) == 0 {
 		t.Fatalf("the dry run deleted the ConfigMap (%v) or the release", err)
+	}
+	rules := dyn.Resource(schema.GroupVersionResource{Group: "nfd.k8s-sigs.io", Version: "v1alpha1", Resource: "nodefeaturerules"})
+	rule := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeatureRule",
+		"metadata": map[string]any{"name": "made-by-hand"},
+		"spec":     map[string]any{"rules": []any{map[string]any{"name": "made-by-hand", "labels": map[string]any{"example.com/gpu": "yes"}}}}}}
+	if _, err := rules.Create(ctx, rule, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
 	r := runPlugin(t, c, "gpu", "uninstall", "--release-namespace", ns, "-o", "json")
 	if got := actionsByKind(t, r); r.code != 0 || got[helm.ResultKind] != output.Deleted || got["ConfigMap"] != output.Deleted {
@@ -40,12 +50,24 @@ func assertGPUUninstalls(t *testing.T, c *testbed.Cluster, ns string) {
 	if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, gpucomp.DefaultConfigName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("time-slicing ConfigMap still there (%v)", err)
 	}
-	crds := dynamic.NewForConfigOrDie(c.Config).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
-	if _, err := crds.Get(ctx, "clusterpolicies.nvidia.com", metav1.GetOptions{}); err != nil {
-		t.Errorf("the chart's CRDs were deleted (helm keeps a chart's crds/): %v", err)
+	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	if _, err := crds.Get(ctx, "clusterpolicies.nvidia.com", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the chart's CRD clusterpolicies.nvidia.com, holding nothing, is still there: %v", err)
+	}
+	if _, err := crds.Get(ctx, "nodefeaturerules.nfd.k8s-sigs.io", metav1.GetOptions{}); err != nil {
+		t.Errorf("the CRD holding a NodeFeatureRule made by hand was deleted: %v", err)
+	}
+	var kept bool
+	for _, x := range kfReport(t, r).Results {
+		if x.Kind == "CustomResourceDefinition" && x.Name == "nodefeaturerules.nfd.k8s-sigs.io" && x.Action == output.Kept && strings.Contains(x.Detail, "1 custom resource") {
+			kept = true
+		}
+	}
+	if !kept {
+		t.Errorf("the report does not say the NodeFeatureRule CRD was kept for its custom resource:\n%s", r.stdout)
 	}
 	again := runPlugin(t, c, "gpu", "uninstall", "--release-namespace", ns, "-o", "json")
-	if rep := kfReport(t, again); again.code != 0 || len(rep.Results) != 0 || !strings.Contains(strings.Join(rep.Notes, " "), "nothing to uninstall") {
+	if rep := kfReport(t, again); again.code != 0 || rep.Changed() || !strings.Contains(strings.Join(rep.Notes, " "), "nothing to uninstall") {
 		t.Fatalf("gpu uninstall after uninstall: exit %d, %v", again.code, rep)
 	}
 }

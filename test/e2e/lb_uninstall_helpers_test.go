@@ -19,7 +19,8 @@ import (
 // assertLBUninstalls proves `lb uninstall` on a converged bed: a dry run reports the pool, the
 // L2Advertisement and the release and deletes nothing; the real one deletes them (the release
 // through helm: no release record, no controller left, and MetalLB's CRDs, which its chart
-// templates, gone as with helm uninstall); again there is nothing to uninstall.
+// templates, gone as with helm uninstall), then the namespace it made for the release, empty by
+// then; again there is nothing to uninstall.
 func assertLBUninstalls(t *testing.T, c *testbed.Cluster) {
 	t.Helper()
 	ctx := context.Background()
@@ -48,6 +49,12 @@ func assertLBUninstalls(t *testing.T, c *testbed.Cluster) {
 	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
 	if _, err := crds.Get(ctx, "ipaddresspools.metallb.io", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("MetalLB's CRDs (objects of its release, as helm uninstall deletes them) are still there: %v", err)
+	}
+	if got := actionsByKind(t, r); got["Namespace"] != output.Deleted {
+		t.Errorf("namespace %s (made for the release, empty once it is gone): %q, want deleted", lb.DefaultNamespace, got["Namespace"])
+	}
+	if _, err := c.Client.CoreV1().Namespaces().Get(ctx, lb.DefaultNamespace, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("namespace %s still there after the uninstall waited (%v)", lb.DefaultNamespace, err)
 	}
 	if !strings.Contains(strings.Join(kfReport(t, r).Notes, " "), "helm's uninstall deletes them") {
 		t.Errorf("the report does not say the CRDs went with the release: %v", kfReport(t, r).Notes)

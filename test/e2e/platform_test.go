@@ -410,4 +410,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 	t.Run("storage uninstall refuses while Kubeflow's claims are bound", func(t *testing.T) {
 		assertStorageUninstallRefused(t, c, "kubeflow/")
 	})
+	t.Run("delete -f takes the platform down, the data kept unless --delete-data", func(t *testing.T) {
+		assertPlatformDeletes(t, c, good, pristine)
+	})
 }

@@ -63,15 +63,18 @@ func assertStorageUninstalls(t *testing.T, c *testbed.Cluster) {
 	assertStorageUninstallRefused(t, c, "default/user-data")
 
 	dry := runPlugin(t, c, "storage", "uninstall", "--force", "--dry-run", "-o", "json")
-	if res := kfReport(t, dry).Results; dry.code != 0 || len(res) != 1 || res[0].Kind != helm.ResultKind || res[0].Action != output.Deleted || res[0].DryRun == "" {
+	if res := kfReport(t, dry).Results; dry.code != 0 || len(res) == 0 || res[0].Kind != helm.ResultKind || res[0].Action != output.Deleted || res[0].DryRun == "" {
 		t.Fatalf("uninstall --force --dry-run: exit %d, %v", dry.code, res)
 	}
 	if helmReleases(t, c, storage.DefaultNamespace) == 0 {
 		t.Fatal("the dry run uninstalled the release")
 	}
 	r := runPlugin(t, c, "storage", "uninstall", "--force", "-o", "json")
-	if res := kfReport(t, r).Results; r.code != 0 || len(res) != 1 || res[0].Action != output.Deleted {
-		t.Fatalf("uninstall --force: exit %d, %v\n%s", r.code, res, r.stderr)
+	if got := actionsByKind(t, r); r.code != 0 || got[helm.ResultKind] != output.Deleted || got["Namespace"] != output.Deleted {
+		t.Fatalf("uninstall --force: exit %d, want the release and its namespace (made for it, now empty) deleted: %v\n%s", r.code, got, r.stderr)
+	}
+	if ns, err := c.Client.CoreV1().Namespaces().Get(ctx, storage.DefaultNamespace, metav1.GetOptions{}); err == nil && ns.DeletionTimestamp == nil {
+		t.Errorf("namespace %s is still there", storage.DefaultNamespace)
 	}
 	if n := helmReleases(t, c, storage.DefaultNamespace); n != 0 {
 		t.Errorf("%d release records left", n)

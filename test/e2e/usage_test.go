@@ -47,6 +47,10 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"lb", "uninstall", "-o", "xml"}, `error: unknown output format "xml": use -o with one of table|json|yaml`, ""},
 		{[]string{"storage", "uninstall", "--timeout", "0s"}, "error: --timeout must be positive, e.g. --timeout 10m", ""},
 		{[]string{"gpu", "uninstall", "extra"}, `error: unknown argument "extra" for "kubectl flexigrobots gpu uninstall"`, ""},
+		{[]string{"tls", "uninstall", "--dry-run=maybe"}, `error: invalid --dry-run "maybe": use none, client or server`, ""},
+		{[]string{"profile", "uninstall", "extra"}, `error: unknown argument "extra" for "kubectl flexigrobots profile uninstall"`, ""},
+		{[]string{"delete"}, "error: -f is required: give the platform file that was applied, e.g. -f plugins.yaml", ""},
+		{[]string{"delete", "-f", "plugins.yaml", "-o", "xml"}, `error: unknown output format "xml": use -o with one of table|json|yaml`, ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out, errOut, code := runWithoutCluster(t, nil, tc.args...)

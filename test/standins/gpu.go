@@ -135,7 +135,7 @@ func (g *GPUDevicePlugin) sync(ctx context.Context, client kubernetes.Interface,
 		_ = unstructured.SetNestedField(cp.Object, "ready", "status", "state")
 		_, _ = dyn.Resource(clusterPolicies).UpdateStatus(ctx, cp, metav1.UpdateOptions{})
 	}
-	g.ensureDaemonSet(ctx, client, ns)
+	g.ensureDaemonSet(ctx, client, ns, cp)
 
 	replicas, rename := 1, false
 	if name, _, _ := unstructured.NestedString(cp.Object, "spec", "devicePlugin", "config", "name"); name != "" {
@@ -194,15 +194,19 @@ func advertise(ctx context.Context, client kubernetes.Interface, n *corev1.Node,
 	}
 }
 
-// ensureDaemonSet creates the device plugin DaemonSet the operator would run on GPU nodes.
-func (g *GPUDevicePlugin) ensureDaemonSet(ctx context.Context, client kubernetes.Interface, ns string) {
+// ensureDaemonSet creates the device plugin DaemonSet the operator would run on GPU nodes,
+// controlled by the ClusterPolicy as the operator's operands are (the garbage collector deletes
+// it with the ClusterPolicy).
+func (g *GPUDevicePlugin) ensureDaemonSet(ctx context.Context, client kubernetes.Interface, ns string, cp *unstructured.Unstructured) {
 	dss := client.AppsV1().DaemonSets(ns)
 	if _, err := dss.Get(ctx, nvidiaDevicePluginDS, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		return
 	}
 	labels := map[string]string{"app": nvidiaDevicePluginDS}
 	ds := &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: nvidiaDevicePluginDS, Namespace: ns, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: nvidiaDevicePluginDS, Namespace: ns, Labels: labels, OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: cp.GetAPIVersion(), Kind: cp.GetKind(), Name: cp.GetName(), UID: cp.GetUID(), Controller: &controller, BlockOwnerDeletion: &controller,
+		}}},
 		Spec: appsv1.DaemonSetSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
@@ -216,5 +220,7 @@ func (g *GPUDevicePlugin) ensureDaemonSet(ctx context.Context, client kubernetes
 	}
 	_, _ = dss.Create(ctx, ds, metav1.CreateOptions{})
 }
+
+var controller = true
 
 func ptr(v int) *int { return &v }

@@ -3,6 +3,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
@@ -36,17 +37,29 @@ func (in *Installer) Uninstall(ctx context.Context, namespace, dryRun string, wa
 	if cm != nil {
 		rep.Add(*cm)
 	}
+	// The CRDs: those of the chart's crds/ folders that `gpu operator` applied (its record holds
+	// them, the subcharts' too, which the release's stored chart no longer has), and those the
+	// release names.
+	record := &kube.Applier{Clients: in.Clients, DryRun: dryRun, Section: Section}
 	crds, err := helm.CRDNames(rel)
 	if err != nil {
 		return rep, err
+	}
+	for _, name := range record.RecordedCRDs(ctx) {
+		if !slices.Contains(crds, name) {
+			crds = append(crds, name)
+		}
 	}
 	relName := ""
 	if rel != nil {
 		relName = rel.Name
 	}
-	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: dryRun}).AfterRelease(ctx, namespace, relName, crds)
+	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: dryRun, Wait: wait}).AfterRelease(ctx, namespace, relName, crds)
 	rep.Add(left...)
 	if err != nil {
+		return rep, err
+	}
+	if err := record.ForgetRecord(ctx); err != nil {
 		return rep, err
 	}
 	if rel == nil && cm == nil && !rep.Changed() {

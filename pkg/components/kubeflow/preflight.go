@@ -35,8 +35,10 @@ func (f *Findings) Err(p Profile) error {
 }
 
 // Preflight checks, before any change, that the cluster can take the build: every kind is
-// served (or defined by a CRD of the build), a default StorageClass exists, CSR signing works,
-// and (a warning) the nodes can fit the requests. csrTimeout 0 skips the CSR probe.
+// served (or defined by a CRD of the build), a default StorageClass exists, no CRD of the build
+// drops a version the cluster still stores objects in (an upgrade the API server would stop half
+// way), CSR signing works, and (a warning) the nodes can fit the requests. csrTimeout 0 skips
+// the CSR probe.
 func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.Duration) (*Findings, error) {
 	f := &Findings{}
 	// The CSR probe waits for the controller-manager; the other checks run meanwhile.
@@ -64,6 +66,11 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 	if err := defaultClass(ctx, c); err != nil {
 		f.Errors = append(f.Errors, err.Error())
 	}
+	dropped, err := (&kube.Applier{Clients: c, Section: "kubeflow"}).DroppedStoredVersions(ctx, b.Objects)
+	if err != nil {
+		return nil, err
+	}
+	f.Errors = append(f.Errors, dropped...)
 	if w := capacity(ctx, c, b.Objects); w != "" {
 		f.Warnings = append(f.Warnings, w)
 	}

@@ -13,6 +13,7 @@ import (
 // since deleted included. A cluster that no longer serves PodDefaults (Kubeflow uninstalled, which
 // took them with their CRD) has nothing to uninstall.
 func (in *Installer) Uninstall(ctx context.Context) (*output.Report, error) {
+	in.Clients.ResetMapper() // what kubectl's discovery cache remembers may be gone (Kubeflow uninstalled just before)
 	if err := CheckInstalled(in.Clients); err != nil {
 		if cmdutil.IsUsageError(err) {
 			return &output.Report{Notes: []string{"nothing to uninstall: the cluster does not serve PodDefaults (Kubeflow is not installed)"}}, nil

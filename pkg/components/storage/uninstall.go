@@ -51,7 +51,7 @@ func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output
 		return rep, cmdutil.Wrapf(err, "storage")
 	}
 	if rel == nil {
-		left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun}).Namespace(ctx, o.Namespace, "")
+		left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun, Wait: in.Wait}).Namespace(ctx, o.Namespace, "")
 		if left != nil {
 			rep.Add(*left)
 		}
@@ -90,7 +90,7 @@ func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output
 	if err != nil {
 		return rep, err
 	}
-	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun}).Namespace(ctx, o.Namespace, rel.Name)
+	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun, Wait: in.Wait}).Namespace(ctx, o.Namespace, rel.Name)
 	if left != nil {
 		rep.Add(*left)
 	}

@@ -1,0 +1,107 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset/typed/apiextensions/v1"
+)
+
+// DroppedStoredVersions names, one line each, the CRDs among objs that would drop a version the
+// cluster still stores objects in (a version of the live CRD's status.storedVersions missing from
+// the new spec.versions): the API server refuses such an update, so an upgrade that needs one
+// would stop half way. CRDs the section's apply record says were applied exactly so last time
+// are not read (nothing changes for them); the rest are read in parallel, in protobuf (CRDs are
+// large). Absent CRDs are fine.
+func (a *Applier) DroppedStoredVersions(ctx context.Context, objs []*unstructured.Unstructured) ([]string, error) {
+	a.defaults()
+	var crds []*unstructured.Unstructured
+	rec := a.loadRecord(ctx)
+	for _, o := range objs {
+		if !isCRD(o) {
+			continue
+		}
+		if prev, ok := rec.old[Ref(o)]; ok && prev.Hash == desiredHash(o) {
+			continue
+		}
+		crds = append(crds, o)
+	}
+	if len(crds) == 0 {
+		return nil, nil
+	}
+	cfg := rest.CopyConfig(a.Config)
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	client, err := apiextv1.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		mu  sync.Mutex
+		out []string
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.Parallelism)
+	for _, o := range crds {
+		g.Go(func() error {
+			var stored []string
+			err := Retry(gctx, func(ctx context.Context) error {
+				live, err := client.CustomResourceDefinitions().Get(ctx, o.GetName(), metav1.GetOptions{})
+				if err == nil {
+					stored = live.Status.StoredVersions
+				}
+				return err
+			})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("read CustomResourceDefinition %s: %w", o.GetName(), err)
+			}
+			if line := droppedLine(o, stored); line != "" {
+				mu.Lock()
+				out = append(out, line)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// droppedLine says which stored versions the new CRD o lacks, and how to move on ("" if none).
+func droppedLine(o *unstructured.Unstructured, stored []string) string {
+	var versions []string
+	list, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
+	for _, v := range list {
+		if name, _ := v.(map[string]any)["name"].(string); name != "" {
+			versions = append(versions, name)
+		}
+	}
+	var dropped []string
+	for _, s := range stored {
+		if !slices.Contains(versions, s) {
+			dropped = append(dropped, s)
+		}
+	}
+	if len(dropped) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("CustomResourceDefinition %s: the cluster stores its objects as %s, which the new build no longer defines (it defines %s): the API server would refuse the update half way; migrate the objects to a version it keeps (rewrite each, e.g. with kube-storage-version-migrator) and remove %s from the CRD's status.storedVersions first",
+		o.GetName(), strings.Join(dropped, ", "), strings.Join(versions, ", "), strings.Join(dropped, ", "))
+}

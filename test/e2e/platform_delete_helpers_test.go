@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// assertPlatformDeletes proves `delete -f` on the converged demo platform: a dry run deletes
+// nothing; the real run takes every section down but keeps Kubeflow's claims (bound, with their
+// namespace and an object made there by hand) and the storage release serving them; with
+// --delete-data only the objects of the snapshot taken before `apply -f` are left (PVCs and PVs
+// gone too); a third run is unchanged everywhere and changes nothing.
+func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, file string, pristine map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	before := platformState(t, c)
+	dry := runPlugin(t, c, "delete", "-f", file, "--dry-run=server", "-o", "json")
+	if dry.code != 0 {
+		t.Fatalf("delete --dry-run=server: exit %d\n%s", dry.code, dry.stderr)
+	}
+	wantResults(t, summaryOf(t, dry), map[string]string{"storage": "unchanged", "lb": "deleted", "kubeflow": "deleted", "tls": "deleted", "profiles": "deleted", "gpu": "deleted"})
+	sameState(t, before, platformState(t, c))
+
+	hand := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "made-by-hand", Namespace: "kubeflow"}, Data: map[string]string{"a": "b"}}
+	if _, err := c.Client.CoreV1().ConfigMaps("kubeflow").Create(ctx, hand, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := runPlugin(t, c, "delete", "-f", file, "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("delete -f: exit %d\n%s", r.code, r.stderr)
+	}
+	sum := summaryOf(t, r)
+	wantResults(t, sum, map[string]string{"storage": "unchanged", "lb": "deleted", "kubeflow": "deleted", "tls": "deleted", "profiles": "deleted", "gpu": "deleted"})
+	if notes := strings.Join(sum["storage"].Report.Notes, " "); !strings.Contains(notes, "kept: the provisioner release") || !strings.Contains(notes, "--delete-data") {
+		t.Errorf("storage's notes do not say the release was kept for the claims: %s", notes)
+	}
+	claims := kubeflowClaims(t, c)
+	if len(claims) == 0 {
+		t.Fatal("Kubeflow's claims were deleted without --delete-data")
+	}
+	if _, err := c.Client.CoreV1().ConfigMaps("kubeflow").Get(ctx, hand.Name, metav1.GetOptions{}); err != nil {
+		t.Errorf("the ConfigMap made by hand in the kept namespace kubeflow is gone: %v", err)
+	}
+	if _, err := c.Client.StorageV1().StorageClasses().Get(ctx, storage.DefaultClass, metav1.GetOptions{}); err != nil {
+		t.Errorf("StorageClass %s went while claims of it are kept: %v", storage.DefaultClass, err)
+	}
+	for k := range platformState(t, c) {
+		if _, ok := pristine[k]; ok || testIdentity(k) {
+			continue
+		}
+		parts := strings.SplitN(k, "/", 3) // resource/namespace/name
+		kept := parts[1] == "kubeflow" || parts[1] == storage.DefaultNamespace || k == "namespaces//kubeflow" || k == "namespaces//"+storage.DefaultNamespace ||
+			k == "configmaps/kube-system/flexigrobots-applied-kubeflow" || // the record, narrowed to the kept claims
+			parts[0] == "storageclasses" || strings.Contains(parts[2], "nfs-subdir-external-provisioner") // the kept storage release's cluster objects
+		if !kept {
+			t.Errorf("left after delete -f (keeping data), and neither data nor the storage serving it: %s", k)
+		}
+	}
+
+	r = runPlugin(t, c, "delete", "-f", file, "--delete-data", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("delete -f --delete-data: exit %d\n%s", r.code, r.stderr)
+	}
+	wantResults(t, summaryOf(t, r), map[string]string{"storage": "deleted", "lb": "unchanged", "kubeflow": "deleted", "tls": "unchanged", "profiles": "unchanged", "gpu": "unchanged"})
+	if !strings.Contains(r.stderr, "deleting namespaces kubeflow") {
+		t.Errorf("the kubeflow namespace (with the object made by hand) was not named before it went:\n%s", r.stderr)
+	}
+	sameObjects(t, pristine, platformState(t, c))
+	if left := kubeflowClaims(t, c); len(left) > 0 {
+		t.Errorf("claims left after --delete-data: %v", left)
+	}
+	pvs, err := c.Client.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(pvs.Items) != 0 {
+		t.Errorf("volumes left after --delete-data (the provisioner went before reclaiming them?): %d %v", len(pvs.Items), err)
+	}
+
+	end := platformState(t, c)
+	again := runPlugin(t, c, "delete", "-f", file, "--delete-data", "-o", "json")
+	if again.code != 0 {
+		t.Fatalf("delete -f again: exit %d\n%s", again.code, again.stderr)
+	}
+	wantResults(t, summaryOf(t, again), map[string]string{"storage": "unchanged", "lb": "unchanged", "kubeflow": "unchanged", "tls": "unchanged", "profiles": "unchanged", "gpu": "unchanged"})
+	sameState(t, end, platformState(t, c))
+}
+
+// testIdentity tells whether a platformState key is one of the identities the platform test made
+// after its snapshot (the verifier and the viewer: their ServiceAccounts, roles and bindings).
+func testIdentity(k string) bool {
+	return strings.Contains(k, "/platform-verifier") || strings.Contains(k, "/ci-viewer")
+}
+
+// kubeflowClaims names the PersistentVolumeClaims in namespace kubeflow.
+func kubeflowClaims(t *testing.T, c *testbed.Cluster) []string {
+	t.Helper()
+	list, err := c.Client.CoreV1().PersistentVolumeClaims("kubeflow").List(context.Background(), metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range list.Items {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// sameObjects fails with the objects that appeared or disappeared (resourceVersions may move: the
+// cluster's own objects, such as the aggregated ClusterRoles, are rewritten when what they
+// aggregate goes).
+func sameObjects(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	var diff []string
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			diff = append(diff, "deleted "+k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok && !testIdentity(k) {
+			diff = append(diff, "left "+k)
+		}
+	}
+	sort.Strings(diff)
+	if len(diff) > 0 {
+		t.Fatalf("%d objects differ from the snapshot taken before apply -f:\n  %s", len(diff), strings.Join(diff, "\n  "))
+	}
+}
