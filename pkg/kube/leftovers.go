@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -41,7 +42,7 @@ type Leftovers struct {
 func createdByUs(md metav1.Object) bool {
 	ours := false
 	for _, e := range md.GetManagedFields() {
-		if e.Subresource == "status" {
+		if e.Subresource == "status" || onlyStatus(e.FieldsV1) {
 			continue
 		}
 		if e.Manager != FieldManager {
@@ -64,6 +65,24 @@ func (l *Leftovers) AfterRelease(ctx context.Context, namespace, rel string, crd
 		out = append(out, *res)
 	}
 	return out, err
+}
+
+// onlyStatus tells whether a managed-fields entry holds status fields only (Kubernetes <= 1.21
+// records its controllers' status writes without a subresource).
+func onlyStatus(f *metav1.FieldsV1) bool {
+	if f == nil {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(f.Raw, &top); err != nil || len(top) == 0 {
+		return false
+	}
+	for k := range top {
+		if k != "f:status" {
+			return false
+		}
+	}
+	return true
 }
 
 // Namespace deletes namespace when createdByUs and empty (see residents; the objects of helm

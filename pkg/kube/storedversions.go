@@ -93,6 +93,12 @@ func droppedLine(o *unstructured.Unstructured, stored []string) string {
 			versions = append(versions, name)
 		}
 	}
+	if v, _, _ := unstructured.NestedString(o.Object, "spec", "version"); v != "" && !slices.Contains(versions, v) {
+		versions = append(versions, v) // apiextensions.k8s.io/v1beta1's single version
+	}
+	if len(versions) == 0 {
+		return "" // no versions to compare (the API server defaults them)
+	}
 	var dropped []string
 	for _, s := range stored {
 		if !slices.Contains(versions, s) {

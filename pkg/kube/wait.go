@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/kubectl/pkg/polymorphichelpers"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -30,6 +31,9 @@ type Target struct {
 	Condition string
 	// Except names objects of a kind-wide target not to wait for.
 	Except []string
+	// Names, instead of Name, waits for these objects of the kind in Namespace (one LIST a poll;
+	// one not there yet is not ready).
+	Names []string
 }
 
 // Common resources.
@@ -132,6 +136,14 @@ func (w *Waiter) poll(ctx context.Context, targets []Target) ([]status, error) {
 				return nil, err
 			}
 			items = list.Items
+			if len(t.Names) > 0 {
+				items = slices.DeleteFunc(items, func(u unstructured.Unstructured) bool { return !slices.Contains(t.Names, u.GetName()) })
+				for _, n := range t.Names {
+					if !slices.ContainsFunc(items, func(u unstructured.Unstructured) bool { return u.GetName() == n }) {
+						out = append(out, status{ref: t.GVR.Resource + "/" + n, namespace: t.Namespace, reason: "not found"})
+					}
+				}
+			}
 		}
 		for i := range items {
 			if slices.Contains(t.Except, items[i].GetName()) {
@@ -170,12 +182,6 @@ func evaluate(u *unstructured.Unstructured, t Target) status {
 		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
 		s.ready = phase == "Succeeded" || conditionTrue(u, "Ready")
 		s.reason = "phase " + phase + podWaitingReason(u)
-	case gk.Kind == "Job":
-		s.ready = conditionTrue(u, "Complete")
-		s.reason = "not complete"
-		if conditionTrue(u, "Failed") {
-			s.reason = "failed"
-		}
 	case gk.Kind == "PersistentVolumeClaim":
 		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
 		s.ready = phase == "Bound"
@@ -186,10 +192,68 @@ func evaluate(u *unstructured.Unstructured, t Target) status {
 		s.ready = typ != "LoadBalancer" || len(ingress) > 0
 		s.reason = "no external IP yet"
 	default:
-		s.ready = conditionTrue(u, "Ready")
-		s.reason = "condition Ready not True"
+		// Any other kind (Jobs, Certificates, Profiles, custom resources): kstatus's generic rules,
+		// as kubectl's ApplySet tooling and kpt use them: the controller has observed the latest
+		// generation, no Reconciling or Stalled condition, Ready (where it has one) True.
+		res, err := kstatus.Compute(u)
+		switch {
+		case err != nil:
+			s.reason = err.Error()
+		default:
+			s.ready = res.Status == kstatus.CurrentStatus
+			s.reason = strings.ToLower(string(res.Status))
+			if res.Message != "" {
+				s.reason += ": " + res.Message
+			}
+		}
 	}
 	return s
+}
+
+// CustomResourceTargets are wait targets for the objects of objs that changed (created or
+// configured, as changed tells) and whose kind a CRD of objs defines, or that are Jobs: the kinds
+// whose readiness the workload waits do not cover. One target per kind and namespace.
+func CustomResourceTargets(objs []*unstructured.Unstructured, changed func(*unstructured.Unstructured) bool) []Target {
+	crds := map[schema.GroupKind]*unstructured.Unstructured{}
+	for _, o := range objs {
+		if isCRD(o) {
+			crds[CRDGroupKind(o)] = o
+		}
+	}
+	type key struct {
+		gvr schema.GroupVersionResource
+		ns  string
+	}
+	byKey := map[key]*Target{}
+	var order []key
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		var gvr schema.GroupVersionResource
+		switch crd, ok := crds[gvk.GroupKind()]; {
+		case ok:
+			gvr = mappingFromCRD(crd, gvk).Resource
+		case gvk.Group == "batch" && gvk.Kind == "Job":
+			gvr = JobsGVR
+		default:
+			continue
+		}
+		if !changed(o) {
+			continue
+		}
+		k := key{gvr, o.GetNamespace()}
+		t, ok := byKey[k]
+		if !ok {
+			t = &Target{GVR: gvr, Namespace: o.GetNamespace()}
+			byKey[k] = t
+			order = append(order, k)
+		}
+		t.Names = append(t.Names, o.GetName())
+	}
+	out := make([]Target, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	return out
 }
 
 func podWaitingReason(u *unstructured.Unstructured) string {

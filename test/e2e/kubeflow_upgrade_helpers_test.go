@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,12 +12,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
+
+// exampleProfile is the Profile Kubeflow's example build ships.
+const exampleProfile = "kubeflow-user-example-com"
 
 // nextRelease is a copy of the v1.10.2 manifests tree standing for the next release, with edit
 // applied to it (paths relative to the tree's root); it returns the tree's folder.
@@ -64,9 +70,11 @@ func withManifests(args []string, tree string) []string {
 
 // assertKubeflowUpgrades: over the installed v1.10.2 build, a next release whose PodDefault CRD
 // no longer defines the version the cluster stores is refused by preflight (exit 2, nothing
-// changed); the next release proper (one NetworkPolicy dropped, a ConfigMap added) converges to
-// exactly its objects: the dropped one pruned, the new one created and a member of the set, the
-// generated credentials and a label added by hand kept; run again, nothing changes.
+// changed); the next release proper (one NetworkPolicy dropped, a ConfigMap added, the example
+// Profile's spec changed) converges to exactly its objects: the dropped one pruned, the new one
+// created and a member of the set, the generated credentials and a label added by hand kept, and
+// the changed Profile awaited by the generic readiness rule (its controller lagging behind, the
+// run times out naming it); once the controller caught up, a re-run changes nothing.
 func assertKubeflowUpgrades(t *testing.T, c *testbed.Cluster, args []string) {
 	t.Helper()
 	ctx := context.Background()
@@ -86,6 +94,7 @@ func assertKubeflowUpgrades(t *testing.T, c *testbed.Cluster, args []string) {
 	sameState(t, before, platformState(t, c))
 
 	next := nextRelease(t, func(root string) {
+		editFile(t, filepath.Join(root, "common/user-namespace/base/profile-instance.yaml"), "spec:\n", "spec:\n  resourceQuotaSpec:\n    hard:\n      cpu: \"16\"\n")
 		kust := filepath.Join(root, "common/networkpolicies/base/kustomization.yaml")
 		editFile(t, kust, "- model-registry-ui.yaml\n", "- release.yaml\n")
 		release := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubeflow-release\ndata:\n  version: next\n"
@@ -106,9 +115,30 @@ func assertKubeflowUpgrades(t *testing.T, c *testbed.Cluster, args []string) {
 		t.Fatal(err)
 	}
 
-	r = runPlugin(t, c, append(append([]string{"kubeflow"}, withManifests(args, next)...), "-o", "json", "--timeout", "20m")...)
-	if r.code != 0 {
-		t.Fatalf("upgrade to the next release: exit %d\n%s", r.code, r.stderr)
+	// The test plays the profile controller: it has observed the Profile as it is and says it is
+	// Ready; the next release changes the Profile's spec, which the controller then lags behind.
+	profiles := dynamic.NewForConfigOrDie(c.Config).Resource(schema.GroupVersionResource{Group: "kubeflow.org", Version: "v1", Resource: "profiles"})
+	observe := func(generation int64) {
+		t.Helper()
+		p, err := profiles.Get(ctx, exampleProfile, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if generation == 0 {
+			generation = p.GetGeneration()
+		}
+		p.Object["status"] = map[string]any{"observedGeneration": generation, "conditions": []any{map[string]any{"type": "Ready", "status": "True", "reason": "Reconciled"}}}
+		if _, err := profiles.UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	observe(0)
+	p0, _ := profiles.Get(ctx, exampleProfile, metav1.GetOptions{})
+
+	r = runPlugin(t, c, append(append([]string{"kubeflow"}, withManifests(args, next)...), "-o", "json", "--timeout", "40s")...)
+	want := fmt.Sprintf("profile/%s: inprogress: Profile generation is %d, but latest observed generation is %d", exampleProfile, p0.GetGeneration()+1, p0.GetGeneration())
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Fatalf("the next release with the profile controller behind: want exit 1 from the wait naming the Profile (%q), got %d\n%s", want, r.code, r.stderr)
 	}
 	var pruned, created []string
 	for _, x := range kfReport(t, r).Results {
@@ -146,10 +176,13 @@ func assertKubeflowUpgrades(t *testing.T, c *testbed.Cluster, args []string) {
 		t.Errorf("the label added by hand did not survive the upgrade (%v)", err)
 	}
 
+	// The controller catches up: the re-run finds everything as it is and waits for nothing the
+	// run did not change.
+	observe(p0.GetGeneration() + 1)
 	after := platformState(t, c)
 	r = runPlugin(t, c, append(append([]string{"kubeflow"}, withManifests(args, next)...), "-o", "json")...)
 	if r.code != 0 {
-		t.Fatalf("the next release again: exit %d", r.code)
+		t.Fatalf("the next release again: exit %d\n%s", r.code, r.stderr)
 	}
 	for _, x := range kfReport(t, r).Results {
 		if x.Action != output.Unchanged {

@@ -2,12 +2,12 @@ package e2e
 
 import (
 	"context"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
@@ -43,8 +43,8 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, file string, pristi
 	if notes := strings.Join(sum["storage"].Report.Notes, " "); !strings.Contains(notes, "kept: the provisioner release") || !strings.Contains(notes, "--delete-data") {
 		t.Errorf("storage's notes do not say the release was kept for the claims: %s", notes)
 	}
-	claims := kubeflowClaims(t, c)
-	if len(claims) == 0 {
+	claims := claimNamespaces(t, c)
+	if !claims["kubeflow"] {
 		t.Fatal("Kubeflow's claims were deleted without --delete-data")
 	}
 	if _, err := c.Client.CoreV1().ConfigMaps("kubeflow").Get(ctx, hand.Name, metav1.GetOptions{}); err != nil {
@@ -58,7 +58,7 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, file string, pristi
 			continue
 		}
 		parts := strings.SplitN(k, "/", 3) // resource/namespace/name
-		kept := parts[1] == "kubeflow" || parts[1] == storage.DefaultNamespace || k == "namespaces//kubeflow" || k == "namespaces//"+storage.DefaultNamespace ||
+		kept := claims[parts[1]] || parts[1] == storage.DefaultNamespace || (parts[0] == "namespaces" && (claims[parts[2]] || parts[2] == storage.DefaultNamespace)) ||
 			k == "configmaps/kube-system/flexigrobots-applied-kubeflow" || // the record, narrowed to the kept claims
 			parts[0] == "storageclasses" || strings.Contains(parts[2], "nfs-subdir-external-provisioner") // the kept storage release's cluster objects
 		if !kept {
@@ -71,12 +71,12 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, file string, pristi
 		t.Fatalf("delete -f --delete-data: exit %d\n%s", r.code, r.stderr)
 	}
 	wantResults(t, summaryOf(t, r), map[string]string{"storage": "deleted", "lb": "unchanged", "kubeflow": "deleted", "tls": "unchanged", "profiles": "unchanged", "gpu": "unchanged"})
-	if !strings.Contains(r.stderr, "deleting namespaces kubeflow") {
+	if !regexp.MustCompile(`deleting namespaces [^\n]*\bkubeflow\b`).MatchString(r.stderr) {
 		t.Errorf("the kubeflow namespace (with the object made by hand) was not named before it went:\n%s", r.stderr)
 	}
 	sameObjects(t, pristine, platformState(t, c))
-	if left := kubeflowClaims(t, c); len(left) > 0 {
-		t.Errorf("claims left after --delete-data: %v", left)
+	if left := claimNamespaces(t, c); len(left) > 0 {
+		t.Errorf("claims left after --delete-data, in namespaces %v", left)
 	}
 	pvs, err := c.Client.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
 	if err != nil || len(pvs.Items) != 0 {
@@ -98,19 +98,17 @@ func testIdentity(k string) bool {
 	return strings.Contains(k, "/platform-verifier") || strings.Contains(k, "/ci-viewer")
 }
 
-// kubeflowClaims names the PersistentVolumeClaims in namespace kubeflow.
-func kubeflowClaims(t *testing.T, c *testbed.Cluster) []string {
+// claimNamespaces is the set of namespaces holding PersistentVolumeClaims (Kubeflow's stores:
+// kubeflow, and on v1.5 istio-system for authservice's).
+func claimNamespaces(t *testing.T, c *testbed.Cluster) map[string]bool {
 	t.Helper()
-	list, err := c.Client.CoreV1().PersistentVolumeClaims("kubeflow").List(context.Background(), metav1.ListOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
+	list, err := c.Client.CoreV1().PersistentVolumeClaims("").List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	out := map[string]bool{}
 	for _, p := range list.Items {
-		out = append(out, p.Name)
+		out[p.Namespace] = true
 	}
 	return out
 }

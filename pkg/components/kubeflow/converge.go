@@ -131,9 +131,20 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 			}
 			rep.Notes = append(rep.Notes, fmt.Sprintf("authservice gets Ready once its OIDC provider %s answers over HTTPS: run `kubectl flexigrobots tls --domain ...` next (not waited for)", b.OIDCProvider))
 		}
+		// The custom resources and Jobs this run changed too (Certificates, Profiles, ...): the
+		// unchanged ones were awaited by the run that changed them.
+		changed := map[string]bool{}
+		for _, r := range applied.Results {
+			if r.Action == output.Created || r.Action == output.Configured {
+				changed[r.Kind+"/"+r.Namespace+"/"+r.Name] = true
+			}
+		}
+		targets = append(targets, kube.CustomResourceTargets(objs, func(o *unstructured.Unstructured) bool {
+			return changed[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()]
+		})...)
 		w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "kubeflow"}
 		if err := w.Wait(ctx, targets); err != nil {
-			return rep, fmt.Errorf("kubeflow: workloads not ready in %s: %w", in.Timeout, err)
+			return rep, fmt.Errorf("kubeflow: not ready in %s: %w", in.Timeout, err)
 		}
 	}
 	rep.Notes = append(rep.Notes, DashboardAccess(ctx, in.Clients.Client))
