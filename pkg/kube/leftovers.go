@@ -215,7 +215,14 @@ func (l *Leftovers) residents(ctx context.Context, namespace, rel string) ([]str
 			kind := r.Kind
 			g.Go(func() error {
 				list, err := l.Metadata.Resource(gvr).Namespace(namespace).List(gctx, metav1.ListOptions{})
-				if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) || apierrors.IsForbidden(err) {
+				if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
+					return nil
+				}
+				if apierrors.IsForbidden(err) {
+					// What cannot be seen may be there: the namespace is kept.
+					mu.Lock()
+					left = append(left, "what this identity may not list ("+gvr.GroupResource().String()+")")
+					mu.Unlock()
 					return nil
 				}
 				if err != nil {

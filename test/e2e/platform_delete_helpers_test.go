@@ -14,12 +14,13 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// assertPlatformDeletes proves `delete -f` on the converged demo platform: a dry run deletes
+// assertPlatformDeletes proves `delete -f` on the converged demo platform, as the identity bound
+// to the role `kubectl flexigrobots rbac` prints (installer), as it was installed: a dry run deletes
 // nothing; the real run takes every section down but keeps Kubeflow's claims (bound, with their
 // namespace and an object made there by hand) and the storage release serving them; with
 // --delete-data only the objects of the snapshot taken before `apply -f` are left (PVCs and PVs
 // gone too); a third run is unchanged everywhere and changes nothing.
-func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, file string, pristine map[string]string) {
+func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, installer, file string, pristine map[string]string) {
 	t.Helper()
 	ctx := context.Background()
 	before := platformState(t, c)
@@ -34,7 +35,7 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, file string, pristi
 	if _, err := c.Client.CoreV1().ConfigMaps("kubeflow").Create(ctx, hand, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	r := runPlugin(t, c, "delete", "-f", file, "-o", "json")
+	r := runPluginAs(t, installer, "delete", "-f", file, "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("delete -f: exit %d\n%s", r.code, r.stderr)
 	}
@@ -66,7 +67,7 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, file string, pristi
 		}
 	}
 
-	r = runPlugin(t, c, "delete", "-f", file, "--delete-data", "-o", "json")
+	r = runPluginAs(t, installer, "delete", "-f", file, "--delete-data", "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("delete -f --delete-data: exit %d\n%s", r.code, r.stderr)
 	}

@@ -411,6 +411,6 @@ func runPlatform(t *testing.T, pc platformCase) {
 		assertStorageUninstallRefused(t, c, "kubeflow/")
 	})
 	t.Run("delete -f takes the platform down, the data kept unless --delete-data", func(t *testing.T) {
-		assertPlatformDeletes(t, c, good, pristine)
+		assertPlatformDeletes(t, c, installer, good, pristine)
 	})
 }

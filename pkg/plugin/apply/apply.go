@@ -130,20 +130,29 @@ func (o *Options) Validate() error {
 
 // Complete builds the clients from the root's kubeconfig flags and reads the server's version.
 func (o *Options) Complete() error {
-	clients, err := kube.NewClients(o.factory)
+	env, err := newEnv("apply", o.factory, o.streams, o.DryRun, o.Wait, o.Timeout)
 	if err != nil {
-		return fmt.Errorf("apply: %w", err)
+		return err
+	}
+	env.ForceApply = o.ForceApply
+	o.env = env
+	return nil
+}
+
+// newEnv is what every section of one run shares: the clients of the root's kubeconfig flags,
+// helm on the same flags, progress on stderr, the server's version and the run's settings.
+func newEnv(verb string, f *cmdutil.Factory, streams genericiooptions.IOStreams, dryRun string, wait bool, timeout time.Duration) (*platform.Env, error) {
+	clients, err := kube.NewClients(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	server, err := versions.Read(clients.Discovery)
 	if err != nil {
-		return fmt.Errorf("apply: %w", err)
+		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
-	progress := output.NewProgress(o.streams.ErrOut)
-	o.env = &platform.Env{
-		Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress,
-		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, Server: server, ForceApply: o.ForceApply,
-	}
-	return nil
+	progress := output.NewProgress(streams.ErrOut)
+	return &platform.Env{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress,
+		DryRun: dryRun, Wait: wait, Timeout: timeout, Server: server}, nil
 }
 
 // Run applies the sections and prints the summary (also after a failure).

@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -10,11 +9,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
 // DeleteOptions holds the flags of `delete`.
@@ -102,18 +98,11 @@ func (o *DeleteOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	clients, err := kube.NewClients(o.factory)
+	env, err := newEnv("delete", o.factory, o.streams, o.DryRun, o.Wait, o.Timeout)
 	if err != nil {
-		return fmt.Errorf("delete: %w", err)
+		return err
 	}
-	server, err := versions.Read(clients.Discovery)
-	if err != nil {
-		return fmt.Errorf("delete: %w", err)
-	}
-	progress := output.NewProgress(o.streams.ErrOut)
-	env := &platform.Env{Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress,
-		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, Server: server}
-	progress.Logf("delete: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, server, output.Count(len(o.sections), "section"))
+	env.Progress.Logf("delete: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, env.Server, output.Count(len(o.sections), "section"))
 	sum, err := platform.Delete(ctx, o.platform, o.sections, env, o.DeleteOptions)
 	if perr := platform.PrintSummary(o.streams.Out, o.streams.ErrOut, o.Output, sum); perr != nil && err == nil {
 		err = perr

@@ -1,13 +1,17 @@
 package gpu
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 // NewCmdUninstall builds `kubectl flexigrobots gpu uninstall`.
@@ -32,18 +36,10 @@ discovery set. Run it again and there is nothing to uninstall.`,
   # Uninstall the operator and the time-slicing config
   kubectl flexigrobots gpu uninstall`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := fl.Validate(); err != nil {
-				return err
-			}
-			progress := output.NewProgress(streams.ErrOut)
-			in, err := installer(f, progress)
-			if err != nil {
-				return err
-			}
-			rep, err := in.Uninstall(cmd.Context(), namespace, fl.DryRun, fl.Wait, fl.Timeout)
-			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
-		},
+		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
+			in := &gpucomp.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress}
+			return in.Uninstall(ctx, namespace, fl.DryRun, fl.Wait, fl.Timeout)
+		}),
 	}
 	cmd.Flags().StringVar(&namespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release and the time-slicing ConfigMap")
 	cmdutil.AddUninstallFlags(cmd, &fl, helm.DefaultTimeout)

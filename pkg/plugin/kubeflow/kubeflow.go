@@ -167,9 +167,11 @@ func NewCmdKubeflow(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cob
 checked against its pinned sha256: a mismatch is an error naming both digests), or use --manifests as given;
 make the runbook's edits on the tree in memory (OIDC provider, registration flow, ingress Service type,
 dex issuer and GitHub connector), build it in process with the kustomize API, check the cluster can
-take it (kinds served, default StorageClass, CSR signing, capacity: exit 2 with the list, nothing
-changed; a re-run within a day of a passed CSR probe on the same server skips that probe and says
-so), apply everything in one ordered pass and wait for every workload.
+take it (kinds served, default StorageClass, no CRD dropping a version the cluster still stores,
+CSR signing, capacity: exit 2 with the list, nothing changed; a re-run within a day of a passed CSR
+probe on the same server skips that probe and says so), apply everything in one ordered pass, prune
+what an earlier run applied that this build no longer has (--prune=false keeps it), and wait for
+every workload and for the custom resources and Jobs the run changed (kstatus's generic rules).
 
 Kubeflow's publicly known OIDC client secret is replaced with a generated one, kept in Secrets that
 this command owns (reused on re-runs). The GitHub client secret goes into Secret auth/dex-github-client

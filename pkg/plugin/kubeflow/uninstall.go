@@ -1,6 +1,7 @@
 package kubeflow
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
@@ -38,18 +40,10 @@ unless --delete-data. Run it again and there is nothing to uninstall.`,
   # Everything, data included
   kubectl flexigrobots kubeflow uninstall --delete-data`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := fl.Validate(); err != nil {
-				return err
-			}
-			clients, err := kube.NewClients(f)
-			if err != nil {
-				return err
-			}
-			in := &kubeflow.Installer{Clients: clients, Progress: output.NewProgress(streams.ErrOut), DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
-			rep, err := in.Uninstall(cmd.Context(), deleteData)
-			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
-		},
+		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
+			in := &kubeflow.Installer{Clients: clients, Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			return in.Uninstall(ctx, deleteData)
+		}),
 	}
 	cmd.Flags().BoolVar(&deleteData, "delete-data", false, "Delete the stores' PersistentVolumeClaims (pipelines' MySQL and minio, Katib's MySQL) and their namespace too")
 	cmdutil.AddUninstallFlags(cmd, &fl, 10*time.Minute)

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
@@ -35,19 +37,10 @@ and there is nothing to uninstall.`,
   # Uninstall MetalLB and its pool
   kubectl flexigrobots lb uninstall`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := fl.Validate(); err != nil {
-				return err
-			}
-			clients, err := kube.NewClients(f)
-			if err != nil {
-				return err
-			}
-			progress := output.NewProgress(streams.ErrOut)
+		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
 			in := &complb.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress}
-			rep, err := in.Uninstall(cmd.Context(), complb.Config{Namespace: namespace, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout})
-			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
-		},
+			return in.Uninstall(ctx, complb.Config{Namespace: namespace, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout})
+		}),
 	}
 	cmd.Flags().StringVar(&namespace, "release-namespace", complb.DefaultNamespace, "Namespace of the MetalLB release")
 	cmdutil.AddUninstallFlags(cmd, &fl, 5*time.Minute)

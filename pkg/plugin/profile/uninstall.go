@@ -11,6 +11,7 @@ import (
 	compprofile "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 // newCmdUninstall builds `kubectl flexigrobots profile uninstall`.
@@ -30,20 +31,12 @@ uninstall.`,
   # Delete them
   kubectl flexigrobots profile uninstall`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := fl.Validate(); err != nil {
-				return err
-			}
-			clients, err := kube.NewClients(f)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), fl.Timeout)
+		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
+			ctx, cancel := context.WithTimeout(ctx, fl.Timeout)
 			defer cancel()
-			in := &compprofile.Installer{Clients: clients, Progress: output.NewProgress(streams.ErrOut), DryRun: fl.DryRun}
-			rep, err := in.Uninstall(ctx)
-			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
-		},
+			in := &compprofile.Installer{Clients: clients, Progress: progress, DryRun: fl.DryRun}
+			return in.Uninstall(ctx)
+		}),
 	}
 	cmdutil.AddUninstallFlags(cmd, &fl, 2*time.Minute)
 	cmd.Flags().Lookup("wait").Usage = "Accepted for symmetry with the other uninstalls: a PodDefault has no finalizer, it is gone when deleted"

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 // NewCmdUninstall builds `kubectl flexigrobots storage uninstall`.
@@ -37,19 +40,10 @@ StorageClasses that "storage" made non-default stay non-default: the output says
   # Uninstall (refused while claims of nfs-client are bound)
   kubectl flexigrobots storage uninstall`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := fl.Validate(); err != nil {
-				return err
-			}
-			clients, err := kube.NewClients(f)
-			if err != nil {
-				return err
-			}
-			progress := output.NewProgress(streams.ErrOut)
+		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
 			in := &storage.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
-			rep, err := in.Uninstall(cmd.Context(), storage.UninstallOptions{Namespace: namespace, Force: force})
-			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
-		},
+			return in.Uninstall(ctx, storage.UninstallOptions{Namespace: namespace, Force: force})
+		}),
 	}
 	cmd.Flags().StringVar(&namespace, "release-namespace", storage.DefaultNamespace, "Namespace of the release")
 	cmd.Flags().BoolVar(&force, "force", false, "Uninstall even while claims of the StorageClass are bound (they and their data stay)")

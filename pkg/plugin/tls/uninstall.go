@@ -1,6 +1,7 @@
 package tls
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	tlscomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 // newCmdUninstall builds `kubectl flexigrobots tls uninstall`: `tls --remove` with the flags every
@@ -31,19 +33,10 @@ uninstall.`,
   # Back to HTTP only
   kubectl flexigrobots tls uninstall`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := fl.Validate(); err != nil {
-				return err
-			}
-			clients, err := kube.NewClients(f)
-			if err != nil {
-				return err
-			}
-			in := &tlscomp.Installer{Clients: clients, Progress: output.NewProgress(streams.ErrOut), DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
-			rep, err := in.Remove(cmd.Context())
-			in.Progress.Done()
-			return output.PrintReportAfter(streams.Out, streams.ErrOut, fl.Output, rep, err)
-		},
+		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
+			in := &tlscomp.Installer{Clients: clients, Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			return in.Remove(ctx)
+		}),
 	}
 	cmdutil.AddUninstallFlags(cmd, &fl, 10*time.Minute)
 	return cmd
