@@ -308,7 +308,7 @@ func (a *Applier) deleteMembers(ctx context.Context, doomed []prunable, as delet
 		}
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, a.Parallelism)
-		for i := start; i < end; i++ {
+		for i := start; i < end && ctx.Err() == nil; i++ {
 			wg.Add(1)
 			sem <- struct{}{}
 			go func(i int) {
@@ -318,6 +318,12 @@ func (a *Applier) deleteMembers(ctx context.Context, doomed []prunable, as delet
 			}(i)
 		}
 		wg.Wait()
+		if ctx.Err() != nil {
+			// Ctrl-C or the deadline: one line, not a "context canceled" per member left.
+			done := slices.DeleteFunc(slices.Clone(results[:end]), func(r output.Result) bool { return r.Action == "" })
+			return done, fmt.Errorf("%s%s interrupted with %d of %d deleted (what was deleted stays deleted; re-run to continue): %w",
+				a.prefix(), as.verb, len(done), len(doomed), context.Cause(ctx))
+		}
 		if err := errors.Join(errs[start:end]...); err != nil {
 			return slices.DeleteFunc(results[:end], func(r output.Result) bool { return r.Action == "" }), fmt.Errorf("%s%s: %w", a.prefix(), as.verb, err)
 		}

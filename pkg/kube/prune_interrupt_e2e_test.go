@@ -3,6 +3,7 @@ package kube_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,9 @@ func TestPruneInterruptedCompletesOnReRun(t *testing.T) {
 		err := <-errc
 		left := count()
 		t.Logf("the interrupted run ended with %d members left: %v", left, err)
+		if err != nil && strings.Count(err.Error(), "\n") > 2 {
+			t.Errorf("the interruption's error is %d lines, want one saying how far it got", strings.Count(err.Error(), "\n")+1)
+		}
 		return left
 	}
 	finish := func(t *testing.T, left int) {
