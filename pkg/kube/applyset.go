@@ -324,8 +324,13 @@ func (a *Applier) deleteMembers(ctx context.Context, doomed []prunable, as delet
 			return done, fmt.Errorf("%s%s interrupted with %d of %d deleted (what was deleted stays deleted; re-run to continue): %w",
 				a.prefix(), as.verb, len(done), len(doomed), context.Cause(ctx))
 		}
-		if err := errors.Join(errs[start:end]...); err != nil {
-			return slices.DeleteFunc(results[:end], func(r output.Result) bool { return r.Action == "" }), fmt.Errorf("%s%s: %w", a.prefix(), as.verb, err)
+		if failed := slices.DeleteFunc(slices.Clone(errs[start:end]), func(e error) bool { return e == nil }); len(failed) > 0 {
+			more := ""
+			if len(failed) > maxListedFailures {
+				more = fmt.Sprintf("\n... and %d more", len(failed)-maxListedFailures)
+				failed = failed[:maxListedFailures]
+			}
+			return slices.DeleteFunc(results[:end], func(r output.Result) bool { return r.Action == "" }), fmt.Errorf("%s%s: %w%s", a.prefix(), as.verb, errors.Join(failed...), more)
 		}
 		start = end
 	}

@@ -200,10 +200,19 @@ func ownedFields(entries []metav1.ManagedFieldsEntry, manager string) string {
 }
 
 // RecordRules are what the apply record of section needs (SkipUnchanged): read, create and
-// update its ConfigMap in RecordNamespace.
+// update its ConfigMap in RecordNamespace, and delete it (uninstall).
 func RecordRules(section string) []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		access.Rule("", []string{"configmaps"}, "get", "create"),
-		access.Named("", []string{"configmaps"}, []string{RecordName(section)}, "update"),
+		access.Named("", []string{"configmaps"}, []string{RecordName(section)}, "update", "delete"),
 	}
+}
+
+// LeftoversRules are what Leftovers needs: a release's namespace read and deleted, once a LIST
+// of every kind in it (metadata only, but RBAC knows no such thing: read access to every kind)
+// found nothing left; the crds/ CRDs read and deleted once no custom resource of theirs is left.
+var LeftoversRules = []rbacv1.PolicyRule{
+	access.Rule("", []string{"namespaces"}, "get", "delete"),
+	access.Rule("*", []string{"*"}, "list"),
+	access.Rule("apiextensions.k8s.io", []string{"customresourcedefinitions"}, "get", "delete"),
 }

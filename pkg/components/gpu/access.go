@@ -27,4 +27,4 @@ var Access = access.Section{Name: Section, Rules: append([]rbacv1.PolicyRule{
 	// the chart's CRDs, applied first and awaited Established (watch)
 	access.Rule("apiextensions.k8s.io", []string{"customresourcedefinitions"}, "get", "list", "watch", "create", "patch"),
 	access.Rule("nvidia.com", []string{"clusterpolicies"}, "get", "list", "create", "patch", "delete"),
-}, kube.RecordRules(Section)...)}
+}, append(kube.RecordRules(Section), kube.LeftoversRules...)...)}

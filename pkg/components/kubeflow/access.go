@@ -8,8 +8,9 @@ import (
 )
 
 // applyVerbs are the apply engine's: a metadata LIST per type and namespace, GETs, the
-// server-side apply (patch), and create, which the API server also asks when an apply creates.
-var applyVerbs = []string{"get", "list", "create", "patch"}
+// server-side apply (patch), create, which the API server also asks when an apply creates, and
+// delete (prune, uninstall).
+var applyVerbs = []string{"get", "list", "create", "patch", "delete"}
 
 // Access is what `kubeflow` does to the cluster (see pkg/access) for the supported builds
 // (v1.5.0 and v1.10.2; a --manifests tree with other kinds needs them too): every kind of the
@@ -26,7 +27,7 @@ var Access = access.Section{Name: Section, Rules: append(append([]rbacv1.PolicyR
 	access.Rule("networking.k8s.io", []string{"networkpolicies"}, applyVerbs...),
 	access.Rule("scheduling.k8s.io", []string{"priorityclasses"}, applyVerbs...),
 	access.Rule("admissionregistration.k8s.io", []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}, applyVerbs...),
-	access.Rule("apiextensions.k8s.io", []string{"customresourcedefinitions"}, "get", "list", "watch", "create", "patch"),
+	access.Rule("apiextensions.k8s.io", []string{"customresourcedefinitions"}, "get", "list", "watch", "create", "patch", "delete"),
 	access.Rule("rbac.authorization.k8s.io", []string{"clusterroles", "clusterrolebindings", "roles", "rolebindings"}, applyVerbs...),
 	access.Rule("rbac.authorization.k8s.io", []string{"clusterroles", "roles"}, "escalate", "bind"),
 	// custom resources of the builds

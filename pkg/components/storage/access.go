@@ -4,12 +4,13 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
 // Access is what `storage` and `storage exports` do to the cluster (see pkg/access): helm's
 // release Secrets and the chart's objects, the default-class demotion, the smoke test. Chart
 // values that render more kinds (nfs.mountOptions: a PV and PVC) need more.
-var Access = access.Section{Name: Section, Rules: []rbacv1.PolicyRule{
+var Access = access.Section{Name: Section, Rules: append([]rbacv1.PolicyRule{
 	// helm: release Secrets (list all namespaces, get, create, update; delete when recovering a stuck release)
 	access.Rule("", []string{"secrets"}, "get", "list", "create", "update", "delete"),
 	// helm install CreateNamespace (a 403 is not AlreadyExists: needed on every install)
@@ -29,4 +30,6 @@ var Access = access.Section{Name: Section, Rules: []rbacv1.PolicyRule{
 	access.Rule("", []string{"persistentvolumes"}, "get"),
 	// storage exports: the node addresses
 	access.Rule("", []string{"nodes"}, "list"),
-}}
+	// uninstall: bound claims, claims and volumes on their way out
+	access.Rule("", []string{"persistentvolumeclaims", "persistentvolumes"}, "list"),
+}, kube.LeftoversRules...)}
