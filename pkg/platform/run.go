@@ -105,7 +105,7 @@ func Select(pl *Platform, only, skip []string) ([]Section, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, cmdutil.UsageErrorf("nothing to apply: --only/--skip leave no section of %s", pl.Path)
+		return nil, cmdutil.UsageErrorf("nothing to do: --only/--skip leave no section of %s", pl.Path)
 	}
 	return out, nil
 }
