@@ -323,6 +323,6 @@ func TestGPU(t *testing.T) {
 		if r := slicing("--replicas", "2"); r.code != 0 {
 			t.Fatalf("slicing --replicas 2: exit %d", r.code)
 		}
-		assertGPUUninstalls(t, c, gpuNS)
+		assertGPUUninstalls(t, c, gpuNS, slicing)
 	})
 }

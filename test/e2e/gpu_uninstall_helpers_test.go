@@ -18,11 +18,12 @@ import (
 )
 
 // assertGPUUninstalls proves `gpu uninstall` on a bed with the operator and time-slicing: a dry
-// run reports the release and the ConfigMap and deletes nothing; the real one deletes both (the
-// release through helm: no release record left) and the CRDs of the chart's crds/ folders that
+// run reports the release and the ConfigMap and deletes nothing; the real one deletes the release
+// (through helm: no release record left), both time-slicing ConfigMaps (the default one and the
+// one `slicing --config-name` pointed the device plugin at), the CRDs of the chart's crds/ folders that
 // hold nothing, but keeps the one holding a custom resource made by hand (a NodeFeatureRule),
 // naming it; again there is nothing to uninstall.
-func assertGPUUninstalls(t *testing.T, c *testbed.Cluster, ns string) {
+func assertGPUUninstalls(t *testing.T, c *testbed.Cluster, ns string, slicing func(args ...string) result) {
 	t.Helper()
 	ctx := context.Background()
 	dyn := dynamic.NewForConfigOrDie(c.Config)
@@ -32,6 +33,10 @@ func assertGPUUninstalls(t *testing.T, c *testbed.Cluster, ns string) {
 	}
 	if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, gpucomp.DefaultConfigName, metav1.GetOptions{}); err != nil || helmReleases(t, c, ns) == 0 {
 		t.Fatalf("the dry run deleted the ConfigMap (%v) or the release", err)
+	}
+	// The device plugin pointed at another ConfigMap: uninstall deletes both the plugin wrote.
+	if r := slicing("--release-namespace", ns, "--replicas", "2", "--config-name", "tenant-slicing"); r.code != 0 {
+		t.Fatalf("slicing --config-name tenant-slicing: exit %d", r.code)
 	}
 	rules := dyn.Resource(schema.GroupVersionResource{Group: "nfd.k8s-sigs.io", Version: "v1alpha1", Resource: "nodefeaturerules"})
 	rule := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "nfd.k8s-sigs.io/v1alpha1", "kind": "NodeFeatureRule",
@@ -47,8 +52,10 @@ func assertGPUUninstalls(t *testing.T, c *testbed.Cluster, ns string) {
 	if n := helmReleases(t, c, ns); n != 0 {
 		t.Errorf("%d helm release records left", n)
 	}
-	if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, gpucomp.DefaultConfigName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		t.Errorf("time-slicing ConfigMap still there (%v)", err)
+	for _, name := range []string{gpucomp.DefaultConfigName, "tenant-slicing"} {
+		if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("time-slicing ConfigMap %s still there (%v)", name, err)
+		}
 	}
 	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
 	if _, err := crds.Get(ctx, "clusterpolicies.nvidia.com", metav1.GetOptions{}); !apierrors.IsNotFound(err) {

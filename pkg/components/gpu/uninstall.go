@@ -14,8 +14,8 @@ import (
 
 // Uninstall removes what `gpu operator` and `gpu slicing` made: the gpu-operator release of
 // namespace through helm's uninstall action (under whatever name it has: the runbook's is
-// generated), then the time-slicing ConfigMap `gpu slicing` wrote (one not made by the plugin is
-// left, with a note), then what helm leaves on purpose where nothing is lost by deleting it
+// generated), then the time-slicing ConfigMaps `gpu slicing` wrote, the one the release points at
+// and the default one (one not made by the plugin is left, with a note), then what helm leaves on purpose where nothing is lost by deleting it
 // (kube.Leftovers): the CRDs of the chart's crds/ folders (nvidia.com, node feature discovery's)
 // that the plugin created and that hold no custom resource, and the namespace once empty. The
 // nodes keep the labels feature discovery set. The report says what was kept, and why.
@@ -30,12 +30,26 @@ func (in *Installer) Uninstall(ctx context.Context, namespace, dryRun string, wa
 	if err != nil {
 		return rep, err
 	}
-	cm, err := in.deleteConfig(ctx, SlicingOptions{Namespace: namespace, ConfigName: DefaultConfigName, DryRun: dryRun})
-	if err != nil {
-		return rep, err
+	// The time-slicing ConfigMaps: the one the release points the device plugin at (`gpu slicing
+	// --config-name`) and the default one.
+	names := []string{DefaultConfigName}
+	if rel != nil {
+		if cfg, ok := devicePluginConfig(rel.Config); ok {
+			if n, _ := cfg["name"].(string); n != "" && n != DefaultConfigName {
+				names = append([]string{n}, names...)
+			}
+		}
 	}
-	if cm != nil {
-		rep.Add(*cm)
+	var cm *output.Result
+	for _, name := range names {
+		res, err := in.deleteConfig(ctx, SlicingOptions{Namespace: namespace, ConfigName: name, DryRun: dryRun})
+		if err != nil {
+			return rep, err
+		}
+		if res != nil {
+			rep.Add(*res)
+			cm = res
+		}
 	}
 	// The CRDs: those of the chart's crds/ folders that `gpu operator` applied (its record holds
 	// them, the subcharts' too, which the release's stored chart no longer has), and those the

@@ -22,14 +22,15 @@ func NewCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *co
 	)
 	cmd := &cobra.Command{
 		Use:   "uninstall [--release-namespace gpu-operator] [--dry-run=client|server]",
-		Short: "Uninstall the gpu-operator release through helm and delete the time-slicing ConfigMap",
+		Short: "Uninstall the gpu-operator release through helm and delete the time-slicing ConfigMaps",
 		Long: `Uninstall the gpu-operator release of --release-namespace through helm's uninstall (under whatever
-name it has: the runbook's is generated), then delete the time-slicing ConfigMap "gpu slicing" wrote
-(one not made by the plugin is left, with a note). Helm keeps the CRDs of the chart's crds/ folders;
-the plugin deletes those it created that hold no custom resource (one that holds any is kept and
-named), and the namespace is deleted once nothing but what Kubernetes puts in every namespace is left in it,
-when the plugin created it (otherwise it is kept, and the output says what it holds). The nodes keep the labels feature
-discovery set. Run it again and there is nothing to uninstall.`,
+name it has: the runbook's is generated), then delete the time-slicing ConfigMaps "gpu slicing" wrote:
+the one the release points the device plugin at (--config-name) and the default one (one not made by
+the plugin is left, with a note). Helm keeps the CRDs of the chart's crds/ folders; the plugin deletes
+those it created that hold no custom resource (one that holds any is kept and named). The namespace
+is deleted once nothing but what Kubernetes puts in every namespace is left in it, when the plugin
+created it (otherwise it is kept, and the output says what it holds). The nodes keep the labels
+feature discovery set. Run it again and there is nothing to uninstall.`,
 		Example: `  # What would go, nothing deleted
   kubectl flexigrobots gpu uninstall --dry-run
 

@@ -27,10 +27,10 @@ func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *co
 kube-system/flexigrobots-applied-lb), while MetalLB's webhook still answers, then uninstall the MetalLB
 release of --release-namespace through helm's uninstall (under whatever name it has), as "helm uninstall"
 does: MetalLB's CRDs are templates of its chart (the crds subchart), so they go too, with any metallb.io
-object made by hand; the namespace is deleted once nothing but what Kubernetes puts in every namespace is left in it,
-when the plugin created it (otherwise it is kept, and the output says what it holds); kube-proxy's ipvs.strictARP stays. Services of type
-LoadBalancer keep their spec but get no address until another load balancer serves them. Run it again
-and there is nothing to uninstall.`,
+object made by hand. The namespace is deleted once nothing but what Kubernetes puts in every namespace
+is left in it, when the plugin created it (otherwise it is kept, and the output says what it holds);
+kube-proxy's ipvs.strictARP stays. Services of type LoadBalancer keep their spec but get no address
+until another load balancer serves them. Run it again and there is nothing to uninstall.`,
 		Example: `  # What would go, nothing deleted
   kubectl flexigrobots lb uninstall --dry-run
 

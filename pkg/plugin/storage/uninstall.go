@@ -29,8 +29,8 @@ func NewCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *co
 that StorageClass are bound it refuses (exit 2, nothing changed, the claims listed): their volumes
 would lose the provisioner that deletes or archives them. --force uninstalls anyway. Claims of the
 class being deleted, and Released volumes the provisioner is to delete, get up to a minute to go
-first. Then the namespace is deleted once nothing but what Kubernetes puts in every namespace is left in it,
-when the plugin created it (otherwise it is kept, and the output says what it holds).
+first. Then the namespace is deleted once nothing but what Kubernetes puts in every namespace is
+left in it, when the plugin created it (otherwise it is kept, and the output says what it holds).
 
 Claims, volumes and the data on the NFS export are never deleted (the plugin cannot reach the export).
 StorageClasses that "storage" made non-default stay non-default: the output says how to mark one.`,
