@@ -6,7 +6,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,17 +23,14 @@ import (
 // Options holds the flags of `apply`.
 type Options struct {
 	cmdutil.MutatingFlags
-	File         string
-	Only, Skip   []string
+	selection
 	PrintExample bool
 	PrintSchema  bool
 	ForceApply   bool
 
-	platform *platform.Platform
-	sections []platform.Section
-	env      *platform.Env
-	factory  *cmdutil.Factory
-	streams  genericiooptions.IOStreams
+	env     *platform.Env
+	factory *cmdutil.Factory
+	streams genericiooptions.IOStreams
 }
 
 // NewCmdApply builds `kubectl flexigrobots apply`.
@@ -75,18 +71,12 @@ applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing cha
 			return o.validateCompleteRun(cmd, nil)
 		},
 	}
-	cmd.Flags().StringVarP(&o.File, "filename", "f", "", "The platform file (e.g. plugins.yaml); relative paths in it are relative to it")
-	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "Run only these sections (comma-separated): "+strings.Join(platform.Order, ", "))
-	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Leave these sections out (comma-separated)")
+	o.addFlags(cmd, "The platform file (e.g. plugins.yaml); relative paths in it are relative to it", "Run", "Leave these sections out (comma-separated)")
 	cmd.Flags().BoolVar(&o.PrintExample, "print-example", false, "Print the commented example platform file and exit")
 	cmd.Flags().BoolVar(&o.PrintSchema, "print-schema", false, "Print the platform file's JSON Schema and exit")
 	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object of the kubeflow section as a server-side apply, even those the last run's apply record says are unchanged, and record them anew")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
 	cmd.Flags().Lookup("timeout").Usage = "Give up on a section after this long (each section's budget, its phases sharing it); what was applied stays and a re-run continues"
-	_ = cmd.MarkFlagFilename("filename", "yaml", "yml")
-	for _, fl := range []string{"only", "skip"} {
-		_ = cmd.RegisterFlagCompletionFunc(fl, cobra.FixedCompletions(platform.Order, cobra.ShellCompDirectiveNoFileComp))
-	}
 	return cmd
 }
 
@@ -116,16 +106,7 @@ func (o *Options) Validate() error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
-	if o.File == "" {
-		return cmdutil.UsageErrorf("-f is required: give the platform file, e.g. -f plugins.yaml (kubectl flexigrobots apply --print-example writes one)")
-	}
-	pl, err := platform.Load(o.File)
-	if err != nil {
-		return err
-	}
-	o.platform = pl
-	o.sections, err = platform.Select(pl, o.Only, o.Skip)
-	return err
+	return o.load("give the platform file, e.g. -f plugins.yaml (kubectl flexigrobots apply --print-example writes one)")
 }
 
 // Complete builds the clients from the root's kubeconfig flags and reads the server's version.

@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,14 +15,11 @@ import (
 // DeleteOptions holds the flags of `delete`.
 type DeleteOptions struct {
 	cmdutil.UninstallFlags
-	File       string
-	Only, Skip []string
+	selection
 	platform.DeleteOptions
 
-	platform *platform.Platform
-	sections []platform.Section
-	factory  *cmdutil.Factory
-	streams  genericiooptions.IOStreams
+	factory *cmdutil.Factory
+	streams genericiooptions.IOStreams
 }
 
 // NewCmdDelete builds `kubectl flexigrobots delete`.
@@ -62,17 +58,11 @@ file or flags (nothing deleted).`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.File, "filename", "f", "", "The platform file (e.g. plugins.yaml) that was applied")
-	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "Delete only these sections (comma-separated): "+strings.Join(platform.Order, ", "))
-	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Leave these sections installed (comma-separated)")
+	o.addFlags(cmd, "The platform file (e.g. plugins.yaml) that was applied", "Delete", "Leave these sections installed (comma-separated)")
 	cmd.Flags().BoolVar(&o.DeleteData, "delete-data", false, "Delete the claims of Kubeflow's stores (pipelines' MySQL and minio, Katib's MySQL) and their namespace too")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Uninstall storage even while claims of its StorageClass are bound (they and their data stay)")
 	cmdutil.AddUninstallFlags(cmd, &o.UninstallFlags, 30*time.Minute)
 	cmd.Flags().Lookup("timeout").Usage = "Give up on a section after this long (each section's budget); what was deleted stays deleted and a re-run continues"
-	_ = cmd.MarkFlagFilename("filename", "yaml", "yml")
-	for _, fl := range []string{"only", "skip"} {
-		_ = cmd.RegisterFlagCompletionFunc(fl, cobra.FixedCompletions(platform.Order, cobra.ShellCompDirectiveNoFileComp))
-	}
 	return cmd
 }
 
@@ -81,16 +71,7 @@ func (o *DeleteOptions) Validate() error {
 	if err := o.UninstallFlags.Validate(); err != nil {
 		return err
 	}
-	if o.File == "" {
-		return cmdutil.UsageErrorf("-f is required: give the platform file that was applied, e.g. -f plugins.yaml")
-	}
-	pl, err := platform.Load(o.File)
-	if err != nil {
-		return err
-	}
-	o.platform = pl
-	o.sections, err = platform.Select(pl, o.Only, o.Skip)
-	return err
+	return o.load("give the platform file that was applied, e.g. -f plugins.yaml")
 }
 
 // Run deletes the sections and prints the summary (also after a failure).

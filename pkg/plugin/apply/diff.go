@@ -1,14 +1,12 @@
 package apply
 
 import (
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 )
 
 // NewCmdDiff builds `kubectl flexigrobots diff -f plugins.yaml`: apply's run as a server-side
@@ -46,14 +44,8 @@ Progress goes to stderr, the diff to stdout. Exit codes (kubectl diff's): 0 noth
 		Annotations: map[string]string{cmdutil.AnnotationDiff: "true"},
 		RunE:        o.validateCompleteRun,
 	}
-	cmd.Flags().StringVarP(&o.File, "filename", "f", "", "The platform file (e.g. plugins.yaml); relative paths in it are relative to it")
-	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "Diff only these sections (comma-separated): "+strings.Join(platform.Order, ", "))
-	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Leave these sections out (comma-separated)")
+	o.addFlags(cmd, "The platform file (e.g. plugins.yaml); relative paths in it are relative to it", "Diff", "Leave these sections out (comma-separated)")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Minute, "Give up after this long")
 	o.Output = "table"
-	_ = cmd.MarkFlagFilename("filename", "yaml", "yml")
-	for _, fl := range []string{"only", "skip"} {
-		_ = cmd.RegisterFlagCompletionFunc(fl, cobra.FixedCompletions(platform.Order, cobra.ShellCompDirectiveNoFileComp))
-	}
 	return cmd
 }
