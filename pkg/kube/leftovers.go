@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
+	kubectlapply "k8s.io/kubectl/pkg/cmd/apply"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -34,6 +35,9 @@ type Leftovers struct {
 	// Wait until what was deleted is gone (a namespace terminates, a CRD's objects are cleaned
 	// up), until ctx ends.
 	Wait bool
+	// Set is the ApplySet ID of the section's own set, uninstalled just before: its members do
+	// not count as left (a dry run has not deleted them).
+	Set string
 }
 
 // createdByUs tells whether this plugin is the only manager of the object's fields (helm's
@@ -229,7 +233,7 @@ func (l *Leftovers) residents(ctx context.Context, namespace, rel string) ([]str
 					return fmt.Errorf("list %s in namespace %s: %w", gvr.Resource, namespace, err)
 				}
 				for _, o := range list.Items {
-					if o.DeletionTimestamp != nil || len(o.OwnerReferences) > 0 || everyNamespaceHas(kind, &o.ObjectMeta) || ofRelease(&o.ObjectMeta, namespace, rel) {
+					if o.DeletionTimestamp != nil || len(o.OwnerReferences) > 0 || everyNamespaceHas(kind, &o.ObjectMeta) || ofRelease(&o.ObjectMeta, namespace, rel) || l.ofSet(&o.ObjectMeta) {
 						continue
 					}
 					mu.Lock()
@@ -267,6 +271,11 @@ func everyNamespaceHas(kind string, md *metav1.ObjectMeta) bool {
 		return md.Annotations["kubernetes.io/service-account.name"] == "default"
 	}
 	return false
+}
+
+// ofSet tells whether an object is a member of the section's own set (see Set).
+func (l *Leftovers) ofSet(md *metav1.ObjectMeta) bool {
+	return l.Set != "" && md.Labels[kubectlapply.ApplysetPartOfLabel] == l.Set
 }
 
 // ofRelease tells whether an object is helm release rel's: one of its objects (helm's ownership

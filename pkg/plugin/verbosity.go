@@ -23,7 +23,12 @@ func addVerbosityFlag(root *cobra.Command, errOut io.Writer) {
 	klog.InitFlags(fs)
 	// client-go logs a request cut short by Ctrl-C ("Unexpected error when reading response
 	// body" err="context canceled"); the command says once that it was interrupted.
+	// Errors too: klog writes those straight to os.Stderr as well, past the filter, unless the
+	// threshold for that is above them; and once per lower severity's output unless one_output
+	// (all of them are errOut here).
 	klog.LogToStderr(false)
+	_ = fs.Set("stderrthreshold", "FATAL")
+	_ = fs.Set("one_output", "true")
 	klog.SetOutput(withoutCancellations{errOut})
 	v := fs.Lookup("v")
 	v.Usage = fmt.Sprintf("Log level for debugging, as kubectl's -v (6: every API request and its status; at most %d: request and response bodies, which can hold Secret data, are never logged)", maxVerbosity)

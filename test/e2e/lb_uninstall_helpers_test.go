@@ -27,7 +27,7 @@ func assertLBUninstalls(t *testing.T, c *testbed.Cluster) {
 	dyn := dynamic.NewForConfigOrDie(c.Config)
 	pools := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace)
 	dry := runPlugin(t, c, "lb", "uninstall", "--dry-run", "-o", "json")
-	if got := actionsByKind(t, dry); dry.code != 0 || got["IPAddressPool"] != output.Deleted || got["L2Advertisement"] != output.Deleted || got[helm.ResultKind] != output.Deleted {
+	if got := actionsByKind(t, dry); dry.code != 0 || got["IPAddressPool"] != output.Deleted || got["L2Advertisement"] != output.Deleted || got[helm.ResultKind] != output.Deleted || got["Namespace"] != output.Deleted {
 		t.Fatalf("lb uninstall --dry-run: exit %d, %v", dry.code, got)
 	}
 	if _, err := pools.Get(ctx, lb.DefaultPool, metav1.GetOptions{}); err != nil || helmReleases(t, c, lb.DefaultNamespace) == 0 {

@@ -38,7 +38,7 @@ func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, e
 	if rel != nil {
 		relName = rel.Name
 	}
-	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: c.DryRun, Wait: wait}).Namespace(ctx, c.Namespace, relName)
+	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: c.DryRun, Wait: wait, Set: kube.ApplySetID("lb")}).Namespace(ctx, c.Namespace, relName)
 	if left != nil {
 		rep.Add(*left)
 	}
