@@ -268,7 +268,9 @@ func everyNamespaceHas(kind string, md *metav1.ObjectMeta) bool {
 	case "ServiceAccount":
 		return md.Name == "default"
 	case "Secret":
-		return md.Annotations["kubernetes.io/service-account.name"] == "default"
+		// A ServiceAccount's token (Kubernetes <= 1.23 makes one per account): it goes with its
+		// account, which counts on its own.
+		return md.Annotations["kubernetes.io/service-account.name"] != ""
 	}
 	return false
 }

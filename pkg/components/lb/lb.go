@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -173,7 +174,10 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 func (in *Installer) applyConfig(ctx context.Context, c Config, objs []*unstructured.Unstructured) ([]output.Result, error) {
 	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb", TakeBack: true, ApplySet: true, NoPrune: !c.Prune}
 	if c.dryRun() {
-		if _, err := in.Clients.Mapper.RESTMapping(schema.GroupKind{Group: IPAddressPoolsGVR.Group, Kind: "IPAddressPool"}, IPAddressPoolsGVR.Version); err != nil {
+		// Asked of the server, not of kubectl's discovery cache, which may still list the kind of
+		// a cluster that was at the same address before.
+		crd := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+		if _, err := in.Clients.Metadata.Resource(crd).Get(ctx, IPAddressPoolsGVR.Resource+"."+IPAddressPoolsGVR.Group, metav1.GetOptions{}); err != nil {
 			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
 			in.Progress.Logf("lb: MetalLB's CRDs are not installed yet: the pool and L2Advertisement are shown as a client dry run")
 			applier.DryRun = cmdutil.DryRunClient
