@@ -86,9 +86,14 @@ func TestPruneInterruptedCompletesOnReRun(t *testing.T) {
 	}
 
 	t.Run("Ctrl-C", func(t *testing.T) {
-		left := cut(t, func(cancel context.CancelFunc) { cancel() })
+		// The cancel lands while about a tenth of the members are gone; should the prune ever
+		// outrun it, the cut is tried again rather than the case left unproved.
+		left := 1
+		for try := 0; try < 3 && left <= 1; try++ {
+			left = cut(t, func(cancel context.CancelFunc) { cancel() })
+		}
 		if left <= 1 {
-			t.Skip("the prune finished before the interruption: nothing to show")
+			t.Fatal("the prune finished before the interruption three times: nothing was interrupted")
 		}
 		finish(t, left)
 	})

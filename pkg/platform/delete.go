@@ -66,14 +66,7 @@ func Delete(ctx context.Context, pl *Platform, sections []Section, env *Env, o D
 		}
 		removals = append(removals, &removal{Section: s, after: after, opts: o})
 	}
-	outcomes := newSchedule(removals, "delete", "comes after", Deleted).run(ctx, env)
-	var errs []string
-	for _, oc := range outcomes {
-		sum.Sections = append(sum.Sections, *oc)
-		if oc.Result == Failed {
-			errs = append(errs, fmt.Sprintf("%s: %s", oc.Section, oc.Reason))
-		}
-	}
+	errs := sum.add(newSchedule(removals, "delete", "comes after", Deleted).run(ctx, env))
 	if len(errs) > 0 {
 		return sum, fmt.Errorf("%s not deleted:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
 	}

@@ -131,18 +131,23 @@ func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summ
 	if len(usage) > 0 {
 		return sum, cmdutil.UsageErrorf("%s: nothing was changed:\n  %s", pl.Path, strings.Join(usage, "\n  "))
 	}
-	outcomes := newSchedule(sections, "apply", "needs", Changed).run(ctx, env)
-	var errs []string
-	for _, o := range outcomes {
-		sum.Sections = append(sum.Sections, *o)
-		if o.Result == Failed {
-			errs = append(errs, fmt.Sprintf("%s: %s", o.Section, o.Reason))
-		}
-	}
+	errs := sum.add(newSchedule(sections, "apply", "needs", Changed).run(ctx, env))
 	if len(errs) > 0 {
 		return sum, fmt.Errorf("%s did not apply:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
 	}
 	return sum, nil
+}
+
+// add appends the outcomes to the summary and returns one line per failed section.
+func (s *Summary) add(outcomes []*Outcome) []string {
+	var failed []string
+	for _, o := range outcomes {
+		s.Sections = append(s.Sections, *o)
+		if o.Result == Failed {
+			failed = append(failed, fmt.Sprintf("%s: %s", o.Section, o.Reason))
+		}
+	}
+	return failed
 }
 
 func unwrapUsage(err error) error {
