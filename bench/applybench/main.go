@@ -21,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
 )
@@ -85,7 +84,7 @@ func timeEngine(objs []*unstructured.Unstructured, parallelism int) (first, reru
 	}
 	defer benchkit.StopBed(c)
 	apply := func() error {
-		cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
+		cl, err := kube.NewClients(kube.NewFactory(c.ConfigFlags()))
 		if err != nil {
 			return err
 		}

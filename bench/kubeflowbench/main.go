@@ -32,8 +32,8 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -131,11 +131,11 @@ func timeConverge(b *kubeflow.Built) (first, rerun benchkit.Sample, err error) {
 	}
 	defer benchkit.StopBed(c)
 	converge := func() error {
-		cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
+		cl, err := kube.NewClients(kube.NewFactory(c.ConfigFlags()))
 		if err != nil {
 			return err
 		}
-		in := &kubeflow.Installer{Clients: cl, DryRun: cmdutil.DryRunNone, Timeout: 15 * time.Minute, ForceConflicts: true}
+		in := &kubeflow.Installer{Clients: cl, DryRun: core.DryRunNone, Timeout: 15 * time.Minute, ForceConflicts: true}
 		_, err = in.Converge(context.Background(), b, nil)
 		return err
 	}

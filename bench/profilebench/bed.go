@@ -15,8 +15,8 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -54,11 +54,11 @@ func preparedBed(built *kubeflow.Built, profiles, nodes int) (*testbed.Cluster, 
 	if err := addNodes(ctx, c, nodes-len(testbed.RunbookNodes())); err != nil {
 		return nil, err
 	}
-	cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
+	cl, err := kube.NewClients(kube.NewFactory(c.ConfigFlags()))
 	if err != nil {
 		return nil, err
 	}
-	in := &kubeflow.Installer{Clients: cl, DryRun: cmdutil.DryRunNone, Timeout: 15 * time.Minute, ForceConflicts: true}
+	in := &kubeflow.Installer{Clients: cl, DryRun: core.DryRunNone, Timeout: 15 * time.Minute, ForceConflicts: true}
 	if _, err := in.Converge(ctx, built, nil); err != nil {
 		return nil, fmt.Errorf("install Kubeflow: %w", err)
 	}

@@ -29,8 +29,9 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	plugprofile "github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/profile"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -89,7 +90,7 @@ func run(archive, bin string, profiles, nodes int) error {
 		_, err := runBin(bin, c, "--cache-dir", cache, "verify", "-o", "json")
 		return err
 	})
-	verifyCount, verifyWall, vcErr := inProcess(c, func(f *cmdutil.Factory, s genericiooptions.IOStreams) *cobra.Command {
+	verifyCount, verifyWall, vcErr := inProcess(c, func(f *kube.Factory, s genericiooptions.IOStreams) *cobra.Command {
 		return verify.NewCmdVerify(f, s)
 	}, "-o", "json")
 	rerunCount, _, rcErr := inProcess(c, plugprofile.NewCmdPodDefault, "--all-profiles")
@@ -148,12 +149,12 @@ func runBin(bin string, c *testbed.Cluster, args ...string) (string, error) {
 }
 
 // inProcess runs a command built on a factory whose REST config counts every request.
-func inProcess(c *testbed.Cluster, newCmd func(*cmdutil.Factory, genericiooptions.IOStreams) *cobra.Command, args ...string) (*requestCounter, time.Duration, error) {
+func inProcess(c *testbed.Cluster, newCmd func(*kube.Factory, genericiooptions.IOStreams) *cobra.Command, args ...string) (*requestCounter, time.Duration, error) {
 	rc := newRequestCounter()
 	flags := c.ConfigFlags()
 	flags.WrapConfigFn = rc.wrap
 	var errOut bytes.Buffer
-	cmd := newCmd(cmdutil.NewFactory(flags), genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
+	cmd := newCmd(kube.NewFactory(flags), genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
 	cmd.SetArgs(args)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	begin := time.Now()
@@ -162,8 +163,8 @@ func inProcess(c *testbed.Cluster, newCmd func(*cmdutil.Factory, genericiooption
 }
 
 func isCheckExit(err error) bool {
-	e, ok := err.(*cmdutil.ExitError)
-	return ok && (e.Code == cmdutil.ExitFailed || e.Code == cmdutil.ExitWarnings)
+	e, ok := err.(*core.ExitError)
+	return ok && (e.Code == core.ExitFailed || e.Code == core.ExitWarnings)
 }
 
 // timeShellLoop times the runbook's create_PodDefault.sh per namespace, twice, on a fresh bed.

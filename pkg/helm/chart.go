@@ -22,7 +22,7 @@ import (
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // LoadChart fetches the chart of s before anything changes in the cluster: --chart (a local .tgz
@@ -64,7 +64,7 @@ func (c *Client) loadChart(s Spec) (*chart.Chart, error) {
 		return c.loadFromRepo(ra, s.Chart.Repo, s.ChartName, s.Chart.Version)
 	case strings.HasPrefix(ref, registry.OCIScheme+"://"):
 		if s.Chart.Verify {
-			return nil, cmdutil.UsageErrorf("--chart-verify checks a repository's or an archive's .prov file; for oci:// charts verify with `helm pull --verify` and give the archive to --chart")
+			return nil, core.UsageErrorf("--chart-verify checks a repository's or an archive's .prov file; for oci:// charts verify with `helm pull --verify` and give the archive to --chart")
 		}
 		return c.loadFromOCI(ra, ref, s.Chart.Version)
 	case strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://"):
@@ -74,21 +74,21 @@ func (c *Client) loadChart(s Spec) (*chart.Chart, error) {
 		}
 		ch, err := loader.Load(path)
 		if err != nil {
-			return nil, cmdutil.UsageErrorf("--chart %s is not a chart archive (.tgz): %v", ref, err)
+			return nil, core.UsageErrorf("--chart %s is not a chart archive (.tgz): %v", ref, err)
 		}
 		return ch, nil
 	}
 	if _, err := os.Stat(ref); err != nil {
-		return nil, cmdutil.UsageErrorf("--chart %s: %v: give a chart .tgz or folder, an https URL of a .tgz, or oci://registry/repo/chart", ref, err)
+		return nil, core.UsageErrorf("--chart %s: %v: give a chart .tgz or folder, an https URL of a .tgz, or oci://registry/repo/chart", ref, err)
 	}
 	if s.Chart.Verify {
 		if _, err := downloader.VerifyChart(ref, s.Chart.Keyring); err != nil {
-			return nil, cmdutil.UsageErrorf("--chart %s: provenance: %v (--chart-verify needs %s.prov signed by a key of --chart-keyring)", ref, err, ref)
+			return nil, core.UsageErrorf("--chart %s: provenance: %v (--chart-verify needs %s.prov signed by a key of --chart-keyring)", ref, err, ref)
 		}
 	}
 	ch, err := loader.Load(ref)
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("--chart %s is not a valid chart: %v", ref, err)
+		return nil, core.UsageErrorf("--chart %s is not a valid chart: %v", ref, err)
 	}
 	return ch, nil
 }
@@ -135,7 +135,7 @@ func (c *Client) repoIndex(ra repoAccess, repoURL string) (*repo.IndexFile, erro
 	entry.Name = fmt.Sprintf("index-%d-%d", os.Getpid(), indexSeq.Add(1))
 	cr, err := repo.NewChartRepository(entry, getter.Getters())
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("--chart-repo %s: %v", repoURL, err)
+		return nil, core.UsageErrorf("--chart-repo %s: %v", repoURL, err)
 	}
 	cr.CachePath = filepath.Join(c.CacheDir, "repository", hashOf(strings.TrimSuffix(repoURL, "/")))
 	indexPath, err := cr.DownloadIndexFile()
@@ -159,13 +159,13 @@ var indexSeq atomic.Int64
 // downloads it (then its digest must be the index's).
 func (c *Client) loadFromRepo(ra repoAccess, repoURL, name, version string) (*chart.Chart, error) {
 	if repoURL == "" {
-		return nil, cmdutil.UsageErrorf("--chart-repo is empty: give a repository URL or --chart PATH|URL|oci://...")
+		return nil, core.UsageErrorf("--chart-repo is empty: give a repository URL or --chart PATH|URL|oci://...")
 	}
 	if name == "" {
-		return nil, cmdutil.UsageErrorf("no chart name for repository %s: give --chart PATH|URL|oci://...", repoURL)
+		return nil, core.UsageErrorf("no chart name for repository %s: give --chart PATH|URL|oci://...", repoURL)
 	}
 	if _, err := url.Parse(repoURL); err != nil {
-		return nil, cmdutil.UsageErrorf("--chart-repo %q is not a URL: %v", repoURL, err)
+		return nil, core.UsageErrorf("--chart-repo %q is not a URL: %v", repoURL, err)
 	}
 	index, err := c.repoIndex(ra, repoURL)
 	if err != nil {
@@ -175,13 +175,13 @@ func (c *Client) loadFromRepo(ra repoAccess, repoURL, name, version string) (*ch
 	if err != nil {
 		versions, ok := index.Entries[name]
 		if !ok || len(versions) == 0 {
-			return nil, cmdutil.UsageErrorf("chart %q is not in repository %s: check --chart-repo", name, repoURL)
+			return nil, core.UsageErrorf("chart %q is not in repository %s: check --chart-repo", name, repoURL)
 		}
 		var all []string
 		for _, v := range versions {
 			all = append(all, v.Version)
 		}
-		return nil, cmdutil.UsageErrorf("chart %s has no version %q in repository %s: available near it: %s (use --chart-version)", name, version, repoURL, strings.Join(nearVersions(all, version, 10), ", "))
+		return nil, core.UsageErrorf("chart %s has no version %q in repository %s: available near it: %s (use --chart-version)", name, version, repoURL, strings.Join(nearVersions(all, version, 10), ", "))
 	}
 	if len(cv.URLs) == 0 {
 		return nil, fmt.Errorf("helm: chart %s-%s in repository %s has no download URL", name, cv.Version, repoURL)
@@ -243,7 +243,7 @@ func (c *Client) loadFromOCI(ra repoAccess, ref, version string) (*chart.Chart, 
 			found = found || t == version
 		}
 		if !found {
-			return nil, cmdutil.UsageErrorf("chart %s has no version %q: available near it: %s (use --chart-version)", ref, version, strings.Join(nearVersions(tags, version, 10), ", "))
+			return nil, core.UsageErrorf("chart %s has no version %q: available near it: %s (use --chart-version)", ref, version, strings.Join(nearVersions(tags, version, 10), ", "))
 		}
 	}
 	g, err := getter.NewOCIGetter(getter.WithRegistryClient(rc))

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -19,7 +19,7 @@ func TestLoadChartFromRepo(t *testing.T) {
 	repoURL := testbed.ChartRepo(t)
 	c := NewClient(nil, nil)
 	c.CacheDir = t.TempDir()
-	s := Spec{ChartName: nfsChart, Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "4.0.18"}}
+	s := Spec{ChartName: nfsChart, Chart: core.ChartSource{Repo: repoURL, Version: "4.0.18"}}
 	ch, err := c.LoadChart(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
@@ -56,14 +56,14 @@ func TestLoadChartFromRepo(t *testing.T) {
 
 	// Upstream's "v"-prefixed versions resolve with or without the "v".
 	for _, v := range []string{"v26.7.0", "26.7.0"} {
-		s := Spec{ChartName: "gpu-operator", Chart: cmdutil.ChartFlags{Repo: repoURL, Version: v}}
+		s := Spec{ChartName: "gpu-operator", Chart: core.ChartSource{Repo: repoURL, Version: v}}
 		if ch, err := c.LoadChart(context.Background(), s); err != nil || ch.Metadata.Version != "v26.7.0" {
 			t.Fatalf("gpu-operator %s: %v", v, err)
 		}
 	}
 
 	// A semver range resolves through the index.
-	s = Spec{ChartName: "metallb", Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "^0.15.0"}}
+	s = Spec{ChartName: "metallb", Chart: core.ChartSource{Repo: repoURL, Version: "^0.15.0"}}
 	if ch, err = c.LoadChart(context.Background(), s); err != nil || ch.Metadata.Version != "0.15.3" {
 		t.Fatalf("range ^0.15.0: %v %v", ch, err)
 	}
@@ -78,18 +78,18 @@ func TestLoadChartBadInput(t *testing.T) {
 		s    Spec
 		want []string
 	}{
-		{"unknown version", Spec{ChartName: nfsChart, Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "4.0.99"}},
+		{"unknown version", Spec{ChartName: nfsChart, Chart: core.ChartSource{Repo: repoURL, Version: "4.0.99"}},
 			[]string{`no version "4.0.99"`, "4.0.18", "--chart-version"}},
-		{"unknown chart", Spec{ChartName: "nope", Chart: cmdutil.ChartFlags{Repo: repoURL, Version: "1.0.0"}},
+		{"unknown chart", Spec{ChartName: "nope", Chart: core.ChartSource{Repo: repoURL, Version: "1.0.0"}},
 			[]string{`chart "nope" is not in repository`}},
-		{"missing local chart", Spec{Chart: cmdutil.ChartFlags{Chart: filepath.Join(t.TempDir(), "missing.tgz")}},
+		{"missing local chart", Spec{Chart: core.ChartSource{Chart: filepath.Join(t.TempDir(), "missing.tgz")}},
 			[]string{"missing.tgz", "oci://"}},
 		{"empty repo", Spec{ChartName: nfsChart}, []string{"--chart-repo is empty"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.LoadChart(context.Background(), tc.s)
-			if !cmdutil.IsUsageError(err) {
+			if !core.IsUsageError(err) {
 				t.Fatalf("want a usage error (exit 2), got %v", err)
 			}
 			for _, w := range tc.want {
@@ -105,7 +105,7 @@ func TestLoadChartLocalAndURL(t *testing.T) {
 	repoURL := testbed.ChartRepo(t)
 	c := NewClient(nil, nil)
 	c.CacheDir = t.TempDir()
-	ch, err := c.LoadChart(context.Background(), Spec{Chart: cmdutil.ChartFlags{Chart: repoURL + "/metallb-0.15.3.tgz"}})
+	ch, err := c.LoadChart(context.Background(), Spec{Chart: core.ChartSource{Chart: repoURL + "/metallb-0.15.3.tgz"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestLoadChartLocalAndURL(t *testing.T) {
 	}
 
 	local := filepath.Join(testbed.FixturesDir(t), "charts", "gpu-operator-v26.7.0.tgz")
-	ch, err = c.LoadChart(context.Background(), Spec{Chart: cmdutil.ChartFlags{Chart: local, Version: "ignored"}})
+	ch, err = c.LoadChart(context.Background(), Spec{Chart: core.ChartSource{Chart: local, Version: "ignored"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestUserValuesPrecedence(t *testing.T) {
 	}
 	s := Spec{
 		Values: map[string]any{"nfs": map[string]any{"server": "127.0.0.1", "path": "/own"}},
-		Chart:  cmdutil.ChartFlags{ValuesFiles: []string{f}, Set: []string{"replicaCount=3"}},
+		Chart:  core.ChartSource{ValuesFiles: []string{f}, Set: []string{"replicaCount=3"}},
 	}
 	got, err := userValues(s)
 	if err != nil {
@@ -158,10 +158,10 @@ func TestUserValuesPrecedence(t *testing.T) {
 		t.Fatal("the command's own values were modified")
 	}
 	for _, bad := range []Spec{
-		{Chart: cmdutil.ChartFlags{ValuesFiles: []string{f + ".missing"}}},
-		{Chart: cmdutil.ChartFlags{Set: []string{"a[=1"}}},
+		{Chart: core.ChartSource{ValuesFiles: []string{f + ".missing"}}},
+		{Chart: core.ChartSource{Set: []string{"a[=1"}}},
 	} {
-		if _, err := userValues(bad); !cmdutil.IsUsageError(err) {
+		if _, err := userValues(bad); !core.IsUsageError(err) {
 			t.Errorf("%+v: want a usage error, got %v", bad.Chart, err)
 		}
 	}

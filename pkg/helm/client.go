@@ -25,7 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
 	ourkube "github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -67,7 +67,7 @@ func NewClient(getter genericclioptions.RESTClientGetter, progress *output.Progr
 
 // NewClientFor returns a Client over the factory's kubeconfig flags that records into the
 // factory's diff recorder, if any.
-func NewClientFor(f *cmdutil.Factory, progress *output.Progress) *Client {
+func NewClientFor(f *ourkube.Factory, progress *output.Progress) *Client {
 	c := NewClient(f.ConfigFlags, progress)
 	c.Diff = f.Diff
 	return c
@@ -84,7 +84,7 @@ type Spec struct {
 	// ChartName is the chart's name in the repository, e.g. "metallb".
 	ChartName string
 	// Chart is --chart-repo/--chart-version/--chart/--set/-f.
-	Chart cmdutil.ChartFlags
+	Chart core.ChartSource
 	// Values are the command's own values; -f files override them, then --set.
 	Values map[string]any
 	// ReuseValues keeps the release's existing user values and overlays the values above.
@@ -98,9 +98,9 @@ type Spec struct {
 	Wait bool
 	// Timeout bounds hooks and the wait (DefaultTimeout when zero).
 	Timeout time.Duration
-	// DryRun is cmdutil.DryRunNone, DryRunClient (render only) or DryRunServer (helm's dry run
+	// DryRun is core.DryRunNone, DryRunClient (render only) or DryRunServer (helm's dry run
 	// against the server, lookups included). Nothing is persisted in either dry-run mode.
-	DryRun string
+	DryRun core.DryRunStrategy
 	// ApplyCRDs, when set, receives the chart's crds/ objects (subcharts included) on every
 	// non-dry run, before install or upgrade, so they are created AND upgraded (helm itself never
 	// upgrades crds/); helm then skips them. When nil, helm installs them on first install only.
@@ -129,7 +129,7 @@ func (c *Client) chartFor(ctx context.Context, s Spec) (*chart.Chart, error) {
 	return st.deployed.Chart, nil
 }
 
-func (s *Spec) dryRun() bool { return s.DryRun != "" && s.DryRun != cmdutil.DryRunNone }
+func (s *Spec) dryRun() bool { return s.DryRun != "" && s.DryRun != core.DryRunNone }
 
 // Check loads the chart of s and reads its values, changing nothing: the bad input Ensure would
 // refuse (a chart or version that does not exist, a missing values file, a bad --set) is a
@@ -151,7 +151,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	if s.Timeout <= 0 {
 		s.Timeout = DefaultTimeout
 	}
-	s.Timeout = cmdutil.Budget(ctx, s.Timeout) // a command's --timeout bounds helm's waits too
+	s.Timeout = core.Budget(ctx, s.Timeout) // a command's --timeout bounds helm's waits too
 	res := output.Result{Kind: ResultKind, Namespace: s.Namespace, Name: s.ReleaseName}
 	if s.dryRun() {
 		res.DryRun = s.DryRun
@@ -160,9 +160,9 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		return res, nil, fmt.Errorf("helm: release %q: namespace and chart name are required", s.ReleaseName)
 	}
 	switch s.DryRun {
-	case "", cmdutil.DryRunNone, cmdutil.DryRunClient, cmdutil.DryRunServer:
+	case "", core.DryRunNone, core.DryRunClient, core.DryRunServer:
 	default:
-		return res, nil, cmdutil.UsageErrorf("invalid --dry-run %q: use none, client or server", s.DryRun)
+		return res, nil, core.UsageErrorf("invalid --dry-run %q: use none, client or server", s.DryRun)
 	}
 
 	ch, err := c.chartFor(ctx, s)
@@ -200,7 +200,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		}
 		if len(crds) > 0 {
 			if err := s.ApplyCRDs(ctx, crds); err != nil {
-				return res, nil, cmdutil.Wrapf(err, "helm: release %s/%s: apply the CRDs of %s", s.Namespace, res.Name, res.Detail[len("chart "):])
+				return res, nil, core.Wrapf(err, "helm: release %s/%s: apply the CRDs of %s", s.Namespace, res.Name, res.Detail[len("chart "):])
 			}
 			c.forgetDiscovery()
 		}

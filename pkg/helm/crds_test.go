@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -67,7 +67,7 @@ spec:
 func TestEnsureAppliesCRDsOnUpgrade(t *testing.T) {
 	bed := testbed.StartT(t, testbed.Options{})
 	flags := bed.ConfigFlags()
-	clients, err := kube.NewClients(cmdutil.NewFactory(flags))
+	clients, err := kube.NewClients(kube.NewFactory(flags))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestEnsureAppliesCRDsOnUpgrade(t *testing.T) {
 	}
 	c := NewClient(flags, output.NewProgress(&syncBuffer{}))
 	spec := func(chartDir string) Spec {
-		return Spec{ReleaseName: "widgets", Namespace: "widgets", CreateNamespace: true, Chart: cmdutil.ChartFlags{Chart: chartDir}, ApplyCRDs: hook}
+		return Spec{ReleaseName: "widgets", Namespace: "widgets", CreateNamespace: true, Chart: core.ChartSource{Chart: chartDir}, ApplyCRDs: hook}
 	}
 	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	crdProps := func() (map[string]any, string) {

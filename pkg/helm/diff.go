@@ -5,13 +5,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
 // diffMode tells whether this Ensure runs for --diff: a server-side dry run whose changes are
 // recorded instead of reported.
-func (c *Client) diffMode(s Spec) bool { return c.Diff != nil && s.DryRun == cmdutil.DryRunServer }
+func (c *Client) diffMode(s Spec) bool { return c.Diff != nil && s.DryRun == core.DryRunServer }
 
 // recording tells whether this Ensure's dry run records what it would send: for --diff, or for
 // a dry run's -o json|yaml that prints the objects (the chart's CRDs through ApplyCRDs, which

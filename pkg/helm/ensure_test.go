@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -60,7 +60,7 @@ func startHelmBed(t *testing.T) *helmBed {
 func (h *helmBed) nfsSpec(ns string, set ...string) Spec {
 	return Spec{
 		ReleaseName: nfsChart, Namespace: ns, ChartName: nfsChart, CreateNamespace: true,
-		Chart:   cmdutil.ChartFlags{Repo: h.repoURL, Version: "4.0.18", Set: set},
+		Chart:   core.ChartSource{Repo: h.repoURL, Version: "4.0.18", Set: set},
 		Values:  map[string]any{"nfs": map[string]any{"server": "127.0.0.1", "path": "/exports"}, "storageClass": map[string]any{"name": "nfs-" + ns}},
 		Timeout: 2 * time.Minute,
 	}
@@ -176,7 +176,7 @@ func TestEnsureNFSProvisioner(t *testing.T) {
 
 	t.Run("dry runs change nothing", func(t *testing.T) {
 		before := h.snapshot(ns)
-		for _, mode := range []string{cmdutil.DryRunClient, cmdutil.DryRunServer} {
+		for _, mode := range []core.DryRunStrategy{core.DryRunClient, core.DryRunServer} {
 			s := h.nfsSpec(ns, "nfs.path=/elsewhere")
 			s.DryRun = mode
 			res, _ := h.ensure(s, output.Upgraded)
@@ -192,7 +192,7 @@ func TestEnsureNFSProvisioner(t *testing.T) {
 		s := h.nfsSpec(ns, "nfs.path=/elsewhere")
 		s.Chart.Version = "4.0.99"
 		_, _, err := h.client.Ensure(context.Background(), s)
-		if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "4.0.18") {
+		if !core.IsUsageError(err) || !strings.Contains(err.Error(), "4.0.18") {
 			t.Fatalf("want a usage error listing 4.0.18, got %v", err)
 		}
 		h.sameSnapshot(before, ns)
@@ -283,7 +283,7 @@ func TestEnsureFindsAndRecovers(t *testing.T) {
 		const ns = "nfs-pending"
 		// What an interrupted first `helm install` leaves: revision 1 stored as pending-install.
 		dry := h.nfsSpec(ns)
-		dry.DryRun = cmdutil.DryRunClient
+		dry.DryRun = core.DryRunClient
 		_, pending := h.ensure(dry, output.Installed)
 		if _, err := h.bed.Client.CoreV1().Namespaces().Create(context.Background(), namespace(ns), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
@@ -336,7 +336,7 @@ func TestEnsureFindsAndRecovers(t *testing.T) {
 		const ns = "nfs-dry"
 		s := h.nfsSpec(ns)
 		s.ReleaseName = "nfs-dry" // cluster-scoped names differ from the release in nfs-pending
-		s.DryRun = cmdutil.DryRunClient
+		s.DryRun = core.DryRunClient
 		h.ensure(s, output.Installed)
 		if _, err := h.bed.Client.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); err == nil {
 			t.Fatalf("namespace %s was created by a dry run", ns)

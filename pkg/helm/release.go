@@ -12,7 +12,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // state is the stored history of one release.
@@ -134,13 +134,13 @@ func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec,
 	in.SkipCRDs = s.ApplyCRDs != nil
 	if s.dryRun() {
 		in.DryRun = true
-		in.DryRunOption = s.DryRun
+		in.DryRunOption = string(s.DryRun)
 		in.HideSecret = true
 	}
-	if s.DryRun == cmdutil.DryRunClient || c.diffMode(s) {
+	if s.DryRun == core.DryRunClient || c.diffMode(s) {
 		// A diff of an install needs only the rendering: every object is new. (The server
 		// could not check the chart's custom resources before their CRDs exist anyway.)
-		in.DryRunOption = cmdutil.DryRunClient
+		in.DryRunOption = string(core.DryRunClient)
 		if err := c.renderOnly(in); err != nil {
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, s Spec,
 	up.SkipCRDs = true
 	if s.dryRun() {
 		up.DryRun = true
-		up.DryRunOption = s.DryRun
+		up.DryRunOption = string(s.DryRun)
 		up.HideSecret = true
 	}
 	done := c.startWait(s, "upgrading", name, ch)
@@ -214,7 +214,7 @@ func (c *Client) actionError(err error, verb string, s Spec, name string, ch *ch
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "invalid ownership metadata"):
 		hint = "the object belongs to another release or was made without helm: uninstall that release or delete the object, or install under another release name"
-	case s.DryRun == cmdutil.DryRunServer && strings.Contains(msg, "no matches for kind"):
+	case s.DryRun == core.DryRunServer && strings.Contains(msg, "no matches for kind"):
 		hint = "the server cannot check the chart's custom resources before their CRDs are installed: use --dry-run=client to see what would be installed, or run without --dry-run"
 	case strings.Contains(msg, "context deadline exceeded") || strings.Contains(msg, "timed out waiting"):
 		c.mu.Lock()
@@ -225,5 +225,5 @@ func (c *Client) actionError(err error, verb string, s Spec, name string, ch *ch
 		}
 		hint = fmt.Sprintf("not ready after %s%s: check the pods with `kubectl get pods -n %s`, then re-run (with a longer --timeout)", s.Timeout.Round(time.Second), last, s.Namespace)
 	}
-	return cmdutil.Wrapf(fmt.Errorf("%w; %s", err, hint), "helm: %s release %s/%s (chart %s-%s)", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version)
+	return core.Wrapf(fmt.Errorf("%w; %s", err, hint), "helm: %s release %s/%s (chart %s-%s)", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version)
 }

@@ -14,22 +14,22 @@ import (
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // repoAccess is how to reach a chart repository or registry: the chart flags' credentials and
 // TLS files, the password read from its file.
 type repoAccess struct {
-	f        cmdutil.ChartFlags
+	f        core.ChartSource
 	password string
 }
 
-func newRepoAccess(f cmdutil.ChartFlags) (repoAccess, error) {
+func newRepoAccess(f core.ChartSource) (repoAccess, error) {
 	a := repoAccess{f: f}
 	if f.PasswordFile != "" {
 		b, err := os.ReadFile(f.PasswordFile)
 		if err != nil {
-			return a, cmdutil.UsageErrorf("--chart-password-file: %v", err)
+			return a, core.UsageErrorf("--chart-password-file: %v", err)
 		}
 		a.password = strings.TrimRight(string(b), "\r\n")
 	}
@@ -63,17 +63,17 @@ func (a repoAccess) registryClient() (*registry.Client, error) {
 		if a.f.CAFile != "" {
 			pem, err := os.ReadFile(a.f.CAFile)
 			if err != nil {
-				return nil, cmdutil.UsageErrorf("--chart-ca-file: %v", err)
+				return nil, core.UsageErrorf("--chart-ca-file: %v", err)
 			}
 			cfg.RootCAs = x509.NewCertPool()
 			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, cmdutil.UsageErrorf("--chart-ca-file %s holds no PEM certificate", a.f.CAFile)
+				return nil, core.UsageErrorf("--chart-ca-file %s holds no PEM certificate", a.f.CAFile)
 			}
 		}
 		if a.f.CertFile != "" {
 			pair, err := tls.LoadX509KeyPair(a.f.CertFile, a.f.KeyFile)
 			if err != nil {
-				return nil, cmdutil.UsageErrorf("--chart-cert-file/--chart-key-file: %v", err)
+				return nil, core.UsageErrorf("--chart-cert-file/--chart-key-file: %v", err)
 			}
 			cfg.Certificates = []tls.Certificate{pair}
 		}

@@ -13,7 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/provenance"
 	"helm.sh/helm/v3/pkg/repo"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -35,7 +35,7 @@ func TestRepositoryWithTLSAndBasicAuth(t *testing.T) {
 	pwFile := writeFile(t, "password", []byte(password+"\n"))
 	c := NewClient(nil, nil)
 	c.CacheDir = t.TempDir()
-	load := func(f cmdutil.ChartFlags) error {
+	load := func(f core.ChartSource) error {
 		f.Repo, f.Version = url, "4.0.18"
 		ch, err := c.LoadChart(context.Background(), Spec{ChartName: nfsChart, Chart: f})
 		if err == nil && ch.Metadata.Version != "4.0.18" {
@@ -46,31 +46,31 @@ func TestRepositoryWithTLSAndBasicAuth(t *testing.T) {
 		}
 		return err
 	}
-	if err := load(cmdutil.ChartFlags{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if err := load(core.ChartSource{}); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("untrusted CA: %v", err)
 	}
-	if err := load(cmdutil.ChartFlags{CAFile: caFile}); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := load(core.ChartSource{CAFile: caFile}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("no credentials: %v", err)
 	}
-	if err := load(cmdutil.ChartFlags{CAFile: caFile, Username: "mirror", PasswordFile: writeFile(t, "wrong", []byte("nope"))}); err == nil {
+	if err := load(core.ChartSource{CAFile: caFile, Username: "mirror", PasswordFile: writeFile(t, "wrong", []byte("nope"))}); err == nil {
 		t.Fatal("wrong password loaded the chart")
 	}
-	if err := load(cmdutil.ChartFlags{CAFile: caFile, Username: "mirror", PasswordFile: pwFile}); err != nil {
+	if err := load(core.ChartSource{CAFile: caFile, Username: "mirror", PasswordFile: pwFile}); err != nil {
 		t.Fatal(err)
 	}
 	c.CacheDir = t.TempDir()
-	if err := load(cmdutil.ChartFlags{InsecureSkipTLSVerify: true, Username: "mirror", PasswordFile: pwFile}); err != nil {
+	if err := load(core.ChartSource{InsecureSkipTLSVerify: true, Username: "mirror", PasswordFile: pwFile}); err != nil {
 		t.Fatalf("--chart-insecure-skip-tls-verify: %v", err)
 	}
 	// Bad flag combinations are usage errors before any request.
-	for _, f := range []cmdutil.ChartFlags{
+	for _, f := range []core.ChartSource{
 		{Repo: url, CertFile: caFile},
 		{Repo: url, PasswordFile: pwFile},
 		{Repo: url, Username: "u", PasswordFile: filepath.Join(t.TempDir(), "missing")},
 		{Repo: url, Verify: true, Keyring: filepath.Join(t.TempDir(), "missing.gpg")},
 	} {
-		if err := f.Validate(); !cmdutil.IsUsageError(err) {
-			t.Errorf("%+v: want a usage error, got %v", f, err)
+		if ps := append(f.Validate(), f.CheckFiles()...); len(ps) == 0 {
+			t.Errorf("%+v: want a problem, got none", f)
 		}
 	}
 }
@@ -81,7 +81,7 @@ func TestCachedChartCheckedAgainstTheIndexDigest(t *testing.T) {
 	url := testbed.ChartRepo(t)
 	c := NewClient(nil, nil)
 	c.CacheDir = t.TempDir()
-	s := Spec{ChartName: nfsChart, Chart: cmdutil.ChartFlags{Repo: url, Version: "4.0.18"}}
+	s := Spec{ChartName: nfsChart, Chart: core.ChartSource{Repo: url, Version: "4.0.18"}}
 	if _, err := c.LoadChart(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestCachedChartCheckedAgainstTheIndexDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.CacheDir = t.TempDir()
-	_, err = c.LoadChart(context.Background(), Spec{ChartName: nfsChart, Chart: cmdutil.ChartFlags{Repo: srv.URL, Version: "4.0.18"}})
+	_, err = c.LoadChart(context.Background(), Spec{ChartName: nfsChart, Chart: core.ChartSource{Repo: srv.URL, Version: "4.0.18"}})
 	if err == nil || !strings.Contains(err.Error(), "not the digest") {
 		t.Fatalf("want the digest mismatch named, got %v", err)
 	}
@@ -170,7 +170,7 @@ func TestVerifyProvenance(t *testing.T) {
 	c := NewClient(nil, nil)
 	load := func(keyring string) error {
 		c.CacheDir = t.TempDir()
-		_, err := c.LoadChart(context.Background(), Spec{ChartName: nfsChart, Chart: cmdutil.ChartFlags{Repo: srv.URL, Version: "4.0.18", Verify: true, Keyring: keyring}})
+		_, err := c.LoadChart(context.Background(), Spec{ChartName: nfsChart, Chart: core.ChartSource{Repo: srv.URL, Version: "4.0.18", Verify: true, Keyring: keyring}})
 		return err
 	}
 	if err := load(signer.public); err != nil {

@@ -8,7 +8,7 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/release"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -17,7 +17,7 @@ import (
 // the CRDs of the chart's crds/ folder and the namespace stay, as with helm (see kube.Leftovers).
 // It returns the release it found (nil: none, and nothing happened). See UninstallRelease for dry
 // runs and waits.
-func (c *Client) Uninstall(ctx context.Context, namespace, chartName, dryRun string, wait bool, timeout time.Duration) (res output.Result, rel *release.Release, err error) {
+func (c *Client) Uninstall(ctx context.Context, namespace, chartName string, dryRun core.DryRunStrategy, wait bool, timeout time.Duration) (res output.Result, rel *release.Release, err error) {
 	rel, err = c.Find(namespace, chartName)
 	if err != nil || rel == nil {
 		return res, nil, err
@@ -28,10 +28,10 @@ func (c *Client) Uninstall(ctx context.Context, namespace, chartName, dryRun str
 
 // UninstallRelease uninstalls rel (as Find returned it). A dry run (client or server) deletes
 // nothing and reports the release. wait waits, within timeout, for the deleted objects to be gone.
-func (c *Client) UninstallRelease(ctx context.Context, rel *release.Release, dryRun string, wait bool, timeout time.Duration) (output.Result, error) {
+func (c *Client) UninstallRelease(ctx context.Context, rel *release.Release, dryRun core.DryRunStrategy, wait bool, timeout time.Duration) (output.Result, error) {
 	namespace := rel.Namespace
 	res := output.Result{Kind: ResultKind, Namespace: namespace, Name: rel.Name, Action: output.Deleted, Detail: "uninstalled, chart " + chartNameOf(rel.Chart) + "-" + rel.Chart.Metadata.Version}
-	if dryRun != "" && dryRun != cmdutil.DryRunNone {
+	if dryRun != "" && dryRun != core.DryRunNone {
 		res.DryRun = dryRun
 		return res, nil
 	}

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // userValues merges the command's own values, then -f files, then --set (helm's precedence).
@@ -23,13 +23,13 @@ import (
 func userValues(s Spec) (map[string]any, error) {
 	for _, kv := range s.Chart.Set {
 		if err := strvals.ParseInto(kv, map[string]any{}); err != nil {
-			return nil, cmdutil.UsageErrorf("invalid --set %q: %v (want key=value, e.g. --set nfs.path=/exports)", kv, err)
+			return nil, core.UsageErrorf("invalid --set %q: %v (want key=value, e.g. --set nfs.path=/exports)", kv, err)
 		}
 	}
 	opts := values.Options{ValueFiles: s.Chart.ValuesFiles, Values: s.Chart.Set}
 	override, err := opts.MergeValues(getter.Getters())
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("chart values (-f, --set): %v", err)
+		return nil, core.UsageErrorf("chart values (-f, --set): %v", err)
 	}
 	return mergeValues(copyValues(s.Values), override), nil
 }

@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -34,8 +34,8 @@ type Applier struct {
 	// force when someone else changed a field the section owns, and says so (which fields, which
 	// manager) in a note; without it a conflict fails the object, saying how to proceed.
 	TakeBack bool
-	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
-	DryRun string
+	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
+	DryRun core.DryRunStrategy
 	// Parallelism bounds requests in flight (default DefaultParallelism).
 	Parallelism int
 	// NoManagedByLabel leaves objects without the app.kubernetes.io/managed-by label.
@@ -233,7 +233,7 @@ func (a *Applier) defaults() {
 		a.Parallelism = DefaultParallelism
 	}
 	if a.DryRun == "" {
-		a.DryRun = cmdutil.DryRunNone
+		a.DryRun = core.DryRunNone
 	}
 }
 
@@ -258,7 +258,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		// The words tell the truth: nothing is "applied" by a dry run or a run that found every
 		// object so far unchanged.
 		switch {
-		case a.DryRun != cmdutil.DryRunNone:
+		case a.DryRun != core.DryRunNone:
 			a.Progress.Update("%schecked %s (%s dry run)", a.prefix(), output.CountOf(int(r.done.Load()), r.total, "object"), a.DryRun)
 		case r.changed.Load() == 0:
 			a.Progress.Update("%schecked %s, none changed so far", a.prefix(), output.CountOf(int(r.done.Load()), r.total, "object"))
@@ -266,7 +266,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 			a.Progress.Update("%sapplied %s (%d changed)", a.prefix(), output.CountOf(int(r.done.Load()), r.total, "object"), r.changed.Load())
 		}
 	}
-	if a.SkipUnchanged && a.DryRun != cmdutil.DryRunServer {
+	if a.SkipUnchanged && a.DryRun != core.DryRunServer {
 		// A client dry run reads the record too, so what the last apply left as it is reports
 		// unchanged; it never saves it. A server dry run sends every object for the server to check.
 		r.rec = a.loadRecord(ctx)
@@ -296,7 +296,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	// what this one applied: one write, given a few seconds of its own.
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer scancel()
-	if a.DryRun != cmdutil.DryRunNone {
+	if a.DryRun != core.DryRunNone {
 		r.rec = nil // a dry run writes nothing, the record included
 	}
 	if err := a.saveRecord(sctx, r.rec); err != nil {
@@ -334,25 +334,25 @@ func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
 	if a.skip(ctx, r.rec, it) {
 		it.skipped = true
 		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName(), Action: output.Unchanged}
-		if a.DryRun != cmdutil.DryRunNone {
+		if a.DryRun != core.DryRunNone {
 			it.result.DryRun = a.DryRun
 		}
 		return
 	}
-	if ns := it.obj.GetNamespace(); a.DryRun == cmdutil.DryRunServer && r.dryNamespaces[ns] {
+	if ns := it.obj.GetNamespace(); a.DryRun == core.DryRunServer && r.dryNamespaces[ns] {
 		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: ns, Name: it.obj.GetName(),
 			Action: output.Created, DryRun: a.DryRun, Detail: "not sent: its namespace is new"}
 		a.Diff.Record(nil, it.obj)
 		return
 	}
-	if isCRD(it.obj) && a.DryRun == cmdutil.DryRunNone {
+	if isCRD(it.obj) && a.DryRun == core.DryRunNone {
 		r.crds.start(ctx) // before the first CRD is written, so no Established update is missed
 	}
 	it.result, it.err = a.applyOne(ctx, it, r.gate)
 	if it.err == nil && it.result.Action != output.Unchanged {
 		r.changed.Add(1)
 	}
-	if it.err == nil && isCRD(it.obj) && it.result.Action == output.Created && a.DryRun == cmdutil.DryRunNone {
+	if it.err == nil && isCRD(it.obj) && it.result.Action == output.Created && a.DryRun == core.DryRunNone {
 		gk := CRDGroupKind(it.obj)
 		plural, _, _ := unstructured.NestedString(it.obj.Object, "spec", "names", "plural")
 		a.live.markEmptyResource(schema.GroupResource{Group: gk.Group, Resource: plural})

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -21,7 +21,7 @@ import (
 // clientsFor builds the engine's clients exactly as a command does: from kubectl's ConfigFlags.
 func clientsFor(t *testing.T, c *testbed.Cluster) *kube.Clients {
 	t.Helper()
-	cl, err := kube.NewClients(cmdutil.NewFactory(c.ConfigFlags()))
+	cl, err := kube.NewClients(kube.NewFactory(c.ConfigFlags()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestApplyCRDAndCustomResourcesInOnePassThenUnchanged(t *testing.T) {
 	// CRD, the ClusterRoles) and what it cannot (objects in the new namespace, Widgets of the new
 	// CRD) is reported as not sent. Nothing is persisted.
 	var dryProgress bytes.Buffer
-	dry := &kube.Applier{Clients: cl, DryRun: cmdutil.DryRunServer, Progress: output.NewProgress(&dryProgress)}
+	dry := &kube.Applier{Clients: cl, DryRun: core.DryRunServer, Progress: output.NewProgress(&dryProgress)}
 	rep, err := dry.Apply(ctx, objs)
 	if err != nil {
 		t.Fatal(err)

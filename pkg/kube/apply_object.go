@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -31,7 +31,7 @@ import (
 func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (output.Result, error) {
 	o := it.obj
 	res := output.Result{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
-	if a.DryRun != cmdutil.DryRunNone {
+	if a.DryRun != core.DryRunNone {
 		res.DryRun = a.DryRun
 	}
 	var out output.Result
@@ -39,7 +39,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 	err := Retry(ctx, func(ctx context.Context) error {
 		m, err := a.itemMapping(it)
 		if err != nil {
-			if a.DryRun == cmdutil.DryRunClient && meta.IsNoMatchError(err) {
+			if a.DryRun == core.DryRunClient && meta.IsNoMatchError(err) {
 				// Client dry-run: a kind whose CRD is in the same set is not served yet.
 				res.Namespace = o.GetNamespace()
 				res.Action = output.Created
@@ -55,7 +55,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		if err != nil {
 			return err
 		}
-		if live != nil && a.DryRun == cmdutil.DryRunServer {
+		if live != nil && a.DryRun == core.DryRunServer {
 			// A dry run keeps the resourceVersion: compare content with the full live object.
 			if live, err = ri.Get(ctx, o.GetName(), metav1.GetOptions{}); err != nil && !k8serrors.IsNotFound(err) {
 				return err
@@ -63,7 +63,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 				live = nil
 			}
 		}
-		if a.DryRun == cmdutil.DryRunClient {
+		if a.DryRun == core.DryRunClient {
 			res.Action = output.Created
 			if live != nil {
 				res.Action = output.Configured
@@ -73,7 +73,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			return nil
 		}
 		opts := metav1.ApplyOptions{FieldManager: a.FieldManager, Force: a.ForceConflicts}
-		if live != nil && a.SkipUnchanged && !a.ForceApply && a.DryRun == cmdutil.DryRunNone {
+		if live != nil && a.SkipUnchanged && !a.ForceApply && a.DryRun == core.DryRunNone {
 			// Some servers (Kubernetes <= 1.21) write on a no-op apply; a dry run first tells.
 			if same, owned := a.unchangedByApply(ctx, ri, o, opts); same {
 				res.Action = output.Unchanged
@@ -82,7 +82,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 				return nil
 			}
 		}
-		if a.DryRun == cmdutil.DryRunServer {
+		if a.DryRun == core.DryRunServer {
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
 		applied, created, err := a.applyRequest(ctx, m.Resource, o, opts)
@@ -90,7 +90,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			// Someone changed a field this section owns: the section's flags are the truth, so
 			// the field is taken back, and the user told who had changed it.
 			verb := "took back"
-			if a.DryRun != cmdutil.DryRunNone {
+			if a.DryRun != core.DryRunNone {
 				verb = "would take back"
 			}
 			a.Progress.Logf("%snote: %s %s: %s %s", a.prefix(), strings.ToLower(o.GetKind()), nameOf(o), verb, conflictFields(err))
@@ -104,8 +104,8 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		if err != nil {
 			return conflictError(err)
 		}
-		res.Action = actionOf(live, applied, created, a.DryRun == cmdutil.DryRunServer)
-		if a.DryRun == cmdutil.DryRunServer {
+		res.Action = actionOf(live, applied, created, a.DryRun == core.DryRunServer)
+		if a.DryRun == core.DryRunServer {
 			a.Diff.Record(live, applied)
 		}
 		it.owned = ownedFields(applied.GetManagedFields(), a.FieldManager)

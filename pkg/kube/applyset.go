@@ -21,7 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	kubectlapply "k8s.io/kubectl/pkg/cmd/apply"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -94,7 +94,7 @@ func (a *Applier) beginApplySet(ctx context.Context, items []*item) (*applySet, 
 	switch {
 	case apierrors.IsNotFound(err):
 		live = nil
-	case err != nil && a.DryRun == cmdutil.DryRunClient:
+	case err != nil && a.DryRun == core.DryRunClient:
 		live = nil // a client dry run may have no cluster to read
 	case err != nil:
 		return nil, fmt.Errorf("%sread the apply set's parent ConfigMap %s/%s: %w", a.prefix(), RecordNamespace, s.parent, err)
@@ -111,7 +111,7 @@ func (a *Applier) beginApplySet(ctx context.Context, items []*item) (*applySet, 
 			s.labelMember(it.obj)
 		}
 	}
-	if a.DryRun != cmdutil.DryRunNone {
+	if a.DryRun != core.DryRunNone {
 		return s, nil
 	}
 	kinds, namespaces := memberScope(items)
@@ -196,7 +196,7 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 		return nil, err
 	}
 	results, err := a.deleteMembers(ctx, doomed, prunedAs)
-	if err != nil || a.DryRun != cmdutil.DryRunNone {
+	if err != nil || a.DryRun != core.DryRunNone {
 		return results, err
 	}
 	s.clean = true // pruned against these members: recorded, so a re-run of them skips the LISTs
@@ -231,7 +231,7 @@ func (a *Applier) members(ctx context.Context, s *applySet, kinds []string, want
 				return fmt.Errorf("%sprune: %w", a.prefix(), err)
 			}
 			list, err := a.Metadata.Resource(m.Resource).List(gctx, metav1.ListOptions{LabelSelector: kubectlapply.ApplysetPartOfLabel + "=" + s.id})
-			if err != nil && a.DryRun == cmdutil.DryRunClient {
+			if err != nil && a.DryRun == core.DryRunClient {
 				unreadable[i] = err
 				return nil
 			}

@@ -8,7 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -36,7 +36,7 @@ func TestPrune(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cl := clientsFor(t, c)
-	apply := func(dry string, objs string) (*output.Report, error) {
+	apply := func(dry core.DryRunStrategy, objs string) (*output.Report, error) {
 		return (&kube.Applier{Clients: cl, Section: "prunetest", ApplySet: true, DryRun: dry}).Apply(ctx, decode(t, objs))
 	}
 	exists := func(name string) bool {
@@ -52,7 +52,7 @@ func TestPrune(t *testing.T) {
 		}
 		return out
 	}
-	if _, err := apply(cmdutil.DryRunNone, pruneSet); err != nil {
+	if _, err := apply(core.DryRunNone, pruneSet); err != nil {
 		t.Fatal(err)
 	}
 	byHand := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "by-hand", Namespace: "prune"}}
@@ -63,7 +63,7 @@ func TestPrune(t *testing.T) {
 	// A failed apply (an invalid name) prunes nothing.
 	bad := pruneSet[:len(pruneSet)-len("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: prune}\n")] +
 		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: Not_A_Name, namespace: prune}\n"
-	if _, err := apply(cmdutil.DryRunNone, bad); err == nil {
+	if _, err := apply(core.DryRunNone, bad); err == nil {
 		t.Fatal("the invalid ConfigMap was applied")
 	}
 	if !exists("b") {
@@ -72,14 +72,14 @@ func TestPrune(t *testing.T) {
 
 	// Without b: b pruned, a kept.
 	withoutB := pruneSet[:len(pruneSet)-len("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: prune}\n")]
-	rep, err := apply(cmdutil.DryRunNone, withoutB)
+	rep, err := apply(core.DryRunNone, withoutB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := pruned(rep); len(got) != 1 || got[0] != "ConfigMap/b" || exists("b") || !exists("a") {
 		t.Fatalf("pruned %v (b exists %v, a exists %v): want exactly b", got, exists("b"), exists("a"))
 	}
-	rep, err = apply(cmdutil.DryRunNone, withoutB)
+	rep, err = apply(core.DryRunNone, withoutB)
 	if err != nil || len(pruned(rep)) != 0 {
 		t.Fatalf("re-run pruned %v (%v)", pruned(rep), err)
 	}
@@ -88,16 +88,16 @@ func TestPrune(t *testing.T) {
 	// last set again: its re-run, whose members are those of the last prune, still finds c.
 	withC := withoutB + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: prune}\n" +
 		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: Not_A_Name, namespace: prune}\n"
-	if _, err := apply(cmdutil.DryRunNone, withC); err == nil || !exists("c") {
+	if _, err := apply(core.DryRunNone, withC); err == nil || !exists("c") {
 		t.Fatalf("want a failed apply that created c (err %v, c exists %v)", err, exists("c"))
 	}
-	rep, err = apply(cmdutil.DryRunNone, withoutB)
+	rep, err = apply(core.DryRunNone, withoutB)
 	if got := pruned(rep); err != nil || len(got) != 1 || got[0] != "ConfigMap/c" || exists("c") {
 		t.Fatalf("after a failed run with c: pruned %v (%v), want exactly c", got, err)
 	}
 
 	// A server dry run of an empty set: the ConfigMap before its Namespace, nothing deleted.
-	rep, err = apply(cmdutil.DryRunServer, "")
+	rep, err = apply(core.DryRunServer, "")
 	if err != nil {
 		t.Fatal(err)
 	}

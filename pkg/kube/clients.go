@@ -8,7 +8,6 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
 )
 
@@ -31,7 +30,7 @@ type Clients struct {
 
 // NewClients builds the clients from the factory; it fails in one sentence when no cluster is
 // configured (see Factory.CheckKubeconfig).
-func NewClients(f *cmdutil.Factory) (*Clients, error) {
+func NewClients(f *Factory) (*Clients, error) {
 	if err := f.CheckKubeconfig(); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -68,12 +68,12 @@ var prunedAs = deletion{action: Pruned, detail: "no longer in the desired set", 
 
 func (a *Applier) deleteMember(ctx context.Context, p prunable, as deletion) (output.Result, error) {
 	res := output.Result{Kind: p.kind, Namespace: p.namespace, Name: p.name, Action: as.action, Detail: as.detail}
-	if a.DryRun == cmdutil.DryRunClient {
+	if a.DryRun == core.DryRunClient {
 		res.DryRun = a.DryRun
 		return res, nil
 	}
 	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.uid}}
-	if a.DryRun == cmdutil.DryRunServer {
+	if a.DryRun == core.DryRunServer {
 		opts.DryRun = []string{metav1.DryRunAll}
 		res.DryRun = a.DryRun
 	}
@@ -91,8 +91,8 @@ func (a *Applier) deleteMember(ctx context.Context, p prunable, as deletion) (ou
 	}
 	if !as.quiet {
 		dry := ""
-		if a.DryRun != cmdutil.DryRunNone {
-			dry = ", " + a.DryRun + " dry run"
+		if a.DryRun != core.DryRunNone {
+			dry = ", " + string(a.DryRun) + " dry run"
 		}
 		a.Progress.Logf("%s%s %s (%s%s)", a.prefix(), p.ref, as.action, as.detail, dry)
 	}

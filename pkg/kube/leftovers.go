@@ -19,7 +19,7 @@ import (
 	"k8s.io/client-go/discovery"
 	kubectlapply "k8s.io/kubectl/pkg/cmd/apply"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -29,9 +29,9 @@ import (
 // them and no custom resource of theirs is left. Anything else is kept and the result says why.
 type Leftovers struct {
 	*Clients
-	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer: nothing is deleted but a server
+	// DryRun is core.DryRunNone, DryRunClient or DryRunServer: nothing is deleted but a server
 	// dry run, and the results say what would be.
-	DryRun string
+	DryRun core.DryRunStrategy
 	// Wait until what was deleted is gone (a namespace terminates, a CRD's objects are cleaned
 	// up), until ctx ends.
 	Wait bool
@@ -297,10 +297,10 @@ func (l *Leftovers) delete(ctx context.Context, res *output.Result, gvr schema.G
 	res.Action, res.Detail = output.Deleted, why
 	opts := metav1.DeleteOptions{}
 	switch l.DryRun {
-	case cmdutil.DryRunClient:
+	case core.DryRunClient:
 		res.DryRun = l.DryRun
 		return nil
-	case cmdutil.DryRunServer:
+	case core.DryRunServer:
 		res.DryRun = l.DryRun
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -314,7 +314,7 @@ func (l *Leftovers) delete(ctx context.Context, res *output.Result, gvr schema.G
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", res.Kind, name, err)
 	}
-	if !l.Wait || l.DryRun != cmdutil.DryRunNone {
+	if !l.Wait || l.DryRun != core.DryRunNone {
 		return nil
 	}
 	err = wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {

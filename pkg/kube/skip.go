@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // RecordNamespace holds the apply records of SkipUnchanged (one ConfigMap per section).
@@ -71,7 +71,7 @@ func (a *Applier) RecordedCRDs(ctx context.Context) []string {
 // ForgetRecord deletes the section's apply record (an uninstall of a section that is no ApplySet
 // but skips what its record says is unchanged); absent is fine, a dry run deletes nothing.
 func (a *Applier) ForgetRecord(ctx context.Context) error {
-	if a.DryRun != "" && a.DryRun != cmdutil.DryRunNone {
+	if a.DryRun != "" && a.DryRun != core.DryRunNone {
 		return nil
 	}
 	err := Retry(ctx, func(ctx context.Context) error {

@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -106,7 +106,7 @@ func (a *Applier) awaitEstablished(ctx context.Context, r *applyRun, items []*it
 			changed = append(changed, it)
 		}
 	}
-	if len(changed) == 0 || a.DryRun != cmdutil.DryRunNone {
+	if len(changed) == 0 || a.DryRun != core.DryRunNone {
 		return
 	}
 	a.Progress.Update("%swaiting for %s to be established", a.prefix(), output.Count(len(changed), "CRD"))
@@ -137,14 +137,14 @@ func (a *Applier) awaitCRD(ctx context.Context, r *applyRun, it *item) bool {
 		return false
 	}
 	it.mapping = mappingFromCRD(crd.obj, it.obj.GroupVersionKind())
-	if a.DryRun != cmdutil.DryRunNone {
+	if a.DryRun != core.DryRunNone {
 		if crd.result.Action != output.Created {
 			return true
 		}
 		a.scopeNamespace(it.obj, it.mapping)
 		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName(),
 			Action: output.Created, DryRun: a.DryRun, Detail: "not sent: its CRD is new"}
-		if a.DryRun == cmdutil.DryRunServer {
+		if a.DryRun == core.DryRunServer {
 			a.Diff.Record(nil, it.obj)
 		}
 		return false

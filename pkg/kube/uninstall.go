@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubectlapply "k8s.io/kubectl/pkg/cmd/apply"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -121,7 +121,7 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 				names[j] = m.name
 			}
 			verb := "deleting"
-			if a.DryRun != cmdutil.DryRunNone {
+			if a.DryRun != core.DryRunNone {
 				verb = "would delete"
 			}
 			a.Progress.Logf("%s%s namespaces %s, with everything in them (objects this section did not make too)", a.prefix(), verb, strings.Join(names, ", "))
@@ -135,7 +135,7 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 			return results, err
 		}
 		deleted = append(deleted, stage...)
-		if i == 0 && a.DryRun == cmdutil.DryRunNone {
+		if i == 0 && a.DryRun == core.DryRunNone {
 			gctx, cancel := context.WithTimeout(ctx, customResourceGrace)
 			if err := a.awaitGone(gctx, stage, "custom resources"); err != nil && ctx.Err() == nil {
 				a.Progress.Logf("warning: %ssome custom resources are still there after %s (a finalizer whose controller is gone?): going on", a.prefix(), customResourceGrace)
@@ -143,7 +143,7 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 			cancel()
 		}
 	}
-	if a.DryRun != cmdutil.DryRunNone {
+	if a.DryRun != core.DryRunNone {
 		return results, nil
 	}
 	if len(keptKinds) > 0 {

@@ -9,36 +9,27 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // Output formats.
 const (
 	Table = "table"
 	// None prints nothing: the command's output is something else (a --diff run's diff).
-	None  = cmdutil.OutputNone
+	None  = "none"
 	JSON  = "json"
 	YAML  = "yaml"
 	JUnit = "junit"
 )
-
-// AddFlag registers -o/--output with the allowed formats (the first is the default) and their
-// shell completion.
-func AddFlag(cmd *cobra.Command, target *string, formats ...string) {
-	*target = formats[0]
-	cmd.Flags().StringVarP(target, "output", "o", formats[0], "Output format: one of "+strings.Join(formats, "|"))
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
-}
 
 // Validate rejects an output format not in allowed (exit code 2).
 func Validate(format string, allowed ...string) error {
 	if slices.Contains(allowed, format) {
 		return nil
 	}
-	return cmdutil.UsageErrorf("unknown output format %q: use -o with one of %s", format, strings.Join(allowed, "|"))
+	return core.UsageErrorf("unknown output format %q: use -o with one of %s", format, strings.Join(allowed, "|"))
 }
 
 // Print writes v as json or yaml.

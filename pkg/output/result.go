@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // Actions reported per object, kubectl's verbs.
@@ -30,7 +32,7 @@ type Result struct {
 	Name      string `json:"name"`
 	Action    string `json:"action"`
 	// DryRun is set when nothing was persisted ("server" or "client").
-	DryRun string `json:"dryRun,omitempty"`
+	DryRun core.DryRunStrategy `json:"dryRun,omitempty"`
 	// Detail is an optional short note (e.g. "chart 4.0.18", "demoted from default").
 	Detail string `json:"detail,omitempty"`
 }

@@ -50,7 +50,7 @@ func (r *removal) Apply(ctx context.Context, env *Env) (*output.Report, error) {
 // storage; gpu at once, beside them), and is skipped when one of those failed: what it serves
 // must not lose it while still there. The error is nil only when every section was deleted.
 func Delete(ctx context.Context, pl *Platform, sections []Section, env *Env, o DeleteOptions) (*Summary, error) {
-	sum := &Summary{Platform: pl.Metadata.Name, DryRun: dryRunLabel(env.DryRun)}
+	sum := &Summary{Platform: pl.Metadata.Name, DryRun: env.DryRun.Label()}
 	in := map[string]bool{}
 	for _, s := range sections {
 		in[s.Name()] = true

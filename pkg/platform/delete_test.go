@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -55,7 +55,7 @@ func TestDeleteRunsInReverseOfNeeds(t *testing.T) {
 	var order []string
 	mu := &sync.Mutex{}
 	fakes := platformFakes(&order, mu)
-	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: cmdutil.DryRunNone}
+	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
 	sum, err := Delete(context.Background(), &Platform{Path: "p.yaml"}, inOrder(fakes), env, DeleteOptions{DeleteData: true})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestDeleteKeepsWhatAFailedDependentStillNeeds(t *testing.T) {
 	fakes := platformFakes(&order, mu)
 	fakes["tls"].uninstallErr = errors.New("gateway conflict")
 	fakes["gpu"].changed = false
-	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: cmdutil.DryRunNone}
+	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
 	sum, err := Delete(context.Background(), &Platform{Path: "p.yaml"}, inOrder(fakes), env, DeleteOptions{})
 	if err == nil || !strings.Contains(err.Error(), "tls: gateway conflict") {
 		t.Fatalf("want the failure in the error, got %v", err)

@@ -3,8 +3,8 @@ package platform
 import (
 	"context"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -29,11 +29,11 @@ func (s *gpuSection) Prepare(_ context.Context, env *Env) error {
 			return err
 		}
 	}
-	return s.operator.Chart.Validate()
+	return append(s.operator.Chart.Validate(), s.operator.Chart.CheckFiles()...).UsageError(core.ChartFlag)
 }
 
 func (s *gpuSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
-	ctx, cancel := cmdutil.WithBudget(ctx, env.Timeout) // one budget for operator and slicing
+	ctx, cancel := core.WithBudget(ctx, env.Timeout) // one budget for operator and slicing
 	defer cancel()
 	in := &gpu.Installer{Clients: env.Clients, Helm: env.Helm, Progress: env.Progress}
 	o := s.operator
@@ -42,7 +42,7 @@ func (s *gpuSection) Apply(ctx context.Context, env *Env) (*output.Report, error
 	if err != nil || s.slicing == nil {
 		return rep, err
 	}
-	if env.DryRun != cmdutil.DryRunNone {
+	if env.DryRun != core.DryRunNone {
 		if rel, err := env.Helm.Find(o.Namespace, gpu.ChartName); err != nil || rel == nil {
 			rep.Notes = append(rep.Notes, "time-slicing skipped: dry run, and the operator it configures is not installed yet")
 			return rep, err

@@ -3,8 +3,8 @@ package platform
 import (
 	"context"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -37,7 +37,7 @@ func (s *lbSection) Prepare(_ context.Context, env *Env) error {
 func (s *lbSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
 	c := s.spec
 	c.Config.DryRun, c.Config.Wait, c.Config.Timeout = env.DryRun, env.Wait, env.Timeout
-	probeSkipped := c.Probe && c.Config.DryRun != cmdutil.DryRunNone
+	probeSkipped := c.Probe && c.Config.DryRun != core.DryRunNone
 	if probeSkipped {
 		c.Probe = false // the probe creates a Service: never in a dry run
 	}

@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // Platform is a validated platform file with its paths resolved and its secret files read.
@@ -31,7 +31,7 @@ type Platform struct {
 func Load(path string) (*Platform, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("-f %s: %v", path, err)
+		return nil, core.UsageErrorf("-f %s: %v", path, err)
 	}
 	return Parse(path, filepath.Dir(path), data)
 }
@@ -77,7 +77,7 @@ func Parse(name, dir string, data []byte) (*Platform, error) {
 	return pl, nil
 }
 
-func usage(e *Errors) error { return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: e} }
+func usage(e *Errors) error { return &core.ExitError{Code: core.ExitUsage, Err: e} }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/schema"
 )
 
@@ -72,7 +72,7 @@ spec:
   monitoring: {}
 `
 	_, err := Parse("bad.yaml", t.TempDir(), []byte(bad))
-	if !cmdutil.IsUsageError(err) {
+	if !core.IsUsageError(err) {
 		t.Fatalf("want a usage error, got %v", err)
 	}
 	var pe *Errors
@@ -129,7 +129,7 @@ func TestSyntaxAndShape(t *testing.T) {
 		"bad service": {"apiVersion: flexigrobots.io/v1alpha1\nkind: Platform\nmetadata: {name: a}\nspec:\n  lb: {addresses: [127.240.0.10/32], serviceCIDRs: [10.43.0.0]}\n", "spec.lb.serviceCIDRs"},
 	} {
 		_, err := Parse("bad.yaml", t.TempDir(), []byte(tc.doc))
-		if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), tc.want) {
+		if !core.IsUsageError(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: want %q, got %v", name, tc.want, err)
 		}
 	}

@@ -3,8 +3,8 @@ package platform
 import (
 	"context"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -25,7 +25,7 @@ func (s *profilesSection) Prepare(context.Context, *Env) error { return nil }
 
 func (s *profilesSection) Apply(ctx context.Context, env *Env) (*output.Report, error) {
 	b := s.pl.Spec.Profiles
-	in := &profile.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait && env.DryRun == cmdutil.DryRunNone}
+	in := &profile.Installer{Clients: env.Clients, Progress: env.Progress, DryRun: env.DryRun, Wait: env.Wait && env.DryRun == core.DryRunNone}
 	ctx, cancel := context.WithTimeout(ctx, env.Timeout)
 	defer cancel()
 	return in.Converge(ctx, profile.Spec{AllProfiles: b.AllProfiles, Namespaces: b.Namespaces})

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -24,7 +24,7 @@ type Env struct {
 	Clients  *kube.Clients
 	Helm     *helm.Client
 	Progress *output.Progress
-	DryRun   string
+	DryRun   core.DryRunStrategy
 	Wait     bool
 	Timeout  time.Duration
 	// Server is the cluster's Kubernetes version, read once.
@@ -91,10 +91,10 @@ func Select(pl *Platform, only, skip []string) ([]Section, error) {
 	for flag, list := range map[string][]string{"--only": only, "--skip": skip} {
 		for _, n := range list {
 			if !slices.Contains(Order, n) {
-				return nil, cmdutil.UsageErrorf("%s %q: not a section; sections are %s", flag, n, strings.Join(Order, ", "))
+				return nil, core.UsageErrorf("%s %q: not a section; sections are %s", flag, n, strings.Join(Order, ", "))
 			}
 			if flag == "--only" && !names[n] {
-				return nil, cmdutil.UsageErrorf("--only %s: %s declares no %s block", n, pl.Path, n)
+				return nil, core.UsageErrorf("--only %s: %s declares no %s block", n, pl.Path, n)
 			}
 		}
 	}
@@ -105,7 +105,7 @@ func Select(pl *Platform, only, skip []string) ([]Section, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, cmdutil.UsageErrorf("nothing to do: --only/--skip leave no section of %s", pl.Path)
+		return nil, core.UsageErrorf("nothing to do: --only/--skip leave no section of %s", pl.Path)
 	}
 	return out, nil
 }
@@ -117,19 +117,19 @@ func Select(pl *Platform, only, skip []string) ([]Section, error) {
 // stops the sections that need it; the others go on. The error is nil only when every section
 // ran and succeeded.
 func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summary, error) {
-	sum := &Summary{Platform: pl.Metadata.Name, DryRun: dryRunLabel(env.DryRun)}
+	sum := &Summary{Platform: pl.Metadata.Name, DryRun: env.DryRun.Label()}
 	var usage []string
 	for _, s := range sections {
 		err := s.Prepare(ctx, env)
 		switch {
-		case cmdutil.IsUsageError(err):
+		case core.IsUsageError(err):
 			usage = append(usage, fmt.Sprintf("%s: %v", s.Name(), unwrapUsage(err)))
 		case err != nil:
-			return sum, cmdutil.Wrapf(err, "%s", s.Name())
+			return sum, core.Wrapf(err, "%s", s.Name())
 		}
 	}
 	if len(usage) > 0 {
-		return sum, cmdutil.UsageErrorf("%s: nothing was changed:\n  %s", pl.Path, strings.Join(usage, "\n  "))
+		return sum, core.UsageErrorf("%s: nothing was changed:\n  %s", pl.Path, strings.Join(usage, "\n  "))
 	}
 	errs := sum.add(newSchedule(sections, "apply", "needs", Changed).run(ctx, env))
 	if len(errs) > 0 {
@@ -151,16 +151,9 @@ func (s *Summary) add(outcomes []*Outcome) []string {
 }
 
 func unwrapUsage(err error) error {
-	var e *cmdutil.ExitError
+	var e *core.ExitError
 	if errors.As(err, &e) && e.Err != nil {
 		return e.Err
 	}
 	return err
-}
-
-func dryRunLabel(d string) string {
-	if d == cmdutil.DryRunNone {
-		return ""
-	}
-	return d
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -73,7 +73,7 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 		&fakeSection{name: "profiles", needs: []string{"kubeflow"}, ran: ran},
 		&fakeSection{name: "gpu", ran: ran},
 	}
-	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: cmdutil.DryRunNone}
+	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
 	sum, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, env)
 	if err == nil || !strings.Contains(err.Error(), "lb: chart not found") {
 		t.Fatalf("want the failure in the error, got %v", err)
@@ -107,12 +107,12 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 func TestRunRefusesEveryUsageErrorBeforeAnyChange(t *testing.T) {
 	ran := &ranLog{}
 	secs := []Section{
-		&fakeSection{name: "lb", prepareErr: cmdutil.UsageErrorf("chart.version: MetalLB chart 0.15.3 cannot be installed"), ran: ran},
-		&fakeSection{name: "kubeflow", prepareErr: cmdutil.UsageErrorf("Kubeflow v1.10.2 cannot be installed"), ran: ran},
+		&fakeSection{name: "lb", prepareErr: core.UsageErrorf("chart.version: MetalLB chart 0.15.3 cannot be installed"), ran: ran},
+		&fakeSection{name: "kubeflow", prepareErr: core.UsageErrorf("Kubeflow v1.10.2 cannot be installed"), ran: ran},
 		&fakeSection{name: "gpu", ran: ran},
 	}
 	_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, &Env{Progress: output.NewProgress(&bytes.Buffer{})})
-	if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "MetalLB") || !strings.Contains(err.Error(), "Kubeflow") || ran.sorted() != "" {
+	if !core.IsUsageError(err) || !strings.Contains(err.Error(), "MetalLB") || !strings.Contains(err.Error(), "Kubeflow") || ran.sorted() != "" {
 		t.Fatalf("want one usage error naming both and nothing run; got %v, ran %v", err, ran)
 	}
 }
@@ -139,7 +139,7 @@ func TestSelect(t *testing.T) {
 		t.Errorf("--skip: %s", names(s))
 	}
 	for _, bad := range [][2][]string{{{"monitoring"}, nil}, {nil, {"tsl"}}, {{"gpu"}, {"gpu"}}} {
-		if _, err := Select(pl, bad[0], bad[1]); !cmdutil.IsUsageError(err) {
+		if _, err := Select(pl, bad[0], bad[1]); !core.IsUsageError(err) {
 			t.Errorf("%v: want a usage error, got %v", bad, err)
 		}
 	}
@@ -172,7 +172,7 @@ func TestRunOverlapsIndependentSections(t *testing.T) {
 		&fakeSection{name: "tls", needs: []string{"kubeflow"}, ran: ran, apply: func(context.Context) { note("tls applies") }},
 		&fakeSection{name: "gpu", ran: ran, apply: func(context.Context) { <-storageHeld; note("gpu applies"); close(release) }},
 	}
-	env := &Env{Progress: output.NewProgress(io.Discard), DryRun: cmdutil.DryRunNone}
+	env := &Env{Progress: output.NewProgress(io.Discard), DryRun: core.DryRunNone}
 	done := make(chan error, 1)
 	go func() {
 		_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, env)

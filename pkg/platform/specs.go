@@ -11,12 +11,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // The typed specs of the components, filled from the file exactly as the commands fill them
@@ -50,11 +50,11 @@ func (pl *Platform) LBSpec() (lb.Spec, error) {
 	for i, c := range b.ServiceCIDRs {
 		p, err := netip.ParsePrefix(c)
 		if err != nil {
-			return s, cmdutil.UsageErrorf("--service-cidr entry %d %q is not a CIDR (%s): give the kube-apiserver's --service-cluster-ip-range", i+1, c, cmdutil.PrefixProblem(err))
+			return s, core.UsageErrorf("--service-cidr entry %d %q is not a CIDR (%s): give the kube-apiserver's --service-cluster-ip-range", i+1, c, core.PrefixProblem(err))
 		}
 		s.ServiceCIDRs = append(s.ServiceCIDRs, p)
 	}
-	return s, s.Config.Chart.Validate()
+	return s, append(s.Config.Chart.Validate(), s.Config.Chart.CheckFiles()...).UsageError(core.ChartFlag)
 }
 
 // KubeflowSpec is the kubeflow block as kubeflow.Spec, the GitHub client secret read from its
@@ -80,11 +80,11 @@ func (pl *Platform) KubeflowSpec() (kubeflow.Spec, bool, error) {
 
 // chart turns a chart block into the chart flags, with the section's defaults and paths
 // resolved against the file's folder.
-func (pl *Platform) chart(c Chart, repo, version string) cmdutil.ChartFlags {
-	f := cmdutil.ChartFlags{Repo: or(c.Repo, repo), Version: or(c.Version, version), Chart: pl.resolve(c.Chart),
+func (pl *Platform) chart(c Chart, repo, version string) core.ChartSource {
+	f := core.ChartSource{Repo: or(c.Repo, repo), Version: or(c.Version, version), Chart: pl.resolve(c.Chart),
 		Username: c.Username, PasswordFile: pl.resolve(c.PasswordFile), CAFile: pl.resolve(c.CAFile),
 		CertFile: pl.resolve(c.CertFile), KeyFile: pl.resolve(c.KeyFile), InsecureSkipTLSVerify: c.InsecureSkipTLSVerify,
-		Verify: c.Verify, Keyring: or(pl.resolve(c.Keyring), cmdutil.DefaultKeyring())}
+		Verify: c.Verify, Keyring: or(pl.resolve(c.Keyring), core.DefaultKeyring())}
 	keys := make([]string, 0, len(c.Set))
 	for k := range c.Set {
 		keys = append(keys, k)
@@ -117,7 +117,7 @@ var entryRE = regexp.MustCompile(`^(--[a-z-]+) entr(?:y|ies) (\d+)`)
 
 // blockProblem adds err (a component's validation) at the field of section it names.
 func blockProblem(p *problems, section string, err error) {
-	var ee *cmdutil.ExitError
+	var ee *core.ExitError
 	msg := err.Error()
 	if errors.As(err, &ee) && ee.Err != nil {
 		msg = ee.Err.Error()
@@ -224,7 +224,7 @@ func (pl *Platform) gpuSlicing() *gpu.SlicingOptions {
 	}
 	return &gpu.SlicingOptions{Namespace: ns, ConfigName: or(s.ConfigName, gpu.DefaultConfigName), Config: gpu.SlicingConfig{
 		Replicas: s.Replicas, RenameByDefault: s.RenameByDefault, FailRequestsGreaterThanOne: s.FailRequestsGreaterThanOne,
-	}, Chart: cmdutil.ChartFlags{Repo: pl.gpuOperator().Chart.Repo}}
+	}, Chart: core.ChartSource{Repo: pl.gpuOperator().Chart.Repo}}
 }
 
 // TLSSpec is the tls block as tls.Spec (the certificate files already read).

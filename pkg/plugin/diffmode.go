@@ -6,9 +6,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // enableDiff makes each command that has a --diff flag (and each command annotated
@@ -17,7 +19,7 @@ import (
 // server-side dry run (its --diff validation sees to that) while the factory's clients record
 // every object it checks; then the unified diff is printed on stdout. Exit codes: 0 nothing
 // would change, 1 something would, 2 invalid input, 3 the command or the diff failed.
-func enableDiff(root *cobra.Command, f *cmdutil.Factory, streams genericiooptions.IOStreams) {
+func enableDiff(root *cobra.Command, f *kube.Factory, streams genericiooptions.IOStreams) {
 	for _, c := range root.Commands() {
 		enableDiff(c, f, streams)
 		run := c.RunE
@@ -40,9 +42,9 @@ func enableDiff(root *cobra.Command, f *cmdutil.Factory, streams genericiooption
 			changed, err := f.Diff.Write(streams)
 			switch {
 			case err != nil:
-				return &cmdutil.ExitError{Code: cmdutil.ExitDiffError, Err: err}
+				return &core.ExitError{Code: core.ExitDiffError, Err: err}
 			case changed:
-				return &cmdutil.ExitError{Code: cmdutil.ExitDiffChanged}
+				return &core.ExitError{Code: core.ExitDiffChanged}
 			}
 			return nil
 		}
@@ -53,7 +55,7 @@ func enableDiff(root *cobra.Command, f *cmdutil.Factory, streams genericiooption
 // (cmdutil.PrintsObjects). It reads the flags as given, before the command's validation.
 func objectsFormat(cmd *cobra.Command) string {
 	dry, out := cmd.Flags().Lookup("dry-run"), cmd.Flags().Lookup("output")
-	if dry == nil || out == nil || !cmdutil.PrintsObjects(dry.Value.String(), out.Value.String()) {
+	if dry == nil || out == nil || !cmdutil.PrintsObjects(core.DryRunStrategy(dry.Value.String()), out.Value.String()) {
 		return ""
 	}
 	return out.Value.String()
@@ -63,7 +65,7 @@ func objectsFormat(cmd *cobra.Command) string {
 // then prints them as one v1 List in format (kubectl's --dry-run -o yaml), Secret values masked.
 // A run that failed before recording anything prints nothing; one that failed later prints what
 // it got to, then returns its error.
-func printObjects(cmd *cobra.Command, args []string, run func(*cobra.Command, []string) error, f *cmdutil.Factory, streams genericiooptions.IOStreams, format string) error {
+func printObjects(cmd *cobra.Command, args []string, run func(*cobra.Command, []string) error, f *kube.Factory, streams genericiooptions.IOStreams, format string) error {
 	f.Diff = diff.NewRecorder()
 	defer func() { f.Diff = nil }()
 	err := run(cmd, args)
@@ -79,9 +81,9 @@ func printObjects(cmd *cobra.Command, args []string, run func(*cobra.Command, []
 // diffError keeps a usage error's exit code 2; any other failure is 3, never 1 (which a
 // --diff run uses for "something would change").
 func diffError(err error) error {
-	var e *cmdutil.ExitError
-	if errors.As(err, &e) && e.Code == cmdutil.ExitUsage {
+	var e *core.ExitError
+	if errors.As(err, &e) && e.Code == core.ExitUsage {
 		return err
 	}
-	return &cmdutil.ExitError{Code: cmdutil.ExitDiffError, Err: err}
+	return &core.ExitError{Code: core.ExitDiffError, Err: err}
 }

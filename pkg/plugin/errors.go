@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // ExitCode prints err (if any) the way kubectl does and maps it to the documented exit codes:
@@ -22,7 +22,7 @@ func ExitCode(err, cause error, errOut io.Writer) int {
 	if errors.As(cause, &in) {
 		return interruptedExit(err, in, errOut)
 	}
-	var exit *cmdutil.ExitError
+	var exit *core.ExitError
 	if errors.As(err, &exit) {
 		if exit.Err != nil {
 			fmt.Fprintf(errOut, "error: %v\n", exit.Err)
@@ -32,15 +32,15 @@ func ExitCode(err, cause error, errOut io.Writer) int {
 	if strings.HasPrefix(err.Error(), "unknown command ") {
 		// cobra's own, for a command name at the root: already has its suggestions.
 		fmt.Fprintf(errOut, "error: %v\nSee 'kubectl flexigrobots --help' for usage.\n", strings.TrimRight(err.Error(), "\n"))
-		return cmdutil.ExitUsage
+		return core.ExitUsage
 	}
 	fmt.Fprintf(errOut, "error: %v\n", err)
-	return cmdutil.ExitRuntime
+	return core.ExitRuntime
 }
 
 func interruptedExit(err error, in *Interrupted, errOut io.Writer) int {
 	msg := err.Error()
-	var exit *cmdutil.ExitError
+	var exit *core.ExitError
 	if errors.As(err, &exit) {
 		msg = ""
 		if exit.Err != nil {

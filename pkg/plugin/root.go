@@ -7,8 +7,9 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/apply"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/completion"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/kubeflow"
@@ -36,7 +37,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	// profile poddefault NAMESPACE...), and a flag that is silently ignored misleads. Given anyway,
 	// it is a usage error that says so (cmdutil.FlagError).
 	configFlags.Namespace = nil
-	f := cmdutil.NewFactory(configFlags)
+	f := kube.NewFactory(configFlags)
 
 	root := &cobra.Command{
 		Use:   "flexigrobots",

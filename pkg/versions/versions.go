@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/discovery"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // Server is the Kubernetes version of the API server.
@@ -109,7 +109,7 @@ func (r CELRule) Pick(s Server, explicit string) (Pick, error) {
 	if cel || !r.NeedsCEL(explicit) {
 		return p, nil
 	}
-	return p, cmdutil.UsageErrorf("%s %s cannot be installed on %s: its CRDs use CEL validation rules (x-kubernetes-validations), which need Kubernetes >= 1.%d; versions that install here: %s or older (%s is the first with CEL rules), e.g. %s %s, or leave the version out to get it",
+	return p, core.UsageErrorf("%s %s cannot be installed on %s: its CRDs use CEL validation rules (x-kubernetes-validations), which need Kubernetes >= 1.%d; versions that install here: %s or older (%s is the first with CEL rules), e.g. %s %s, or leave the version out to get it",
 		r.What, explicit, s, CELMinor, r.LastWithout, r.FirstWith, r.Flag, r.LastWithout)
 }
 

@@ -6,7 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/version"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 var metallb = CELRule{What: "MetalLB chart", Flag: "--chart-version", Current: "0.15.3", LastWithout: "0.14.3", FirstWith: "0.14.4"}
@@ -34,7 +34,7 @@ func TestCELRule(t *testing.T) {
 	} {
 		p, err := metallb.Pick(tc.s, tc.explicit)
 		if tc.bad {
-			if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "0.14.3 or older") {
+			if !core.IsUsageError(err) || !strings.Contains(err.Error(), "0.14.3 or older") {
 				t.Errorf("%s %q: want a usage error naming 0.14.3, got %v", tc.s, tc.explicit, err)
 			}
 			continue

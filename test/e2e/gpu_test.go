@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/gpu"
@@ -101,7 +101,7 @@ func TestGPU(t *testing.T) {
 		hc.CacheDir = t.TempDir()
 		_, _, err := hc.Ensure(context.Background(), helm.Spec{
 			ReleaseName: "gpu-operator-1660041098", Namespace: gpuNS, ChartName: gpucomp.ChartName,
-			Chart:  cmdutil.ChartFlags{Repo: repo, Version: gpucomp.DefaultChartVersion},
+			Chart:  core.ChartSource{Repo: repo, Version: gpucomp.DefaultChartVersion},
 			Values: map[string]any{"driver": map[string]any{"enabled": false}}, Wait: true, Timeout: 3 * time.Minute,
 		})
 		if err != nil {

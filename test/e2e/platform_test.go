@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -312,7 +312,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 		if x := got["CLUSTER-005"]; x.Severity != checks.Info || !strings.Contains(x.Message, "read-only identity") {
 			t.Errorf("CLUSTER-005 as viewer: %s %q, want info: read-only identity", x.Severity, x.Message)
 		}
-		if code == cmdutil.ExitFailed {
+		if code == core.ExitFailed {
 			t.Errorf("verify --section cluster as viewer: exit %d", code)
 		}
 	})

@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // Time-slicing ConfigMap defaults. ConfigKey is the file name of the runbook
@@ -37,7 +37,7 @@ type SlicingConfig struct {
 func ParseReplicas(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > MaxReplicas {
-		return 0, cmdutil.UsageErrorf("invalid --replicas %q: give a whole number from 1 to %d (how many pods share each physical GPU, e.g. --replicas 4; 1 or --disable turns time-slicing off)", s, MaxReplicas)
+		return 0, core.UsageErrorf("invalid --replicas %q: give a whole number from 1 to %d (how many pods share each physical GPU, e.g. --replicas 4; 1 or --disable turns time-slicing off)", s, MaxReplicas)
 	}
 	return n, nil
 }

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 func TestParseReplicas(t *testing.T) {
@@ -26,7 +26,7 @@ func TestParseReplicas(t *testing.T) {
 	}
 	for _, bad := range []string{"0", "-1", "1.5", "abc", "65", ""} {
 		_, err := ParseReplicas(bad)
-		if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "1 to 64") {
+		if !core.IsUsageError(err) || !strings.Contains(err.Error(), "1 to 64") {
 			t.Errorf("ParseReplicas(%q): %v, want a usage error naming the range", bad, err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -33,8 +33,8 @@ type OperatorOptions struct {
 	// DriverEnabled is the chart's driver.enabled (false: the drivers are on the host).
 	DriverEnabled bool
 	// Chart is --chart-repo/--chart-version/--chart/--set/-f.
-	Chart   cmdutil.ChartFlags
-	DryRun  string
+	Chart   core.ChartSource
+	DryRun  core.DryRunStrategy
 	Wait    bool
 	Timeout time.Duration
 }
@@ -54,7 +54,7 @@ func (in *Installer) GPUNodes(ctx context.Context) ([]NodeGPU, error) {
 // time-slicing. With Wait it waits until the ClusterPolicy is ready and runs the gpu checks.
 func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.Report, error) {
 	rep := &output.Report{}
-	ctx, cancel := cmdutil.WithBudget(ctx, o.Timeout) // --timeout is the whole command's
+	ctx, cancel := core.WithBudget(ctx, o.Timeout) // --timeout is the whole command's
 	defer cancel()
 	if err := in.ResolveChart(&o.Chart); err != nil {
 		return rep, err
@@ -82,7 +82,7 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
 			// A server dry run of every CRD first: one the server refuses (CEL rules on
 			// Kubernetes < 1.25) fails the run before any CRD is changed.
-			dry := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunServer, ForceConflicts: true, Section: Section}
+			dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, ForceConflicts: true, Section: Section}
 			if _, err := dry.Apply(ctx, crds); err != nil {
 				return fmt.Errorf("server dry run, nothing changed: %w", err)
 			}
@@ -101,7 +101,7 @@ func (in *Installer) Operator(ctx context.Context, o OperatorOptions) (*output.R
 		return rep, err
 	}
 	rep.Add(res)
-	if !o.Wait || spec.DryRun != "" && spec.DryRun != cmdutil.DryRunNone {
+	if !o.Wait || spec.DryRun != "" && spec.DryRun != core.DryRunNone {
 		return rep, nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
@@ -169,7 +169,7 @@ func (in *Installer) postConditions(ctx context.Context) error {
 		}
 	}
 	if len(failed) > 0 {
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("gpu: post-conditions failed:\n  %s", strings.Join(failed, "\n  "))}
+		return &core.ExitError{Code: core.ExitFailed, Err: fmt.Errorf("gpu: post-conditions failed:\n  %s", strings.Join(failed, "\n  "))}
 	}
 	return nil
 }

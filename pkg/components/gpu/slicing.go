@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -34,13 +34,13 @@ type SlicingOptions struct {
 	// Config is the time-slicing wanted; Replicas 1 turns slicing off.
 	Config SlicingConfig
 	// Chart is the chart to upgrade the release with; an empty Version means the release's own.
-	Chart   cmdutil.ChartFlags
-	DryRun  string
+	Chart   core.ChartSource
+	DryRun  core.DryRunStrategy
 	Wait    bool
 	Timeout time.Duration
 }
 
-func (o *SlicingOptions) dryRun() bool { return o.DryRun != "" && o.DryRun != cmdutil.DryRunNone }
+func (o *SlicingOptions) dryRun() bool { return o.DryRun != "" && o.DryRun != core.DryRunNone }
 
 // Slicing writes the device plugin's time-slicing config, points the gpu-operator release at it
 // keeping every other value of the release, restarts the device plugin when the configuration
@@ -49,24 +49,24 @@ func (o *SlicingOptions) dryRun() bool { return o.DryRun != "" && o.DryRun != cm
 // (exit code 2), found before any change.
 func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Report, []NodeGPU, error) {
 	rep := &output.Report{}
-	ctx, cancel := cmdutil.WithBudget(ctx, o.Timeout) // --timeout is the whole command's
+	ctx, cancel := core.WithBudget(ctx, o.Timeout) // --timeout is the whole command's
 	defer cancel()
 	if o.DryRun == "" {
-		o.DryRun = cmdutil.DryRunNone
+		o.DryRun = core.DryRunNone
 	}
 	gpus, err := in.GPUNodes(ctx)
 	if err != nil {
 		return rep, nil, err
 	}
 	if len(gpus) == 0 {
-		return rep, nil, cmdutil.UsageErrorf("gpu slicing: no node advertises NVIDIA GPUs (capacity nvidia.com/gpu, or label %s / %s), so there is nothing to share: %s; then run `kubectl flexigrobots gpu operator`", LabelPresent, LabelNFDNvidiaPCI, DriverCheckHint)
+		return rep, nil, core.UsageErrorf("gpu slicing: no node advertises NVIDIA GPUs (capacity nvidia.com/gpu, or label %s / %s), so there is nothing to share: %s; then run `kubectl flexigrobots gpu operator`", LabelPresent, LabelNFDNvidiaPCI, DriverCheckHint)
 	}
 	rel, err := in.Helm.Find(o.Namespace, ChartName)
 	if err != nil {
 		return rep, nil, err
 	}
 	if rel == nil {
-		return rep, nil, cmdutil.UsageErrorf("gpu slicing: no gpu-operator release in namespace %s: run `kubectl flexigrobots gpu operator` first (or give --release-namespace where it is installed)", o.Namespace)
+		return rep, nil, core.UsageErrorf("gpu slicing: no gpu-operator release in namespace %s: run `kubectl flexigrobots gpu operator` first (or give --release-namespace where it is installed)", o.Namespace)
 	}
 	// Without --chart-version/--chart the release keeps its own chart: no repository is read, so
 	// slicing works on air-gapped sites without repeating the operator's chart flags.
@@ -82,7 +82,7 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 	// The chart and values first: a bad --chart-version or --set is refused (exit 2) before the
 	// ConfigMap is written.
 	if err := in.Helm.Check(ctx, release); err != nil {
-		return rep, nil, cmdutil.Wrapf(err, "gpu slicing: release %s/%s", o.Namespace, rel.Name)
+		return rep, nil, core.Wrapf(err, "gpu slicing: release %s/%s", o.Namespace, rel.Name)
 	}
 	switch {
 	case on:
@@ -154,18 +154,18 @@ func (in *Installer) deleteConfig(ctx context.Context, o SlicingOptions) (*outpu
 	res := &output.Result{Kind: "ConfigMap", Namespace: o.Namespace, Name: o.ConfigName, Action: output.Deleted}
 	if o.dryRun() {
 		res.DryRun = o.DryRun
-		if o.DryRun == cmdutil.DryRunClient {
+		if o.DryRun == core.DryRunClient {
 			return res, nil
 		}
 	}
 	opts := metav1.DeleteOptions{}
-	if o.DryRun == cmdutil.DryRunServer {
+	if o.DryRun == core.DryRunServer {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	if err := cms.Delete(ctx, o.ConfigName, opts); err != nil && !apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("gpu: delete ConfigMap %s/%s: %w", o.Namespace, o.ConfigName, err)
 	}
-	if o.DryRun == cmdutil.DryRunServer {
+	if o.DryRun == core.DryRunServer {
 		if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cm); err == nil {
 			live := &unstructured.Unstructured{Object: u}
 			live.SetAPIVersion("v1")
@@ -198,7 +198,7 @@ func (in *Installer) reloadDevicePlugin(ctx context.Context, o SlicingOptions) (
 	res.Action, res.Detail = output.Configured, "restarted to load the device-plugin config"
 	if o.dryRun() {
 		res.DryRun = o.DryRun
-		if o.DryRun == cmdutil.DryRunClient {
+		if o.DryRun == core.DryRunClient {
 			return res, nil
 		}
 	}
@@ -206,7 +206,7 @@ func (in *Installer) reloadDevicePlugin(ctx context.Context, o SlicingOptions) (
 		"annotations": map[string]string{ConfigHashAnnotation: want, kube.RestartedAtAnnotation: time.Now().Format(time.RFC3339)},
 	}}}})
 	opts := metav1.PatchOptions{FieldManager: kube.FieldManager}
-	if o.DryRun == cmdutil.DryRunServer {
+	if o.DryRun == core.DryRunServer {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	if _, err := dss.Patch(ctx, DevicePluginDaemonSet, types.StrategicMergePatchType, patch, opts); err != nil {

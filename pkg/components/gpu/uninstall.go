@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -19,11 +19,11 @@ import (
 // (kube.Leftovers): the CRDs of the chart's crds/ folders (nvidia.com, node feature discovery's)
 // that the plugin created and that hold no custom resource, and the namespace once empty. The
 // nodes keep the labels feature discovery set. The report says what was kept, and why.
-func (in *Installer) Uninstall(ctx context.Context, namespace, dryRun string, wait bool, timeout time.Duration) (*output.Report, error) {
-	ctx, cancel := cmdutil.WithBudget(ctx, timeout)
+func (in *Installer) Uninstall(ctx context.Context, namespace string, dryRun core.DryRunStrategy, wait bool, timeout time.Duration) (*output.Report, error) {
+	ctx, cancel := core.WithBudget(ctx, timeout)
 	defer cancel()
 	rep := &output.Report{}
-	res, rel, err := in.Helm.Uninstall(ctx, namespace, ChartName, dryRun, wait, cmdutil.Budget(ctx, timeout))
+	res, rel, err := in.Helm.Uninstall(ctx, namespace, ChartName, dryRun, wait, core.Budget(ctx, timeout))
 	if rel != nil {
 		rep.Add(res)
 	}

@@ -1,7 +1,7 @@
 package gpu
 
 import (
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
@@ -12,17 +12,17 @@ var ChartRule = versions.CELRule{What: "gpu-operator chart", Flag: "--chart-vers
 // ResolveChart fills chart.Version, when empty, with the gpu-operator chart that fits the server
 // and says on stderr which and why; a version given that cannot install there is a usage error
 // (exit 2) naming the versions that would. A chart given by path or URL (--chart) is left alone.
-func (in *Installer) ResolveChart(chart *cmdutil.ChartFlags) error {
+func (in *Installer) ResolveChart(chart *core.ChartSource) error {
 	if chart.Chart != "" && chart.Version == "" {
 		return nil
 	}
 	s, err := versions.Read(in.Clients.Discovery)
 	if err != nil {
-		return cmdutil.Wrapf(err, "gpu")
+		return core.Wrapf(err, "gpu")
 	}
 	p, err := ChartRule.Pick(s, chart.Version)
 	if err != nil {
-		return cmdutil.Wrapf(err, "gpu")
+		return core.Wrapf(err, "gpu")
 	}
 	chart.Version = p.Version
 	in.Progress.Logf("%s", p.Message("gpu", "gpu-operator chart"))

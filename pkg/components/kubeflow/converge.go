@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -21,8 +21,8 @@ import (
 type Installer struct {
 	Clients  *kube.Clients
 	Progress *output.Progress
-	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
-	DryRun string
+	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
+	DryRun core.DryRunStrategy
 	// Wait for every workload of the profile's namespaces, at most Timeout in all.
 	Wait    bool
 	Timeout time.Duration
@@ -52,7 +52,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	if csr == 0 {
 		csr = 30 * time.Second
 	}
-	if in.DryRun != cmdutil.DryRunNone {
+	if in.DryRun != core.DryRunNone {
 		// A dry run creates nothing, not even the probe's CSR (which a server dry run could not
 		// get signed anyway); `verify` probes signing when asked.
 		csr = 0
@@ -102,7 +102,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	if err != nil {
 		return rep, err
 	}
-	if f.CSRSigned && in.DryRun == cmdutil.DryRunNone {
+	if f.CSRSigned && in.DryRun == core.DryRunNone {
 		if err := recordCSRPass(ctx, in.Clients, server, time.Now()); err != nil {
 			in.Progress.Logf("warning: kubeflow: cannot record that CSR signing passed (the next run probes it again): %v", err)
 		}
@@ -116,7 +116,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	if err := in.restart(ctx, rep, creds.Restart); err != nil {
 		return rep, err
 	}
-	if in.DryRun != cmdutil.DryRunNone {
+	if in.DryRun != core.DryRunNone {
 		return rep, nil
 	}
 	if in.Wait {
@@ -160,7 +160,7 @@ func (in *Installer) restart(ctx context.Context, rep *output.Report, targets []
 			kind = "StatefulSet"
 		}
 		res := output.Result{Kind: kind, Namespace: w.Namespace, Name: w.Name, Action: "restarted", Detail: "reads its credentials at start-up"}
-		if in.DryRun != cmdutil.DryRunNone {
+		if in.DryRun != core.DryRunNone {
 			res.DryRun = in.DryRun
 			rep.Add(res)
 			continue

@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -31,7 +31,7 @@ func (f *Findings) Err(p Profile) error {
 	if len(f.Errors) == 0 {
 		return nil
 	}
-	return cmdutil.UsageErrorf("kubeflow %s preflight failed, nothing was changed:\n  - %s", p.Version, strings.Join(f.Errors, "\n  - "))
+	return core.UsageErrorf("kubeflow %s preflight failed, nothing was changed:\n  - %s", p.Version, strings.Join(f.Errors, "\n  - "))
 }
 
 // Preflight checks, before any change, that the cluster can take the build: every kind is

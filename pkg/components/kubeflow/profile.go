@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -134,7 +134,7 @@ func ProfileFor(version string) (Profile, error) {
 	}
 	p, ok := profiles[version]
 	if !ok {
-		return Profile{}, cmdutil.UsageErrorf("unknown Kubeflow version %q: use --version with one of %s", version, strings.Join(Versions(), ", "))
+		return Profile{}, core.UsageErrorf("unknown Kubeflow version %q: use --version with one of %s", version, strings.Join(Versions(), ", "))
 	}
 	return p, nil
 }

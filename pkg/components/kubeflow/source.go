@@ -19,7 +19,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -72,7 +72,7 @@ func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
 	}
 	st, err := os.Stat(spec)
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("--manifests %s: %v: give a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) URL", spec, err)
+		return nil, core.UsageErrorf("--manifests %s: %v: give a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) URL", spec, err)
 	}
 	var t *Tree
 	if st.IsDir() {
@@ -84,7 +84,7 @@ func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
 		err = t.check(p, "")
 	}
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("--manifests %s: %v", spec, err)
+		return nil, core.UsageErrorf("--manifests %s: %v", spec, err)
 	}
 	t.Origin = spec
 	return t, nil

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -34,7 +34,7 @@ func archiveServer(t *testing.T, archive string, broken int32) (*httptest.Server
 }
 
 func TestProfileUnknownVersionIsUsageError(t *testing.T) {
-	if _, err := ProfileFor("v9.9.9"); !cmdutil.IsUsageError(err) {
+	if _, err := ProfileFor("v9.9.9"); !core.IsUsageError(err) {
 		t.Fatalf("want a usage error, got %v", err)
 	}
 	p, err := ProfileFor("1.10.2")
@@ -122,10 +122,10 @@ func TestLocalSourcesAndBadPath(t *testing.T) {
 	if !tree.FS.Exists(tree.Path(p.OIDCFile)) {
 		t.Fatalf("no %s in %s", p.OIDCFile, tree.Top)
 	}
-	if _, err := (Source{Manifests: filepath.Join(t.TempDir(), "missing")}).Load(context.Background(), p); !cmdutil.IsUsageError(err) {
+	if _, err := (Source{Manifests: filepath.Join(t.TempDir(), "missing")}).Load(context.Background(), p); !core.IsUsageError(err) {
 		t.Fatalf("missing path: want usage error, got %v", err)
 	}
-	if _, err := (Source{Manifests: t.TempDir()}).Load(context.Background(), p); !cmdutil.IsUsageError(err) {
+	if _, err := (Source{Manifests: t.TempDir()}).Load(context.Background(), p); !core.IsUsageError(err) {
 		t.Fatalf("empty folder: want usage error, got %v", err)
 	}
 }

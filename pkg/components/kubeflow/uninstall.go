@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -18,7 +18,7 @@ import (
 // PersistentVolumeClaims of Kubeflow's stores (pipelines' MySQL and minio, Katib's MySQL) hold
 // data and are kept with their namespace unless deleteData; the report says what was kept.
 func (in *Installer) Uninstall(ctx context.Context, deleteData bool) (*output.Report, error) {
-	ctx, cancel := cmdutil.WithBudget(ctx, in.Timeout)
+	ctx, cancel := core.WithBudget(ctx, in.Timeout)
 	defer cancel()
 	rep := &output.Report{}
 	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow"}

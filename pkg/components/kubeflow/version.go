@@ -3,7 +3,7 @@ package kubeflow
 import (
 	"fmt"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
@@ -40,9 +40,9 @@ func CheckVersion(s versions.Server, version string) error {
 	old := !s.AtLeast(lastRunbookMinor + 1)
 	switch {
 	case p.Version == RunbookVersion && !old:
-		return cmdutil.UsageErrorf("Kubeflow %s cannot be installed on %s: it needs Kubernetes <= 1.%d (APIs such as apiextensions.k8s.io/v1beta1 were removed in 1.22); the version that installs here: %s (or leave the version out)", p.Version, s, lastRunbookMinor, CurrentVersion)
+		return core.UsageErrorf("Kubeflow %s cannot be installed on %s: it needs Kubernetes <= 1.%d (APIs such as apiextensions.k8s.io/v1beta1 were removed in 1.22); the version that installs here: %s (or leave the version out)", p.Version, s, lastRunbookMinor, CurrentVersion)
 	case p.Version != RunbookVersion && old:
-		return cmdutil.UsageErrorf("Kubeflow %s cannot be installed on %s: it needs APIs Kubernetes 1.%d and older lack; the version that installs here: %s (or leave the version out)", p.Version, s, lastRunbookMinor, RunbookVersion)
+		return core.UsageErrorf("Kubeflow %s cannot be installed on %s: it needs APIs Kubernetes 1.%d and older lack; the version that installs here: %s (or leave the version out)", p.Version, s, lastRunbookMinor, RunbookVersion)
 	}
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
@@ -32,7 +32,7 @@ func TestChooseAndCheckVersion(t *testing.T) {
 		{v121, "v1.10.2", "the version that installs here: v1.5.0"},
 		{v121, "v9.9.9", "unknown Kubeflow version"},
 	} {
-		if err := CheckVersion(tc.s, tc.version); !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), tc.want) {
+		if err := CheckVersion(tc.s, tc.version); !core.IsUsageError(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s on %s: want a usage error with %q, got %v", tc.version, tc.s, tc.want, err)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // Range is one entry of an IPAddressPool's spec.addresses: a CIDR ("203.0.113.10/32") or an
@@ -55,7 +55,7 @@ func ParseRange(entry string) (Range, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return Range{}, fmt.Errorf("%q is not a CIDR (%s): want e.g. 203.0.113.10/32 or 2001:db8::/120", s, cmdutil.PrefixProblem(err))
+			return Range{}, fmt.Errorf("%q is not a CIDR (%s): want e.g. 203.0.113.10/32 or 2001:db8::/120", s, core.PrefixProblem(err))
 		}
 		if p.Addr().Zone() != "" {
 			return Range{}, fmt.Errorf("%q: an IPv6 zone is not allowed in a pool", s)
@@ -108,17 +108,17 @@ func parseAddr(s string) (netip.Addr, error) {
 // two overlapping (MetalLB's webhook rejects that too). Errors are usage errors (exit code 2).
 func ParseAddresses(entries []string) ([]Range, error) {
 	if len(entries) == 0 {
-		return nil, cmdutil.UsageErrorf("--addresses is empty: give the IPs MetalLB may hand out, e.g. --addresses 203.0.113.10/32 or --addresses 198.51.100.10-198.51.100.20")
+		return nil, core.UsageErrorf("--addresses is empty: give the IPs MetalLB may hand out, e.g. --addresses 203.0.113.10/32 or --addresses 198.51.100.10-198.51.100.20")
 	}
 	out := make([]Range, 0, len(entries))
 	for i, e := range entries {
 		r, err := ParseRange(e)
 		if err != nil {
-			return nil, cmdutil.UsageErrorf("--addresses entry %d: %v", i+1, err)
+			return nil, core.UsageErrorf("--addresses entry %d: %v", i+1, err)
 		}
 		for _, prev := range out {
 			if r.Overlaps(prev) {
-				return nil, cmdutil.UsageErrorf("--addresses entries %s and %s overlap: list each address once", prev.Entry, r.Entry)
+				return nil, core.UsageErrorf("--addresses entries %s and %s overlap: list each address once", prev.Entry, r.Entry)
 			}
 		}
 		out = append(out, r)

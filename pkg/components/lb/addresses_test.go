@@ -7,7 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 func TestParseAddressesGood(t *testing.T) {
@@ -56,7 +56,7 @@ func TestParseAddressesBad(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := ParseAddresses(tc.in)
-		if !cmdutil.IsUsageError(err) {
+		if !core.IsUsageError(err) {
 			t.Errorf("%q: want a usage error, got %v", tc.in, err)
 			continue
 		}

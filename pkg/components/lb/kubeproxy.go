@@ -10,7 +10,7 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -96,7 +96,7 @@ func (in *Installer) StrictARP(ctx context.Context, c Config) (res *output.Resul
 	note = "kube-proxy reads its ConfigMap only at start: restart it with `kubectl -n kube-system rollout restart daemonset kube-proxy`"
 	if c.dryRun() {
 		r.DryRun = c.DryRun
-		if c.DryRun == cmdutil.DryRunClient {
+		if c.DryRun == core.DryRunClient {
 			return &r, note, nil
 		}
 	}
@@ -111,7 +111,7 @@ func (in *Installer) StrictARP(ctx context.Context, c Config) (res *output.Resul
 		}
 		cm.Data[KubeProxyConfigKey] = doc
 		opts := metav1.UpdateOptions{FieldManager: "kubectl-flexigrobots"}
-		if c.DryRun == cmdutil.DryRunServer {
+		if c.DryRun == core.DryRunServer {
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
 		_, err = in.Clients.Client.CoreV1().ConfigMaps(KubeProxyNamespace).Update(ctx, cm, opts)

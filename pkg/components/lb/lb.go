@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -54,9 +54,9 @@ type Config struct {
 	Pool, L2Advertisement string
 	// Addresses are the pool's entries (see ParseAddresses).
 	Addresses []Range
-	Chart     cmdutil.ChartFlags
-	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
-	DryRun string
+	Chart     core.ChartSource
+	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
+	DryRun core.DryRunStrategy
 	// Wait waits for the controller and speaker and runs the section's checks afterwards.
 	Wait bool
 	// Timeout bounds each wait: the chart, the workloads, the webhook.
@@ -67,7 +67,7 @@ type Config struct {
 	Prune bool
 }
 
-func (c *Config) dryRun() bool { return c.DryRun != "" && c.DryRun != cmdutil.DryRunNone }
+func (c *Config) dryRun() bool { return c.DryRun != "" && c.DryRun != core.DryRunNone }
 
 // Objects returns the IPAddressPool and the L2Advertisement (which advertises that pool).
 func Objects(c Config) []*unstructured.Unstructured {
@@ -107,7 +107,7 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
 			// A server dry run of every CRD first: one the server refuses (CEL rules on
 			// Kubernetes < 1.25) fails the run before any CRD is changed.
-			dry := &kube.Applier{Clients: in.Clients, DryRun: cmdutil.DryRunServer, Section: "lb", TakeBack: true}
+			dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, Section: "lb", TakeBack: true}
 			if _, err := dry.Apply(ctx, crds); err != nil {
 				return fmt.Errorf("server dry run, nothing changed: %w", err)
 			}
@@ -118,7 +118,7 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 	// The chart and values first: a bad --chart-version or --set is refused (exit 2) before
 	// --fix-strict-arp edits kube-proxy.
 	if err := in.Helm.Check(ctx, release); err != nil {
-		return rep, cmdutil.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, c.ReleaseName)
+		return rep, core.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, c.ReleaseName)
 	}
 	if res, note, err := in.StrictARP(ctx, c); err != nil {
 		return rep, err
@@ -136,7 +136,7 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 		if strings.Contains(err.Error(), "x-kubernetes-validations") {
 			return rep, in.celError(res.Detail, err)
 		}
-		return rep, cmdutil.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, res.Name)
+		return rep, core.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, res.Name)
 	}
 	rep.Add(res)
 
@@ -180,7 +180,7 @@ func (in *Installer) applyConfig(ctx context.Context, c Config, objs []*unstruct
 		if _, err := in.Clients.Metadata.Resource(crd).Get(ctx, IPAddressPoolsGVR.Resource+"."+IPAddressPoolsGVR.Group, metav1.GetOptions{}); err != nil {
 			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
 			in.Progress.Logf("lb: MetalLB's CRDs are not installed yet: the pool and L2Advertisement are shown as a client dry run")
-			applier.DryRun = cmdutil.DryRunClient
+			applier.DryRun = core.DryRunClient
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)

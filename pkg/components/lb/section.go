@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -25,7 +25,7 @@ type Spec struct {
 func (in *Installer) Apply(ctx context.Context, s Spec) (*output.Report, error) {
 	rep := &output.Report{}
 	c := s.Config
-	ctx, cancel := cmdutil.WithBudget(ctx, c.Timeout) // --timeout is the whole section's
+	ctx, cancel := core.WithBudget(ctx, c.Timeout) // --timeout is the whole section's
 	defer cancel()
 	if len(c.Addresses) > 0 {
 		if err := in.ResolveChart(&c.Chart); err != nil {
@@ -42,7 +42,7 @@ func (in *Installer) Apply(ctx context.Context, s Spec) (*output.Report, error) 
 		}
 	}
 	if s.Probe {
-		res, err := in.Probe(ctx, c.Namespace, c.Pool, cmdutil.Budget(ctx, c.Timeout))
+		res, err := in.Probe(ctx, c.Namespace, c.Pool, core.Budget(ctx, c.Timeout))
 		if err != nil {
 			return rep, err
 		}

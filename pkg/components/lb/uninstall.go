@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -17,7 +17,7 @@ import (
 // `lb --fix-strict-arp` may have set, stays (other load balancers want it too). The report says
 // so. Nothing installed: nothing happens, and the report says that.
 func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, error) {
-	ctx, cancel := cmdutil.WithBudget(ctx, c.Timeout)
+	ctx, cancel := core.WithBudget(ctx, c.Timeout)
 	defer cancel()
 	rep := &output.Report{}
 	wait := c.Wait && !c.dryRun()
@@ -27,7 +27,7 @@ func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, e
 	if err != nil {
 		return rep, err
 	}
-	res, rel, err := in.Helm.Uninstall(ctx, c.Namespace, ChartName, c.DryRun, wait, cmdutil.Budget(ctx, c.Timeout))
+	res, rel, err := in.Helm.Uninstall(ctx, c.Namespace, ChartName, c.DryRun, wait, core.Budget(ctx, c.Timeout))
 	if rel != nil {
 		rep.Add(res)
 	}

@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -19,8 +19,8 @@ import (
 type Installer struct {
 	Clients  *kube.Clients
 	Progress *output.Progress
-	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
-	DryRun string
+	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
+	DryRun core.DryRunStrategy
 	// Wait gives Profiles without a namespace NamespaceGrace to get one (--all-profiles).
 	Wait bool
 }
@@ -152,7 +152,7 @@ func (in *Installer) Apply(ctx context.Context, targets []Target, live map[strin
 
 func (in *Installer) result(ns, action, detail string) output.Result {
 	r := output.Result{Kind: ResultKind, Namespace: ns, Name: PodDefaultName, Action: action, Detail: detail}
-	if in.DryRun != cmdutil.DryRunNone && in.DryRun != "" {
+	if in.DryRun != core.DryRunNone && in.DryRun != "" {
 		r.DryRun = in.DryRun
 	}
 	return r
@@ -176,13 +176,13 @@ func (in *Installer) Remove(ctx context.Context, targets []Target) (*output.Repo
 			rep.Add(in.result(t.Namespace, output.Unchanged, "not managed by "+kube.FieldManager+", left in place"))
 			continue
 		}
-		if in.DryRun == cmdutil.DryRunClient {
+		if in.DryRun == core.DryRunClient {
 			rep.Add(in.result(t.Namespace, output.Deleted, ""))
 			continue
 		}
 		uid := l.GetUID()
 		opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}
-		if in.DryRun == cmdutil.DryRunServer {
+		if in.DryRun == core.DryRunServer {
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
 		err := kube.Retry(ctx, func(ctx context.Context) error {
@@ -191,7 +191,7 @@ func (in *Installer) Remove(ctx context.Context, targets []Target) (*output.Repo
 		if err != nil && !apierrors.IsNotFound(err) {
 			return rep, fmt.Errorf("profile: delete PodDefault %s/%s: %w", t.Namespace, PodDefaultName, err)
 		}
-		if in.DryRun == cmdutil.DryRunServer {
+		if in.DryRun == core.DryRunServer {
 			in.Clients.Diff.Record(l, nil)
 		}
 		rep.Add(in.result(t.Namespace, output.Deleted, ""))

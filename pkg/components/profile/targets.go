@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -42,7 +42,7 @@ func CheckInstalled(c *kube.Clients) error {
 	}{{"PodDefault", PodDefaultsGVR}, {"Profile", ProfilesGVR}} {
 		_, err := c.Mapper.RESTMapping(schema.GroupKind{Group: k.gvr.Group, Kind: k.kind}, k.gvr.Version)
 		if meta.IsNoMatchError(err) {
-			return cmdutil.UsageErrorf("%s: this cluster does not serve %s.%s/%s (its CRD %s.%s is absent)", notInstalled, k.kind, k.gvr.Group, k.gvr.Version, k.gvr.Resource, k.gvr.Group)
+			return core.UsageErrorf("%s: this cluster does not serve %s.%s/%s (its CRD %s.%s is absent)", notInstalled, k.kind, k.gvr.Group, k.gvr.Version, k.gvr.Resource, k.gvr.Group)
 		}
 		if err != nil {
 			return fmt.Errorf("profile: look up %s.%s: %w", k.kind, k.gvr.Group, err)
@@ -114,7 +114,7 @@ func (inv *Inventory) Resolve(names []string) ([]Target, error) {
 		targets = append(targets, targetOf(inv.Namespaces[name]))
 	}
 	if len(problems) > 0 {
-		return nil, cmdutil.UsageErrorf("profile poddefault: nothing changed:\n  - %s\n  profile namespaces here: %s (kubectl get profiles)",
+		return nil, core.UsageErrorf("profile poddefault: nothing changed:\n  - %s\n  profile namespaces here: %s (kubectl get profiles)",
 			strings.Join(problems, "\n  - "), inv.profileNamespaceList())
 	}
 	return targets, nil

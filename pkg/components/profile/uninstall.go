@@ -4,7 +4,7 @@ import (
 	"context"
 	"sort"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -15,7 +15,7 @@ import (
 func (in *Installer) Uninstall(ctx context.Context) (*output.Report, error) {
 	in.Clients.ResetMapper() // what kubectl's discovery cache remembers may be gone (Kubeflow uninstalled just before)
 	if err := CheckInstalled(in.Clients); err != nil {
-		if cmdutil.IsUsageError(err) {
+		if core.IsUsageError(err) {
 			return &output.Report{Notes: []string{"nothing to uninstall: the cluster does not serve PodDefaults (Kubeflow is not installed)"}}, nil
 		}
 		return &output.Report{}, err

@@ -8,7 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 func node(name string, addrs ...corev1.NodeAddress) corev1.Node {
@@ -92,7 +92,7 @@ func TestParseExportsAndUncovered(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	good := func() Config {
 		return Config{Server: "192.0.2.10", Path: "/nfsroot/kubeflow_nfs/", Class: DefaultClass, Namespace: DefaultNamespace, Default: true,
-			Chart: cmdutil.ChartFlags{Repo: DefaultChartRepo, Version: DefaultChartVersion}}
+			Chart: core.ChartSource{Repo: DefaultChartRepo, Version: DefaultChartVersion}}
 	}
 	c := good()
 	if err := c.Validate(); err != nil || c.Path != "/nfsroot/kubeflow_nfs" {
@@ -109,7 +109,7 @@ func TestConfigValidate(t *testing.T) {
 	} {
 		c := good()
 		mut(&c)
-		if err := c.Validate(); !cmdutil.IsUsageError(err) {
+		if err := c.Validate(); !core.IsUsageError(err) {
 			t.Errorf("%s: want a usage error, got %v", name, err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -23,7 +23,7 @@ type Spec struct {
 // the smoke test when asked. The storage command and `apply -f` both run it; the report holds
 // what was done also on error.
 func (in *Installer) Apply(ctx context.Context, s Spec) (*output.Report, error) {
-	ctx, cancel := cmdutil.WithBudget(ctx, in.Timeout) // --timeout is the whole section's
+	ctx, cancel := core.WithBudget(ctx, in.Timeout) // --timeout is the whole section's
 	defer cancel()
 	rep, err := in.Install(ctx, s.Config)
 	if err != nil {
@@ -41,7 +41,7 @@ func (in *Installer) Apply(ctx context.Context, s Spec) (*output.Report, error) 
 		}
 	}
 	if s.SmokeTest {
-		res, err := in.SmokeTest(ctx, s.Config, cmdutil.Budget(ctx, in.Timeout))
+		res, err := in.SmokeTest(ctx, s.Config, core.Budget(ctx, in.Timeout))
 		if err != nil {
 			return rep, err
 		}

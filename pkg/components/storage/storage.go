@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -48,7 +48,7 @@ type Config struct {
 	// other default class demoted).
 	Default bool
 	// Chart is --chart-repo/--chart-version/--chart/--set/-f.
-	Chart cmdutil.ChartFlags
+	Chart core.ChartSource
 }
 
 // Validate checks the input without touching the cluster; bad input is a usage error (exit 2).
@@ -63,24 +63,24 @@ func (c *Config) Validate() error {
 	}
 	c.Path = p
 	if errs := validation.IsDNS1123Subdomain(c.Class); len(errs) > 0 {
-		return cmdutil.UsageErrorf("--storage-class %q is not a valid StorageClass name: %s (use lower-case letters, digits, '-' and '.', e.g. nfs-client)", c.Class, strings.Join(errs, "; "))
+		return core.UsageErrorf("--storage-class %q is not a valid StorageClass name: %s (use lower-case letters, digits, '-' and '.', e.g. nfs-client)", c.Class, strings.Join(errs, "; "))
 	}
 	if errs := validation.IsDNS1123Label(c.Namespace); len(errs) > 0 {
-		return cmdutil.UsageErrorf("--release-namespace %q is not a valid namespace name: %s (e.g. nfs-provisioner)", c.Namespace, strings.Join(errs, "; "))
+		return core.UsageErrorf("--release-namespace %q is not a valid namespace name: %s (e.g. nfs-provisioner)", c.Namespace, strings.Join(errs, "; "))
 	}
-	return c.Chart.Validate()
+	return append(c.Chart.Validate(), c.Chart.CheckFiles()...).UsageError(core.ChartFlag)
 }
 
 // ValidateServer accepts an IP address or a DNS host name.
 func ValidateServer(server string) error {
 	if strings.TrimSpace(server) == "" {
-		return cmdutil.UsageErrorf("--nfs-server is required: give the NFS server's IP address or host name, e.g. --nfs-server 192.0.2.10")
+		return core.UsageErrorf("--nfs-server is required: give the NFS server's IP address or host name, e.g. --nfs-server 192.0.2.10")
 	}
 	if net.ParseIP(server) != nil {
 		return nil
 	}
 	if errs := validation.IsDNS1123Subdomain(server); len(errs) > 0 {
-		return cmdutil.UsageErrorf("--nfs-server %q is neither an IP address nor a host name: a host name is at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. --nfs-server 192.0.2.10 or nfs.example.com)", server)
+		return core.UsageErrorf("--nfs-server %q is neither an IP address nor a host name: a host name is at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. --nfs-server 192.0.2.10 or nfs.example.com)", server)
 	}
 	return nil
 }
@@ -90,11 +90,11 @@ func ValidateServer(server string) error {
 func CleanPath(p string) (string, error) {
 	switch {
 	case p == "":
-		return "", cmdutil.UsageErrorf("--nfs-path is required: give the exported directory on the NFS server, e.g. --nfs-path /nfsroot/kubeflow_nfs")
+		return "", core.UsageErrorf("--nfs-path is required: give the exported directory on the NFS server, e.g. --nfs-path /nfsroot/kubeflow_nfs")
 	case !strings.HasPrefix(p, "/"):
-		return "", cmdutil.UsageErrorf("--nfs-path %q is relative: give the absolute exported directory on the NFS server, e.g. /nfsroot/kubeflow_nfs", p)
+		return "", core.UsageErrorf("--nfs-path %q is relative: give the absolute exported directory on the NFS server, e.g. /nfsroot/kubeflow_nfs", p)
 	case strings.ContainsAny(p, " \t\n,"):
-		return "", cmdutil.UsageErrorf("--nfs-path %q contains a space or a comma, which /etc/exports cannot carry: export a directory without them", p)
+		return "", core.UsageErrorf("--nfs-path %q contains a space or a comma, which /etc/exports cannot carry: export a directory without them", p)
 	}
 	return path.Clean(p), nil
 }
@@ -115,15 +115,15 @@ type Installer struct {
 	Clients  *kube.Clients
 	Helm     *helm.Client
 	Progress *output.Progress
-	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
-	DryRun string
+	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
+	DryRun core.DryRunStrategy
 	// Wait waits for the provisioner to be ready.
 	Wait bool
 	// Timeout bounds the helm install or upgrade and its wait.
 	Timeout time.Duration
 }
 
-func (in *Installer) dryRun() bool { return in.DryRun != "" && in.DryRun != cmdutil.DryRunNone }
+func (in *Installer) dryRun() bool { return in.DryRun != "" && in.DryRun != core.DryRunNone }
 
 // Install installs or upgrades the chart (creating the namespace) and, when c.Default, demotes
 // every other default StorageClass. The report has one line per release or object and says which
@@ -142,7 +142,7 @@ func (in *Installer) Install(ctx context.Context, c Config) (*output.Report, err
 		DryRun:          in.DryRun,
 	})
 	if err != nil {
-		return rep, cmdutil.Wrapf(err, "storage")
+		return rep, core.Wrapf(err, "storage")
 	}
 	rep.Add(res)
 	if !c.Default {
@@ -177,7 +177,7 @@ func (in *Installer) DemoteOthers(ctx context.Context, keep string) ([]output.Re
 	}
 	a := &kube.Applier{Clients: in.Clients, ForceConflicts: true, NoManagedByLabel: true, DryRun: in.DryRun, Progress: in.Progress, Section: "storage"}
 	if a.DryRun == "" {
-		a.DryRun = cmdutil.DryRunNone
+		a.DryRun = core.DryRunNone
 	}
 	rep, err := a.Apply(ctx, objs)
 	var out []output.Result

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -43,12 +43,12 @@ const reclaimGrace = time.Minute
 // export): the report says what stays, including the default-class annotations `storage` set to
 // "false" on other classes.
 func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output.Report, error) {
-	ctx, cancel := cmdutil.WithBudget(ctx, in.Timeout)
+	ctx, cancel := core.WithBudget(ctx, in.Timeout)
 	defer cancel()
 	rep := &output.Report{}
 	rel, err := in.Helm.Find(o.Namespace, ChartName)
 	if err != nil {
-		return rep, cmdutil.Wrapf(err, "storage")
+		return rep, core.Wrapf(err, "storage")
 	}
 	if rel == nil {
 		left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun, Wait: in.Wait}).Namespace(ctx, o.Namespace, "")
@@ -66,7 +66,7 @@ func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output
 			class = name
 		}
 	}
-	if in.DryRun == cmdutil.DryRunNone {
+	if in.DryRun == core.DryRunNone {
 		if err := in.awaitReclaim(ctx, class); err != nil {
 			return rep, err
 		}
@@ -82,10 +82,10 @@ func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output
 			rep.Notes = append(rep.Notes, fmt.Sprintf("kept: the provisioner release, which serves the kept claims of StorageClass %s; --delete-data deletes the claims the platform made first, --force uninstalls it anyway", class))
 			return rep, nil
 		}
-		return rep, cmdutil.UsageErrorf("storage uninstall: %s of StorageClass %s %s bound (%s): their volumes would lose the provisioner that deletes or archives them; delete the claims first, or give --force to uninstall anyway (the claims and their data stay), nothing was changed",
+		return rep, core.UsageErrorf("storage uninstall: %s of StorageClass %s %s bound (%s): their volumes would lose the provisioner that deletes or archives them; delete the claims first, or give --force to uninstall anyway (the claims and their data stay), nothing was changed",
 			output.Count(len(bound), "PersistentVolumeClaim"), class, isAre(len(bound)), strings.Join(bound, ", "))
 	}
-	res, err := in.Helm.UninstallRelease(ctx, rel, in.DryRun, in.Wait, cmdutil.Budget(ctx, in.Timeout))
+	res, err := in.Helm.UninstallRelease(ctx, rel, in.DryRun, in.Wait, core.Budget(ctx, in.Timeout))
 	rep.Add(res)
 	if err != nil {
 		return rep, err

@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -21,8 +21,8 @@ import (
 type Installer struct {
 	Clients  *kube.Clients
 	Progress *output.Progress
-	// DryRun is cmdutil.DryRunNone, DryRunClient or DryRunServer.
-	DryRun string
+	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
+	DryRun core.DryRunStrategy
 	// Wait for the ACME Certificate to be Ready (and, on Kubeflow v1.5, authservice to restart).
 	Wait    bool
 	Timeout time.Duration
@@ -74,7 +74,7 @@ func (in *Installer) Apply(ctx context.Context, spec Spec, st *ingress.State) (*
 	if err := in.restartAuthservice(ctx, rep, sh); err != nil {
 		return rep, err
 	}
-	if in.DryRun != cmdutil.DryRunNone {
+	if in.DryRun != core.DryRunNone {
 		return rep, nil
 	}
 	if in.Wait {
@@ -135,7 +135,7 @@ func (in *Installer) Remove(ctx context.Context) (*output.Report, error) {
 	if prev == nil && !rep.Changed() {
 		rep.Notes = append(rep.Notes, "TLS is not configured: nothing to uninstall")
 	}
-	if in.Wait && in.DryRun == cmdutil.DryRunNone && restarted(rep) {
+	if in.Wait && in.DryRun == core.DryRunNone && restarted(rep) {
 		return rep, in.waitAuthservice(ctx)
 	}
 	return rep, nil
@@ -159,7 +159,7 @@ func (in *Installer) preflight(ctx context.Context, st *ingress.State) (*Shared,
 	if st.Mode == ingress.ACME {
 		for _, gvr := range []struct{ gvr, what string }{{"clusterissuers", "ClusterIssuer"}, {"certificates", "Certificate"}} {
 			if _, err := in.Clients.Mapper.KindFor(CertificatesGVR.GroupVersion().WithResource(gvr.gvr)); err != nil {
-				return nil, cmdutil.UsageErrorf("cert-manager is not installed (no %s kind): it comes with Kubeflow, run `kubectl flexigrobots kubeflow` first", gvr.what)
+				return nil, core.UsageErrorf("cert-manager is not installed (no %s kind): it comes with Kubeflow, run `kubectl flexigrobots kubeflow` first", gvr.what)
 			}
 		}
 	}
@@ -207,18 +207,18 @@ func (in *Installer) delete(ctx context.Context, rep *output.Report, gvr schema.
 	res := output.Result{Kind: kind, Namespace: ns, Name: name, Action: output.Deleted}
 	opts := metav1.DeleteOptions{}
 	switch in.DryRun {
-	case cmdutil.DryRunClient:
+	case core.DryRunClient:
 		res.DryRun = in.DryRun
 		rep.Add(res)
 		return nil
-	case cmdutil.DryRunServer:
+	case core.DryRunServer:
 		res.DryRun = in.DryRun
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	if err := ri.Delete(ctx, name, opts); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("tls: delete %s %s: %w", kind, name, err)
 	}
-	if in.DryRun == cmdutil.DryRunServer && live != nil {
+	if in.DryRun == core.DryRunServer && live != nil {
 		in.Clients.Diff.Record(live, nil)
 	}
 	rep.Add(res)
@@ -232,7 +232,7 @@ func (in *Installer) restartAuthservice(ctx context.Context, rep *output.Report,
 		return nil
 	}
 	res := output.Result{Kind: "StatefulSet", Namespace: ingress.IstioNamespace, Name: ingress.AuthserviceName, Action: "restarted", Detail: "reads SKIP_AUTH_URI at start-up"}
-	if in.DryRun != cmdutil.DryRunNone {
+	if in.DryRun != core.DryRunNone {
 		res.DryRun = in.DryRun
 		rep.Add(res)
 		return nil

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // ExpiryWarning is how close to its end a certificate gets a warning.
@@ -53,7 +53,7 @@ func info(c *x509.Certificate) CertInfo {
 // ExpiryWarning); an error is a usage error (exit 2). Messages never quote the files' contents.
 func ValidateManual(domain string, wildcard bool, certPEM, keyPEM []byte, now time.Time) (CertInfo, []string, error) {
 	bad := func(format string, args ...any) (CertInfo, []string, error) {
-		return CertInfo{}, nil, cmdutil.UsageErrorf(format, args...)
+		return CertInfo{}, nil, core.UsageErrorf(format, args...)
 	}
 	if len(bytes.TrimSpace(certPEM)) == 0 {
 		return bad("--cert is empty: give the PEM certificate chain (leaf first) for %s", domain)

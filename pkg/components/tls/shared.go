@@ -12,8 +12,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -64,7 +64,7 @@ func LoadShared(ctx context.Context, dyn dynamic.Interface) (*Shared, error) {
 	for _, r := range refs {
 		live, err := get(ctx, dyn, r)
 		if apierrors.IsNotFound(err) || isNotServed(err) {
-			return nil, cmdutil.UsageErrorf("Kubeflow is not installed here (no %s %s/%s): run `kubectl flexigrobots kubeflow` first", r.kind, r.namespace, r.name)
+			return nil, core.UsageErrorf("Kubeflow is not installed here (no %s %s/%s): run `kubectl flexigrobots kubeflow` first", r.kind, r.namespace, r.name)
 		}
 		if err != nil {
 			return nil, err
@@ -76,7 +76,7 @@ func LoadShared(ctx context.Context, dyn dynamic.Interface) (*Shared, error) {
 		sh.Objects = append(sh.Objects, applied)
 	}
 	if sh.Flavor == "" {
-		return nil, cmdutil.UsageErrorf("Kubeflow's ingress authentication was not found (neither AuthorizationPolicy %s/%s nor ConfigMap %s/%s): run `kubectl flexigrobots kubeflow` first", ingress.IstioNamespace, ingress.AuthPolicies[0], ingress.IstioNamespace, ingress.AuthserviceParams)
+		return nil, core.UsageErrorf("Kubeflow's ingress authentication was not found (neither AuthorizationPolicy %s/%s nor ConfigMap %s/%s): run `kubectl flexigrobots kubeflow` first", ingress.IstioNamespace, ingress.AuthPolicies[0], ingress.IstioNamespace, ingress.AuthserviceParams)
 	}
 	return sh, nil
 }
@@ -88,7 +88,7 @@ func ourPart(live *unstructured.Unstructured) (*unstructured.Unstructured, error
 		return nil, fmt.Errorf("read what `kubeflow` applied to %s: %w", kube.Ref(live), err)
 	}
 	if len(out.Object) <= 2 { // apiVersion and kind only: our manager applied nothing here
-		return nil, cmdutil.UsageErrorf("%s was not applied by `kubectl flexigrobots kubeflow` (another tool owns it): run `kubectl flexigrobots kubeflow` once so both commands render it from the same source", kube.Ref(live))
+		return nil, core.UsageErrorf("%s was not applied by `kubectl flexigrobots kubeflow` (another tool owns it): run `kubectl flexigrobots kubeflow` once so both commands render it from the same source", kube.Ref(live))
 	}
 	out.SetAPIVersion(live.GetAPIVersion())
 	out.SetKind(live.GetKind())

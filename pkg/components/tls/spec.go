@@ -14,8 +14,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // Section is the name of the section in `verify` and in the apply engine's records.
@@ -54,25 +54,25 @@ type Spec struct {
 // record and warnings. now is the clock certificates are checked against.
 func (s Spec) Validate(now time.Time) (*ingress.State, []string, error) {
 	if s.Domain == "" {
-		return nil, nil, cmdutil.UsageErrorf("--domain is required: the DNS name Kubeflow is served on, e.g. --domain kubeflow.example.org")
+		return nil, nil, core.UsageErrorf("--domain is required: the DNS name Kubeflow is served on, e.g. --domain kubeflow.example.org")
 	}
 	if errs := validation.IsDNS1123Subdomain(s.Domain); len(errs) > 0 || !strings.Contains(s.Domain, ".") {
-		return nil, nil, cmdutil.UsageErrorf("invalid --domain %q: want a fully qualified DNS name in lower case, like kubeflow.example.org (no scheme, port, path or wildcard)", s.Domain)
+		return nil, nil, core.UsageErrorf("invalid --domain %q: want a fully qualified DNS name in lower case, like kubeflow.example.org (no scheme, port, path or wildcard)", s.Domain)
 	}
 	if !s.ACME {
 		return s.validateManual(now)
 	}
 	switch {
 	case s.Wildcard:
-		return nil, nil, cmdutil.UsageErrorf("--acme cannot issue --wildcard: Let's Encrypt's HTTP-01 challenge only proves single names; use a wildcard certificate from DNS-01 with --cert/--key, or drop --wildcard")
+		return nil, nil, core.UsageErrorf("--acme cannot issue --wildcard: Let's Encrypt's HTTP-01 challenge only proves single names; use a wildcard certificate from DNS-01 with --cert/--key, or drop --wildcard")
 	case s.HTTPRedirect:
-		return nil, nil, cmdutil.UsageErrorf("--http-redirect cannot go with --acme: the gateway's port-80 redirect would also redirect %s, where the challenge is answered, so issuance and every renewal would fail; drop --http-redirect", ingress.ChallengePrefix)
+		return nil, nil, core.UsageErrorf("--http-redirect cannot go with --acme: the gateway's port-80 redirect would also redirect %s, where the challenge is answered, so issuance and every renewal would fail; drop --http-redirect", ingress.ChallengePrefix)
 	case len(s.CertPEM) > 0 || len(s.KeyPEM) > 0:
-		return nil, nil, cmdutil.UsageErrorf("--acme issues the certificate itself: drop --cert and --key (or drop --acme to use them)")
+		return nil, nil, core.UsageErrorf("--acme issues the certificate itself: drop --cert and --key (or drop --acme to use them)")
 	case s.Email == "":
-		return nil, nil, cmdutil.UsageErrorf("--acme needs --email: Let's Encrypt's account contact for expiry notices, e.g. --email ops@example.org")
+		return nil, nil, core.UsageErrorf("--acme needs --email: Let's Encrypt's account contact for expiry notices, e.g. --email ops@example.org")
 	case !validEmail(s.Email):
-		return nil, nil, cmdutil.UsageErrorf("invalid --email %q: want an address like ops@example.org", s.Email)
+		return nil, nil, core.UsageErrorf("invalid --email %q: want an address like ops@example.org", s.Email)
 	}
 	server, suffix, err := acmeServer(s.ACMEServer)
 	if err != nil {
@@ -84,17 +84,17 @@ func (s Spec) Validate(now time.Time) (*ingress.State, []string, error) {
 
 func (s Spec) validateManual(now time.Time) (*ingress.State, []string, error) {
 	if s.Email != "" || (s.ACMEServer != "" && s.ACMEServer != "production") {
-		return nil, nil, cmdutil.UsageErrorf("--email and --acme-server are for --acme: add --acme, or drop them to use --cert/--key")
+		return nil, nil, core.UsageErrorf("--email and --acme-server are for --acme: add --acme, or drop them to use --cert/--key")
 	}
 	if s.CertPEM == nil || s.KeyPEM == nil {
-		return nil, nil, cmdutil.UsageErrorf("give --cert FILE and --key FILE (a manual certificate), or --acme --email E (Let's Encrypt)")
+		return nil, nil, core.UsageErrorf("give --cert FILE and --key FILE (a manual certificate), or --acme --email E (Let's Encrypt)")
 	}
 	name := s.SecretName
 	if name == "" {
 		name = DefaultManualSecret
 	}
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return nil, nil, cmdutil.UsageErrorf("invalid --secret-name %q: %s", name, errs[0])
+		return nil, nil, core.UsageErrorf("invalid --secret-name %q: %s", name, errs[0])
 	}
 	_, warnings, err := ValidateManual(s.Domain, s.Wildcard, s.CertPEM, s.KeyPEM, now)
 	if err != nil {
@@ -113,7 +113,7 @@ func acmeServer(v string) (string, string, error) {
 	}
 	u, err := url.Parse(v)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return "", "", cmdutil.UsageErrorf("invalid --acme-server %q: use production, staging or an https ACME directory URL", v)
+		return "", "", core.UsageErrorf("invalid --acme-server %q: use production, staging or an https ACME directory URL", v)
 	}
 	return v, "custom", nil
 }

@@ -11,11 +11,12 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 	"github.com/flexigrobots/kubectl-flexigrobots/schema"
 )
@@ -29,12 +30,12 @@ type Options struct {
 	ForceApply   bool
 
 	env     *platform.Env
-	factory *cmdutil.Factory
+	factory *kube.Factory
 	streams genericiooptions.IOStreams
 }
 
 // NewCmdApply builds `kubectl flexigrobots apply`.
-func NewCmdApply(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdApply(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "apply -f plugins.yaml [--only SECTION,...] [--skip SECTION,...]",
@@ -122,7 +123,7 @@ func (o *Options) Complete() error {
 
 // newEnv is what every section of one run shares: the clients of the root's kubeconfig flags,
 // helm on the same flags, progress on stderr, the server's version and the run's settings.
-func newEnv(verb string, f *cmdutil.Factory, streams genericiooptions.IOStreams, dryRun string, wait bool, timeout time.Duration) (*platform.Env, error) {
+func newEnv(verb string, f *kube.Factory, streams genericiooptions.IOStreams, dryRun core.DryRunStrategy, wait bool, timeout time.Duration) (*platform.Env, error) {
 	clients, err := kube.NewClients(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", verb, err)
@@ -143,7 +144,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	o.env.Progress.Logf("apply: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, o.env.Server, output.Count(len(o.sections), "section"))
 	sum, err := platform.Run(ctx, o.platform, o.sections, o.env)
-	if cmdutil.IsUsageError(err) {
+	if core.IsUsageError(err) {
 		return err
 	}
 	if perr := platform.PrintSummary(o.streams.Out, o.streams.ErrOut, o.Output, sum); perr != nil && err == nil {

@@ -10,7 +10,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/schema"
 )
 
@@ -21,7 +22,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	none := filepath.Join(t.TempDir(), "no-kubeconfig")
 	flags.KubeConfig = &none
 	var out bytes.Buffer
-	cmd := NewCmdApply(cmdutil.NewFactory(flags), genericiooptions.IOStreams{Out: &out, ErrOut: &bytes.Buffer{}})
+	cmd := NewCmdApply(kube.NewFactory(flags), genericiooptions.IOStreams{Out: &out, ErrOut: &bytes.Buffer{}})
 	cmd.SetArgs(args)
 	err := cmd.Execute()
 	return out.String(), err
@@ -61,7 +62,7 @@ func TestBadInputBeforeTheCluster(t *testing.T) {
 		{[]string{"-f", good, "-o", "xml"}, "unknown output format"},
 	} {
 		_, err := run(t, tc.args...)
-		if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), tc.want) {
+		if !core.IsUsageError(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: want a usage error with %q, got %v", tc.args, tc.want, err)
 		}
 	}

@@ -7,9 +7,10 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // DeleteOptions holds the flags of `delete`.
@@ -18,12 +19,12 @@ type DeleteOptions struct {
 	selection
 	platform.DeleteOptions
 
-	factory *cmdutil.Factory
+	factory *kube.Factory
 	streams genericiooptions.IOStreams
 }
 
 // NewCmdDelete builds `kubectl flexigrobots delete`.
-func NewCmdDelete(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdDelete(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &DeleteOptions{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "delete -f plugins.yaml [--only SECTION,...] [--skip SECTION,...] [--delete-data] [--force]",

@@ -6,12 +6,13 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // NewCmdDiff builds `kubectl flexigrobots diff -f plugins.yaml`: apply's run as a server-side
 // dry run whose output is the unified diff (the root prints it; see cmdutil.AnnotationDiff).
-func NewCmdDiff(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdDiff(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams}
 	o.Diff = true
 	cmd := &cobra.Command{

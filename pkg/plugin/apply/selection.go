@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 )
 
@@ -34,7 +34,7 @@ func (s *selection) addFlags(cmd *cobra.Command, fileHelp, verb, skip string) {
 // the error's hint when -f is not given.
 func (s *selection) load(missing string) error {
 	if s.File == "" {
-		return cmdutil.UsageErrorf("-f is required: %s", missing)
+		return core.UsageErrorf("-f is required: %s", missing)
 	}
 	pl, err := platform.Load(s.File)
 	if err != nil {

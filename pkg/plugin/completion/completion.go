@@ -18,7 +18,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 // BinaryName is the executable the generated scripts complete. kubectl's own completion of
@@ -87,7 +87,7 @@ func NewCmdCompletion(streams genericiooptions.IOStreams) *cobra.Command {
 // Complete reads the shell argument and checks it.
 func (o *Options) Complete(args []string) error {
 	if len(args) != 1 {
-		return cmdutil.UsageErrorf("completion needs exactly one shell, one of %s: e.g. `kubectl flexigrobots completion bash`", strings.Join(Shells, ", "))
+		return core.UsageErrorf("completion needs exactly one shell, one of %s: e.g. `kubectl flexigrobots completion bash`", strings.Join(Shells, ", "))
 	}
 	o.Shell = args[0]
 	for _, s := range Shells {
@@ -95,7 +95,7 @@ func (o *Options) Complete(args []string) error {
 			return nil
 		}
 	}
-	return cmdutil.UsageErrorf("unsupported shell %q: use one of %s", o.Shell, strings.Join(Shells, ", "))
+	return core.UsageErrorf("unsupported shell %q: use one of %s", o.Shell, strings.Join(Shells, ", "))
 }
 
 // Run writes the script for root, named after the plugin binary so the shell binds it to

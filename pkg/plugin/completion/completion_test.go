@@ -10,7 +10,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin"
 )
 
@@ -130,7 +130,7 @@ func TestScripts(t *testing.T) {
 		root := plugin.NewRootCmd(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
 		root.SetArgs(args)
 		err := root.Execute()
-		if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "bash, zsh, fish, powershell") {
+		if !core.IsUsageError(err) || !strings.Contains(err.Error(), "bash, zsh, fish, powershell") {
 			t.Errorf("%v: err = %v, want a usage error naming the shells", args, err)
 		}
 	}

@@ -11,15 +11,15 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // NewCmdGPU builds `kubectl flexigrobots gpu` and its subcommands.
-func NewCmdGPU(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdGPU(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gpu",
 		Short: "NVIDIA GPUs: gpu-operator, time-slicing, per-node GPU status (runbook \"Using GPU\")",
@@ -36,7 +36,7 @@ time-slicing, and see per node how many physical GPUs there are and how many are
 }
 
 // installer builds the section's clients from the root's factory.
-func installer(f *cmdutil.Factory, progress *output.Progress) (*gpucomp.Installer, error) {
+func installer(f *kube.Factory, progress *output.Progress) (*gpucomp.Installer, error) {
 	clients, err := kube.NewClients(f)
 	if err != nil {
 		return nil, err

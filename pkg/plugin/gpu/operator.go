@@ -7,25 +7,27 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // OperatorOptions holds the flags of `gpu operator`.
 type OperatorOptions struct {
 	cmdutil.MutatingFlags
-	Chart            cmdutil.ChartFlags
+	Chart            core.ChartSource
 	ReleaseNamespace string
 	DriverEnabled    bool
 
-	factory *cmdutil.Factory
+	factory *kube.Factory
 	streams genericiooptions.IOStreams
 }
 
 // NewCmdOperator builds `kubectl flexigrobots gpu operator`.
-func NewCmdOperator(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdOperator(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &OperatorOptions{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "operator [--release-namespace gpu-operator] [--driver-enabled=false]",
@@ -62,9 +64,9 @@ func (o *OperatorOptions) Validate() error {
 		return err
 	}
 	if o.ReleaseNamespace == "" {
-		return cmdutil.UsageErrorf("--release-namespace is empty: give the namespace of the gpu-operator release, e.g. gpu-operator")
+		return core.UsageErrorf("--release-namespace is empty: give the namespace of the gpu-operator release, e.g. gpu-operator")
 	}
-	return o.Chart.Validate()
+	return cmdutil.ValidateChart(&o.Chart)
 }
 
 // Run installs or upgrades the operator and prints what it did.

@@ -5,14 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 func TestSlicingValidate(t *testing.T) {
 	valid := func() *SlicingOptions {
 		return &SlicingOptions{
-			MutatingFlags:    cmdutil.MutatingFlags{DryRun: cmdutil.DryRunNone, Wait: true, Timeout: time.Minute, Output: "table"},
-			Chart:            cmdutil.ChartFlags{Repo: "https://charts.example.org"},
+			MutatingFlags:    cmdutil.MutatingFlags{DryRun: core.DryRunNone, Wait: true, Timeout: time.Minute, Output: "table"},
+			Chart:            core.ChartSource{Repo: "https://charts.example.org"},
 			ReleaseNamespace: "gpu-operator", ConfigName: "time-slicing-config",
 		}
 	}
@@ -41,7 +42,7 @@ func TestSlicingValidate(t *testing.T) {
 				}
 				return
 			}
-			if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), tc.errHas) {
+			if !core.IsUsageError(err) || !strings.Contains(err.Error(), tc.errHas) {
 				t.Fatalf("Validate: %v; want a usage error containing %q", err, tc.errHas)
 			}
 		})

@@ -8,16 +8,18 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // SlicingOptions holds the flags of `gpu slicing`.
 type SlicingOptions struct {
 	cmdutil.MutatingFlags
-	Chart                      cmdutil.ChartFlags
+	Chart                      core.ChartSource
 	ReleaseNamespace           string
 	Replicas                   string
 	RenameByDefault            bool
@@ -26,12 +28,12 @@ type SlicingOptions struct {
 	Disable                    bool
 
 	replicas int
-	factory  *cmdutil.Factory
+	factory  *kube.Factory
 	streams  genericiooptions.IOStreams
 }
 
 // NewCmdSlicing builds `kubectl flexigrobots gpu slicing`.
-func NewCmdSlicing(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdSlicing(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &SlicingOptions{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "slicing --replicas N [--rename-by-default] [--fail-requests-greater-than-one] [--config-name time-slicing-config] [--disable]",
@@ -80,11 +82,11 @@ func (o *SlicingOptions) Validate() error {
 	}
 	switch {
 	case o.Disable && o.Replicas != "" && o.Replicas != "1":
-		return cmdutil.UsageErrorf("--disable turns time-slicing off: drop --replicas %s, or drop --disable to share each GPU", o.Replicas)
+		return core.UsageErrorf("--disable turns time-slicing off: drop --replicas %s, or drop --disable to share each GPU", o.Replicas)
 	case o.Disable:
 		o.replicas = 1
 	case o.Replicas == "":
-		return cmdutil.UsageErrorf("--replicas is required: how many pods share each physical GPU, e.g. --replicas 4 (or --disable to turn time-slicing off)")
+		return core.UsageErrorf("--replicas is required: how many pods share each physical GPU, e.g. --replicas 4 (or --disable to turn time-slicing off)")
 	default:
 		n, err := gpucomp.ParseReplicas(o.Replicas)
 		if err != nil {
@@ -93,12 +95,12 @@ func (o *SlicingOptions) Validate() error {
 		o.replicas = n
 	}
 	if o.ReleaseNamespace == "" {
-		return cmdutil.UsageErrorf("--release-namespace is empty: give the namespace of the gpu-operator release, e.g. gpu-operator")
+		return core.UsageErrorf("--release-namespace is empty: give the namespace of the gpu-operator release, e.g. gpu-operator")
 	}
 	if errs := validation.IsDNS1123Subdomain(o.ConfigName); len(errs) > 0 {
-		return cmdutil.UsageErrorf("invalid --config-name %q: %s", o.ConfigName, errs[0])
+		return core.UsageErrorf("invalid --config-name %q: %s", o.ConfigName, errs[0])
 	}
-	return o.Chart.Validate()
+	return cmdutil.ValidateChart(&o.Chart)
 }
 
 // Run converges time-slicing and prints the results and the per-node table.

@@ -7,21 +7,22 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // StatusOptions holds the flags of `gpu status`.
 type StatusOptions struct {
 	Output string
 
-	factory *cmdutil.Factory
+	factory *kube.Factory
 	streams genericiooptions.IOStreams
 }
 
 // NewCmdStatus builds `kubectl flexigrobots gpu status`.
-func NewCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdStatus(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &StatusOptions{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "status [-o table|json|yaml]",
@@ -36,7 +37,7 @@ func NewCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra
 			return o.Run(cmd.Context())
 		},
 	}
-	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
+	cmdutil.AddOutputFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	return cmd
 }
 

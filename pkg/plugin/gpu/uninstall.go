@@ -6,16 +6,16 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 // NewCmdUninstall builds `kubectl flexigrobots gpu uninstall`.
-func NewCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdUninstall(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var (
 		namespace string
 		fl        cmdutil.UninstallFlags

@@ -18,10 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // EditFlags are the flags `kubeflow` and `kubeflow render` share.
@@ -84,11 +85,11 @@ func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile,
 	switch e.IngressType {
 	case "", "LoadBalancer", "NodePort", "ClusterIP":
 	default:
-		return p, ed, cmdutil.UsageErrorf("invalid --ingress-service-type %q: use LoadBalancer, NodePort or ClusterIP (the values are case-sensitive, as in a Service's spec.type)", e.IngressType)
+		return p, ed, core.UsageErrorf("invalid --ingress-service-type %q: use LoadBalancer, NodePort or ClusterIP (the values are case-sensitive, as in a Service's spec.type)", e.IngressType)
 	}
 	for _, u := range []struct{ flag, v string }{{"--oidc-provider", e.OIDCProvider}, {"--dex-issuer", e.DexIssuer}, {"--github-redirect-uri", e.GitHubRedirect}} {
 		if u.v != "" && !strings.HasPrefix(u.v, "http://") && !strings.HasPrefix(u.v, "https://") {
-			return p, ed, cmdutil.UsageErrorf("invalid %s %q: want an http(s) URL, e.g. https://kubeflow.example.com/dex", u.flag, u.v)
+			return p, ed, core.UsageErrorf("invalid %s %q: want an http(s) URL, e.g. https://kubeflow.example.com/dex", u.flag, u.v)
 		}
 	}
 	if fl.Changed("enable-password-db") {
@@ -106,7 +107,7 @@ func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile,
 		}
 	}
 	if len(missing) > 0 {
-		return p, ed, cmdutil.UsageErrorf("the GitHub connector also needs %s", strings.Join(missing, ", "))
+		return p, ed, core.UsageErrorf("the GitHub connector also needs %s", strings.Join(missing, ", "))
 	}
 	var secret []byte
 	if e.GitHubSecretFile == "-" {
@@ -115,29 +116,29 @@ func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile,
 		secret, err = os.ReadFile(e.GitHubSecretFile)
 	}
 	if err != nil {
-		return p, ed, cmdutil.UsageErrorf("--github-client-secret-file: %v", err)
+		return p, ed, core.UsageErrorf("--github-client-secret-file: %v", err)
 	}
 	secret = bytes.TrimSpace(secret)
 	if len(secret) == 0 {
-		return p, ed, cmdutil.UsageErrorf("--github-client-secret-file %s is empty: put the GitHub OAuth app's client secret in it", e.GitHubSecretFile)
+		return p, ed, core.UsageErrorf("--github-client-secret-file %s is empty: put the GitHub OAuth app's client secret in it", e.GitHubSecretFile)
 	}
 	ed.GitHub = &kubeflow.GitHub{ClientID: e.GitHubClientID, Org: e.GitHubOrg, Teams: e.GitHubTeams, RedirectURI: e.GitHubRedirect, ClientSecret: secret}
 	return p, ed, nil
 }
 
 // build picks the version when not given, then loads and edits the manifests.
-func (e *EditFlags) build(ctx context.Context, f *cmdutil.Factory, p kubeflow.Profile, ed kubeflow.Edits, progress *output.Progress) (*kubeflow.Built, error) {
+func (e *EditFlags) build(ctx context.Context, f *kube.Factory, p kubeflow.Profile, ed kubeflow.Edits, progress *output.Progress) (*kubeflow.Built, error) {
 	c, cerr := kube.NewClients(f)
 	if p.Version == "" {
-		if errors.Is(cerr, cmdutil.ErrNoCluster) {
+		if errors.Is(cerr, kube.ErrNoCluster) {
 			return nil, cerr
 		}
 		if cerr != nil {
-			return nil, cmdutil.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", cerr, strings.Join(kubeflow.Versions(), ", "))
+			return nil, core.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", cerr, strings.Join(kubeflow.Versions(), ", "))
 		}
 		var err error
 		if p, err = kubeflow.ResolveVersion(c, progress, ""); err != nil {
-			return nil, cmdutil.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", err, strings.Join(kubeflow.Versions(), ", "))
+			return nil, core.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", err, strings.Join(kubeflow.Versions(), ", "))
 		}
 	}
 	return kubeflow.BuildFor(ctx, c, progress, p, e.Manifests, ed, e.NoCache)
@@ -153,12 +154,12 @@ type Options struct {
 
 	spec      kubeflow.Spec
 	installer *kubeflow.Installer
-	factory   *cmdutil.Factory
+	factory   *kube.Factory
 	streams   genericiooptions.IOStreams
 }
 
 // NewCmdKubeflow builds `kubectl flexigrobots kubeflow` and its `render` subcommand.
-func NewCmdKubeflow(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdKubeflow(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "kubeflow [--version v1.5.0] [--manifests DIR|FILE.tar.gz|URL] [edit flags]",
@@ -244,7 +245,7 @@ func (o *Options) Run(ctx context.Context) error {
 	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }
 
-func newCmdRender(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func newCmdRender(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	e := &EditFlags{}
 	var includeSecrets bool
 	cmd := &cobra.Command{

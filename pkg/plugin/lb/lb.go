@@ -11,11 +11,12 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	complb "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // Options holds the flags of `lb`.
@@ -30,17 +31,17 @@ type Options struct {
 	Prune            bool
 	Probe            bool
 	Mutating         cmdutil.MutatingFlags
-	Chart            cmdutil.ChartFlags
+	Chart            core.ChartSource
 
 	ranges       []complb.Range
 	serviceCIDRs []netip.Prefix
 	installer    *complb.Installer
-	factory      *cmdutil.Factory
+	factory      *kube.Factory
 	streams      genericiooptions.IOStreams
 }
 
 // NewCmdLB builds `kubectl flexigrobots lb`.
-func NewCmdLB(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdLB(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "lb --addresses CIDR|FIRST-LAST[,...]",
@@ -102,7 +103,7 @@ func (o *Options) Validate() error {
 	if err := o.Mutating.Validate(); err != nil {
 		return err
 	}
-	if err := o.Chart.Validate(); err != nil {
+	if err := cmdutil.ValidateChart(&o.Chart); err != nil {
 		return err
 	}
 	if o.Probe && diff {
@@ -111,7 +112,7 @@ func (o *Options) Validate() error {
 		o.Probe = false
 	}
 	if o.Probe && o.Mutating.IsDryRun() {
-		return cmdutil.UsageErrorf("--probe creates a Service: it cannot run with --dry-run")
+		return core.UsageErrorf("--probe creates a Service: it cannot run with --dry-run")
 	}
 	if !o.Probe || len(o.Addresses) > 0 {
 		r, err := complb.ParseAddresses(o.Addresses)
@@ -122,17 +123,17 @@ func (o *Options) Validate() error {
 	}
 	for flag, v := range map[string]string{"--pool": o.Pool, "--l2-advertisement": o.L2Advertisement, "--release-name": o.ReleaseName} {
 		if errs := validation.IsDNS1123Subdomain(v); len(errs) > 0 {
-			return cmdutil.UsageErrorf("%s %q is not a valid object name: %s", flag, v, errs[0])
+			return core.UsageErrorf("%s %q is not a valid object name: %s", flag, v, errs[0])
 		}
 	}
 	if errs := validation.IsDNS1123Label(o.ReleaseNamespace); len(errs) > 0 {
-		return cmdutil.UsageErrorf("--release-namespace %q is not a valid namespace name: %s", o.ReleaseNamespace, errs[0])
+		return core.UsageErrorf("--release-namespace %q is not a valid namespace name: %s", o.ReleaseNamespace, errs[0])
 	}
 	o.serviceCIDRs = nil
 	for _, s := range o.ServiceCIDRs {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return cmdutil.UsageErrorf("--service-cidr %q is not a CIDR (%s): give the kube-apiserver's --service-cluster-ip-range (on RKE services.kube-api.service_cluster_ip_range)", s, cmdutil.PrefixProblem(err))
+			return core.UsageErrorf("--service-cidr %q is not a CIDR (%s): give the kube-apiserver's --service-cluster-ip-range (on RKE services.kube-api.service_cluster_ip_range)", s, core.PrefixProblem(err))
 		}
 		o.serviceCIDRs = append(o.serviceCIDRs, p)
 	}

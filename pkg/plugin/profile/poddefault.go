@@ -13,14 +13,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	compprofile "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // NewCmdProfile builds `kubectl flexigrobots profile`, the parent of the per-profile commands.
-func NewCmdProfile(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdProfile(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "profile",
 		Short: "Per-profile setup of Kubeflow user namespaces (runbook: Enabling access to Kubeflow Pipelines)",
@@ -40,12 +41,12 @@ type PodDefaultOptions struct {
 	Mutating    cmdutil.MutatingFlags
 
 	installer *compprofile.Installer
-	factory   *cmdutil.Factory
+	factory   *kube.Factory
 	streams   genericiooptions.IOStreams
 }
 
 // NewCmdPodDefault builds `kubectl flexigrobots profile poddefault`.
-func NewCmdPodDefault(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdPodDefault(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &PodDefaultOptions{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "poddefault (NAMESPACE... | --all-profiles) [--watch] [--remove]",
@@ -113,19 +114,19 @@ func (o *PodDefaultOptions) Validate() error {
 	}
 	switch {
 	case len(o.Namespaces) > 0 && o.AllProfiles:
-		return cmdutil.UsageErrorf("give NAMESPACE arguments or --all-profiles, not both")
+		return core.UsageErrorf("give NAMESPACE arguments or --all-profiles, not both")
 	case len(o.Namespaces) == 0 && !o.AllProfiles:
-		return cmdutil.UsageErrorf("which profile namespaces? give NAMESPACE arguments (kubectl get profiles) or --all-profiles")
+		return core.UsageErrorf("which profile namespaces? give NAMESPACE arguments (kubectl get profiles) or --all-profiles")
 	case o.Watch && !o.AllProfiles:
-		return cmdutil.UsageErrorf("--watch covers every Profile as it appears: use it with --all-profiles instead of NAMESPACE arguments")
+		return core.UsageErrorf("--watch covers every Profile as it appears: use it with --all-profiles instead of NAMESPACE arguments")
 	case o.Watch && o.Remove:
-		return cmdutil.UsageErrorf("--watch and --remove cannot be combined: --remove deletes once")
+		return core.UsageErrorf("--watch and --remove cannot be combined: --remove deletes once")
 	case o.Watch && o.Mutating.IsDryRun():
-		return cmdutil.UsageErrorf("--watch cannot run with --dry-run: try --all-profiles --dry-run first")
+		return core.UsageErrorf("--watch cannot run with --dry-run: try --all-profiles --dry-run first")
 	}
 	for _, ns := range o.Namespaces {
 		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			return cmdutil.UsageErrorf("%q is not a valid namespace name: %s", ns, errs[0])
+			return core.UsageErrorf("%q is not a valid namespace name: %s", ns, errs[0])
 		}
 	}
 	return nil
@@ -157,7 +158,7 @@ func (o *PodDefaultOptions) Run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Mutating.Timeout)
 	defer cancel()
 	rep, err := o.installer.Converge(ctx, compprofile.Spec{AllProfiles: o.AllProfiles, Namespaces: o.Namespaces, Remove: o.Remove})
-	if cmdutil.IsUsageError(err) {
+	if core.IsUsageError(err) {
 		return err // nothing was done
 	}
 	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep, err)

@@ -7,15 +7,15 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	compprofile "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 // newCmdUninstall builds `kubectl flexigrobots profile uninstall`.
-func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func newCmdUninstall(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var fl cmdutil.UninstallFlags
 	cmd := &cobra.Command{
 		Use:   "uninstall [--dry-run=client|server]",

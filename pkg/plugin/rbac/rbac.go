@@ -12,7 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
 )
 
@@ -47,7 +47,7 @@ holds the CSR probe's rights: its preflight probes signing).`,
 				return err
 			}
 			if out != "yaml" && out != "json" {
-				return cmdutil.UsageErrorf("invalid -o %q: use yaml or json", out)
+				return core.UsageErrorf("invalid -o %q: use yaml or json", out)
 			}
 			var p printers.ResourcePrinter = &printers.YAMLPrinter{}
 			if out == "json" {
@@ -85,7 +85,7 @@ func pick(args []string) ([]access.Section, error) {
 	for _, a := range args {
 		i := slices.IndexFunc(sections, func(s access.Section) bool { return s.Name == a })
 		if i < 0 {
-			return nil, cmdutil.UsageErrorf("unknown section %q: use one or more of %s", a, strings.Join(sectionNames(), ", "))
+			return nil, core.UsageErrorf("unknown section %q: use one or more of %s", a, strings.Join(sectionNames(), ", "))
 		}
 		out = append(out, sections[i])
 	}

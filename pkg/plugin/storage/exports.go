@@ -11,9 +11,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // ExportsOptions holds the flags of `storage exports`.
@@ -23,7 +25,7 @@ type ExportsOptions struct {
 	Check  string
 	Output string
 
-	factory *cmdutil.Factory
+	factory *kube.Factory
 	streams genericiooptions.IOStreams
 }
 
@@ -38,7 +40,7 @@ type ExportsReport struct {
 }
 
 // NewCmdExports builds `kubectl flexigrobots storage exports`.
-func NewCmdExports(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdExports(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &ExportsOptions{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "exports --nfs-path PATH [--mask 32|24|16] [--check FILE]",
@@ -68,7 +70,7 @@ list the nodes it does not cover, with the lines to add: exit code 3 when a node
 	cmd.Flags().StringVar(&o.Path, "nfs-path", "", "Exported directory on the NFS server, absolute (required)")
 	cmd.Flags().IntVar(&o.Mask, "mask", 32, "Prefix length of each client network: 32 (the node), 24 or 16")
 	cmd.Flags().StringVar(&o.Check, "check", "", "Exports file to check: list the nodes it does not cover (exit 3)")
-	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
+	cmdutil.AddOutputFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	return cmd
 }
 
@@ -86,7 +88,7 @@ func (o *ExportsOptions) Validate() error {
 	}
 	o.Path = p
 	if !slices.Contains(storage.ValidMasks, o.Mask) {
-		return cmdutil.UsageErrorf("--mask %d: use 32 (each node), 24 or 16", o.Mask)
+		return core.UsageErrorf("--mask %d: use 32 (each node), 24 or 16", o.Mask)
 	}
 	return nil
 }
@@ -100,12 +102,12 @@ func (o *ExportsOptions) Run(ctx context.Context) error {
 	if o.Check != "" {
 		f, err := os.Open(o.Check)
 		if err != nil {
-			return cmdutil.UsageErrorf("--check: %v: give a readable copy of the NFS server's /etc/exports", err)
+			return core.UsageErrorf("--check: %v: give a readable copy of the NFS server's /etc/exports", err)
 		}
 		clients, err = storage.ParseExports(f, o.Path)
 		f.Close()
 		if err != nil {
-			return cmdutil.UsageErrorf("--check %s: %v", o.Check, err)
+			return core.UsageErrorf("--check %s: %v", o.Check, err)
 		}
 	}
 	cs, err := o.factory.KubernetesClientSet()
@@ -143,7 +145,7 @@ func (o *ExportsOptions) Run(ctx context.Context) error {
 		for _, m := range rep.Missing {
 			names = append(names, m.Node+" ("+strings.Join(m.Addresses, ", ")+")")
 		}
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("storage exports: %s does not export %s to %s: %s; add the lines above on the NFS server, then run sudo exportfs -ra", o.Check, o.Path, output.Count(len(names), "node"), strings.Join(names, ", "))}
+		return &core.ExitError{Code: core.ExitFailed, Err: fmt.Errorf("storage exports: %s does not export %s to %s: %s; add the lines above on the NFS server, then run sudo exportfs -ra", o.Check, o.Path, output.Count(len(names), "node"), strings.Join(names, ", "))}
 	}
 	return nil
 }

@@ -10,17 +10,18 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // Options holds the flags of `storage`.
 type Options struct {
 	cmdutil.MutatingFlags
-	Chart     cmdutil.ChartFlags
+	Chart     core.ChartSource
 	Server    string
 	Path      string
 	Class     string
@@ -31,12 +32,12 @@ type Options struct {
 	config   storage.Config
 	progress *output.Progress
 	in       *storage.Installer
-	factory  *cmdutil.Factory
+	factory  *kube.Factory
 	streams  genericiooptions.IOStreams
 }
 
 // NewCmdStorage builds `kubectl flexigrobots storage` and its `exports` subcommand.
-func NewCmdStorage(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdStorage(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "storage --nfs-server HOST --nfs-path /exported/dir [--storage-class nfs-client] [--no-default] [--smoke-test]",

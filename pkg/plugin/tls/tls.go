@@ -15,11 +15,12 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
 	tlscomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // Options holds the flags of `tls`.
@@ -39,12 +40,12 @@ type Options struct {
 	spec      tlscomp.Spec
 	state     *ingress.State
 	installer *tlscomp.Installer
-	factory   *cmdutil.Factory
+	factory   *kube.Factory
 	streams   genericiooptions.IOStreams
 }
 
 // NewCmdTLS builds `kubectl flexigrobots tls` and its `status` subcommand.
-func NewCmdTLS(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdTLS(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "tls --domain D (--cert FILE --key FILE | --acme --email E) [flags]",
@@ -116,7 +117,7 @@ func (o *Options) specFrom(fl *pflag.FlagSet) (tlscomp.Spec, error) {
 		s.ACMEServer = o.ACMEServer
 	}
 	if o.ACME && fl.Changed("secret-name") {
-		return s, cmdutil.UsageErrorf("--secret-name is for a manual certificate: with --acme the Secret is the Certificate's (kubeflow-domain-cert-<env>)")
+		return s, core.UsageErrorf("--secret-name is for a manual certificate: with --acme the Secret is the Certificate's (kubeflow-domain-cert-<env>)")
 	}
 	var err error
 	if s.CertPEM, err = readFile("--cert", o.CertFile); err != nil {
@@ -134,7 +135,7 @@ func readFile(flag, name string) ([]byte, error) {
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("%s %s: cannot read it (%v)", flag, name, unwrapPath(err))
+		return nil, core.UsageErrorf("%s %s: cannot read it (%v)", flag, name, unwrapPath(err))
 	}
 	if data == nil {
 		data = []byte{}
@@ -157,7 +158,7 @@ func (o *Options) Validate(fl *pflag.FlagSet) error {
 	}
 	if o.Remove {
 		if o.Domain != "" || o.CertFile != "" || o.KeyFile != "" || o.ACME || o.Email != "" {
-			return cmdutil.UsageErrorf("--remove takes no --domain, --cert, --key, --acme or --email: it removes whatever tls configured")
+			return core.UsageErrorf("--remove takes no --domain, --cert, --key, --acme or --email: it removes whatever tls configured")
 		}
 		return nil
 	}
@@ -202,7 +203,7 @@ func (o *Options) Run(ctx context.Context) error {
 	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }
 
-func newCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func newCmdStatus(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "status [-o table|json|yaml]",
@@ -232,7 +233,7 @@ func newCmdStatus(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra
 			return printStatus(streams.Out, st)
 		},
 	}
-	output.AddFlag(cmd, &format, output.Table, output.JSON, output.YAML)
+	cmdutil.AddOutputFlag(cmd, &format, output.Table, output.JSON, output.YAML)
 	return cmd
 }
 

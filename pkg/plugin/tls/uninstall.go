@@ -7,16 +7,16 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	tlscomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
 )
 
 // newCmdUninstall builds `kubectl flexigrobots tls uninstall`: `tls --remove` with the flags every
 // uninstall shares.
-func newCmdUninstall(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func newCmdUninstall(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var fl cmdutil.UninstallFlags
 	cmd := &cobra.Command{
 		Use:   "uninstall [--dry-run=client|server]",

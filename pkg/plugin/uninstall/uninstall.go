@@ -9,16 +9,16 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // Func uninstalls a section with the command's clients and progress.
 type Func func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error)
 
 // RunE is the cobra RunE of an uninstall command whose flags are fl.
-func RunE(f *cmdutil.Factory, streams genericiooptions.IOStreams, fl *cmdutil.UninstallFlags, run Func) func(*cobra.Command, []string) error {
+func RunE(f *kube.Factory, streams genericiooptions.IOStreams, fl *cmdutil.UninstallFlags, run Func) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
 		if err := fl.Validate(); err != nil {
 			return err

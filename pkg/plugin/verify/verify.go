@@ -12,10 +12,11 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 var formats = []string{output.Table, output.JSON, output.YAML, output.JUnit}
@@ -30,12 +31,12 @@ type Options struct {
 
 	registry *checks.Registry
 	selected []checks.Check
-	factory  *cmdutil.Factory
+	factory  *kube.Factory
 	streams  genericiooptions.IOStreams
 }
 
 // NewCmdVerify builds `kubectl flexigrobots verify`.
-func NewCmdVerify(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdVerify(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams, registry: NewRegistry()}
 	cmd := &cobra.Command{
 		Use:   "verify [--section cluster,...] [-o table|json|yaml|junit] [--strict]",
@@ -73,7 +74,7 @@ Exit codes: 0 all checks ok (warnings allowed), 3 a check failed, 4 warnings onl
 	cmd.Flags().StringVarP(&o.File, "filename", "f", "", "Check only the sections this platform file (plugins.yaml) declares; a declared section that is not installed fails")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "Exit 4 when there are warnings (and no errors)")
 	cmd.Flags().DurationVar(&o.ProbeTimeout, "probe-timeout", 30*time.Second, "How long a probe waits for the cluster to act (e.g. sign the test CSR)")
-	output.AddFlag(cmd, &o.Output, formats...)
+	cmdutil.AddOutputFlag(cmd, &o.Output, formats...)
 	_ = cmd.RegisterFlagCompletionFunc("section", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return o.registry.Sections(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -86,7 +87,7 @@ func (o *Options) Validate() error {
 		return err
 	}
 	if o.ProbeTimeout <= 0 {
-		return cmdutil.UsageErrorf("--probe-timeout must be positive, e.g. --probe-timeout 30s")
+		return core.UsageErrorf("--probe-timeout must be positive, e.g. --probe-timeout 30s")
 	}
 	var sections []string
 	for _, s := range o.Sections {
@@ -96,7 +97,7 @@ func (o *Options) Validate() error {
 	}
 	if o.File != "" {
 		if len(sections) > 0 {
-			return cmdutil.UsageErrorf("give either --section or -f (the file's sections), not both")
+			return core.UsageErrorf("give either --section or -f (the file's sections), not both")
 		}
 		pl, err := platform.Load(o.File)
 		if err != nil {
@@ -106,12 +107,12 @@ func (o *Options) Validate() error {
 			sections = append(sections, s.Name())
 		}
 		if len(sections) == 0 {
-			return cmdutil.UsageErrorf("-f %s declares no section: add one of %s under spec", o.File, strings.Join(platform.Order, ", "))
+			return core.UsageErrorf("-f %s declares no section: add one of %s under spec", o.File, strings.Join(platform.Order, ", "))
 		}
 	}
 	cs, err := o.registry.ForSections(sections...)
 	if err != nil {
-		return cmdutil.UsageErrorf("--section: %v", err)
+		return core.UsageErrorf("--section: %v", err)
 	}
 	o.selected = cs
 	return nil
@@ -144,9 +145,9 @@ func (o *Options) Run(ctx context.Context) error {
 	sum := checks.Summarize(results)
 	switch {
 	case sum.Error > 0:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed}
+		return &core.ExitError{Code: core.ExitFailed}
 	case o.Strict && sum.Warn > 0:
-		return &cmdutil.ExitError{Code: cmdutil.ExitWarnings}
+		return &core.ExitError{Code: core.ExitWarnings}
 	}
 	return nil
 }

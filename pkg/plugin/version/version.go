@@ -9,8 +9,9 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/internal/buildinfo"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 )
 
 // ClientInfo describes the plugin binary.
@@ -40,12 +41,12 @@ type Options struct {
 	ClientOnly bool
 	Output     string
 
-	factory *cmdutil.Factory
+	factory *kube.Factory
 	streams genericiooptions.IOStreams
 }
 
 // NewCmdVersion builds `kubectl flexigrobots version`.
-func NewCmdVersion(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdVersion(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams, Output: "table"}
 	cmd := &cobra.Command{
 		Use:   "version",
@@ -62,7 +63,7 @@ func NewCmdVersion(f *cmdutil.Factory, streams genericiooptions.IOStreams) *cobr
 		},
 	}
 	cmd.Flags().BoolVar(&o.ClientOnly, "client", false, "Print only the plugin version; do not contact the cluster")
-	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
+	cmdutil.AddOutputFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	return cmd
 }
 

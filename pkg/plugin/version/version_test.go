@@ -8,11 +8,12 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
 func TestVersionClientJSONAndBadOutput(t *testing.T) {
-	f := cmdutil.NewFactory(genericclioptions.NewConfigFlags(true))
+	f := kube.NewFactory(genericclioptions.NewConfigFlags(true))
 	var out bytes.Buffer
 	cmd := NewCmdVersion(f, genericiooptions.IOStreams{Out: &out, ErrOut: &bytes.Buffer{}})
 
@@ -27,7 +28,7 @@ func TestVersionClientJSONAndBadOutput(t *testing.T) {
 
 	cmd = NewCmdVersion(f, genericiooptions.IOStreams{Out: &out, ErrOut: &bytes.Buffer{}})
 	cmd.SetArgs([]string{"--client", "-o", "xml"})
-	if err := cmd.Execute(); !cmdutil.IsUsageError(err) {
+	if err := cmd.Execute(); !core.IsUsageError(err) {
 		t.Fatalf("-o xml: want a usage error (exit 2), got %v", err)
 	}
 }

@@ -1,24 +1,21 @@
 package cmdutil
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// Dry-run modes, as kubectl's --dry-run.
-const (
-	DryRunNone   = "none"
-	DryRunClient = "client"
-	DryRunServer = "server"
-)
+// AnnotationDiff on a command makes every run of it a --diff run (the `diff` verb).
+const AnnotationDiff = "flexigrobots.io/diff"
 
 // MutatingFlags are the flags every command that changes the cluster has.
 type MutatingFlags struct {
-	DryRun  string
+	DryRun  core.DryRunStrategy
 	Wait    bool
 	Timeout time.Duration
 	Output  string
@@ -28,13 +25,13 @@ type MutatingFlags struct {
 
 // OutputNone is the output format of a run whose output is something else than its report: a
 // --diff run's diff, a dry run's objects (see PrintsObjects).
-const OutputNone = "none"
+const OutputNone = output.None
 
 // PrintsObjects tells whether a run with these --dry-run and -o values prints the objects it
 // would send, as kubectl's `--dry-run=client -o yaml` does, instead of its report. The root
 // prints them (the clients record them); the command's own report is then not printed.
-func PrintsObjects(dryRun, output string) bool {
-	return dryRun != "" && dryRun != DryRunNone && (output == "json" || output == "yaml")
+func PrintsObjects(dryRun core.DryRunStrategy, output string) bool {
+	return dryRun.Active() && (output == "json" || output == "yaml")
 }
 
 // DiffHelp is the help of --diff.
@@ -42,13 +39,14 @@ const DiffHelp = `Show what would change, per object, as a unified diff against 
 
 // AddMutatingFlags registers --dry-run, --wait, --timeout and -o (table|json|yaml).
 func AddMutatingFlags(cmd *cobra.Command, f *MutatingFlags, defaultTimeout time.Duration) {
-	cmd.Flags().StringVar(&f.DryRun, "dry-run", DryRunNone, `Must be "none", "server", or "client". client: report what each object would become (created, configured) from the live state, sending no change; server: the API server checks every change without persisting it. With -o json|yaml a dry run prints the objects it would send (a v1 List, Secret values masked) instead of its report`)
-	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
+	f.DryRun = core.DryRunNone
+	cmd.Flags().Var(dryRunValue{&f.DryRun}, "dry-run", `Must be "none", "server", or "client". client: report what each object would become (created, configured) from the live state, sending no change; server: the API server checks every change without persisting it. With -o json|yaml a dry run prints the objects it would send (a v1 List, Secret values masked) instead of its report`)
+	cmd.Flags().Lookup("dry-run").NoOptDefVal = string(core.DryRunClient)
 	cmd.Flags().BoolVar(&f.Wait, "wait", true, "Wait until what was installed is ready (progress on stderr)")
 	cmd.Flags().DurationVar(&f.Timeout, "timeout", defaultTimeout, "Give up after this long, the whole command (every phase shares it); what was applied stays and a re-run continues")
 	cmd.Flags().StringVarP(&f.Output, "output", "o", "table", "Output format: one of table|json|yaml (with --dry-run, json|yaml print the objects that would be sent)")
 	cmd.Flags().BoolVar(&f.Diff, "diff", false, DiffHelp)
-	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{DryRunNone, DryRunClient, DryRunServer}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("dry-run", dryRunCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -57,12 +55,12 @@ func AddMutatingFlags(cmd *cobra.Command, f *MutatingFlags, defaultTimeout time.
 func (f *MutatingFlags) Validate() error {
 	if f.Diff {
 		switch {
-		case f.DryRun == DryRunClient:
-			return UsageErrorf("--diff runs a server-side dry run: leave --dry-run out")
+		case f.DryRun == core.DryRunClient:
+			return core.UsageErrorf("--diff runs a server-side dry run: leave --dry-run out")
 		case f.Output != "table" && f.Output != OutputNone:
-			return UsageErrorf("--diff prints a unified diff: leave -o out")
+			return core.UsageErrorf("--diff prints a unified diff: leave -o out")
 		}
-		f.DryRun, f.Wait, f.Output = DryRunServer, false, OutputNone
+		f.DryRun, f.Wait, f.Output = core.DryRunServer, false, OutputNone
 	}
 	if err := validDryRun(f.DryRun); err != nil {
 		return err
@@ -73,7 +71,7 @@ func (f *MutatingFlags) Validate() error {
 		}
 	}
 	if f.Timeout <= 0 {
-		return UsageErrorf("--timeout must be positive, e.g. --timeout 5m")
+		return core.UsageErrorf("--timeout must be positive, e.g. --timeout 5m")
 	}
 	if PrintsObjects(f.DryRun, f.Output) {
 		f.Output = OutputNone // the root prints the objects instead of the report
@@ -87,51 +85,41 @@ func validOutput(v string) error {
 	case "table", "json", "yaml":
 		return nil
 	}
-	return UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", v)
+	return core.UsageErrorf("unknown output format %q: use -o with one of table|json|yaml", v)
 }
 
 // validDryRun checks a --dry-run value.
-func validDryRun(v string) error {
-	switch v {
-	case DryRunNone, DryRunClient, DryRunServer:
-		return nil
-	}
-	return UsageErrorf("invalid --dry-run %q: use none, client or server", v)
+func validDryRun(v core.DryRunStrategy) error {
+	_, err := core.ParseDryRun(string(v))
+	return err
 }
+
+// dryRunValue binds --dry-run to a core.DryRunStrategy (checked by Validate, which says how to
+// spell it).
+type dryRunValue struct{ p *core.DryRunStrategy }
+
+func (v dryRunValue) String() string {
+	if v.p == nil || *v.p == "" {
+		return string(core.DryRunNone)
+	}
+	return string(*v.p)
+}
+func (v dryRunValue) Set(s string) error { *v.p = core.DryRunStrategy(s); return nil }
+func (v dryRunValue) Type() string       { return "string" }
+
+// dryRunCompletion completes --dry-run with its three strategies.
+var dryRunCompletion = cobra.FixedCompletions([]string{string(core.DryRunNone), string(core.DryRunClient), string(core.DryRunServer)}, cobra.ShellCompDirectiveNoFileComp)
 
 // DryRun tells whether nothing may be persisted.
-func (f *MutatingFlags) IsDryRun() bool { return f.DryRun != DryRunNone }
-
-// ChartFlags are shared by every helm-based command (air-gapped mirrors included).
-type ChartFlags struct {
-	// Repo is the chart repository URL (--chart-repo).
-	Repo string
-	// Version is the chart version (--chart-version).
-	Version string
-	// Chart overrides repo+name: a local .tgz or directory, an http(s) URL to a .tgz, or oci://.
-	Chart string
-	// Set are --set key=value pairs, applied last.
-	Set []string
-	// ValuesFiles are -f/--values files.
-	ValuesFiles []string
-	// Repository access, as helm's flags of the same names give it (prefixed: kubectl's own
-	// --insecure-skip-tls-verify, --certificate-authority ... are the cluster's): basic auth with
-	// the password read from PasswordFile (never a flag value), TLS files, and provenance.
-	Username, PasswordFile    string
-	CAFile, CertFile, KeyFile string
-	InsecureSkipTLSVerify     bool
-	// Verify checks the chart's provenance file (.prov) against Keyring.
-	Verify  bool
-	Keyring string
-}
+func (f *MutatingFlags) IsDryRun() bool { return f.DryRun.Active() }
 
 // AddChartFlags registers --chart-repo, --chart-version, --chart, --set and -f with the section's
 // defaults.
-func AddChartFlags(cmd *cobra.Command, f *ChartFlags, defaultRepo, defaultVersion string) {
+func AddChartFlags(cmd *cobra.Command, f *core.ChartSource, defaultRepo, defaultVersion string) {
 	cmd.Flags().StringVar(&f.Repo, "chart-repo", defaultRepo, "Helm chart repository URL (a mirror for air-gapped sites)")
 	cmd.Flags().StringVar(&f.Version, "chart-version", defaultVersion, "Chart version to install or upgrade to")
 	cmd.Flags().StringVar(&f.Chart, "chart", "", "Chart to use instead of the repository: a local .tgz or folder, an https URL of a .tgz, or oci://registry/repo/chart")
-	cmd.Flags().StringArrayVar(&f.Set, "set", nil, "Extra chart values, key=value (repeatable; applied after the command's own values)")
+	cmd.Flags().StringArrayVar((*[]string)(&f.Set), "set", nil, "Extra chart values, key=value (repeatable; applied after the command's own values)")
 	cmd.Flags().StringArrayVarP(&f.ValuesFiles, "values", "f", nil, "Extra values file (repeatable)")
 	fl := cmd.Flags()
 	fl.StringVar(&f.Username, "chart-username", "", "Chart repository (or OCI registry) username")
@@ -141,16 +129,13 @@ func AddChartFlags(cmd *cobra.Command, f *ChartFlags, defaultRepo, defaultVersio
 	fl.StringVar(&f.KeyFile, "chart-key-file", "", "Client key for the chart repository (with --chart-cert-file)")
 	fl.BoolVar(&f.InsecureSkipTLSVerify, "chart-insecure-skip-tls-verify", false, "Do not verify the chart repository's HTTPS certificate (insecure)")
 	fl.BoolVar(&f.Verify, "chart-verify", false, "Verify the chart's provenance (.prov) with --chart-keyring before using it")
-	fl.StringVar(&f.Keyring, "chart-keyring", DefaultKeyring(), "Public keyring for --chart-verify")
+	fl.StringVar(&f.Keyring, "chart-keyring", core.DefaultKeyring(), "Public keyring for --chart-verify")
 }
 
-// DefaultKeyring is helm's default: ~/.gnupg/pubring.gpg.
-func DefaultKeyring() string {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(home, ".gnupg", "pubring.gpg")
+// ValidateChart checks the chart flags, the values and the files they name, every problem
+// with its flag's name (exit code 2).
+func ValidateChart(c *core.ChartSource) error {
+	return append(c.Validate(), c.CheckFiles()...).UsageError(core.ChartFlag)
 }
 
 // CompleteChartVersions makes --chart-version complete with the versions list gives for the
@@ -170,53 +155,10 @@ func CompleteChartVersions(cmd *cobra.Command, list func(repo string) ([]string,
 	})
 }
 
-// Validate checks the chart flags (exit code 2 on bad input).
-func (f *ChartFlags) Validate() error {
-	if f.Chart == "" && f.Repo == "" {
-		return UsageErrorf("--chart-repo is empty: give a repository URL or --chart PATH|URL|oci://...")
-	}
-	for _, s := range f.Set {
-		if len(s) == 0 || s[0] == '=' || !containsRune(s, '=') {
-			return UsageErrorf("invalid --set %q: want key=value", s)
-		}
-	}
-	if (f.CertFile == "") != (f.KeyFile == "") {
-		return UsageErrorf("--chart-cert-file and --chart-key-file go together: give both")
-	}
-	if f.PasswordFile != "" && f.Username == "" {
-		return UsageErrorf("--chart-password-file needs --chart-username")
-	}
-	files := []struct{ flag, path string }{{"--chart-password-file", f.PasswordFile}, {"--chart-ca-file", f.CAFile}, {"--chart-cert-file", f.CertFile}, {"--chart-key-file", f.KeyFile}}
-	if f.Verify {
-		files = append(files, struct{ flag, path string }{"--chart-keyring", f.Keyring})
-	}
-	for _, x := range files {
-		if x.path == "" {
-			continue
-		}
-		if _, err := os.Stat(x.path); err != nil {
-			return UsageErrorf("%s %s: %v", x.flag, x.path, err)
-		}
-	}
-	return nil
-}
-
-func containsRune(s string, r rune) bool {
-	for _, c := range s {
-		if c == r {
-			return true
-		}
-	}
-	return false
-}
-
-// Wrapf prefixes err with the section and what was being done, keeping exit codes.
-func Wrapf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	if e, ok := err.(*ExitError); ok {
-		return &ExitError{Code: e.Code, Err: fmt.Errorf(format+": %w", append(args, e.Err)...)}
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
+// AddOutputFlag registers -o/--output with the allowed formats (the first is the default) and their
+// shell completion.
+func AddOutputFlag(cmd *cobra.Command, target *string, formats ...string) {
+	*target = formats[0]
+	cmd.Flags().StringVarP(target, "output", "o", formats[0], "Output format: one of "+strings.Join(formats, "|"))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/spf13/cobra"
 )
 
@@ -15,8 +16,8 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	arg := args[0]
-	if fl := cmd.Flags().Lookup("dry-run"); fl != nil && fl.Changed && (arg == DryRunNone || arg == DryRunClient || arg == DryRunServer) {
-		return UsageErrorf("--dry-run takes its mode after '=': --dry-run=%s (alone, --dry-run means --dry-run=client)", arg)
+	if fl := cmd.Flags().Lookup("dry-run"); fl != nil && fl.Changed && core.DryRunStrategy(arg) != "" && validDryRun(core.DryRunStrategy(arg)) == nil {
+		return core.UsageErrorf("--dry-run takes its mode after '=': --dry-run=%s (alone, --dry-run means --dry-run=client)", arg)
 	}
 	msg := fmt.Sprintf("unknown argument %q for %q", arg, cmd.CommandPath())
 	if cmd.HasAvailableSubCommands() {
@@ -28,7 +29,7 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 		}
 	}
-	return UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
+	return core.UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
 }
 
 // FlagError makes a flag that does not parse (unknown, bad value) a usage error (exit 2) with a
@@ -45,5 +46,5 @@ func FlagError(cmd *cobra.Command, err error) error {
 	if strings.Contains(msg, "unknown shorthand flag: 'n'") || strings.Contains(msg, "unknown flag: --namespace") {
 		msg += "\n-n/--namespace is not kubectl's here: each command names the namespaces it uses (e.g. --release-namespace, or profile poddefault NAMESPACE...)"
 	}
-	return UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
+	return core.UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
 }

@@ -1,4 +1,4 @@
-package cmdutil
+package kube
 
 import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
