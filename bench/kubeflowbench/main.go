@@ -135,8 +135,10 @@ func timeConverge(b *kubeflow.Built) (first, rerun benchkit.Sample, err error) {
 		if err != nil {
 			return err
 		}
-		in := &kubeflow.Installer{Clients: cl, DryRun: core.DryRunNone, Timeout: 15 * time.Minute, ForceConflicts: true}
-		_, err = in.Converge(context.Background(), b, nil)
+		in := &kubeflow.Installer{Clients: cl, DryRun: core.DryRunNone, ForceConflicts: true}
+		ctx, cancel := core.WithBudget(context.Background(), 15*time.Minute)
+		defer cancel()
+		_, err = in.Converge(ctx, b, nil)
 		return err
 	}
 	return benchkit.FirstAndRerun("converge", converge)

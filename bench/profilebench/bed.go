@@ -58,8 +58,10 @@ func preparedBed(built *kubeflow.Built, profiles, nodes int) (*testbed.Cluster, 
 	if err != nil {
 		return nil, err
 	}
-	in := &kubeflow.Installer{Clients: cl, DryRun: core.DryRunNone, Timeout: 15 * time.Minute, ForceConflicts: true}
-	if _, err := in.Converge(ctx, built, nil); err != nil {
+	in := &kubeflow.Installer{Clients: cl, DryRun: core.DryRunNone, ForceConflicts: true}
+	cctx, cancel := core.WithBudget(ctx, 15*time.Minute)
+	defer cancel()
+	if _, err := in.Converge(cctx, built, nil); err != nil {
 		return nil, fmt.Errorf("install Kubeflow: %w", err)
 	}
 	dyn := dynamic.NewForConfigOrDie(c.Config)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // fakeRemovable is a fakeSection that can be uninstalled: it records the order of uninstalls.
@@ -18,10 +19,10 @@ type fakeRemovable struct {
 	uninstallErr error
 	order        *[]string
 	mu           *sync.Mutex
-	got          DeleteOptions
+	got          section.UninstallOptions
 }
 
-func (f *fakeRemovable) Uninstall(_ context.Context, _ *Env, o DeleteOptions) (*output.Report, error) {
+func (f *fakeRemovable) Uninstall(_ context.Context, _ *section.Run, _ section.Spec, o section.UninstallOptions) (*output.Report, error) {
 	f.mu.Lock()
 	*f.order = append(*f.order, f.name)
 	f.mu.Unlock()
@@ -43,20 +44,20 @@ func platformFakes(order *[]string, mu *sync.Mutex) map[string]*fakeRemovable {
 	}
 }
 
-func inOrder(m map[string]*fakeRemovable) []Section {
-	var out []Section
-	for _, n := range Order {
+func inOrder(m map[string]*fakeRemovable) []Block {
+	var out []section.Section
+	for _, n := range Order() {
 		out = append(out, m[n])
 	}
-	return out
+	return blocks(out...)
 }
 
 func TestDeleteRunsInReverseOfNeeds(t *testing.T) {
 	var order []string
 	mu := &sync.Mutex{}
 	fakes := platformFakes(&order, mu)
-	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
-	sum, err := Delete(context.Background(), &Platform{Path: "p.yaml"}, inOrder(fakes), env, DeleteOptions{DeleteData: true})
+	r := &section.Run{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
+	sum, err := Delete(context.Background(), &Platform{Path: "p.yaml"}, inOrder(fakes), r, section.UninstallOptions{DeleteData: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +86,8 @@ func TestDeleteKeepsWhatAFailedDependentStillNeeds(t *testing.T) {
 	fakes := platformFakes(&order, mu)
 	fakes["tls"].uninstallErr = errors.New("gateway conflict")
 	fakes["gpu"].changed = false
-	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
-	sum, err := Delete(context.Background(), &Platform{Path: "p.yaml"}, inOrder(fakes), env, DeleteOptions{})
+	r := &section.Run{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
+	sum, err := Delete(context.Background(), &Platform{Path: "p.yaml"}, inOrder(fakes), r, section.UninstallOptions{})
 	if err == nil || !strings.Contains(err.Error(), "tls: gateway conflict") {
 		t.Fatalf("want the failure in the error, got %v", err)
 	}

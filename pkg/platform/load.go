@@ -12,18 +12,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section/registry"
 )
-
-// Platform is a validated platform file with its paths resolved and its secret files read.
-type Platform struct {
-	File
-	// Path is the file as given; Dir the folder relative paths in it are resolved against.
-	Path, Dir string
-	// GitHubClientSecret is the content of kubeflow.github.clientSecretFile (never printed).
-	GitHubClientSecret []byte
-	// TLSCert and TLSKey are the contents of tls.manual.certFile and keyFile (never printed).
-	TLSCert, TLSKey []byte
-}
 
 // Load reads and validates the platform file at path. Every problem (YAML syntax, the schema:
 // unknown fields, wrong types, bad values; the sections' own rules; secrets given inline; files
@@ -65,16 +56,78 @@ func Parse(name, dir string, data []byte) (*Platform, error) {
 		return nil, usage(&Errors{File: name, Problems: p.sorted()})
 	}
 	pl := &Platform{Path: name, Dir: dir}
-	d := json.NewDecoder(bytes.NewReader(doc))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&pl.File); err != nil {
+	var file struct {
+		Header
+		Spec map[string]json.RawMessage `json:"spec"`
+	}
+	if err := json.Unmarshal(doc, &file); err != nil {
 		return nil, usage(&Errors{File: name, Problems: []Problem{{Message: err.Error()}}})
 	}
-	checkSections(pl, p)
+	pl.Header = file.Header
+	for _, sec := range registry.Sections {
+		raw, ok := file.Spec[sec.Name()]
+		if !ok {
+			continue
+		}
+		spec, err := pl.decode(sec, raw, p)
+		if err != nil {
+			return nil, usage(&Errors{File: name, Problems: []Problem{{Path: "spec." + sec.Name(), Message: err.Error()}}})
+		}
+		pl.Blocks = append(pl.Blocks, Block{Section: sec, Spec: spec})
+	}
 	if len(p.list) > 0 {
 		return nil, usage(&Errors{File: name, Problems: p.sorted()})
 	}
 	return pl, nil
+}
+
+// decode reads one block into its section's Spec as a command fills it from flags: paths made
+// relative to the file, defaults filled, then the Spec's rules and its files checked, every
+// problem added at its field.
+func (pl *Platform) decode(sec section.Section, raw json.RawMessage, p *problems) (section.Spec, error) {
+	spec := sec.NewSpec()
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields() // the schema and the Spec must agree: a test holds them together
+	if err := d.Decode(spec); err != nil {
+		return nil, err
+	}
+	fs, files := spec.(section.FileSpec)
+	if files {
+		fs.Resolve(pl.resolve)
+	}
+	spec.Default()
+	ps := spec.Validate()
+	if files {
+		ps = append(ps, fs.Load()...)
+	}
+	block := []string{"spec", sec.Name()}
+	for _, pr := range ps {
+		path := append(append([]string{}, block...), fieldTokens(pr.Field)...)
+		msg := core.Render(pr.Message, func(f string) string { return pathString(append(append([]string{}, block...), fieldTokens(f)...)) })
+		p.add(path, false, "%s", msg)
+	}
+	return spec, nil
+}
+
+// fieldTokens splits a field path ("operator.chart.certFile", "addresses[1]") into the tokens
+// of a document path.
+func fieldTokens(field string) []string {
+	var out []string
+	for _, part := range strings.Split(field, ".") {
+		if part == "" {
+			continue
+		}
+		name, idx, _ := strings.Cut(part, "[")
+		if name != "" {
+			out = append(out, name)
+		}
+		for idx != "" {
+			n, rest, _ := strings.Cut(idx, "]")
+			out = append(out, n)
+			idx = strings.TrimPrefix(rest, "[")
+		}
+	}
+	return out
 }
 
 func usage(e *Errors) error { return &core.ExitError{Code: core.ExitUsage, Err: e} }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/internal/testcert"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/schema"
 )
@@ -16,30 +19,32 @@ import (
 func exampleDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"gh-secret.txt", "tls.crt", "tls.key"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("x\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(filepath.Join(dir, "gh-secret.txt"), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	testcert.Write(t, dir, "kubeflow.example.com", "tls.crt", "tls.key")
 	return dir
 }
 
 func exampleBytes(t *testing.T) []byte { t.Helper(); return schema.Example }
 
 func TestExampleIsValidAndIsTheRootFile(t *testing.T) {
-	pl, err := Parse("plugins.yaml", exampleDir(t), schema.Example)
+	dir := exampleDir(t)
+	pl, err := Parse("plugins.yaml", dir, schema.Example)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := pl.Spec
-	if s.Storage == nil || s.LB == nil || s.Kubeflow == nil || s.TLS == nil || s.GPU == nil || s.Profiles == nil {
-		t.Fatalf("the example must declare every section: %+v", s)
+	if names := len(pl.Blocks); names != len(Order()) {
+		t.Fatalf("the example must declare every section, it declares %d", names)
 	}
-	if s.Kubeflow.Version != "" || s.LB.Chart.Version != "" {
+	kb, _ := pl.Block("kubeflow")
+	lbb, _ := pl.Block("lb")
+	kf, lbs := kb.Spec.(*kubeflow.Spec), lbb.Spec.(*lb.Spec)
+	if kf.Version != "" || lbs.Chart.Version != "" {
 		t.Fatal("the example must leave versions out (they fit the cluster)")
 	}
-	if string(pl.GitHubClientSecret) != "x" {
-		t.Fatalf("secret file not read relative to the platform file: %q", pl.GitHubClientSecret)
+	if kf.GitHub == nil || !filepath.IsAbs(kf.GitHub.ClientSecretFile) || filepath.Dir(kf.GitHub.ClientSecretFile) != dir {
+		t.Fatalf("secret file not resolved against the platform file's folder: %+v", kf.GitHub)
 	}
 	root, err := os.ReadFile("../../plugins.yaml")
 	if err != nil || !bytes.Equal(root, schema.Example) {

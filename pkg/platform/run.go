@@ -2,54 +2,15 @@ package platform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
-
-// Order is the order sections run in: each after the ones it needs; gpu needs none.
-var Order = []string{"storage", "lb", "kubeflow", "tls", "profiles", "gpu"}
-
-// Env is what every section runs with: the clients of the root's one RESTClientGetter and the
-// command's --dry-run, --wait and --timeout (the timeout bounds each section).
-type Env struct {
-	Clients  *kube.Clients
-	Helm     *helm.Client
-	Progress *output.Progress
-	DryRun   core.DryRunStrategy
-	Wait     bool
-	Timeout  time.Duration
-	// Server is the cluster's Kubernetes version, read once.
-	Server versions.Server
-	// ForceApply sends every object of the engine's sets, skipping nothing the apply record
-	// says is unchanged (--force-apply).
-	ForceApply bool
-}
-
-// Section is one block of the platform file run by its component: the adapter fills the
-// component's typed spec from the block, exactly as the section's command fills it from flags,
-// and calls the same component function. Plugging in a section is one adapter file.
-type Section interface {
-	// Name is the block's name in the file, in --only/--skip and in the summary.
-	Name() string
-	// Needs names the sections that must not have failed before this one runs.
-	Needs() []string
-	// Prepare checks, before anything changes anywhere, what needs the cluster but changes
-	// nothing (e.g. that a version given fits the server). A usage error (exit 2) stops the
-	// whole run before any section applies.
-	Prepare(ctx context.Context, env *Env) error
-	// Apply converges the section and reports every object; the report holds what was done
-	// also on error.
-	Apply(ctx context.Context, env *Env) (*output.Report, error)
-}
 
 // Results in the summary.
 const (
@@ -57,6 +18,8 @@ const (
 	Changed   = "changed"
 	Failed    = "failed"
 	Skipped   = "skipped"
+	// Deleted is the result of a section whose uninstall deleted something.
+	Deleted = "deleted"
 )
 
 // Outcome is one section's line of the summary.
@@ -72,36 +35,32 @@ type Outcome struct {
 	Report   *output.Report `json:"report,omitempty"`
 }
 
-// Summary is the result of one apply -f run.
+// Summary is the result of one apply -f or delete -f run.
 type Summary struct {
 	Platform string    `json:"platform"`
 	DryRun   string    `json:"dryRun,omitempty"`
 	Sections []Outcome `json:"sections"`
 }
 
-// Select returns the sections of pl to run, in Order: the ones the file declares, limited to
+// Select returns the blocks of pl to run, in Order: the ones the file declares, limited to
 // only (when given) and without skip. A name that is no section, or an --only section the file
 // does not declare, is a usage error.
-func Select(pl *Platform, only, skip []string) ([]Section, error) {
-	declared := pl.Sections()
-	names := map[string]bool{}
-	for _, s := range declared {
-		names[s.Name()] = true
-	}
+func Select(pl *Platform, only, skip []string) ([]Block, error) {
+	order := Order()
 	for flag, list := range map[string][]string{"--only": only, "--skip": skip} {
 		for _, n := range list {
-			if !slices.Contains(Order, n) {
-				return nil, core.UsageErrorf("%s %q: not a section; sections are %s", flag, n, strings.Join(Order, ", "))
+			if !slices.Contains(order, n) {
+				return nil, core.UsageErrorf("%s %q: not a section; sections are %s", flag, n, strings.Join(order, ", "))
 			}
-			if flag == "--only" && !names[n] {
+			if _, ok := pl.Block(n); flag == "--only" && !ok {
 				return nil, core.UsageErrorf("--only %s: %s declares no %s block", n, pl.Path, n)
 			}
 		}
 	}
-	var out []Section
-	for _, s := range declared {
-		if (len(only) == 0 || slices.Contains(only, s.Name())) && !slices.Contains(skip, s.Name()) {
-			out = append(out, s)
+	var out []Block
+	for _, b := range pl.Blocks {
+		if (len(only) == 0 || slices.Contains(only, b.Name())) && !slices.Contains(skip, b.Name()) {
+			out = append(out, b)
 		}
 	}
 	if len(out) == 0 {
@@ -110,30 +69,71 @@ func Select(pl *Platform, only, skip []string) ([]Section, error) {
 	return out, nil
 }
 
-// Run prepares every section (all usage errors together, exit 2, before any change), then
+// Run prepares every block (all usage errors together, exit 2, before any change), then
 // applies them as their needs allow: a section starts as soon as every section it needs has
 // succeeded, so independent sections (gpu beside the rest, storage beside lb) run at the same
-// time, and a Builder's build runs while the sections it waits for apply. A failed section
-// stops the sections that need it; the others go on. The error is nil only when every section
-// ran and succeeded.
-func Run(ctx context.Context, pl *Platform, sections []Section, env *Env) (*Summary, error) {
-	sum := &Summary{Platform: pl.Metadata.Name, DryRun: env.DryRun.Label()}
+// time, and a Builder's build runs while the sections it waits for apply. Each applies through
+// section.Apply (its own --timeout budget, its post-conditions). A failed section stops the
+// sections that need it; the others go on. The error is nil only when every section succeeded.
+func Run(ctx context.Context, pl *Platform, blocks []Block, r *section.Run) (*Summary, error) {
+	sum := &Summary{Platform: pl.Metadata.Name, DryRun: r.DryRun.Label()}
 	var usage []string
-	for _, s := range sections {
-		err := s.Prepare(ctx, env)
+	for _, b := range blocks {
+		err := b.Section.Prepare(ctx, r, b.Spec)
 		switch {
 		case core.IsUsageError(err):
-			usage = append(usage, fmt.Sprintf("%s: %v", s.Name(), unwrapUsage(err)))
+			// A field named {field} in the message is the block's: spec.<section>.<field>.
+			msg := core.Render(core.Unexit(err).Error(), func(f string) string { return core.JoinField("spec."+b.Name(), f) })
+			usage = append(usage, fmt.Sprintf("%s: %s", b.Name(), msg))
 		case err != nil:
-			return sum, core.Wrapf(err, "%s", s.Name())
+			return sum, core.Wrapf(err, "%s", b.Name())
 		}
 	}
 	if len(usage) > 0 {
 		return sum, core.UsageErrorf("%s: nothing was changed:\n  %s", pl.Path, strings.Join(usage, "\n  "))
 	}
-	errs := sum.add(newSchedule(sections, "apply", "needs", Changed).run(ctx, env))
+	jobs := make([]job, len(blocks))
+	for i, b := range blocks {
+		jobs[i] = job{name: b.Name(), needs: b.Section.Needs(), do: func(ctx context.Context) (*output.Report, error) {
+			return section.Apply(ctx, b.Section, r, b.Spec)
+		}}
+		if bu, ok := b.Section.(section.Builder); ok {
+			jobs[i].build = func(ctx context.Context) error { return bu.Build(ctx, r, b.Spec) }
+		}
+	}
+	errs := sum.add(newSchedule(jobs, "apply", "needs", Changed).run(ctx, r.Progress))
 	if len(errs) > 0 {
 		return sum, fmt.Errorf("%s did not apply:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
+	}
+	return sum, nil
+}
+
+// Delete uninstalls the blocks in the reverse of their order: a section starts once every
+// section of the run that needs it is deleted (profiles and tls, then kubeflow, then lb and
+// storage; gpu at once, beside them), and is skipped when one of those failed: what it serves
+// must not lose it while still there. The error is nil only when every section was deleted.
+func Delete(ctx context.Context, pl *Platform, blocks []Block, r *section.Run, o section.UninstallOptions) (*Summary, error) {
+	sum := &Summary{Platform: pl.Metadata.Name, DryRun: r.DryRun.Label()}
+	in := map[string]bool{}
+	for _, b := range blocks {
+		in[b.Name()] = true
+	}
+	jobs := make([]job, 0, len(blocks))
+	for i := len(blocks) - 1; i >= 0; i-- {
+		b := blocks[i]
+		var after []string
+		for _, d := range blocks {
+			if slices.Contains(d.Section.Needs(), b.Name()) && in[d.Name()] {
+				after = append(after, d.Name())
+			}
+		}
+		jobs = append(jobs, job{name: b.Name(), needs: after, do: func(ctx context.Context) (*output.Report, error) {
+			return section.Uninstall(ctx, b.Section, r, b.Spec, o)
+		}})
+	}
+	errs := sum.add(newSchedule(jobs, "delete", "comes after", Deleted).run(ctx, r.Progress))
+	if len(errs) > 0 {
+		return sum, fmt.Errorf("%s not deleted:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
 	}
 	return sum, nil
 }
@@ -148,12 +148,4 @@ func (s *Summary) add(outcomes []*Outcome) []string {
 		}
 	}
 	return failed
-}
-
-func unwrapUsage(err error) error {
-	var e *core.ExitError
-	if errors.As(err, &e) && e.Err != nil {
-		return e.Err
-	}
-	return err
 }

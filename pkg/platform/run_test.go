@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // ranLog records which fake sections applied, from any goroutine.
@@ -48,10 +51,17 @@ type fakeSection struct {
 	apply func(ctx context.Context)
 }
 
-func (f *fakeSection) Name() string                        { return f.name }
-func (f *fakeSection) Needs() []string                     { return f.needs }
-func (f *fakeSection) Prepare(context.Context, *Env) error { return f.prepareErr }
-func (f *fakeSection) Apply(ctx context.Context, _ *Env) (*output.Report, error) {
+func (f *fakeSection) Name() string                                              { return f.name }
+func (f *fakeSection) Needs() []string                                           { return f.needs }
+func (f *fakeSection) NewSpec() section.Spec                                     { return &fakeSpec{} }
+func (f *fakeSection) Prepare(context.Context, *section.Run, section.Spec) error { return f.prepareErr }
+func (f *fakeSection) Checks() []checks.Check                                    { return nil }
+func (f *fakeSection) PostConditions(section.Spec) []checks.Check                { return nil }
+func (f *fakeSection) Access() access.Section                                    { return access.Section{Name: f.name} }
+func (f *fakeSection) Uninstall(context.Context, *section.Run, section.Spec, section.UninstallOptions) (*output.Report, error) {
+	return nil, errors.New("not removable")
+}
+func (f *fakeSection) Apply(ctx context.Context, _ *section.Run, _ section.Spec) (*output.Report, error) {
 	f.ran.add(f.name)
 	if f.apply != nil {
 		f.apply(ctx)
@@ -63,18 +73,33 @@ func (f *fakeSection) Apply(ctx context.Context, _ *Env) (*output.Report, error)
 	return &output.Report{Results: []output.Result{{Kind: "ConfigMap", Name: f.name, Action: action}}}, f.applyErr
 }
 
+// fakeSpec is the Spec of a fake section: nothing to default or check.
+type fakeSpec struct{}
+
+func (*fakeSpec) Default()                {}
+func (*fakeSpec) Validate() core.Problems { return nil }
+
+// blocks makes the fake sections the blocks of a run.
+func blocks(secs ...section.Section) []Block {
+	out := make([]Block, len(secs))
+	for i, s := range secs {
+		out[i] = Block{Section: s, Spec: s.NewSpec()}
+	}
+	return out
+}
+
 func TestRunStopsDependentsOfAFailure(t *testing.T) {
 	ran := &ranLog{}
-	secs := []Section{
+	secs := blocks(
 		&fakeSection{name: "storage", changed: true, ran: ran},
 		&fakeSection{name: "lb", applyErr: errors.New("chart not found"), ran: ran},
 		&fakeSection{name: "kubeflow", needs: []string{"storage", "lb"}, ran: ran},
 		&fakeSection{name: "tls", needs: []string{"kubeflow"}, ran: ran},
 		&fakeSection{name: "profiles", needs: []string{"kubeflow"}, ran: ran},
 		&fakeSection{name: "gpu", ran: ran},
-	}
-	env := &Env{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
-	sum, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, env)
+	)
+	r := &section.Run{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
+	sum, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, r)
 	if err == nil || !strings.Contains(err.Error(), "lb: chart not found") {
 		t.Fatalf("want the failure in the error, got %v", err)
 	}
@@ -106,12 +131,12 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 
 func TestRunRefusesEveryUsageErrorBeforeAnyChange(t *testing.T) {
 	ran := &ranLog{}
-	secs := []Section{
+	secs := blocks(
 		&fakeSection{name: "lb", prepareErr: core.UsageErrorf("chart.version: MetalLB chart 0.15.3 cannot be installed"), ran: ran},
 		&fakeSection{name: "kubeflow", prepareErr: core.UsageErrorf("Kubeflow v1.10.2 cannot be installed"), ran: ran},
 		&fakeSection{name: "gpu", ran: ran},
-	}
-	_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, &Env{Progress: output.NewProgress(&bytes.Buffer{})})
+	)
+	_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, &section.Run{Progress: output.NewProgress(&bytes.Buffer{})})
 	if !core.IsUsageError(err) || !strings.Contains(err.Error(), "MetalLB") || !strings.Contains(err.Error(), "Kubeflow") || ran.sorted() != "" {
 		t.Fatalf("want one usage error naming both and nothing run; got %v, ran %v", err, ran)
 	}
@@ -122,7 +147,7 @@ func TestSelect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := func(ss []Section) string {
+	names := func(ss []Block) string {
 		var out []string
 		for _, s := range ss {
 			out = append(out, s.Name())
@@ -160,7 +185,7 @@ func TestRunOverlapsIndependentSections(t *testing.T) {
 	kf := &fakeBuilder{fakeSection: fakeSection{name: "kubeflow", needs: []string{"storage", "lb"}, ran: ran,
 		apply: func(context.Context) { note("kubeflow applies") }}}
 	kf.build = func() { <-storageHeld; note("kubeflow builds"); close(built) }
-	secs := []Section{
+	secs := blocks(
 		&fakeSection{name: "storage", ran: ran, apply: func(context.Context) {
 			close(storageHeld)
 			<-release // held until gpu has applied and kubeflow built: neither may wait for storage
@@ -171,11 +196,11 @@ func TestRunOverlapsIndependentSections(t *testing.T) {
 		kf,
 		&fakeSection{name: "tls", needs: []string{"kubeflow"}, ran: ran, apply: func(context.Context) { note("tls applies") }},
 		&fakeSection{name: "gpu", ran: ran, apply: func(context.Context) { <-storageHeld; note("gpu applies"); close(release) }},
-	}
-	env := &Env{Progress: output.NewProgress(io.Discard), DryRun: core.DryRunNone}
+	)
+	r := &section.Run{Progress: output.NewProgress(io.Discard), DryRun: core.DryRunNone}
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, env)
+		_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, r)
 		done <- err
 	}()
 	select {
@@ -205,8 +230,8 @@ func TestRunCancelsTheBuildOfASkippedSection(t *testing.T) {
 	cancelled := make(chan struct{})
 	kf := &fakeBuilder{fakeSection: fakeSection{name: "kubeflow", needs: []string{"lb"}, ran: ran}}
 	kf.buildCtx = func(ctx context.Context) { <-ctx.Done(); close(cancelled) }
-	secs := []Section{&fakeSection{name: "lb", applyErr: errors.New("no chart"), ran: ran}, kf}
-	sum, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, &Env{Progress: output.NewProgress(io.Discard)})
+	secs := blocks(&fakeSection{name: "lb", applyErr: errors.New("no chart"), ran: ran}, kf)
+	sum, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, &section.Run{Progress: output.NewProgress(io.Discard)})
 	if err == nil {
 		t.Fatal("want lb's failure")
 	}
@@ -227,7 +252,7 @@ type fakeBuilder struct {
 	buildCtx func(context.Context)
 }
 
-func (f *fakeBuilder) Build(ctx context.Context, _ *Env) error {
+func (f *fakeBuilder) Build(ctx context.Context, _ *section.Run, _ section.Spec) error {
 	if f.build != nil {
 		f.build()
 	}

@@ -10,20 +10,21 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// Builder is a Section with work that changes nothing in the cluster (a download, a build) and
-// so may start before the sections it needs have applied; its Apply uses what Build made.
-type Builder interface {
-	Section
-	// Build runs once, when the run starts, beside the other sections. Its error is the
-	// section's. ctx is cancelled when the section will not apply (a section it needs failed).
-	Build(ctx context.Context, env *Env) error
+// job is one section's work in a run: do (its apply or uninstall) once the jobs it needs have
+// succeeded; build, when set, at once beside them (its error is the section's; its ctx is
+// cancelled when the section will not run).
+type job struct {
+	name  string
+	needs []string
+	build func(ctx context.Context) error
+	do    func(ctx context.Context) (*output.Report, error)
 }
 
 // schedule runs sections as their needs allow: each in its own goroutine, started when every
 // section it needs (of the ones in the run) has finished, skipped when one of them did not succeed.
 type schedule struct {
-	sections []Section
-	done     map[string]chan struct{}
+	jobs []job
+	done map[string]chan struct{}
 	// verb starts the progress lines ("apply", "delete"); after says how a section relates to
 	// the ones it waits for, in a skip's reason ("needs", "comes after").
 	verb, after string
@@ -34,45 +35,45 @@ type schedule struct {
 	failed map[string]string // section → "failed" or "was skipped"
 }
 
-func newSchedule(sections []Section, verb, after, changed string) *schedule {
-	sc := &schedule{sections: sections, done: map[string]chan struct{}{}, failed: map[string]string{}, verb: verb, after: after, changed: changed}
-	for _, s := range sections {
-		sc.done[s.Name()] = make(chan struct{})
+func newSchedule(jobs []job, verb, after, changed string) *schedule {
+	sc := &schedule{jobs: jobs, done: map[string]chan struct{}{}, failed: map[string]string{}, verb: verb, after: after, changed: changed}
+	for _, j := range jobs {
+		sc.done[j.name] = make(chan struct{})
 	}
 	return sc
 }
 
-// run applies every section and returns their outcomes in the sections' order, once all ended.
-func (sc *schedule) run(ctx context.Context, env *Env) []*Outcome {
-	outcomes := make([]*Outcome, len(sc.sections))
+// run runs every job and returns their outcomes in the jobs' order, once all ended.
+func (sc *schedule) run(ctx context.Context, progress *output.Progress) []*Outcome {
+	outcomes := make([]*Outcome, len(sc.jobs))
 	var wg sync.WaitGroup
-	for i, s := range sc.sections {
-		outcomes[i] = &Outcome{Section: s.Name()}
+	for i, j := range sc.jobs {
+		outcomes[i] = &Outcome{Section: j.name}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer close(sc.done[s.Name()])
-			sc.runOne(ctx, env, s, outcomes[i])
+			defer close(sc.done[j.name])
+			sc.runOne(ctx, progress, j, outcomes[i])
 		}()
 	}
 	wg.Wait()
 	return outcomes
 }
 
-func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome) {
+func (sc *schedule) runOne(ctx context.Context, progress *output.Progress, s job, o *Outcome) {
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var build chan error
-	if b, ok := s.(Builder); ok {
+	if s.build != nil {
 		build = make(chan error, 1)
-		go func() { build <- b.Build(bctx, env) }()
+		go func() { build <- s.build(bctx) }()
 	}
 	if waits := sc.pending(s); len(waits) > 0 {
 		meanwhile := ""
 		if build != nil {
 			meanwhile = " (building meanwhile)"
 		}
-		env.Progress.Logf("%s: %s waits for %s%s", sc.verb, s.Name(), strings.Join(waits, ", "), meanwhile)
+		progress.Logf("%s: %s waits for %s%s", sc.verb, s.name, strings.Join(waits, ", "), meanwhile)
 		for _, n := range waits {
 			<-sc.done[n]
 		}
@@ -83,11 +84,11 @@ func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome)
 			<-build
 		}
 		o.Result, o.Reason = Skipped, fmt.Sprintf("%s %s, which %s", sc.after, blocker, why)
-		sc.setFailed(s.Name(), "was skipped")
-		env.Progress.Logf("%s: %s skipped: %s", sc.verb, s.Name(), o.Reason)
+		sc.setFailed(s.name, "was skipped")
+		progress.Logf("%s: %s skipped: %s", sc.verb, s.name, o.Reason)
 		return
 	}
-	env.Progress.Logf("%s: %s started", sc.verb, s.Name())
+	progress.Logf("%s: %s started", sc.verb, s.name)
 	start := time.Now()
 	var rep *output.Report
 	var err error
@@ -95,7 +96,7 @@ func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome)
 		err = <-build
 	}
 	if err == nil {
-		rep, err = s.Apply(ctx, env)
+		rep, err = s.do(ctx)
 	}
 	o.Duration = time.Since(start)
 	o.Seconds = o.Duration.Round(10 * time.Millisecond).Seconds()
@@ -111,19 +112,19 @@ func (sc *schedule) runOne(ctx context.Context, env *Env, s Section, o *Outcome)
 	switch {
 	case err != nil:
 		o.Result, o.Reason = Failed, err.Error()
-		sc.setFailed(s.Name(), "failed")
+		sc.setFailed(s.name, "failed")
 	case o.Changed > 0:
 		o.Result = sc.changed
 	default:
 		o.Result = Unchanged
 	}
-	env.Progress.Logf("%s: %s %s (%s changed, %s)", sc.verb, s.Name(), o.Result, output.CountOf(o.Changed, o.Total, "object"), o.Duration.Round(100*time.Millisecond))
+	progress.Logf("%s: %s %s (%s changed, %s)", sc.verb, s.name, o.Result, output.CountOf(o.Changed, o.Total, "object"), o.Duration.Round(100*time.Millisecond))
 }
 
 // pending names the sections s needs that are in this run.
-func (sc *schedule) pending(s Section) []string {
+func (sc *schedule) pending(s job) []string {
 	var out []string
-	for _, n := range s.Needs() {
+	for _, n := range s.needs {
 		if _, ok := sc.done[n]; ok {
 			out = append(out, n)
 		}
@@ -132,10 +133,10 @@ func (sc *schedule) pending(s Section) []string {
 }
 
 // blocking returns the first section s needs that failed or was skipped, and which of the two.
-func (sc *schedule) blocking(s Section) (name, why string) {
+func (sc *schedule) blocking(s job) (name, why string) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	for _, n := range s.Needs() {
+	for _, n := range s.needs {
 		if why, ok := sc.failed[n]; ok {
 			return n, why
 		}

@@ -44,8 +44,8 @@ func TestLB(t *testing.T) {
 			args []string
 			want string
 		}{
-			{"no --addresses", lbArgs(repo), "--addresses is empty"},
-			{"empty --addresses", lbArgs(repo, "--addresses="), "--addresses is empty"},
+			{"no --addresses", lbArgs(repo), "--addresses: is empty"},
+			{"empty --addresses", lbArgs(repo, "--addresses="), "--addresses: is empty"},
 			{"empty entry", lbArgs(repo, "--addresses", "127.240.0.10/32,,127.240.0.11/32"), "entry 2: empty entry"},
 			{"bare address", lbArgs(repo, "--addresses", "127.240.0.10"), "neither a CIDR nor a range"},
 			{"prefix too long", lbArgs(repo, "--addresses", "127.240.0.10/33"), "is not a CIDR"},
@@ -61,7 +61,6 @@ func TestLB(t *testing.T) {
 			{"bad pool name", lbArgs(repo, "--addresses", lbPoolA, "--pool", "AI_Pool"), "--pool"},
 			{"bad namespace", lbArgs(repo, "--addresses", lbPoolA, "--release-namespace", "metallb.system"), "not a valid namespace name"},
 			{"bad service CIDR", lbArgs(repo, "--addresses", lbPoolA, "--service-cidr", "127.96.0.0"), "--service-cidr"},
-			{"probe with dry-run", lbArgs(repo, "--addresses", lbPoolA, "--probe", "--dry-run=server"), "cannot run with --dry-run"},
 			{"unknown chart version", lbArgs(repo, "--addresses", lbPoolA, "--chart-version", "9.9.9"), `no version "9.9.9"`},
 		}
 		for _, tc := range cases {
@@ -166,10 +165,15 @@ func TestLB(t *testing.T) {
 
 	t.Run("changing --addresses updates just the pool", func(t *testing.T) {
 		before := lbState(t, c, dyn)
-		dry := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "--dry-run=server")...)
+		// --probe in a dry run is skipped and said so, as apply -f does (it would create a Service).
+		dry := runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolB, "--probe", "--dry-run=server")...)
 		if dry.code != 0 || !strings.Contains(dry.stdout, "ipaddresspool/ai-platform-pool configured (server dry run)") || !strings.Contains(dry.stdout, "helmrelease/metallb unchanged (server dry run)") {
 			t.Fatalf("server dry run: exit %d", dry.code)
 		}
+		if !strings.Contains(dry.stdout+dry.stderr, "probe skipped: dry run") {
+			t.Fatalf("server dry run with --probe: no note that the probe was skipped")
+		}
+		lbNoProbeServices(t, c)
 		if after := lbState(t, c, dyn); !maps.Equal(before, after) {
 			t.Fatalf("a dry run moved resourceVersions:\nbefore %v\nafter  %v", before, after)
 		}
@@ -262,7 +266,7 @@ func TestLB(t *testing.T) {
 
 	t.Run("probe: a full pool is proven by its holder; no address (controller down) fails or is interrupted; no Service left", func(t *testing.T) {
 		// A pool with one address, held by another Service: the probe can never get an IP.
-		full := lb.Objects(lb.Config{Namespace: lb.DefaultNamespace, Pool: "full-pool", Addresses: mustRanges(t, "127.240.0.50/32")})[0]
+		full := lb.Objects(&lb.Spec{ReleaseNamespace: lb.DefaultNamespace, Pool: "full-pool", Addresses: []string{"127.240.0.50/32"}})[0]
 		if _, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Create(ctx, full, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +289,7 @@ func TestLB(t *testing.T) {
 		lbNoProbeServices(t, c)
 
 		// A pool with a free address while the MetalLB controller is down: no IP comes.
-		free := lb.Objects(lb.Config{Namespace: lb.DefaultNamespace, Pool: "free-pool", Addresses: mustRanges(t, "127.240.0.51/32")})[0]
+		free := lb.Objects(&lb.Spec{ReleaseNamespace: lb.DefaultNamespace, Pool: "free-pool", Addresses: []string{"127.240.0.51/32"}})[0]
 		if _, err := dyn.Resource(lb.IPAddressPoolsGVR).Namespace(lb.DefaultNamespace).Create(ctx, free, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -414,7 +418,7 @@ func TestLBWebhookWithoutEndpoints(t *testing.T) {
 	repo := testbed.ChartRepo(t)
 	r := runPlugin(t, c, "lb", "--chart-repo", repo, "--addresses", lbPoolA, "--wait=false", "--timeout", "15s",
 		"--set", "controller.nodeSelector.flexigrobots-test=no-such-node")
-	want := "lb: apply IPAddressPool metallb-system/ai-platform-pool: webhook metallb-webhook-service not ready after 15s: no ready endpoints"
+	want := "lb: apply IPAddressPool metallb-system/ai-platform-pool: webhook metallb-webhook-service not ready when the section's timeout (15s) ran out: no ready endpoints"
 	if r.code != 1 || !strings.Contains(r.stderr, want) {
 		t.Fatalf("want exit 1 with %q, got %d", want, r.code)
 	}

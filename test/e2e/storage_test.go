@@ -39,10 +39,10 @@ func TestStorage(t *testing.T) {
 			args []string
 			want string
 		}{
-			{"missing server", []string{"storage", "--chart-repo", repo, "--nfs-path", nfsPath}, "--nfs-server is required"},
-			{"empty server", []string{"storage", "--chart-repo", repo, "--nfs-server", " ", "--nfs-path", nfsPath}, "--nfs-server is required"},
+			{"missing server", []string{"storage", "--chart-repo", repo, "--nfs-path", nfsPath}, "--nfs-server: is required"},
+			{"empty server", []string{"storage", "--chart-repo", repo, "--nfs-server", " ", "--nfs-path", nfsPath}, "--nfs-server: is required"},
 			{"server not a host", []string{"storage", "--chart-repo", repo, "--nfs-server", "nfs server", "--nfs-path", nfsPath}, "neither an IP address nor a host name"},
-			{"missing path", []string{"storage", "--chart-repo", repo, "--nfs-server", nfsServer}, "--nfs-path is required"},
+			{"missing path", []string{"storage", "--chart-repo", repo, "--nfs-server", nfsServer}, "--nfs-path: is required"},
 			{"relative path", storageArgsWithPath(repo, "nfsroot/kubeflow"), "is relative"},
 			{"path with space", storageArgsWithPath(repo, "/nfs root/kubeflow"), "space or a comma"},
 			{"path with comma", storageArgsWithPath(repo, "/nfsroot/a,b"), "space or a comma"},

@@ -40,8 +40,8 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"profile", "poddefault", "--namespace", "alice"}, "error: unknown flag: --namespace", "profile poddefault NAMESPACE"},
 		// No Go internals (netip's call, a regexp dump): what is wrong and what a good value is.
 		{[]string{"lb", "--addresses", "127.240.0.0/33"}, `error: --addresses entry 1: "127.240.0.0/33" is not a CIDR (prefix length out of range): want e.g.`, ""},
-		{[]string{"storage", "--nfs-server", "bad host!", "--nfs-path", "/nfsroot"}, `error: --nfs-server "bad host!" is neither an IP address nor a host name: a host name is at most 253 lowercase letters`, ""},
-		{[]string{"kubeflow", "--version", "v1.10.2", "--ingress-service-type", "clusterip"}, `error: invalid --ingress-service-type "clusterip": use LoadBalancer, NodePort or ClusterIP`, ""},
+		{[]string{"storage", "--nfs-server", "bad host!", "--nfs-path", "/nfsroot"}, `error: --nfs-server: "bad host!" is neither an IP address nor a host name: a host name is at most 253 lowercase letters`, ""},
+		{[]string{"kubeflow", "--version", "v1.10.2", "--ingress-service-type", "clusterip"}, `error: --ingress-service-type: invalid "clusterip": use LoadBalancer, NodePort or ClusterIP`, ""},
 		// The uninstall commands check their flags before they read the cluster.
 		{[]string{"kubeflow", "uninstall", "--dry-run=maybe"}, `error: invalid --dry-run "maybe": use none, client or server`, ""},
 		{[]string{"lb", "uninstall", "-o", "xml"}, `error: unknown output format "xml": use -o with one of table|json|yaml`, ""},

@@ -11,7 +11,7 @@ import (
 // pkg/access): helm's release Secrets and the gpu-operator chart's objects (v26.7.0 runs an
 // upgrade-CRD hook Job on every upgrade), the CRDs applied first, the device-plugin ConfigMap and
 // the device plugin's restart, and the node and pod reads of slicing and status.
-var Access = access.Section{Name: Section, Rules: append([]rbacv1.PolicyRule{
+var Access = access.Section{Name: Name, Rules: append([]rbacv1.PolicyRule{
 	access.Rule("", []string{"secrets"}, "get", "list", "create", "update", "delete"),
 	access.Rule("", []string{"namespaces"}, "get", "create"),
 	access.Rule("", []string{"nodes", "pods", "events"}, "list"),
@@ -27,4 +27,4 @@ var Access = access.Section{Name: Section, Rules: append([]rbacv1.PolicyRule{
 	// the chart's CRDs, applied first and awaited Established (watch)
 	access.Rule("apiextensions.k8s.io", []string{"customresourcedefinitions"}, "get", "list", "watch", "create", "patch"),
 	access.Rule("nvidia.com", []string{"clusterpolicies"}, "get", "list", "create", "patch", "delete"),
-}, append(kube.RecordRules(Section), kube.LeftoversRules...)...)}
+}, append(kube.RecordRules(Name), kube.LeftoversRules...)...)}

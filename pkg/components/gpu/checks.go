@@ -26,9 +26,9 @@ const OperatorComponentLabel = "app.kubernetes.io/component"
 // Checks returns the gpu checks in ID order.
 func Checks() []checks.Check {
 	return []checks.Check{
-		{ID: "GPU-001", Section: Section, Title: "GPU operator ready", Severity: checks.Error, Resources: []schema.GroupVersionResource{DeploymentsGVR}, Run: operatorReady},
-		{ID: "GPU-002", Section: Section, Title: "ClusterPolicy ready", Severity: checks.Error, Resources: []schema.GroupVersionResource{ClusterPoliciesGVR}, Run: clusterPolicyReady},
-		{ID: "GPU-003", Section: Section, Title: "Every GPU node advertises GPUs", Severity: checks.Error, Resources: []schema.GroupVersionResource{NodesGVR}, Run: nodesAdvertise},
+		{ID: "GPU-001", Section: Name, Title: "GPU operator ready", Severity: checks.Error, Resources: []schema.GroupVersionResource{DeploymentsGVR}, Run: operatorReady},
+		{ID: "GPU-002", Section: Name, Title: "ClusterPolicy ready", Severity: checks.Error, Resources: []schema.GroupVersionResource{ClusterPoliciesGVR}, Run: clusterPolicyReady},
+		{ID: "GPU-003", Section: Name, Title: "Every GPU node advertises GPUs", Severity: checks.Error, Resources: []schema.GroupVersionResource{NodesGVR}, Run: nodesAdvertise},
 	}
 }
 

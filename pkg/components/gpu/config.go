@@ -4,46 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
-
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
-
-// Time-slicing ConfigMap defaults. ConfigKey is the file name of the runbook
-// (`kubectl create configmap time-slicing --from-file deployment/gpu-time-slicing-config.yaml`),
-// which the release's devicePlugin.config.default names.
-const (
-	DefaultConfigName = "time-slicing-config"
-	ConfigKey         = "gpu-time-slicing-config.yaml"
-	// MaxReplicas bounds --replicas.
-	MaxReplicas = 64
-)
-
-// SlicingConfig is what `gpu slicing` asks of the device plugin.
-type SlicingConfig struct {
-	// Replicas is how many pods share each physical GPU (1 turns slicing off).
-	Replicas int
-	// RenameByDefault advertises nvidia.com/gpu.shared instead of nvidia.com/gpu.
-	RenameByDefault bool
-	// FailRequestsGreaterThanOne rejects pods asking for more than one shared GPU.
-	FailRequestsGreaterThanOne bool
-}
-
-// ParseReplicas reads --replicas: an integer from 1 to MaxReplicas (exit code 2 otherwise).
-func ParseReplicas(s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 || n > MaxReplicas {
-		return 0, core.UsageErrorf("invalid --replicas %q: give a whole number from 1 to %d (how many pods share each physical GPU, e.g. --replicas 4; 1 or --disable turns time-slicing off)", s, MaxReplicas)
-	}
-	return n, nil
-}
 
 // Resource is the resource the device plugin advertises with c.
-func (c SlicingConfig) Resource() string {
+func (c SlicingSpec) Resource() string {
 	if c.Replicas > 1 && c.RenameByDefault {
 		return string(ResourceShared)
 	}
@@ -94,7 +61,7 @@ type sharedResource struct {
 }
 
 // File is the device plugin's config file, as in the runbook's gpu-time-slicing-config.yaml.
-func (c SlicingConfig) File() string {
+func (c SlicingSpec) File() string {
 	cfg := deviceConfig{
 		Version: "v1",
 		Flags: deviceFlags{
@@ -116,12 +83,12 @@ func (c SlicingConfig) File() string {
 	return string(b)
 }
 
-// ConfigMap is the ConfigMap namespace/name holding c under ConfigKey.
-func (c SlicingConfig) ConfigMap(namespace, name string) *unstructured.Unstructured {
+// ConfigMap is the ConfigMap namespace/c.ConfigName holding c's config file under ConfigKey.
+func (c SlicingSpec) ConfigMap(namespace string) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",
-		"metadata":   map[string]any{"name": name, "namespace": namespace},
+		"metadata":   map[string]any{"name": c.ConfigName, "namespace": namespace},
 		"data":       map[string]any{ConfigKey: c.File()},
 	}}
 	return u
@@ -130,10 +97,10 @@ func (c SlicingConfig) ConfigMap(namespace, name string) *unstructured.Unstructu
 // Hash identifies the device plugin's configuration: the ConfigMap name and content when
 // slicing is on, "" when off. It is kept on the device plugin's pod template to restart it only
 // when the configuration changed.
-func (c SlicingConfig) Hash(configName string) string {
+func (c SlicingSpec) Hash() string {
 	if c.Replicas <= 1 {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(configName + "\n" + c.File()))
+	sum := sha256.Sum256([]byte(c.ConfigName + "\n" + c.File()))
 	return hex.EncodeToString(sum[:8])
 }

@@ -11,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// Section is the name `verify --section` selects.
-const Section = "gpu"
+// Name is the section's name: the platform file's block, --only/--skip, `verify --section`.
+const Name = "gpu"
 
 // Chart and release defaults (runbook: `helm install --generate-name -n gpu-operator nvidia/gpu-operator`).
 const (

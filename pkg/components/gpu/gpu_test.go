@@ -34,7 +34,7 @@ func TestParseReplicas(t *testing.T) {
 
 // TestConfigFile checks the device plugin config against the runbook's file, field by field.
 func TestConfigFile(t *testing.T) {
-	c := SlicingConfig{Replicas: 4, RenameByDefault: true, FailRequestsGreaterThanOne: true}
+	c := SlicingSpec{Replicas: 4, RenameByDefault: true, FailRequestsGreaterThanOne: true, ConfigName: "time-slicing-config"}
 	var got map[string]any
 	if err := yaml.Unmarshal([]byte(c.File()), &got); err != nil {
 		t.Fatal(err)
@@ -69,15 +69,20 @@ sharing:
 	if gy, _ := yaml.Marshal(got); string(gy) != mustYAML(t, w) {
 		t.Fatalf("config file:\n%s\nwant:\n%s", gy, mustYAML(t, w))
 	}
-	cm := c.ConfigMap("gpu-operator", "time-slicing-config")
+	cm := c.ConfigMap("gpu-operator")
+	if cm.GetName() != "time-slicing-config" || cm.GetNamespace() != "gpu-operator" {
+		t.Fatalf("ConfigMap %s/%s", cm.GetNamespace(), cm.GetName())
+	}
 	if data, _, _ := unstructured.NestedString(cm.Object, "data", ConfigKey); data != c.File() {
 		t.Fatalf("ConfigMap data[%s] is not the config file", ConfigKey)
 	}
-	if c.Resource() != string(ResourceShared) || (SlicingConfig{Replicas: 1, RenameByDefault: true}).Resource() != string(ResourceGPU) {
+	if c.Resource() != string(ResourceShared) || (SlicingSpec{Replicas: 1, RenameByDefault: true}).Resource() != string(ResourceGPU) {
 		t.Fatal("Resource: want nvidia.com/gpu.shared only when renaming with replicas > 1")
 	}
-	if (SlicingConfig{Replicas: 1}).Hash("x") != "" || c.Hash("x") == (SlicingConfig{Replicas: 2}).Hash("x") || c.Hash("x") != c.Hash("x") {
-		t.Fatal("Hash: empty when off, stable, different per config")
+	other := c
+	other.ConfigName = "tenant-slicing"
+	if (SlicingSpec{Replicas: 1, ConfigName: "x"}).Hash() != "" || c.Hash() == (SlicingSpec{Replicas: 2, ConfigName: c.ConfigName}).Hash() || c.Hash() != c.Hash() || c.Hash() == other.Hash() {
+		t.Fatal("Hash: empty when off, stable, different per config and per ConfigMap name")
 	}
 }
 

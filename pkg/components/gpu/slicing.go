@@ -25,72 +25,51 @@ import (
 // configuration the pods were restarted for (beside kubectl rollout restart's annotation).
 const ConfigHashAnnotation = "kubectl-flexigrobots/device-plugin-config"
 
-// SlicingOptions is `gpu slicing`.
-type SlicingOptions struct {
-	// Namespace holds the gpu-operator release and the config ConfigMap.
-	Namespace string
-	// ConfigName is the ConfigMap's name (default DefaultConfigName).
-	ConfigName string
-	// Config is the time-slicing wanted; Replicas 1 turns slicing off.
-	Config SlicingConfig
-	// Chart is the chart to upgrade the release with; an empty Version means the release's own.
-	Chart   core.ChartSource
-	DryRun  core.DryRunStrategy
-	Wait    bool
-	Timeout time.Duration
-}
-
-func (o *SlicingOptions) dryRun() bool { return o.DryRun != "" && o.DryRun != core.DryRunNone }
-
-// Slicing writes the device plugin's time-slicing config, points the gpu-operator release at it
-// keeping every other value of the release, restarts the device plugin when the configuration
-// changed, and waits until every GPU node advertises physical GPUs x replicas. It returns the
-// nodes as they are at the end. No GPU node and no gpu-operator release are usage errors
-// (exit code 2), found before any change.
-func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Report, []NodeGPU, error) {
+// slicing writes the device plugin's time-slicing config, points the gpu-operator release of
+// namespace at it keeping every other value of the release, restarts the device plugin when the
+// configuration changed, and with Wait waits until every GPU node advertises physical GPUs x
+// replicas. No GPU node and no gpu-operator release are usage errors (exit code 2), found
+// before any change. chart upgrades the release when it gives a version or a chart; the
+// release keeps its own otherwise.
+func (in *installer) slicing(ctx context.Context, namespace string, chart core.ChartSource, sl SlicingSpec) (*output.Report, error) {
 	rep := &output.Report{}
-	ctx, cancel := core.WithBudget(ctx, o.Timeout) // --timeout is the whole command's
-	defer cancel()
-	if o.DryRun == "" {
-		o.DryRun = core.DryRunNone
-	}
-	gpus, err := in.GPUNodes(ctx)
+	gpus, err := Nodes(ctx, in.Clients)
 	if err != nil {
-		return rep, nil, err
+		return rep, err
 	}
 	if len(gpus) == 0 {
-		return rep, nil, core.UsageErrorf("gpu slicing: no node advertises NVIDIA GPUs (capacity nvidia.com/gpu, or label %s / %s), so there is nothing to share: %s; then run `kubectl flexigrobots gpu operator`", LabelPresent, LabelNFDNvidiaPCI, DriverCheckHint)
+		return rep, core.UsageErrorf("gpu slicing: no node advertises NVIDIA GPUs (capacity nvidia.com/gpu, or label %s / %s), so there is nothing to share: %s; then run `kubectl flexigrobots gpu operator`", LabelPresent, LabelNFDNvidiaPCI, DriverCheckHint)
 	}
-	rel, err := in.Helm.Find(o.Namespace, ChartName)
+	rel, err := in.Helm.Find(namespace, ChartName)
 	if err != nil {
-		return rep, nil, err
+		return rep, err
 	}
 	if rel == nil {
-		return rep, nil, core.UsageErrorf("gpu slicing: no gpu-operator release in namespace %s: run `kubectl flexigrobots gpu operator` first (or give --release-namespace where it is installed)", o.Namespace)
+		return rep, core.UsageErrorf("gpu slicing: no gpu-operator release in namespace %s: run `kubectl flexigrobots gpu operator` first (or give --release-namespace where it is installed)", namespace)
 	}
 	// Without --chart-version/--chart the release keeps its own chart: no repository is read, so
 	// slicing works on air-gapped sites without repeating the operator's chart flags.
-	reuseChart := o.Chart.Version == "" && o.Chart.Chart == ""
-	on := o.Config.Replicas > 1
+	reuseChart := chart.Version == "" && chart.Chart == ""
+	on := sl.Replicas > 1
 	current, _ := devicePluginConfig(rel.Config)
 	pointed, _ := current["name"].(string)
 
 	release := helm.Spec{
-		ReleaseName: rel.Name, Namespace: o.Namespace, ChartName: ChartName, Chart: o.Chart,
-		ReuseValues: true, ReuseChart: reuseChart, Wait: o.Wait, Timeout: o.Timeout, DryRun: o.DryRun,
+		ReleaseName: rel.Name, Namespace: namespace, ChartName: ChartName, Chart: chart,
+		ReuseValues: true, ReuseChart: reuseChart, Wait: in.Wait, Timeout: core.Budget(ctx, in.Timeout), DryRun: in.DryRun,
 	}
 	// The chart and values first: a bad --chart-version or --set is refused (exit 2) before the
 	// ConfigMap is written.
 	if err := in.Helm.Check(ctx, release); err != nil {
-		return rep, nil, core.Wrapf(err, "gpu slicing: release %s/%s", o.Namespace, rel.Name)
+		return rep, core.Wrapf(err, "gpu slicing: release %s/%s", namespace, rel.Name)
 	}
 	switch {
 	case on:
-		release.Values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": o.ConfigName, "default": ConfigKey}}}
-		a := &kube.Applier{Clients: in.Clients, DryRun: o.DryRun, Progress: in.Progress, Section: Section, TakeBack: true}
-		r, err := a.Apply(ctx, []*unstructured.Unstructured{o.Config.ConfigMap(o.Namespace, o.ConfigName)})
+		release.Values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": sl.ConfigName, "default": ConfigKey}}}
+		a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, TakeBack: true}
+		r, err := a.Apply(ctx, []*unstructured.Unstructured{sl.ConfigMap(namespace)})
 		if err != nil {
-			return rep, nil, err
+			return rep, err
 		}
 		rep.Add(r.Results...)
 	case pointed != "":
@@ -98,74 +77,67 @@ func (in *Installer) Slicing(ctx context.Context, o SlicingOptions) (*output.Rep
 	}
 	res, _, err := in.Helm.Ensure(ctx, release)
 	if err != nil {
-		return rep, nil, err
+		return rep, err
 	}
 	rep.Add(res)
 	if !on {
-		r, err := in.deleteConfig(ctx, o)
+		r, err := in.deleteConfig(ctx, namespace, sl.ConfigName)
 		if err != nil {
-			return rep, nil, err
+			return rep, err
 		}
 		if r != nil {
 			rep.Add(*r)
 		}
 	}
-	r, err := in.reloadDevicePlugin(ctx, o)
+	r, err := in.reloadDevicePlugin(ctx, namespace, sl)
 	if err != nil {
-		return rep, nil, err
+		return rep, err
 	}
+	waits := in.Wait && !in.DryRun.Active()
 	if r != nil {
 		rep.Add(*r)
-		if r.Action != output.Unchanged && o.Wait && !o.dryRun() {
+		if r.Action != output.Unchanged && waits {
 			w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "gpu: device plugin restart"}
-			wctx, cancel := context.WithTimeout(ctx, o.Timeout)
-			err := w.Wait(wctx, []kube.Target{{GVR: kube.DaemonSetsGVR, Namespace: o.Namespace, Name: DevicePluginDaemonSet}})
-			cancel()
-			if err != nil {
-				return rep, nil, fmt.Errorf("gpu: restart of daemonset %s/%s: %w", o.Namespace, DevicePluginDaemonSet, err)
+			if err := w.Wait(ctx, []kube.Target{{GVR: kube.DaemonSetsGVR, Namespace: namespace, Name: DevicePluginDaemonSet}}); err != nil {
+				return rep, fmt.Errorf("gpu: restart of daemonset %s/%s: %w", namespace, DevicePluginDaemonSet, err)
 			}
 		}
 	}
-	if o.Wait && !o.dryRun() {
-		wctx, cancel := context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-		if err := in.waitAdvertised(wctx, o); err != nil {
-			return rep, nil, err
-		}
+	if !waits {
+		return rep, nil
 	}
-	gpus, err = in.GPUNodes(ctx)
-	return rep, gpus, err
+	return rep, in.waitAdvertised(ctx, namespace, sl)
 }
 
 // deleteConfig removes the config ConfigMap when slicing is turned off, if this plugin made it.
-func (in *Installer) deleteConfig(ctx context.Context, o SlicingOptions) (*output.Result, error) {
-	cms := in.Clients.Client.CoreV1().ConfigMaps(o.Namespace)
-	cm, err := cms.Get(ctx, o.ConfigName, metav1.GetOptions{})
+func (in *installer) deleteConfig(ctx context.Context, namespace, name string) (*output.Result, error) {
+	cms := in.Clients.Client.CoreV1().ConfigMaps(namespace)
+	cm, err := cms.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gpu: get ConfigMap %s/%s: %w", o.Namespace, o.ConfigName, err)
+		return nil, fmt.Errorf("gpu: get ConfigMap %s/%s: %w", namespace, name, err)
 	}
 	if cm.Labels[kube.ManagedByLabel] != kube.FieldManager {
-		in.Progress.Logf("gpu: ConfigMap %s/%s was not made by kubectl flexigrobots; leaving it (nothing points at it any more)", o.Namespace, o.ConfigName)
+		in.Progress.Logf("gpu: ConfigMap %s/%s was not made by kubectl flexigrobots; leaving it (nothing points at it any more)", namespace, name)
 		return nil, nil
 	}
-	res := &output.Result{Kind: "ConfigMap", Namespace: o.Namespace, Name: o.ConfigName, Action: output.Deleted}
-	if o.dryRun() {
-		res.DryRun = o.DryRun
-		if o.DryRun == core.DryRunClient {
+	res := &output.Result{Kind: "ConfigMap", Namespace: namespace, Name: name, Action: output.Deleted}
+	if in.DryRun.Active() {
+		res.DryRun = in.DryRun
+		if in.DryRun == core.DryRunClient {
 			return res, nil
 		}
 	}
 	opts := metav1.DeleteOptions{}
-	if o.DryRun == core.DryRunServer {
+	if in.DryRun == core.DryRunServer {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
-	if err := cms.Delete(ctx, o.ConfigName, opts); err != nil && !apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("gpu: delete ConfigMap %s/%s: %w", o.Namespace, o.ConfigName, err)
+	if err := cms.Delete(ctx, name, opts); err != nil && !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("gpu: delete ConfigMap %s/%s: %w", namespace, name, err)
 	}
-	if o.DryRun == core.DryRunServer {
+	if in.DryRun == core.DryRunServer {
 		if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cm); err == nil {
 			live := &unstructured.Unstructured{Object: u}
 			live.SetAPIVersion("v1")
@@ -180,25 +152,25 @@ func (in *Installer) deleteConfig(ctx context.Context, o SlicingOptions) (*outpu
 // the configuration differs from the one they were last restarted for: the operator does not
 // always restart them when only the ConfigMap changes. A DaemonSet not yet created by the
 // operator is left alone (its pods will read the config when they start).
-func (in *Installer) reloadDevicePlugin(ctx context.Context, o SlicingOptions) (*output.Result, error) {
-	dss := in.Clients.Client.AppsV1().DaemonSets(o.Namespace)
+func (in *installer) reloadDevicePlugin(ctx context.Context, namespace string, sl SlicingSpec) (*output.Result, error) {
+	dss := in.Clients.Client.AppsV1().DaemonSets(namespace)
 	ds, err := dss.Get(ctx, DevicePluginDaemonSet, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		in.Progress.Logf("gpu: daemonset %s/%s not found (the operator creates it); its pods will read the config when they start", o.Namespace, DevicePluginDaemonSet)
+		in.Progress.Logf("gpu: daemonset %s/%s not found (the operator creates it); its pods will read the config when they start", namespace, DevicePluginDaemonSet)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gpu: get daemonset %s/%s: %w", o.Namespace, DevicePluginDaemonSet, err)
+		return nil, fmt.Errorf("gpu: get daemonset %s/%s: %w", namespace, DevicePluginDaemonSet, err)
 	}
-	res := &output.Result{Kind: "DaemonSet", Namespace: o.Namespace, Name: DevicePluginDaemonSet, Action: output.Unchanged}
-	want := o.Config.Hash(o.ConfigName)
+	res := &output.Result{Kind: "DaemonSet", Namespace: namespace, Name: DevicePluginDaemonSet, Action: output.Unchanged}
+	want := sl.Hash()
 	if ds.Spec.Template.Annotations[ConfigHashAnnotation] == want {
 		return res, nil
 	}
 	res.Action, res.Detail = output.Configured, "restarted to load the device-plugin config"
-	if o.dryRun() {
-		res.DryRun = o.DryRun
-		if o.DryRun == core.DryRunClient {
+	if in.DryRun.Active() {
+		res.DryRun = in.DryRun
+		if in.DryRun == core.DryRunClient {
 			return res, nil
 		}
 	}
@@ -206,19 +178,19 @@ func (in *Installer) reloadDevicePlugin(ctx context.Context, o SlicingOptions) (
 		"annotations": map[string]string{ConfigHashAnnotation: want, kube.RestartedAtAnnotation: time.Now().Format(time.RFC3339)},
 	}}}})
 	opts := metav1.PatchOptions{FieldManager: kube.FieldManager}
-	if o.DryRun == core.DryRunServer {
+	if in.DryRun == core.DryRunServer {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	if _, err := dss.Patch(ctx, DevicePluginDaemonSet, types.StrategicMergePatchType, patch, opts); err != nil {
-		return nil, fmt.Errorf("gpu: restart daemonset %s/%s: %w", o.Namespace, DevicePluginDaemonSet, err)
+		return nil, fmt.Errorf("gpu: restart daemonset %s/%s: %w", namespace, DevicePluginDaemonSet, err)
 	}
 	return res, nil
 }
 
 // waitAdvertised waits until every GPU node's allocatable equals its physical GPUs x replicas of
 // the resource the config advertises.
-func (in *Installer) waitAdvertised(ctx context.Context, o SlicingOptions) error {
-	resource := corev1.ResourceName(o.Config.Resource())
+func (in *installer) waitAdvertised(ctx context.Context, namespace string, sl SlicingSpec) error {
+	resource := corev1.ResourceName(sl.Resource())
 	var behind []string
 	err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
 		nodes, err := in.Clients.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
@@ -233,9 +205,9 @@ func (in *Installer) waitAdvertised(ctx context.Context, o SlicingOptions) error
 				continue
 			}
 			g := Describe(n)
-			want := g.Physical * int64(o.Config.Replicas)
+			want := g.Physical * int64(sl.Replicas)
 			if got := quantity(n.Status.Allocatable, resource); got != want {
-				behind = append(behind, fmt.Sprintf("%s advertises %d %s, want %d (%d physical x %d)", n.Name, got, resource, want, g.Physical, o.Config.Replicas))
+				behind = append(behind, fmt.Sprintf("%s advertises %d %s, want %d (%d physical x %d)", n.Name, got, resource, want, g.Physical, sl.Replicas))
 			}
 		}
 		if len(behind) > 0 {
@@ -245,8 +217,8 @@ func (in *Installer) waitAdvertised(ctx context.Context, o SlicingOptions) error
 	})
 	in.Progress.Done()
 	if err != nil {
-		return fmt.Errorf("gpu: %s after %s: %w; check the device plugin: kubectl get pods -n %s -o wide and kubectl logs -n %s ds/%s, restart it with kubectl rollout restart -n %s ds/%s, then re-run",
-			strings.Join(behind, "; "), o.Timeout, err, o.Namespace, o.Namespace, DevicePluginDaemonSet, o.Namespace, DevicePluginDaemonSet)
+		return fmt.Errorf("gpu: waiting for every GPU node to advertise its physical GPUs x %d %s: %s: %w; check the device plugin: kubectl get pods -n %s -o wide and kubectl logs -n %s ds/%s, restart it with kubectl rollout restart -n %s ds/%s, then re-run",
+			sl.Replicas, resource, strings.Join(behind, "; "), err, namespace, namespace, DevicePluginDaemonSet, namespace, DevicePluginDaemonSet)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
@@ -12,18 +11,16 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// Uninstall removes what `gpu operator` and `gpu slicing` made: the gpu-operator release of
+// uninstall removes what `gpu operator` and `gpu slicing` made: the gpu-operator release of
 // namespace through helm's uninstall action (under whatever name it has: the runbook's is
 // generated), then the time-slicing ConfigMaps `gpu slicing` wrote, the one the release points at
 // and the default one (one not made by the plugin is left, with a note), then what helm leaves on purpose where nothing is lost by deleting it
 // (kube.Leftovers): the CRDs of the chart's crds/ folders (nvidia.com, node feature discovery's)
 // that the plugin created and that hold no custom resource, and the namespace once empty. The
 // nodes keep the labels feature discovery set. The report says what was kept, and why.
-func (in *Installer) Uninstall(ctx context.Context, namespace string, dryRun core.DryRunStrategy, wait bool, timeout time.Duration) (*output.Report, error) {
-	ctx, cancel := core.WithBudget(ctx, timeout)
-	defer cancel()
+func (in *installer) uninstall(ctx context.Context, namespace string) (*output.Report, error) {
 	rep := &output.Report{}
-	res, rel, err := in.Helm.Uninstall(ctx, namespace, ChartName, dryRun, wait, core.Budget(ctx, timeout))
+	res, rel, err := in.Helm.Uninstall(ctx, namespace, ChartName, in.DryRun, in.Wait, core.Budget(ctx, in.Timeout))
 	if rel != nil {
 		rep.Add(res)
 	}
@@ -42,7 +39,7 @@ func (in *Installer) Uninstall(ctx context.Context, namespace string, dryRun cor
 	}
 	var cm *output.Result
 	for _, name := range names {
-		res, err := in.deleteConfig(ctx, SlicingOptions{Namespace: namespace, ConfigName: name, DryRun: dryRun})
+		res, err := in.deleteConfig(ctx, namespace, name)
 		if err != nil {
 			return rep, err
 		}
@@ -54,7 +51,7 @@ func (in *Installer) Uninstall(ctx context.Context, namespace string, dryRun cor
 	// The CRDs: those of the chart's crds/ folders that `gpu operator` applied (its record holds
 	// them, the subcharts' too, which the release's stored chart no longer has), and those the
 	// release names.
-	record := &kube.Applier{Clients: in.Clients, DryRun: dryRun, Section: Section}
+	record := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Section: Name}
 	crds, err := helm.CRDNames(rel)
 	if err != nil {
 		return rep, err
@@ -68,7 +65,7 @@ func (in *Installer) Uninstall(ctx context.Context, namespace string, dryRun cor
 	if rel != nil {
 		relName = rel.Name
 	}
-	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: dryRun, Wait: wait}).AfterRelease(ctx, namespace, relName, crds)
+	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun, Wait: in.Wait}).AfterRelease(ctx, namespace, relName, crds)
 	rep.Add(left...)
 	if err != nil {
 		return rep, err

@@ -19,7 +19,7 @@ var applyVerbs = []string{"get", "list", "create", "patch", "delete"}
 // controller) and ship aggregated ClusterRoles, which Kubernetes lets only an identity create that
 // holds what they grant or may escalate and bind: this declaration is cluster-admin in effect,
 // listed so that CLUSTER-005 names what is missing.
-var Access = access.Section{Name: Section, Rules: append(append([]rbacv1.PolicyRule{
+var Access = access.Section{Name: Name, Rules: append(append([]rbacv1.PolicyRule{
 	access.Rule("", []string{"namespaces", "configmaps", "secrets", "services", "serviceaccounts", "persistentvolumeclaims"}, applyVerbs...),
 	access.Rule("apps", []string{"deployments", "statefulsets", "daemonsets"}, applyVerbs...), // restarts patch too
 	access.Rule("autoscaling", []string{"horizontalpodautoscalers"}, applyVerbs...),
@@ -43,4 +43,4 @@ var Access = access.Section{Name: Section, Rules: append(append([]rbacv1.PolicyR
 	access.Rule("storage.k8s.io", []string{"storageclasses"}, "list"),
 	access.Rule("", []string{"nodes", "pods", "events"}, "list"),        // pods and events: a wait's explanation
 	access.Rule("discovery.k8s.io", []string{"endpointslices"}, "list"), // the webhook gate
-}, kube.CSRProbeRules...), kube.RecordRules(Section)...)}
+}, kube.CSRProbeRules...), kube.RecordRules(Name)...)}

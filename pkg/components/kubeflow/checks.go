@@ -18,8 +18,9 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 )
 
-// Section is the name `verify --section` selects.
-const Section = "kubeflow"
+// Name is the section's name: its block in the platform file, and what `verify --section`
+// selects.
+const Name = "kubeflow"
 
 // Resources the checks list.
 var (
@@ -40,11 +41,11 @@ const install = "run `kubectl flexigrobots kubeflow` (it picks the Kubeflow vers
 // Checks returns the kubeflow checks in ID order.
 func Checks() []checks.Check {
 	return []checks.Check{
-		{ID: "KUBEFLOW-001", Section: Section, Title: "Kubeflow workloads ready in every namespace", Severity: checks.Error, Resources: []schema.GroupVersionResource{DeploymentsGVR, StatefulSetsGVR}, Run: workloadsReady},
-		{ID: "KUBEFLOW-002", Section: Section, Title: "Ingress gateway type and external IP", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ServicesGVR}, Run: ingressAddress},
-		{ID: "KUBEFLOW-003", Section: Section, Title: "Dex has a login connector", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ConfigMapsGVR}, Run: dexConnector},
-		{ID: "KUBEFLOW-004", Section: Section, Title: "OIDC client secret is not Kubeflow's public default", Severity: checks.Error, Probes: []checks.Probe{oidcSecretsProbe}, Run: oidcSecret},
-		{ID: "KUBEFLOW-005", Section: Section, Title: "Store credentials and dex's static user are not Kubeflow's published ones", Severity: checks.Error, Probes: []checks.Probe{credentialsProbe}, Run: credentials},
+		{ID: "KUBEFLOW-001", Section: Name, Title: "Kubeflow workloads ready in every namespace", Severity: checks.Error, Resources: []schema.GroupVersionResource{DeploymentsGVR, StatefulSetsGVR}, Run: workloadsReady},
+		{ID: "KUBEFLOW-002", Section: Name, Title: "Ingress gateway type and external IP", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ServicesGVR}, Run: ingressAddress},
+		{ID: "KUBEFLOW-003", Section: Name, Title: "Dex has a login connector", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ConfigMapsGVR}, Run: dexConnector},
+		{ID: "KUBEFLOW-004", Section: Name, Title: "OIDC client secret is not Kubeflow's public default", Severity: checks.Error, Probes: []checks.Probe{oidcSecretsProbe}, Run: oidcSecret},
+		{ID: "KUBEFLOW-005", Section: Name, Title: "Store credentials and dex's static user are not Kubeflow's published ones", Severity: checks.Error, Probes: []checks.Probe{credentialsProbe}, Run: credentials},
 	}
 }
 

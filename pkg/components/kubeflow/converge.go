@@ -23,10 +23,11 @@ type Installer struct {
 	Progress *output.Progress
 	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
 	DryRun core.DryRunStrategy
-	// Wait for every workload of the profile's namespaces, at most Timeout in all.
-	Wait    bool
-	Timeout time.Duration
-	// CSRProbeTimeout bounds the CSR signing probe of preflight (0: 30s).
+	// Wait for every workload of the profile's namespaces, within the context's deadline (the
+	// section's one budget, bound by section.Apply).
+	Wait bool
+	// CSRProbeTimeout bounds the CSR signing probe of preflight (0: 30s, or what is left of the
+	// budget when less).
 	CSRProbeTimeout time.Duration
 	// ForceConflicts takes over fields other managers own.
 	ForceConflicts bool
@@ -37,14 +38,12 @@ type Installer struct {
 	ForceApply bool
 }
 
-// Converge runs preflight (exit 2 with the list, nothing changed), creates or reuses the
+// Converge runs, within ctx's deadline, preflight (exit 2 with the list, nothing changed), creates or reuses the
 // credentials, applies the build and the credentials in one ordered pass, waits for the
 // workloads and says how to reach the dashboard. The report lists every object and, as notes,
 // every edit made.
 func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*output.Report, error) {
 	rep := &output.Report{}
-	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
-	defer cancel()
 	for _, e := range b.Edits {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("edit %s: %s", e.File, e.What))
 	}
@@ -52,7 +51,8 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	if csr == 0 {
 		csr = 30 * time.Second
 	}
-	if in.DryRun != core.DryRunNone {
+	csr = core.Budget(ctx, csr)
+	if in.DryRun.Active() {
 		// A dry run creates nothing, not even the probe's CSR (which a server dry run could not
 		// get signed anyway); `verify` probes signing when asked.
 		csr = 0
@@ -96,13 +96,13 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		in.Progress.Logf("warning: kubeflow: %s", w)
 	}
 	objs := append(append([]*unstructured.Unstructured{}, b.Objects...), creds.Objects...)
-	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow", ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	if err != nil {
 		return rep, err
 	}
-	if f.CSRSigned && in.DryRun == core.DryRunNone {
+	if f.CSRSigned && !in.DryRun.Active() {
 		if err := recordCSRPass(ctx, in.Clients, server, time.Now()); err != nil {
 			in.Progress.Logf("warning: kubeflow: cannot record that CSR signing passed (the next run probes it again): %v", err)
 		}
@@ -116,7 +116,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	if err := in.restart(ctx, rep, creds.Restart); err != nil {
 		return rep, err
 	}
-	if in.DryRun != core.DryRunNone {
+	if in.DryRun.Active() {
 		return rep, nil
 	}
 	if in.Wait {
@@ -144,7 +144,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		})...)
 		w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "kubeflow"}
 		if err := w.Wait(ctx, targets); err != nil {
-			return rep, fmt.Errorf("kubeflow: not ready in %s: %w", in.Timeout, err)
+			return rep, fmt.Errorf("kubeflow: waiting for the workloads of namespaces %s and the custom resources and Jobs this run changed: %w", strings.Join(b.Profile.Namespaces, ", "), err)
 		}
 	}
 	rep.Notes = append(rep.Notes, DashboardAccess(ctx, in.Clients.Client))
@@ -160,7 +160,7 @@ func (in *Installer) restart(ctx context.Context, rep *output.Report, targets []
 			kind = "StatefulSet"
 		}
 		res := output.Result{Kind: kind, Namespace: w.Namespace, Name: w.Name, Action: "restarted", Detail: "reads its credentials at start-up"}
-		if in.DryRun != core.DryRunNone {
+		if in.DryRun.Active() {
 			res.DryRun = in.DryRun
 			rep.Add(res)
 			continue

@@ -66,7 +66,7 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 	if err := defaultClass(ctx, c); err != nil {
 		f.Errors = append(f.Errors, err.Error())
 	}
-	dropped, err := (&kube.Applier{Clients: c, Section: "kubeflow"}).DroppedStoredVersions(ctx, b.Objects)
+	dropped, err := (&kube.Applier{Clients: c, Section: Name}).DroppedStoredVersions(ctx, b.Objects)
 	if err != nil {
 		return nil, err
 	}

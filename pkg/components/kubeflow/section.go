@@ -2,23 +2,110 @@ package kubeflow
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
-// Spec is the kubeflow section as the command's flags or the platform file give it.
-type Spec struct {
-	// Version of the manifests; empty picks the one that fits the server (ChooseVersion).
-	Version string
-	// Manifests is --manifests (see Source.Manifests).
-	Manifests string
-	// Edits are the runbook's edits, the GitHub client secret already read.
-	Edits Edits
-	// NoBuildCache builds even when the build cache holds this build (--no-cache).
-	NoBuildCache bool
+// Section is the kubeflow section (a section.Builder: apply -f builds the manifests while the
+// sections it needs apply).
+var Section section.Builder = kubeflowSection{}
+
+type kubeflowSection struct{}
+
+// Name is "kubeflow".
+func (kubeflowSection) Name() string { return Name }
+
+// Needs: the default StorageClass (storage) and, for a LoadBalancer ingress, MetalLB (lb).
+func (kubeflowSection) Needs() []string { return []string{"storage", "lb"} }
+
+// NewSpec is an empty *Spec.
+func (kubeflowSection) NewSpec() section.Spec { return &Spec{} }
+
+// Checks are verify's kubeflow checks.
+func (kubeflowSection) Checks() []checks.Check { return Checks() }
+
+// Access is the RBAC `kubeflow` needs.
+func (kubeflowSection) Access() access.Section { return Access }
+
+// Prepare refuses a version given that cannot install on the server (exit 2); without one,
+// Build picks (and says) the version that fits.
+func (kubeflowSection) Prepare(_ context.Context, r *section.Run, s section.Spec) error {
+	if v := s.(*Spec).Version; v != "" {
+		return CheckVersion(r.Server, v)
+	}
+	return nil
+}
+
+// Build picks the version (saying which and why when none is given) and builds its manifests
+// with the edits, kept in s for Apply: it reads the cluster (discovery, the nodes' runtime) only.
+func (kubeflowSection) Build(ctx context.Context, r *section.Run, s section.Spec) error {
+	spec := s.(*Spec)
+	spec.built = nil
+	p, err := ResolveVersion(r.Clients, r.Progress, spec.Version)
+	if err != nil {
+		return err
+	}
+	b, err := BuildFor(ctx, r.Clients, r.Progress, p, spec.Manifests, spec.Edits(), spec.NoBuildCache)
+	if err != nil {
+		return err
+	}
+	spec.built = b
+	return nil
+}
+
+// Apply converges what Build made (building first when nothing was built).
+func (k kubeflowSection) Apply(ctx context.Context, r *section.Run, s section.Spec) (*output.Report, error) {
+	spec := s.(*Spec)
+	if spec.built == nil {
+		if err := k.Build(ctx, r, spec); err != nil {
+			return &output.Report{}, err
+		}
+	}
+	b := spec.built
+	spec.built = nil // converge edits the build (the cluster's TLS state, dex's hash): build anew next time
+	return installer(r, spec).Converge(ctx, b, spec.github())
+}
+
+// Uninstall runs `kubeflow uninstall` (its stores' claims kept unless o.DeleteData).
+func (kubeflowSection) Uninstall(ctx context.Context, r *section.Run, s section.Spec, o section.UninstallOptions) (*output.Report, error) {
+	return installer(r, s.(*Spec)).Uninstall(ctx, o.DeleteData)
+}
+
+// PostConditions are the checks a converge that waited must leave passing: the OIDC client
+// secret is a generated one (KUBEFLOW-004, converge always writes it); every workload of
+// Kubeflow's namespaces ready (KUBEFLOW-001, what the wait awaited) unless the auth proxy's OIDC
+// provider is https, where v1.5's authservice is not awaited until `tls` serves it; and, with a
+// GitHub connector, dex has it (KUBEFLOW-003, a warning at most).
+func (kubeflowSection) PostConditions(s section.Spec) []checks.Check {
+	spec := s.(*Spec)
+	want := map[string]bool{"KUBEFLOW-004": true}
+	if !strings.HasPrefix(spec.OIDCProvider, "https://") {
+		want["KUBEFLOW-001"] = true
+	}
+	if spec.GitHub != nil {
+		want["KUBEFLOW-003"] = true
+	}
+	var out []checks.Check
+	for _, c := range Checks() {
+		if want[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// installer is the converge of one run of s.
+func installer(r *section.Run, s *Spec) *Installer {
+	return &Installer{Clients: r.Clients, Progress: r.Progress, DryRun: r.DryRun, Wait: r.Wait,
+		ForceConflicts: s.ForceConflicts, ForceApply: r.ForceApply, Prune: !s.NoPrune}
 }
 
 // ResolveVersion returns the profile of version, or, when version is empty, of the version that
@@ -26,6 +113,9 @@ type Spec struct {
 func ResolveVersion(c *kube.Clients, progress *output.Progress, version string) (Profile, error) {
 	if version != "" {
 		return ProfileFor(version)
+	}
+	if c == nil {
+		return Profile{}, fmt.Errorf("no cluster to ask which version fits")
 	}
 	s, err := versions.Read(c.Discovery)
 	if err != nil {
@@ -55,24 +145,4 @@ func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p
 	b, err := Build(ctx, p, Source{Manifests: manifests, Progress: progress, NoBuildCache: noCache}, ed)
 	progress.Done()
 	return b, err
-}
-
-// Build picks the version (saying which and why when none is given) and builds its manifests
-// with the edits: everything of the section that changes nothing in the cluster.
-func (in *Installer) Build(ctx context.Context, s Spec) (*Built, error) {
-	p, err := ResolveVersion(in.Clients, in.Progress, s.Version)
-	if err != nil {
-		return nil, err
-	}
-	return BuildFor(ctx, in.Clients, in.Progress, p, s.Manifests, s.Edits, s.NoBuildCache)
-}
-
-// Install is the kubeflow section: Build, then Converge. The kubeflow command and `apply -f`
-// both run it (apply -f runs the two halves apart, the build while storage and lb apply).
-func (in *Installer) Install(ctx context.Context, s Spec) (*output.Report, error) {
-	b, err := in.Build(ctx, s)
-	if err != nil {
-		return &output.Report{}, err
-	}
-	return in.Converge(ctx, b, s.Edits.GitHub)
 }

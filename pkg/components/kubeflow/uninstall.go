@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -16,12 +15,11 @@ import (
 // objects made by hand outside its namespaces, the Gateway that `tls` shares) are left alone, but
 // deleting one of its namespaces deletes everything in it: the log names them first. The
 // PersistentVolumeClaims of Kubeflow's stores (pipelines' MySQL and minio, Katib's MySQL) hold
-// data and are kept with their namespace unless deleteData; the report says what was kept.
+// data and are kept with their namespace unless deleteData; the report says what was kept. It
+// runs within ctx's deadline (section.Uninstall bounds it by the run's budget).
 func (in *Installer) Uninstall(ctx context.Context, deleteData bool) (*output.Report, error) {
-	ctx, cancel := core.WithBudget(ctx, in.Timeout)
-	defer cancel()
 	rep := &output.Report{}
-	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: "kubeflow"}
+	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name}
 	u := kube.Uninstall{Wait: in.Wait}
 	if !deleteData {
 		u.Keep = func(kind, _, _ string) (string, bool) {

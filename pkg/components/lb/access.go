@@ -11,7 +11,7 @@ import (
 // MetalLB chart's objects (CRDs are chart templates), the pool and L2Advertisement, kube-proxy's
 // strictARP (--fix-strict-arp), the probe Service, and the reads of its preflight and waits.
 // Chart values that render more kinds (prometheus monitors, network policies) need more.
-var Access = access.Section{Name: Section, Rules: append([]rbacv1.PolicyRule{
+var Access = access.Section{Name: Name, Rules: append([]rbacv1.PolicyRule{
 	// helm: release Secrets; the chart's webhook certificate Secret
 	access.Rule("", []string{"secrets"}, "get", "list", "create", "update", "patch", "delete"),
 	access.Rule("", []string{"namespaces"}, "get", "create"),

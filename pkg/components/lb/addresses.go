@@ -3,6 +3,7 @@ package lb
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -104,26 +105,31 @@ func parseAddr(s string) (netip.Addr, error) {
 	return a.Unmap(), nil
 }
 
-// ParseAddresses validates --addresses: at least one entry, each a CIDR or first-last range, no
-// two overlapping (MetalLB's webhook rejects that too). Errors are usage errors (exit code 2).
-func ParseAddresses(entries []string) ([]Range, error) {
+// ParseAddresses parses a pool's entries: at least one, each a CIDR or first-last range, no two
+// overlapping (MetalLB's webhook rejects that too). It returns the entries that parse, and a
+// problem for each that does not (at "[i]", or "" when there is none): prefix them with
+// Problems.At("addresses").
+func ParseAddresses(entries []string) ([]Range, core.Problems) {
 	if len(entries) == 0 {
-		return nil, core.UsageErrorf("--addresses is empty: give the IPs MetalLB may hand out, e.g. --addresses 203.0.113.10/32 or --addresses 198.51.100.10-198.51.100.20")
+		return nil, core.Problems{core.Problemf("", "is empty: give the IPs MetalLB may hand out, CIDRs or FIRST-LAST ranges, e.g. 203.0.113.10/32 or 198.51.100.10-198.51.100.20")}
 	}
+	var ps core.Problems
 	out := make([]Range, 0, len(entries))
+	at := make([]int, 0, len(entries)) // the entry index of each of out
 	for i, e := range entries {
+		field := fmt.Sprintf("[%d]", i)
 		r, err := ParseRange(e)
 		if err != nil {
-			return nil, core.UsageErrorf("--addresses entry %d: %v", i+1, err)
+			ps = append(ps, core.Problemf(field, "%v", err))
+			continue
 		}
-		for _, prev := range out {
-			if r.Overlaps(prev) {
-				return nil, core.UsageErrorf("--addresses entries %s and %s overlap: list each address once", prev.Entry, r.Entry)
-			}
+		if j := slices.IndexFunc(out, r.Overlaps); j >= 0 {
+			ps = append(ps, core.Problemf(field, "%s overlaps %s ({[%d]}): list each address once", r.Entry, out[j].Entry, at[j]))
+			continue
 		}
-		out = append(out, r)
+		out, at = append(out, r), append(at, i)
 	}
-	return out, nil
+	return out, ps
 }
 
 // Entries returns the spec.addresses strings of rs, in order.

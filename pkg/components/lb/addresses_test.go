@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 func TestParseAddressesGood(t *testing.T) {
@@ -21,9 +19,9 @@ func TestParseAddressesGood(t *testing.T) {
 		{[]string{"2001:db8::/120", "2001:db8:1::1-2001:db8:1::ff"}, []string{"2001:db8::/120", "2001:db8:1::1-2001:db8:1::ff"}},
 	}
 	for _, tc := range cases {
-		rs, err := ParseAddresses(tc.in)
-		if err != nil {
-			t.Fatalf("%v: %v", tc.in, err)
+		rs, ps := ParseAddresses(tc.in)
+		if len(ps) > 0 {
+			t.Fatalf("%v: %v", tc.in, ps)
 		}
 		if got := strings.Join(Entries(rs), ","); got != strings.Join(tc.want, ",") {
 			t.Errorf("%v: entries %s, want %v", tc.in, got, tc.want)
@@ -33,35 +31,36 @@ func TestParseAddressesGood(t *testing.T) {
 
 func TestParseAddressesBad(t *testing.T) {
 	cases := []struct {
-		in   []string
-		want string
+		in    []string
+		field string
+		want  string
 	}{
-		{nil, "--addresses is empty"},
-		{[]string{""}, "empty entry"},
-		{[]string{"203.0.113.10/32", ""}, "entry 2: empty entry"},
-		{[]string{"not-an-ip"}, "neither a CIDR nor a first-last range"},
-		{[]string{"gateway-203.0.113.1"}, `first address: "gateway" is not an IP address`},
-		{[]string{"203.0.113.10"}, "neither a CIDR nor a range"},
-		{[]string{"203.0.113.10/33"}, "is not a CIDR"},
-		{[]string{"203.0.113.256/32"}, "is not a CIDR"},
-		{[]string{"203.0.113.10/24"}, "did you mean 203.0.113.0/24"},
-		{[]string{"198.51.100.20-198.51.100.10"}, "first address 198.51.100.20 is after last address 198.51.100.10: swap them"},
-		{[]string{"198.51.100.10-2001:db8::1"}, "mixes IPv4 and IPv6"},
-		{[]string{"198.51.100.10-"}, "last address: missing"},
-		{[]string{"-198.51.100.10"}, "first address: missing"},
-		{[]string{"198.51.100.1-198.51.100.2-198.51.100.3"}, "more than one '-'"},
-		{[]string{"fe80::1%eth0-fe80::2"}, "zone"},
-		{[]string{"203.0.113.0/24", "203.0.113.10-203.0.113.20"}, "overlap"},
-		{[]string{"2001:db8::/129"}, "is not a CIDR"},
+		{nil, "", "is empty"},
+		{[]string{""}, "[0]", "empty entry"},
+		{[]string{"203.0.113.10/32", ""}, "[1]", "empty entry"},
+		{[]string{"not-an-ip"}, "[0]", "neither a CIDR nor a first-last range"},
+		{[]string{"gateway-203.0.113.1"}, "[0]", `first address: "gateway" is not an IP address`},
+		{[]string{"203.0.113.10"}, "[0]", "neither a CIDR nor a range"},
+		{[]string{"203.0.113.10/33"}, "[0]", "is not a CIDR"},
+		{[]string{"203.0.113.256/32"}, "[0]", "is not a CIDR"},
+		{[]string{"203.0.113.10/24"}, "[0]", "did you mean 203.0.113.0/24"},
+		{[]string{"198.51.100.20-198.51.100.10"}, "[0]", "first address 198.51.100.20 is after last address 198.51.100.10: swap them"},
+		{[]string{"198.51.100.10-2001:db8::1"}, "[0]", "mixes IPv4 and IPv6"},
+		{[]string{"198.51.100.10-"}, "[0]", "last address: missing"},
+		{[]string{"-198.51.100.10"}, "[0]", "first address: missing"},
+		{[]string{"198.51.100.1-198.51.100.2-198.51.100.3"}, "[0]", "more than one '-'"},
+		{[]string{"fe80::1%eth0-fe80::2"}, "[0]", "zone"},
+		{[]string{"203.0.113.0/24", "203.0.113.10-203.0.113.20"}, "[1]", "overlaps 203.0.113.0/24 ({[0]})"},
+		{[]string{"2001:db8::/129"}, "[0]", "is not a CIDR"},
 	}
 	for _, tc := range cases {
-		_, err := ParseAddresses(tc.in)
-		if !core.IsUsageError(err) {
-			t.Errorf("%q: want a usage error, got %v", tc.in, err)
+		_, ps := ParseAddresses(tc.in)
+		if len(ps) != 1 {
+			t.Errorf("%q: want one problem, got %v", tc.in, ps)
 			continue
 		}
-		if !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %q does not say %q", tc.in, err, tc.want)
+		if ps[0].Field != tc.field || !strings.Contains(ps[0].Message, tc.want) {
+			t.Errorf("%q: problem %+v, want %q at %q", tc.in, ps[0], tc.want, tc.field)
 		}
 	}
 }
@@ -129,9 +128,9 @@ func TestStrictARPConfig(t *testing.T) {
 
 func TestPoolSize(t *testing.T) {
 	for in, want := range map[string]uint64{"127.240.0.10/32": 1, "127.240.0.10-127.240.0.20": 11, "127.240.0.0/28,127.240.1.0-127.240.1.1": 18, "::/64": 1 << 32} {
-		r, err := ParseAddresses(strings.Split(in, ","))
-		if err != nil {
-			t.Fatal(err)
+		r, ps := ParseAddresses(strings.Split(in, ","))
+		if len(ps) > 0 {
+			t.Fatal(ps)
 		}
 		if got := poolSize(r); got != want {
 			t.Errorf("%s: %d, want %d", in, got, want)

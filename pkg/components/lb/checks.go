@@ -22,8 +22,8 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
-// Section is the name `verify --section` selects.
-const Section = "lb"
+// Name is the section's name: the file's block, --only/--skip, `verify --section`.
+const Name = "lb"
 
 // IngressGateway is the Service the platform exposes through MetalLB.
 const IngressGateway = "istio-ingressgateway"
@@ -50,21 +50,21 @@ func Checks() []checks.Check { return ChecksFor(Expect{}) }
 func ChecksFor(e Expect) []checks.Check {
 	gvrs := func(g ...schema.GroupVersionResource) []schema.GroupVersionResource { return g }
 	return []checks.Check{
-		{ID: "LB-001", Section: Section, Title: "MetalLB controller ready", Severity: checks.Error, Resources: gvrs(deploymentsGVR),
+		{ID: "LB-001", Section: Name, Title: "MetalLB controller ready", Severity: checks.Error, Resources: gvrs(deploymentsGVR),
 			Run: func(s *checks.Snapshot) []checks.Result {
 				return workloadReady[appsv1.Deployment](s, e, deploymentsGVR, "controller")
 			}},
-		{ID: "LB-002", Section: Section, Title: "MetalLB speaker ready on every node", Severity: checks.Error, Resources: gvrs(daemonSetsGVR),
+		{ID: "LB-002", Section: Name, Title: "MetalLB speaker ready on every node", Severity: checks.Error, Resources: gvrs(daemonSetsGVR),
 			Run: func(s *checks.Snapshot) []checks.Result {
 				return workloadReady[appsv1.DaemonSet](s, e, daemonSetsGVR, "speaker")
 			}},
-		{ID: "LB-003", Section: Section, Title: "IPAddressPool exists and matches", Severity: checks.Error, Resources: gvrs(IPAddressPoolsGVR),
+		{ID: "LB-003", Section: Name, Title: "IPAddressPool exists and matches", Severity: checks.Error, Resources: gvrs(IPAddressPoolsGVR),
 			Run: func(s *checks.Snapshot) []checks.Result { return poolMatches(s, e) }},
-		{ID: "LB-004", Section: Section, Title: "IPAddressPool advertised", Severity: checks.Error, Resources: gvrs(IPAddressPoolsGVR, L2AdvertisementsGVR, BGPAdvertisementsGVR),
+		{ID: "LB-004", Section: Name, Title: "IPAddressPool advertised", Severity: checks.Error, Resources: gvrs(IPAddressPoolsGVR, L2AdvertisementsGVR, BGPAdvertisementsGVR),
 			Run: func(s *checks.Snapshot) []checks.Result { return poolAdvertised(s, e) }},
-		{ID: "LB-005", Section: Section, Title: "istio-ingressgateway has an external IP", Severity: checks.Error, Resources: gvrs(servicesGVR, IPAddressPoolsGVR),
+		{ID: "LB-005", Section: Name, Title: "istio-ingressgateway has an external IP", Severity: checks.Error, Resources: gvrs(servicesGVR, IPAddressPoolsGVR),
 			Run: ingressGatewayIP},
-		{ID: "LB-006", Section: Section, Title: "kube-proxy strictARP in IPVS mode", Severity: checks.Warn, Probes: []checks.Probe{proxyModeProbe},
+		{ID: "LB-006", Section: Name, Title: "kube-proxy strictARP in IPVS mode", Severity: checks.Warn, Probes: []checks.Probe{proxyModeProbe},
 			Run: strictARPCheck},
 	}
 }
@@ -340,21 +340,4 @@ func strictARPCheck(s *checks.Snapshot) []checks.Result {
 		mode = "default (iptables)"
 	}
 	return []checks.Result{checks.Pass("kube-proxy mode %s, strictARP %t", mode, m.StrictARP)}
-}
-
-// postConditions runs LB-001..LB-004 for what c wants; any failure is an error listing the
-// findings and their fixes.
-func (in *Installer) postConditions(ctx context.Context, c Config) error {
-	cs := ChecksFor(Expect{Namespace: c.Namespace, Pool: c.Pool, Addresses: c.Addresses})[:4]
-	col := &checks.Collector{Env: checks.Env{Client: in.Clients.Client, Dynamic: in.Clients.Dynamic, Discovery: in.Clients.Discovery, Host: in.Clients.Config.Host}}
-	var failed []string
-	for _, r := range checks.Run(ctx, col, cs) {
-		if r.Severity >= checks.Error {
-			failed = append(failed, fmt.Sprintf("%s %s: %s (fix: %s)", r.ID, r.Title, r.Message, r.Fix))
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("lb: post-conditions failed:\n  - %s", strings.Join(failed, "\n  - "))
-	}
-	return nil
 }

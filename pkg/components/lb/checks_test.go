@@ -17,7 +17,7 @@ import (
 func TestChecksRegister(t *testing.T) {
 	r := checks.NewRegistry()
 	r.Register(Checks()...) // panics on a malformed check
-	if got := r.Sections(); len(got) != 1 || got[0] != Section {
+	if got := r.Sections(); len(got) != 1 || got[0] != Name {
 		t.Fatalf("sections %v", got)
 	}
 }
@@ -27,16 +27,11 @@ func metallbLabels(component string) map[string]string {
 }
 
 func pool(ns, name string, managed bool, addrs ...string) unstructured.Unstructured {
-	c := Config{Namespace: ns, Pool: name}
-	for _, a := range addrs {
-		r, _ := ParseRange(a)
-		c.Addresses = append(c.Addresses, r)
-	}
-	p := *Objects(c)[0]
+	p := *Objects(&Spec{ReleaseNamespace: ns, Pool: name, Addresses: addrs})[0]
 	if managed {
 		p.SetLabels(map[string]string{kube.ManagedByLabel: kube.FieldManager})
 	}
-	if len(addrs) > 0 && c.Addresses[0].Entry == "" { // an unparsable entry, stored as given
+	if _, bad := ParseAddresses(addrs); len(addrs) > 0 && len(bad) > 0 { // unparsable entries, stored as given
 		_ = unstructured.SetNestedStringSlice(p.Object, addrs, "spec", "addresses")
 	}
 	return p
@@ -79,7 +74,7 @@ func TestWorkloadChecks(t *testing.T) {
 func TestPoolChecks(t *testing.T) {
 	ours := pool("metallb-system", "ai-platform-pool", true, "198.51.100.10-198.51.100.20")
 	theirs := pool("metallb-system", "other", false, "203.0.113.0/28")
-	l2 := *Objects(Config{Namespace: "metallb-system", Pool: "ai-platform-pool", L2Advertisement: "ai-platform"})[1]
+	l2 := *Objects(&Spec{ReleaseNamespace: "metallb-system", Pool: "ai-platform-pool", L2Advertisement: "ai-platform"})[1]
 	s := checks.NewSnapshot().
 		WithItems(IPAddressPoolsGVR, []unstructured.Unstructured{ours, theirs}).
 		WithItems(L2AdvertisementsGVR, []unstructured.Unstructured{l2}).
@@ -103,7 +98,7 @@ func TestPoolChecks(t *testing.T) {
 	want(t, byID(t, s, Expect{Namespace: "metallb-system", Pool: "other"}, "LB-004"), checks.Error, "metallb-system/other is not advertised")
 
 	// An advertisement without pools or selectors advertises all of them.
-	all := *Objects(Config{Namespace: "metallb-system", L2Advertisement: "all"})[1]
+	all := *Objects(&Spec{ReleaseNamespace: "metallb-system", L2Advertisement: "all"})[1]
 	unstructured.RemoveNestedField(all.Object, "spec")
 	s2 := checks.NewSnapshot().WithItems(IPAddressPoolsGVR, []unstructured.Unstructured{theirs}).
 		WithItems(L2AdvertisementsGVR, []unstructured.Unstructured{all}).WithItems(BGPAdvertisementsGVR, nil)

@@ -68,15 +68,16 @@ func (in *Installer) ReadProxyMode(ctx context.Context) (ProxyMode, error) {
 }
 
 // StrictARP checks kube-proxy: in IPVS mode MetalLB's L2 mode needs ipvs.strictARP: true. Without
-// c.FixStrictARP a missing setting is a warning on stderr with the fix; with it the ConfigMap is
-// updated (res says so) and the note says kube-proxy must restart to pick it up.
-func (in *Installer) StrictARP(ctx context.Context, c Config) (res *output.Result, note string, err error) {
+// fix a missing setting is a warning on stderr with the fix; with it the ConfigMap is updated
+// (res says so; dry is the run's dry-run strategy) and the note says kube-proxy must restart to
+// pick it up.
+func (in *Installer) StrictARP(ctx context.Context, fix bool, dry core.DryRunStrategy) (res *output.Result, note string, err error) {
 	m, err := in.ReadProxyMode(ctx)
 	if err != nil {
 		return nil, "", err
 	}
 	if !m.NeedsStrictARP() {
-		if c.FixStrictARP {
+		if fix {
 			why := "kube-proxy is not in IPVS mode"
 			switch {
 			case !m.Found:
@@ -88,15 +89,15 @@ func (in *Installer) StrictARP(ctx context.Context, c Config) (res *output.Resul
 		}
 		return nil, "", nil
 	}
-	if !c.FixStrictARP {
+	if !fix {
 		in.Progress.Logf("lb: warning: kube-proxy runs in IPVS mode without ipvs.strictARP: true; MetalLB's L2 mode needs it. Fix: %s", StrictARPFix)
 		return nil, "", nil
 	}
 	r := output.Result{Kind: "ConfigMap", Namespace: KubeProxyNamespace, Name: KubeProxyConfigMap, Action: output.Configured, Detail: "ipvs.strictARP: true"}
 	note = "kube-proxy reads its ConfigMap only at start: restart it with `kubectl -n kube-system rollout restart daemonset kube-proxy`"
-	if c.dryRun() {
-		r.DryRun = c.DryRun
-		if c.DryRun == core.DryRunClient {
+	if dry.Active() {
+		r.DryRun = dry
+		if dry == core.DryRunClient {
 			return &r, note, nil
 		}
 	}
@@ -111,7 +112,7 @@ func (in *Installer) StrictARP(ctx context.Context, c Config) (res *output.Resul
 		}
 		cm.Data[KubeProxyConfigKey] = doc
 		opts := metav1.UpdateOptions{FieldManager: "kubectl-flexigrobots"}
-		if c.DryRun == core.DryRunServer {
+		if dry == core.DryRunServer {
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
 		_, err = in.Clients.Client.CoreV1().ConfigMaps(KubeProxyNamespace).Update(ctx, cm, opts)

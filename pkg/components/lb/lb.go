@@ -21,6 +21,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // Defaults of the runbook.
@@ -45,49 +46,6 @@ var (
 	BGPAdvertisementsGVR = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "bgpadvertisements"}
 )
 
-// Config is what `lb` converges.
-type Config struct {
-	// Namespace holds the release, the pool and the L2Advertisement.
-	Namespace   string
-	ReleaseName string
-	// Pool and L2Advertisement are the object names.
-	Pool, L2Advertisement string
-	// Addresses are the pool's entries (see ParseAddresses).
-	Addresses []Range
-	Chart     core.ChartSource
-	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
-	DryRun core.DryRunStrategy
-	// Wait waits for the controller and speaker and runs the section's checks afterwards.
-	Wait bool
-	// Timeout bounds each wait: the chart, the workloads, the webhook.
-	Timeout time.Duration
-	// FixStrictARP sets ipvs.strictARP in the kube-proxy ConfigMap when kube-proxy runs in IPVS mode.
-	FixStrictARP bool
-	// Prune deletes the pool and L2Advertisement an earlier run applied under other names.
-	Prune bool
-}
-
-func (c *Config) dryRun() bool { return c.DryRun != "" && c.DryRun != core.DryRunNone }
-
-// Objects returns the IPAddressPool and the L2Advertisement (which advertises that pool).
-func Objects(c Config) []*unstructured.Unstructured {
-	addrs := make([]any, 0, len(c.Addresses))
-	for _, e := range Entries(c.Addresses) {
-		addrs = append(addrs, e)
-	}
-	pool := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
-		"metadata": map[string]any{"name": c.Pool, "namespace": c.Namespace},
-		"spec":     map[string]any{"addresses": addrs},
-	}}
-	l2 := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement",
-		"metadata": map[string]any{"name": c.L2Advertisement, "namespace": c.Namespace},
-		"spec":     map[string]any{"ipAddressPools": []any{c.Pool}},
-	}}
-	return []*unstructured.Unstructured{pool, l2}
-}
-
 // Installer runs the steps of the section against one cluster.
 type Installer struct {
 	Clients  *kube.Clients
@@ -95,19 +53,20 @@ type Installer struct {
 	Progress *output.Progress
 }
 
-// Converge makes the cluster match c: kube-proxy strictARP (checked; fixed with FixStrictARP),
-// the MetalLB release, its workloads ready, its webhook answering, then the pool and the
-// L2Advertisement. It is idempotent: a second run reports only `unchanged`.
-func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, error) {
+// Converge makes the cluster match s (validated, its chart version picked): kube-proxy strictARP
+// (checked; fixed with FixStrictARP), the MetalLB release, its workloads ready, its webhook
+// answering, then the pool and the L2Advertisement, within ctx (the section's budget). It is
+// idempotent: a second run reports only `unchanged`.
+func (in *Installer) Converge(ctx context.Context, r *section.Run, s *Spec) (*output.Report, error) {
 	rep := &output.Report{}
-	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb", TakeBack: true}
+	applier := &kube.Applier{Clients: in.Clients, DryRun: r.DryRun, Progress: in.Progress, Section: Name, TakeBack: true}
 	release := helm.Spec{
-		ReleaseName: c.ReleaseName, Namespace: c.Namespace, ChartName: ChartName, Chart: c.Chart,
-		CreateNamespace: true, Timeout: c.Timeout, DryRun: c.DryRun,
+		ReleaseName: s.ReleaseName, Namespace: s.ReleaseNamespace, ChartName: ChartName, Chart: s.Chart,
+		CreateNamespace: true, Timeout: core.Budget(ctx, r.Timeout), DryRun: r.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
 			// A server dry run of every CRD first: one the server refuses (CEL rules on
 			// Kubernetes < 1.25) fails the run before any CRD is changed.
-			dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, Section: "lb", TakeBack: true}
+			dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, Section: Name, TakeBack: true}
 			if _, err := dry.Apply(ctx, crds); err != nil {
 				return fmt.Errorf("server dry run, nothing changed: %w", err)
 			}
@@ -118,9 +77,9 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 	// The chart and values first: a bad --chart-version or --set is refused (exit 2) before
 	// --fix-strict-arp edits kube-proxy.
 	if err := in.Helm.Check(ctx, release); err != nil {
-		return rep, core.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, c.ReleaseName)
+		return rep, core.Wrapf(err, "lb: MetalLB release %s/%s", s.ReleaseNamespace, s.ReleaseName)
 	}
-	if res, note, err := in.StrictARP(ctx, c); err != nil {
+	if res, note, err := in.StrictARP(ctx, s.FixStrictARP, r.DryRun); err != nil {
 		return rep, err
 	} else {
 		if res != nil {
@@ -136,44 +95,32 @@ func (in *Installer) Converge(ctx context.Context, c Config) (*output.Report, er
 		if strings.Contains(err.Error(), "x-kubernetes-validations") {
 			return rep, in.celError(res.Detail, err)
 		}
-		return rep, core.Wrapf(err, "lb: MetalLB release %s/%s", c.Namespace, res.Name)
+		return rep, core.Wrapf(err, "lb: MetalLB release %s/%s", s.ReleaseNamespace, res.Name)
 	}
 	rep.Add(res)
 
-	if !c.dryRun() && c.Wait {
-		wctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	if !r.DryRun.Active() && r.Wait {
 		w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "lb: MetalLB controller and speaker"}
-		err := w.Wait(wctx, kube.Workloads(c.Namespace))
-		cancel()
-		if err != nil {
-			return rep, fmt.Errorf("lb: MetalLB not ready after %s: %w", c.Timeout, err)
+		if err := w.Wait(ctx, kube.Workloads(s.ReleaseNamespace)); err != nil {
+			return rep, fmt.Errorf("lb: waiting for MetalLB's controller and speaker in %s to be ready: %w", s.ReleaseNamespace, err)
 		}
 	}
 
-	objs := Objects(c)
-	results, err := in.applyConfig(ctx, c, objs)
+	objs := Objects(s)
+	results, err := in.applyConfig(ctx, r, s, objs)
 	rep.Add(results...)
-	if err != nil {
-		return rep, err
-	}
-
-	if !c.dryRun() && c.Wait {
-		if err := in.postConditions(ctx, c); err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
+	return rep, err
 }
 
 // applyConfig applies the pool and the L2Advertisement as one apply set (kube.Applier.Prune:
-// with c.Prune, a pool or L2Advertisement an earlier run applied under another name is deleted).
-// MetalLB's validating webhook intercepts them: through the engine's webhook gate, as in every
-// section, a call that fails is announced and retried until the webhook answers (the controller
-// starting), up to c.Timeout. An API server without webhook admission never calls it, so nothing
-// waits there.
-func (in *Installer) applyConfig(ctx context.Context, c Config, objs []*unstructured.Unstructured) ([]output.Result, error) {
-	applier := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb", TakeBack: true, ApplySet: true, NoPrune: !c.Prune}
-	if c.dryRun() {
+// unless s.NoPrune, a pool or L2Advertisement an earlier run applied under another name is
+// deleted). MetalLB's validating webhook intercepts them: through the engine's webhook gate, as
+// in every section, a call that fails is announced and retried until the webhook answers (the
+// controller starting), as long as ctx (the section's budget) lasts. An API server without
+// webhook admission never calls it, so nothing waits there.
+func (in *Installer) applyConfig(ctx context.Context, r *section.Run, s *Spec, objs []*unstructured.Unstructured) ([]output.Result, error) {
+	applier := &kube.Applier{Clients: in.Clients, DryRun: r.DryRun, Progress: in.Progress, Section: Name, TakeBack: true, ApplySet: true, NoPrune: s.NoPrune}
+	if r.DryRun.Active() {
 		// Asked of the server, not of kubectl's discovery cache, which may still list the kind of
 		// a cluster that was at the same address before.
 		crd := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -183,8 +130,6 @@ func (in *Installer) applyConfig(ctx context.Context, c Config, objs []*unstruct
 			applier.DryRun = core.DryRunClient
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	defer cancel()
 	rep, err := applier.Apply(ctx, objs)
 	if err == nil {
 		return rep.Results, nil
@@ -201,17 +146,26 @@ func (in *Installer) applyConfig(ctx context.Context, c Config, objs []*unstruct
 		}
 	}
 	if strings.Contains(err.Error(), "webhook") {
-		return rep.Results, fmt.Errorf("%s: webhook %s not ready after %s: %s: %w\n  the MetalLB controller serves it: kubectl -n %s get pods -l app.kubernetes.io/component=controller; kubectl -n %s get endpointslices -l kubernetes.io/service-name=%s",
-			what, WebhookService, c.Timeout, in.endpointState(c), err, c.Namespace, c.Namespace, WebhookService)
+		state := "call failed"
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// The gate retried for what the section's budget left.
+			state = fmt.Sprintf("not ready when the section's timeout (%s) ran out", r.Timeout)
+		case ctx.Err() != nil:
+			state = "wait interrupted"
+		}
+		ns := s.ReleaseNamespace
+		return rep.Results, fmt.Errorf("%s: webhook %s %s: %s: %w\n  the MetalLB controller serves it: kubectl -n %s get pods -l app.kubernetes.io/component=controller; kubectl -n %s get endpointslices -l kubernetes.io/service-name=%s",
+			what, WebhookService, state, in.endpointState(ns), err, ns, ns, WebhookService)
 	}
 	return rep.Results, fmt.Errorf("%s: %w", what, err)
 }
 
 // endpointState says how many ready endpoints the webhook Service has, for error messages.
-func (in *Installer) endpointState(c Config) string {
+func (in *Installer) endpointState(namespace string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	n, err := kube.ServiceReadyEndpoints(ctx, in.Clients, c.Namespace, WebhookService)
+	n, err := kube.ServiceReadyEndpoints(ctx, in.Clients, namespace, WebhookService)
 	switch {
 	case err != nil:
 		return "endpoints unknown (" + err.Error() + ")"

@@ -3,54 +3,129 @@ package lb
 import (
 	"context"
 	"fmt"
-	"net/netip"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
-// Spec is the lb section as the command's flags or the platform file give it.
-type Spec struct {
-	// Config is what Converge makes true; no Addresses means probe only.
-	Config Config
-	// ServiceCIDRs are given service ranges for the overlap warnings (read from the cluster when
-	// it serves ServiceCIDR objects).
-	ServiceCIDRs []netip.Prefix
-	// Probe proves afterwards that a LoadBalancer Service gets an IP from the pool.
-	Probe bool
+// Section is the lb section (see pkg/section): the `lb` command and the platform file's `lb`
+// block both run it. Its Spec is *Spec.
+var Section section.Section = lbSection{}
+
+type lbSection struct{}
+
+// Name is "lb".
+func (lbSection) Name() string { return Name }
+
+// Needs nothing: MetalLB goes on a bare cluster.
+func (lbSection) Needs() []string { return nil }
+
+// NewSpec is an empty *Spec.
+func (lbSection) NewSpec() section.Spec { return &Spec{} }
+
+// Prepare refuses a chart version given that cannot install on the server (exit 2, naming
+// {chart.version}); without one, Apply picks (and says) the version that fits. Without addresses
+// (the command's probe only) nothing is installed, so nothing is checked.
+func (lbSection) Prepare(_ context.Context, r *section.Run, sp section.Spec) error {
+	s := sp.(*Spec)
+	if len(s.Addresses) == 0 || s.Chart.Version == "" {
+		return nil
+	}
+	server, err := serverOf(r)
+	if err != nil {
+		return err
+	}
+	return checkChartVersion(server, s.Chart)
 }
 
-// Apply is the lb section: pick the chart version, warn about overlaps, converge, probe. The lb
-// command and `apply -f` both run it; the report holds what was done also on error.
-func (in *Installer) Apply(ctx context.Context, s Spec) (*output.Report, error) {
+// Apply picks the chart version, warns about overlaps, converges (when addresses are given),
+// then probes (with Probe; skipped in a dry run, which creates no Service, and the report says
+// so). The report holds what was done also on error. Run it through section.Apply.
+func (lbSection) Apply(ctx context.Context, r *section.Run, sp section.Spec) (*output.Report, error) {
+	s := *sp.(*Spec) // the chart version picked stays in this copy
 	rep := &output.Report{}
-	c := s.Config
-	ctx, cancel := core.WithBudget(ctx, c.Timeout) // --timeout is the whole section's
-	defer cancel()
-	if len(c.Addresses) > 0 {
-		if err := in.ResolveChart(&c.Chart); err != nil {
+	in := installer(r)
+	if len(s.Addresses) > 0 {
+		server, err := serverOf(r)
+		if err != nil {
 			return rep, err
 		}
-		if _, err := in.Preflight(ctx, c.Addresses, s.ServiceCIDRs); err != nil {
+		if err := in.pickChart(server, &s.Chart); err != nil {
 			return rep, err
 		}
-		r, err := in.Converge(ctx, c)
-		rep.Add(r.Results...)
-		rep.Notes = append(rep.Notes, r.Notes...)
+		if _, err := in.Preflight(ctx, s.ranges(), s.serviceCIDRs()); err != nil {
+			return rep, err
+		}
+		cr, err := in.Converge(ctx, r, &s)
+		rep.Add(cr.Results...)
+		rep.Notes = append(rep.Notes, cr.Notes...)
 		if err != nil {
 			return rep, err
 		}
 	}
-	if s.Probe {
-		res, err := in.Probe(ctx, c.Namespace, c.Pool, core.Budget(ctx, c.Timeout))
-		if err != nil {
-			return rep, err
-		}
-		if res.Existing {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("probe: every address of pool %s is in use; LoadBalancer Service %s holds %s from it, which proves MetalLB hands them out (no probe Service created: it could get none)", res.Pool, res.Service, res.IP))
-		} else {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("probe: LoadBalancer Service %s got external IP %s from pool %s; Service deleted", res.Service, res.IP, res.Pool))
-		}
+	if !s.Probe {
+		return rep, nil
+	}
+	if r.DryRun.Active() {
+		rep.Notes = append(rep.Notes, "probe skipped: dry run")
+		return rep, nil
+	}
+	res, err := in.Probe(ctx, s.ReleaseNamespace, s.Pool, core.Budget(ctx, r.Timeout))
+	if err != nil {
+		return rep, err
+	}
+	if res.Existing {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("probe: every address of pool %s is in use; LoadBalancer Service %s holds %s from it, which proves MetalLB hands them out (no probe Service created: it could get none)", res.Pool, res.Service, res.IP))
+	} else {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("probe: LoadBalancer Service %s got external IP %s from pool %s; Service deleted", res.Service, res.IP, res.Pool))
 	}
 	return rep, nil
+}
+
+// Uninstall runs `lb uninstall` on the spec's release namespace (the default when empty).
+func (lbSection) Uninstall(ctx context.Context, r *section.Run, sp section.Spec, _ section.UninstallOptions) (*output.Report, error) {
+	ns := sp.(*Spec).ReleaseNamespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return installer(r).Uninstall(ctx, r, ns)
+}
+
+// Checks are LB-001..LB-006.
+func (lbSection) Checks() []checks.Check { return Checks() }
+
+// PostConditions are LB-001..LB-004 for the spec's namespace, pool and addresses: MetalLB's
+// controller and speaker ready, the pool with exactly these addresses, and advertised. None
+// without addresses (the command's probe only installs nothing).
+func (lbSection) PostConditions(sp section.Spec) []checks.Check {
+	s := sp.(*Spec)
+	if len(s.Addresses) == 0 {
+		return nil
+	}
+	return ChecksFor(Expect{Namespace: s.ReleaseNamespace, Pool: s.Pool, Addresses: s.ranges()})[:4]
+}
+
+// Access is the RBAC of `lb` and `lb uninstall`.
+func (lbSection) Access() access.Section { return Access }
+
+func installer(r *section.Run) *Installer {
+	return &Installer{Clients: r.Clients, Helm: r.Helm, Progress: r.Progress}
+}
+
+// serverOf is r.Server, read from the cluster (once per run) when the entry point left it
+// unset.
+func serverOf(r *section.Run) (versions.Server, error) {
+	if r.Server != (versions.Server{}) {
+		return r.Server, nil
+	}
+	s, err := versions.Read(r.Clients.Discovery)
+	if err != nil {
+		return s, core.Wrapf(err, "lb")
+	}
+	r.Server = s
+	return s, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // Uninstall removes what `lb` made: first the pool and L2Advertisement it applied (its ApplySet,
@@ -15,19 +16,18 @@ import (
 // objects of the release), then the namespace once nothing but Kubernetes' own objects is left in
 // it, when the plugin created it (kube.Leftovers). kube-proxy's strictARP, which
 // `lb --fix-strict-arp` may have set, stays (other load balancers want it too). The report says
-// so. Nothing installed: nothing happens, and the report says that.
-func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, error) {
-	ctx, cancel := core.WithBudget(ctx, c.Timeout)
-	defer cancel()
+// so. Nothing installed: nothing happens, and the report says that. ctx bounds it all (the
+// section's budget, see section.Uninstall).
+func (in *Installer) Uninstall(ctx context.Context, r *section.Run, namespace string) (*output.Report, error) {
 	rep := &output.Report{}
-	wait := c.Wait && !c.dryRun()
-	a := &kube.Applier{Clients: in.Clients, DryRun: c.DryRun, Progress: in.Progress, Section: "lb"}
+	wait := r.Wait && !r.DryRun.Active()
+	a := &kube.Applier{Clients: in.Clients, DryRun: r.DryRun, Progress: in.Progress, Section: Name}
 	results, err := a.Uninstall(ctx, kube.Uninstall{Wait: wait})
 	rep.Add(results...)
 	if err != nil {
 		return rep, err
 	}
-	res, rel, err := in.Helm.Uninstall(ctx, c.Namespace, ChartName, c.DryRun, wait, core.Budget(ctx, c.Timeout))
+	res, rel, err := in.Helm.Uninstall(ctx, namespace, ChartName, r.DryRun, wait, core.Budget(ctx, r.Timeout))
 	if rel != nil {
 		rep.Add(res)
 	}
@@ -38,7 +38,7 @@ func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, e
 	if rel != nil {
 		relName = rel.Name
 	}
-	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: c.DryRun, Wait: wait, Set: kube.ApplySetID("lb")}).Namespace(ctx, c.Namespace, relName)
+	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: r.DryRun, Wait: wait, Set: kube.ApplySetID(Name)}).Namespace(ctx, namespace, relName)
 	if left != nil {
 		rep.Add(*left)
 	}
@@ -46,7 +46,7 @@ func (in *Installer) Uninstall(ctx context.Context, c Config) (*output.Report, e
 		return rep, err
 	}
 	if len(results) == 0 && rel == nil && !rep.Changed() {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("nothing to uninstall: no MetalLB release in namespace %s and no apply record %s/%s", c.Namespace, kube.RecordNamespace, kube.RecordName("lb")))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("nothing to uninstall: no MetalLB release in namespace %s and no apply record %s/%s", namespace, kube.RecordNamespace, kube.RecordName(Name)))
 		return rep, nil
 	}
 	rep.Notes = append(rep.Notes, "MetalLB's CRDs (metallb.io) are objects of its release (the chart's crds subchart): helm's uninstall deletes them, and with them any metallb.io object made by hand; kube-proxy's ipvs.strictARP stays as it is")

@@ -8,7 +8,7 @@ import (
 
 // Access is what `profile poddefault` does to the cluster (see pkg/access): the Profiles and
 // namespaces it reads (and watches with --watch), the PodDefaults it applies and removes.
-var Access = access.Section{Name: Section, Rules: []rbacv1.PolicyRule{
+var Access = access.Section{Name: Name, Rules: []rbacv1.PolicyRule{
 	access.Rule("kubeflow.org", []string{"profiles"}, "list", "watch"),
 	access.Rule("", []string{"namespaces"}, "list", "watch"),
 	access.Rule("kubeflow.org", []string{"poddefaults"}, "get", "list", "create", "patch", "delete"),

@@ -152,7 +152,7 @@ func (in *Installer) Apply(ctx context.Context, targets []Target, live map[strin
 
 func (in *Installer) result(ns, action, detail string) output.Result {
 	r := output.Result{Kind: ResultKind, Namespace: ns, Name: PodDefaultName, Action: action, Detail: detail}
-	if in.DryRun != core.DryRunNone && in.DryRun != "" {
+	if in.DryRun.Active() {
 		r.DryRun = in.DryRun
 	}
 	return r

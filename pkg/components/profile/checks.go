@@ -13,18 +13,15 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 )
 
-// Section is the name `verify --section` selects.
-const Section = "profiles"
-
 // Checks returns the checks of section "profiles" in ID order. They read one LIST each of
 // Profiles, namespaces and PodDefaults (all namespaces).
 func Checks() []checks.Check {
 	return []checks.Check{
-		{ID: "PROFILES-001", Section: Section, Title: "Every Profile's namespace exists", Severity: checks.Error,
+		{ID: "PROFILES-001", Section: Name, Title: "Every Profile's namespace exists", Severity: checks.Error,
 			Resources: []schema.GroupVersionResource{ProfilesGVR, NamespacesGVR}, Run: namespacesExist},
-		{ID: "PROFILES-002", Section: Section, Title: "PodDefault access-ml-pipeline in every profile namespace, as the runbook's", Severity: checks.Error,
+		{ID: "PROFILES-002", Section: Name, Title: "PodDefault access-ml-pipeline in every profile namespace, as the runbook's", Severity: checks.Error,
 			Resources: []schema.GroupVersionResource{ProfilesGVR, NamespacesGVR, PodDefaultsGVR}, Run: podDefaults},
-		{ID: "PROFILES-003", Section: Section, Title: "Profile namespaces carry the admission webhook's label", Severity: checks.Warn,
+		{ID: "PROFILES-003", Section: Name, Title: "Profile namespaces carry the admission webhook's label", Severity: checks.Warn,
 			Resources: []schema.GroupVersionResource{ProfilesGVR, NamespacesGVR}, Run: webhookLabels},
 	}
 }

@@ -8,21 +8,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// Spec is what one `profile poddefault` run (or the platform file's profiles block) asks for.
-type Spec struct {
-	// AllProfiles covers every namespace owned by a Profile; otherwise Namespaces.
-	AllProfiles bool
-	Namespaces  []string
-	// Remove deletes the PodDefaults this command made instead of applying them.
-	Remove bool
-}
-
 // Converge resolves the spec's namespaces (a bad one is exit 2, nothing changed), then applies
-// or removes the PodDefault in each and reports one result per namespace.
-func (in *Installer) Converge(ctx context.Context, s Spec) (*output.Report, error) {
+// or removes the PodDefault in each and reports one result per namespace. Call it through
+// section.Apply(ctx, Section, ...), which bounds ctx by the run's budget.
+func (in *Installer) Converge(ctx context.Context, s *Spec) (*output.Report, error) {
 	if err := CheckInstalled(in.Clients); err != nil {
 		return &output.Report{}, err
 	}
@@ -62,10 +55,12 @@ func (in *Installer) Converge(ctx context.Context, s Spec) (*output.Report, erro
 const NamespaceGrace = 30 * time.Second
 
 // awaitNamespaces re-reads the inventory until the pending Profiles have namespaces, at most
-// NamespaceGrace; it returns the targets and what is still pending then.
+// NamespaceGrace (or what is left of the budget); it returns the targets and what is still
+// pending then.
 func (in *Installer) awaitNamespaces(ctx context.Context, targets []Target, pending []string) ([]Target, []string) {
-	in.Progress.Logf("profiles: waiting up to %s for the profile controller to create the namespace of Profile %s", NamespaceGrace, strings.Join(pending, ", "))
-	_ = wait.PollUntilContextTimeout(ctx, time.Second, NamespaceGrace, false, func(ctx context.Context) (bool, error) {
+	grace := core.Budget(ctx, NamespaceGrace)
+	in.Progress.Logf("profiles: waiting up to %s for the profile controller to create the namespace of Profile %s", grace.Round(time.Second), strings.Join(pending, ", "))
+	_ = wait.PollUntilContextTimeout(ctx, time.Second, grace, false, func(ctx context.Context) (bool, error) {
 		inv, err := LoadInventory(ctx, in.Clients)
 		if err != nil {
 			return false, nil

@@ -10,7 +10,7 @@ import (
 // Access is what `storage` and `storage exports` do to the cluster (see pkg/access): helm's
 // release Secrets and the chart's objects, the default-class demotion, the smoke test. Chart
 // values that render more kinds (nfs.mountOptions: a PV and PVC) need more.
-var Access = access.Section{Name: Section, Rules: append([]rbacv1.PolicyRule{
+var Access = access.Section{Name: Name, Rules: append([]rbacv1.PolicyRule{
 	// helm: release Secrets (list all namespaces, get, create, update; delete when recovering a stuck release)
 	access.Rule("", []string{"secrets"}, "get", "list", "create", "update", "delete"),
 	// helm install CreateNamespace (a 403 is not AlreadyExists: needed on every install)

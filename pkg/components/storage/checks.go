@@ -18,8 +18,9 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
 )
 
-// Section is the name `verify --section` selects.
-const Section = "storage"
+// Name is the section's name: its block in the platform file, --only/--skip, and what `verify
+// --section` selects.
+const Name = "storage"
 
 // DeploymentsGVR is listed to find the provisioners.
 var DeploymentsGVR = appsv1.SchemeGroupVersion.WithResource("deployments")
@@ -76,9 +77,9 @@ func Checks() []checks.Check {
 	deps := []schema.GroupVersionResource{DeploymentsGVR}
 	both := []schema.GroupVersionResource{DeploymentsGVR, cluster.StorageClassesGVR}
 	return []checks.Check{
-		{ID: "STORAGE-001", Section: Section, Title: "NFS provisioner Deployment ready", Severity: checks.Error, Resources: deps, Run: provisionerReady},
-		{ID: "STORAGE-002", Section: Section, Title: "NFS StorageClass exists with the provisioner's name", Severity: checks.Error, Resources: both, Run: classExists},
-		{ID: "STORAGE-003", Section: Section, Title: "NFS StorageClass is the only default", Severity: checks.Error, Resources: both, Run: onlyDefault},
+		{ID: "STORAGE-001", Section: Name, Title: "NFS provisioner Deployment ready", Severity: checks.Error, Resources: deps, Run: provisionerReady},
+		{ID: "STORAGE-002", Section: Name, Title: "NFS StorageClass exists with the provisioner's name", Severity: checks.Error, Resources: both, Run: classExists},
+		{ID: "STORAGE-003", Section: Name, Title: "NFS StorageClass is the only default", Severity: checks.Error, Resources: both, Run: onlyDefault},
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
 func node(name string, addrs ...corev1.NodeAddress) corev1.Node {
@@ -86,35 +84,5 @@ func TestParseExportsAndUncovered(t *testing.T) {
 	all, _ := ParseExports(strings.NewReader("/nfsroot/kubeflow_nfs (rw)\n"), "/nfsroot/kubeflow_nfs")
 	if m := Uncovered(runbookNodes, all); len(m) != 0 || !reflect.DeepEqual(all, []string{"*"}) {
 		t.Fatalf("world export: clients %v, missing %+v", all, m)
-	}
-}
-
-func TestConfigValidate(t *testing.T) {
-	good := func() Config {
-		return Config{Server: "192.0.2.10", Path: "/nfsroot/kubeflow_nfs/", Class: DefaultClass, Namespace: DefaultNamespace, Default: true,
-			Chart: core.ChartSource{Repo: DefaultChartRepo, Version: DefaultChartVersion}}
-	}
-	c := good()
-	if err := c.Validate(); err != nil || c.Path != "/nfsroot/kubeflow_nfs" {
-		t.Fatalf("good config: %v, path %q", err, c.Path)
-	}
-	for name, mut := range map[string]func(*Config){
-		"empty server":  func(c *Config) { c.Server = "" },
-		"server spaces": func(c *Config) { c.Server = "nfs server" },
-		"relative path": func(c *Config) { c.Path = "nfsroot" },
-		"path space":    func(c *Config) { c.Path = "/nfs root" },
-		"path comma":    func(c *Config) { c.Path = "/a,b" },
-		"class":         func(c *Config) { c.Class = "NFS_Client" },
-		"namespace":     func(c *Config) { c.Namespace = "a.b" },
-	} {
-		c := good()
-		mut(&c)
-		if err := c.Validate(); !core.IsUsageError(err) {
-			t.Errorf("%s: want a usage error, got %v", name, err)
-		}
-	}
-	v := good().Values()
-	if v["storageClass"].(map[string]any)["defaultClass"] != true || v["nfs"].(map[string]any)["server"] != "192.0.2.10" {
-		t.Fatalf("values %v", v)
 	}
 }

@@ -3,72 +3,95 @@ package storage
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// Spec is the storage section as the command's flags or the platform file give it.
-type Spec struct {
-	// Config is what Install makes true (validated with Config.Validate).
-	Config Config
-	// SmokeTest runs the runbook's test claim and pod afterwards.
-	SmokeTest bool
-}
+// Section is the storage section (see pkg/section): the `storage` command, and the `storage`
+// block of apply -f, diff -f and delete -f, run it through section.Apply and section.Uninstall.
+var Section section.Section = storageSection{}
 
-// Apply is the storage section: install, the section's checks as post-conditions (with Wait),
-// the smoke test when asked. The storage command and `apply -f` both run it; the report holds
-// what was done also on error.
-func (in *Installer) Apply(ctx context.Context, s Spec) (*output.Report, error) {
-	ctx, cancel := core.WithBudget(ctx, in.Timeout) // --timeout is the whole section's
-	defer cancel()
-	rep, err := in.Install(ctx, s.Config)
+// storageSection implements section.Section; its Spec is *Spec.
+type storageSection struct{}
+
+// Name is "storage".
+func (storageSection) Name() string { return Name }
+
+// Needs is nothing: storage is the first section.
+func (storageSection) Needs() []string { return nil }
+
+// NewSpec is an empty *Spec.
+func (storageSection) NewSpec() section.Spec { return &Spec{} }
+
+// Prepare has nothing to check in the cluster: every rule of the Spec is in Validate.
+func (storageSection) Prepare(context.Context, *section.Run, section.Spec) error { return nil }
+
+// Apply installs or upgrades the provisioner, makes its class the only default unless the spec
+// says otherwise, and runs the smoke test when asked (skipped, with a note, in a dry run). The
+// report holds what was done also on error.
+func (storageSection) Apply(ctx context.Context, r *section.Run, s section.Spec) (*output.Report, error) {
+	spec, err := specOf(s)
+	if err != nil {
+		return nil, err
+	}
+	in := installer{r}
+	rep, err := in.install(ctx, spec)
+	if err != nil || !spec.SmokeTest {
+		return rep, err
+	}
+	if r.DryRun.Active() {
+		rep.Notes = append(rep.Notes, "smoke test skipped: dry run")
+		return rep, nil
+	}
+	res, err := in.smokeTest(ctx, spec)
 	if err != nil {
 		return rep, err
 	}
-	if in.dryRun() {
-		if s.SmokeTest {
-			rep.Notes = append(rep.Notes, "smoke test skipped: dry run")
-		}
-		return rep, nil
-	}
-	if in.Wait {
-		if err := in.postConditions(ctx, s.Config); err != nil {
-			return rep, err
-		}
-	}
-	if s.SmokeTest {
-		res, err := in.SmokeTest(ctx, s.Config, core.Budget(ctx, in.Timeout))
-		if err != nil {
-			return rep, err
-		}
-		rep.Notes = append(rep.Notes, res.Notes()...)
-	}
+	rep.Notes = append(rep.Notes, res.Notes()...)
 	return rep, nil
 }
 
-// postConditions runs the section's own checks (the default-class one unless c.Default is off).
-func (in *Installer) postConditions(ctx context.Context, c Config) error {
-	cl := in.Clients
-	env := checks.Env{Client: cl.Client, Dynamic: cl.Dynamic, Discovery: cl.Discovery, Host: cl.Config.Host, ProbeTimeout: 30 * time.Second}
+// Uninstall uninstalls the provisioner's release of the spec's release namespace (see
+// installer.uninstall): bound claims of its class refuse it (exit 2), keep it with
+// o.KeepIfBound, or are left with o.Force.
+func (storageSection) Uninstall(ctx context.Context, r *section.Run, s section.Spec, o section.UninstallOptions) (*output.Report, error) {
+	spec, err := specOf(s)
+	if err != nil {
+		return nil, err
+	}
+	return installer{r}.uninstall(ctx, spec.ReleaseNamespace, o)
+}
+
+// Checks are STORAGE-001..003.
+func (storageSection) Checks() []checks.Check { return Checks() }
+
+// PostConditions are the section's checks, STORAGE-003 (the class is the only default) only
+// when the spec makes the class the default.
+func (storageSection) PostConditions(s section.Spec) []checks.Check {
+	spec, _ := s.(*Spec)
 	var cs []checks.Check
-	for _, ch := range Checks() {
-		if ch.ID == "STORAGE-003" && !c.Default {
+	for _, c := range Checks() {
+		if c.ID == "STORAGE-003" && spec != nil && !spec.isDefault() {
 			continue
 		}
-		cs = append(cs, ch)
+		cs = append(cs, c)
 	}
-	var failed []string
-	for _, r := range checks.Run(ctx, &checks.Collector{Env: env}, cs) {
-		if r.Severity >= checks.Error {
-			failed = append(failed, fmt.Sprintf("%s %s: %s (%s)", r.ID, r.Title, r.Message, r.Fix))
-		}
+	return cs
+}
+
+// Access is the RBAC of `storage`, `storage exports` and `storage uninstall`.
+func (storageSection) Access() access.Section { return Access }
+
+// specOf is s as a *Spec with its defaults filled (a copy: s is not changed).
+func specOf(s section.Spec) (*Spec, error) {
+	spec, ok := s.(*Spec)
+	if !ok || spec == nil {
+		return nil, fmt.Errorf("storage: spec is %T, want *storage.Spec", s)
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("storage: installed, but the checks fail:\n  %s", strings.Join(failed, "\n  "))
-	}
-	return nil
+	c := *spec
+	c.Default()
+	return &c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -57,24 +59,26 @@ func (r *SmokeResult) Notes() []string {
 	return notes
 }
 
-// SmokeTest is the runbook's test claim and test pod: a claim of c.Class and a run-to-completion
-// pod that writes SUCCESS on it, both with unique names in c.Namespace. It waits until the claim
-// is Bound and the pod Succeeded (within timeout), then deletes both, and also on failure or when
-// ctx is cancelled (Ctrl-C), with a fresh short context.
-func (in *Installer) SmokeTest(ctx context.Context, c Config, timeout time.Duration) (res *SmokeResult, err error) {
+// smokeTest is the runbook's test claim and test pod: a claim of the spec's class and a
+// run-to-completion pod that writes SUCCESS on it, both with unique names in the release
+// namespace. It waits, within what is left of ctx's budget, until the claim is Bound and the pod
+// Succeeded, then deletes both, and also on failure or when ctx is cancelled (Ctrl-C), with a
+// fresh short context.
+func (in installer) smokeTest(ctx context.Context, s *Spec) (res *SmokeResult, err error) {
 	cs := in.Clients.Client
+	ns, class := s.ReleaseNamespace, s.StorageClass
 	name := "flexigrobots-smoke-" + utilrand.String(5)
 	labels := map[string]string{SmokeTestLabel: SmokeTestValue, kube.ManagedByLabel: kube.FieldManager}
 	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: c.Namespace, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 		Spec: corev1.PersistentVolumeClaimSpec{
-			StorageClassName: ptr.To(c.Class),
+			StorageClassName: ptr.To(class),
 			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
 			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Mi")}},
 		},
 	}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: c.Namespace, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 		Spec: corev1.PodSpec{
 			RestartPolicy: corev1.RestartPolicyNever,
 			Containers: []corev1.Container{{
@@ -88,49 +92,51 @@ func (in *Installer) SmokeTest(ctx context.Context, c Config, timeout time.Durat
 		},
 	}
 
-	in.Progress.Logf("storage: smoke test: claim and pod %s/%s (class %s), waiting up to %s", c.Namespace, name, c.Class, timeout)
-	if _, err := cs.CoreV1().PersistentVolumeClaims(c.Namespace).Create(ctx, pvc, metav1.CreateOptions{FieldManager: kube.FieldManager}); err != nil {
-		return nil, fmt.Errorf("storage: smoke test: create claim %s/%s: %w", c.Namespace, name, err)
+	within := ""
+	if _, ok := ctx.Deadline(); ok {
+		within = fmt.Sprintf(" up to %s", core.Budget(ctx, 0).Round(time.Second))
+	}
+	in.Progress.Logf("storage: smoke test: claim and pod %s/%s (class %s), waiting%s", ns, name, class, within)
+	if _, err := cs.CoreV1().PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{FieldManager: kube.FieldManager}); err != nil {
+		return nil, fmt.Errorf("storage: smoke test: create claim %s/%s: %w", ns, name, err)
 	}
 	var volume string
 	defer func() {
 		// A fresh context: the caller's may be cancelled (Ctrl-C) or past its deadline.
 		cctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		cerr := in.cleanup(cctx, c.Namespace, name, volume)
+		cerr := in.cleanup(cctx, ns, name, volume)
 		switch {
 		case cerr != nil && err == nil:
 			err = fmt.Errorf("storage: smoke test: %w", cerr)
 		case cerr != nil:
 			in.Progress.Logf("storage: smoke test: %v", cerr)
 		case err != nil:
-			in.Progress.Logf("storage: smoke test: claim and pod %s/%s deleted", c.Namespace, name)
+			in.Progress.Logf("storage: smoke test: claim and pod %s/%s deleted", ns, name)
 		}
 	}()
-	if _, err := cs.CoreV1().Pods(c.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: kube.FieldManager}); err != nil {
-		return nil, fmt.Errorf("storage: smoke test: create pod %s/%s: %w", c.Namespace, name, err)
+	if _, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{FieldManager: kube.FieldManager}); err != nil {
+		return nil, fmt.Errorf("storage: smoke test: create pod %s/%s: %w", ns, name, err)
 	}
 
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "storage: smoke test"}
-	if err := w.Wait(wctx, []kube.Target{{GVR: kube.PVCsGVR, Namespace: c.Namespace, Name: name}}); err != nil {
+	if err := w.Wait(ctx, []kube.Target{{GVR: kube.PVCsGVR, Namespace: ns, Name: name}}); err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
-			return nil, fmt.Errorf("storage: smoke test interrupted (%v) while claim %s/%s was not Bound yet", ctx.Err(), c.Namespace, name)
+			return nil, fmt.Errorf("storage: smoke test interrupted (%v) while claim %s/%s was not Bound yet", ctx.Err(), ns, name)
 		}
-		return nil, fmt.Errorf("storage: smoke test: claim %s/%s not Bound: %w; is the provisioner running (kubectl logs -n %s deploy/%s) and can it mount the export?", c.Namespace, name, err, c.Namespace, ReleaseName)
+		return nil, fmt.Errorf("storage: smoke test: claim %s/%s not Bound: %w; is the provisioner running (kubectl logs -n %s deploy/%s) and can it mount the export?", ns, name, err, ns, ReleaseName)
 	}
-	bound, err := cs.CoreV1().PersistentVolumeClaims(c.Namespace).Get(ctx, name, metav1.GetOptions{})
+	bound, err := cs.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("storage: smoke test: read claim %s/%s: %w", c.Namespace, name, err)
+		return nil, fmt.Errorf("storage: smoke test: read claim %s/%s: %w", ns, name, err)
 	}
 	volume = bound.Spec.VolumeName
-	if err := in.waitSucceeded(wctx, c.Namespace, name); err != nil {
+	if err := in.waitSucceeded(ctx, ns, name); err != nil {
 		return nil, err
 	}
-	res = &SmokeResult{Namespace: c.Namespace, Claim: name, Pod: name, Volume: volume,
-		File: fmt.Sprintf("%s/%s-%s-%s/SUCCESS", strings.TrimSuffix(c.Path, "/"), c.Namespace, name, volume)}
-	if sc, err := cs.StorageV1().StorageClasses().Get(ctx, c.Class, metav1.GetOptions{}); err == nil {
+	res = &SmokeResult{Namespace: ns, Claim: name, Pod: name, Volume: volume,
+		File: fmt.Sprintf("%s/%s-%s-%s/SUCCESS", strings.TrimSuffix(path.Clean(s.NFSPath), "/"), ns, name, volume)}
+	if sc, err := cs.StorageV1().StorageClasses().Get(ctx, class, metav1.GetOptions{}); err == nil {
 		res.Archived = sc.Parameters["archiveOnDelete"] != "false" && sc.Parameters["onDelete"] == ""
 	}
 	return res, nil
@@ -138,7 +144,7 @@ func (in *Installer) SmokeTest(ctx context.Context, c Config, timeout time.Durat
 
 // waitSucceeded waits for the pod to end: Succeeded is the proof, Failed an error with the
 // container's exit code and reason.
-func (in *Installer) waitSucceeded(ctx context.Context, ns, name string) error {
+func (in installer) waitSucceeded(ctx context.Context, ns, name string) error {
 	var phase corev1.PodPhase
 	var why string
 	err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
@@ -176,7 +182,7 @@ func podReason(p *corev1.Pod) string {
 }
 
 // cleanup deletes the smoke-test pod and claim and waits until they and the volume are gone.
-func (in *Installer) cleanup(ctx context.Context, ns, name, volume string) error {
+func (in installer) cleanup(ctx context.Context, ns, name, volume string) error {
 	cs := in.Clients.Client
 	opts := metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)}
 	var errs []error

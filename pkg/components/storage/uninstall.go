@@ -15,24 +15,14 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
-
-// UninstallOptions tunes Installer.Uninstall.
-type UninstallOptions struct {
-	// Namespace holds the release.
-	Namespace string
-	// Force uninstalls while claims of the class are bound.
-	Force bool
-	// KeepIfBound, instead of refusing while claims are bound, keeps the release and reports it
-	// kept (`delete -f` without --delete-data: the data and what serves it stay together).
-	KeepIfBound bool
-}
 
 // reclaimGrace bounds the wait for claims of the class being deleted, and volumes the provisioner
 // is reclaiming, to go before it is uninstalled (an uninstall of Kubeflow's data just before).
 const reclaimGrace = time.Minute
 
-// Uninstall uninstalls the provisioner's release of o.Namespace through helm's uninstall action
+// uninstall uninstalls the provisioner's release of namespace ns through helm's uninstall action
 // (its Deployment and its StorageClass go with it), then its namespace when the plugin created it
 // and nothing else is left there (kube.Leftovers). It first gives claims of the class that are
 // being deleted, and Released volumes of the class the provisioner is to delete, up to a minute
@@ -42,21 +32,19 @@ const reclaimGrace = time.Minute
 // It never deletes a claim, a volume or anything on the NFS server (the plugin cannot reach the
 // export): the report says what stays, including the default-class annotations `storage` set to
 // "false" on other classes.
-func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output.Report, error) {
-	ctx, cancel := core.WithBudget(ctx, in.Timeout)
-	defer cancel()
+func (in installer) uninstall(ctx context.Context, ns string, o section.UninstallOptions) (*output.Report, error) {
 	rep := &output.Report{}
-	rel, err := in.Helm.Find(o.Namespace, ChartName)
+	rel, err := in.Helm.Find(ns, ChartName)
 	if err != nil {
 		return rep, core.Wrapf(err, "storage")
 	}
 	if rel == nil {
-		left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun, Wait: in.Wait}).Namespace(ctx, o.Namespace, "")
+		left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun, Wait: in.Wait}).Namespace(ctx, ns, "")
 		if left != nil {
 			rep.Add(*left)
 		}
 		if err == nil && !rep.Changed() {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("nothing to uninstall: no %s release in namespace %s", ChartName, o.Namespace))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("nothing to uninstall: no %s release in namespace %s", ChartName, ns))
 		}
 		return rep, err
 	}
@@ -66,7 +54,7 @@ func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output
 			class = name
 		}
 	}
-	if in.DryRun == core.DryRunNone {
+	if !in.DryRun.Active() {
 		if err := in.awaitReclaim(ctx, class); err != nil {
 			return rep, err
 		}
@@ -90,7 +78,7 @@ func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output
 	if err != nil {
 		return rep, err
 	}
-	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun, Wait: in.Wait}).Namespace(ctx, o.Namespace, rel.Name)
+	left, err := (&kube.Leftovers{Clients: in.Clients, DryRun: in.DryRun, Wait: in.Wait}).Namespace(ctx, ns, rel.Name)
 	if left != nil {
 		rep.Add(*left)
 	}
@@ -106,7 +94,7 @@ func (in *Installer) Uninstall(ctx context.Context, o UninstallOptions) (*output
 
 // awaitReclaim waits, at most reclaimGrace, while claims of class are being deleted or volumes
 // of class are Released with reclaim policy Delete (the provisioner deletes those), saying so.
-func (in *Installer) awaitReclaim(ctx context.Context, class string) error {
+func (in installer) awaitReclaim(ctx context.Context, class string) error {
 	said := false
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, reclaimGrace, true, func(ctx context.Context) (bool, error) {
 		going, err := in.goingAway(ctx, class)
@@ -123,11 +111,14 @@ func (in *Installer) awaitReclaim(ctx context.Context, class string) error {
 		in.Progress.Logf("warning: storage: claims or volumes of StorageClass %s still being deleted after %s: going on", class, reclaimGrace)
 		return nil
 	}
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("storage uninstall: stopped (%v) while waiting for claims and volumes of StorageClass %s being deleted to go: %w", context.Cause(ctx), class, err)
+	}
 	return err
 }
 
 // goingAway counts claims of class being deleted and Released volumes of class to be deleted.
-func (in *Installer) goingAway(ctx context.Context, class string) (int, error) {
+func (in installer) goingAway(ctx context.Context, class string) (int, error) {
 	claims, err := in.Clients.Client.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("storage uninstall: list PersistentVolumeClaims: %w", err)
@@ -151,7 +142,7 @@ func (in *Installer) goingAway(ctx context.Context, class string) (int, error) {
 }
 
 // boundClaims lists the bound PersistentVolumeClaims of class as namespace/name, sorted.
-func (in *Installer) boundClaims(ctx context.Context, class string) ([]string, error) {
+func (in installer) boundClaims(ctx context.Context, class string) ([]string, error) {
 	list, err := in.Clients.Client.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("storage uninstall: list PersistentVolumeClaims: %w", err)

@@ -10,7 +10,7 @@ import (
 // state ConfigMap, the certificate Secret (manual) or the ACME ClusterIssuer and Certificate,
 // the Gateway and AuthorizationPolicies Kubeflow installed (patched, never created), v1.5's
 // authservice allow-list and restart, and the reads that explain a wait.
-var Access = access.Section{Name: Section, Rules: []rbacv1.PolicyRule{
+var Access = access.Section{Name: Name, Rules: []rbacv1.PolicyRule{
 	access.Rule("", []string{"configmaps", "secrets"}, "get", "list", "create", "patch", "delete"),
 	access.Rule("cert-manager.io", []string{"certificates", "clusterissuers"}, "get", "list", "create", "patch", "delete"),
 	access.Rule("networking.istio.io", []string{"gateways"}, "get", "list", "patch"),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,32 +14,34 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// Installer converges the platform's TLS.
-type Installer struct {
-	Clients  *kube.Clients
-	Progress *output.Progress
-	// DryRun is core.DryRunNone, DryRunClient or DryRunServer.
-	DryRun core.DryRunStrategy
-	// Wait for the ACME Certificate to be Ready (and, on Kubeflow v1.5, authservice to restart).
-	Wait    bool
-	Timeout time.Duration
+// installer converges the platform's TLS within the context's budget (section.Apply's).
+type installer struct {
+	clients  *kube.Clients
+	progress *output.Progress
+	dryRun   core.DryRunStrategy
+	// wait for the ACME Certificate to be Ready (and, on Kubeflow v1.5, authservice to restart).
+	wait bool
 }
 
-// Apply records st, applies the certificate objects, the Gateway's HTTPS server and (ACME) the
-// challenge exclusion, restarts authservice when its allow-list changed (v1.5), then waits.
-// spec supplies the manual certificate and the ACME e-mail.
-func (in *Installer) Apply(ctx context.Context, spec Spec, st *ingress.State) (*output.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
-	defer cancel()
+func newInstaller(r *section.Run) *installer {
+	return &installer{clients: r.Clients, progress: r.Progress, dryRun: r.DryRun, wait: r.Wait}
+}
+
+// converge records spec's state, applies the certificate objects, the Gateway's HTTPS server and
+// (ACME) the challenge exclusion, restarts authservice when its allow-list changed (v1.5), then
+// waits. spec is prepared: its state resolved, the manual certificate loaded.
+func (in *installer) converge(ctx context.Context, spec *Spec) (*output.Report, error) {
 	rep := &output.Report{}
-	in.Progress.Update("tls: reading Kubeflow's gateway and auth objects")
+	st := spec.state
+	in.progress.Update("tls: reading Kubeflow's gateway and auth objects")
 	sh, err := in.preflight(ctx, st)
 	if err != nil {
 		return rep, err
 	}
-	prev, err := ingress.LoadState(ctx, in.Clients.Client)
+	prev, err := ingress.LoadState(ctx, in.clients.Client)
 	if err != nil {
 		return rep, err
 	}
@@ -55,9 +56,9 @@ func (in *Installer) Apply(ctx context.Context, spec Spec, st *ingress.State) (*
 	}
 	var objs []*unstructured.Unstructured
 	if st.Mode == ingress.ACME {
-		objs = append(objs, issuer(st, spec.Email), certificate(st))
+		objs = append(objs, issuer(st, spec.ACME.Email), certificate(st))
 	} else {
-		objs = append(objs, manualSecret(st, spec.CertPEM, spec.KeyPEM))
+		objs = append(objs, manualSecret(st, spec.certPEM, spec.keyPEM))
 	}
 	notes, err := ingress.Render(sh.Objects, st)
 	if err != nil {
@@ -74,11 +75,11 @@ func (in *Installer) Apply(ctx context.Context, spec Spec, st *ingress.State) (*
 	if err := in.restartAuthservice(ctx, rep, sh); err != nil {
 		return rep, err
 	}
-	if in.DryRun != core.DryRunNone {
+	if in.dryRun.Active() {
 		return rep, nil
 	}
-	if in.Wait {
-		if err := in.wait(ctx, st, sh); err != nil {
+	if in.wait {
+		if err := in.waitFor(ctx, st, sh); err != nil {
 			return rep, err
 		}
 	}
@@ -89,13 +90,11 @@ func (in *Installer) Apply(ctx context.Context, spec Spec, st *ingress.State) (*
 	return rep, nil
 }
 
-// Remove goes back to HTTP only: the Gateway and allow-list as `kubeflow` renders them without
+// remove goes back to HTTP only: the Gateway and allow-list as `kubeflow` renders them without
 // TLS, then deletes what `tls` created and the record.
-func (in *Installer) Remove(ctx context.Context) (*output.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
-	defer cancel()
+func (in *installer) remove(ctx context.Context) (*output.Report, error) {
 	rep := &output.Report{}
-	prev, err := ingress.LoadState(ctx, in.Clients.Client)
+	prev, err := ingress.LoadState(ctx, in.clients.Client)
 	if err != nil {
 		return rep, err
 	}
@@ -107,7 +106,7 @@ func (in *Installer) Remove(ctx context.Context) (*output.Report, error) {
 	}
 	sh := &Shared{}
 	if !kubeflowGone {
-		if sh, err = LoadShared(ctx, in.Clients.Dynamic); err != nil {
+		if sh, err = LoadShared(ctx, in.clients.Dynamic); err != nil {
 			return rep, err
 		}
 		notes, err := ingress.Render(sh.Objects, nil)
@@ -135,15 +134,15 @@ func (in *Installer) Remove(ctx context.Context) (*output.Report, error) {
 	if prev == nil && !rep.Changed() {
 		rep.Notes = append(rep.Notes, "TLS is not configured: nothing to uninstall")
 	}
-	if in.Wait && in.DryRun == core.DryRunNone && restarted(rep) {
+	if in.wait && !in.dryRun.Active() && restarted(rep) {
 		return rep, in.waitAuthservice(ctx)
 	}
 	return rep, nil
 }
 
 // gatewayGone tells whether Kubeflow's Gateway is absent (or its kind not served).
-func (in *Installer) gatewayGone(ctx context.Context) (bool, error) {
-	_, err := get(ctx, in.Clients.Dynamic, sharedRef{GatewaysGVR, "Gateway", ingress.GatewayNamespace, ingress.GatewayName})
+func (in *installer) gatewayGone(ctx context.Context) (bool, error) {
+	_, err := get(ctx, in.clients.Dynamic, sharedRef{GatewaysGVR, "Gateway", ingress.GatewayNamespace, ingress.GatewayName})
 	if apierrors.IsNotFound(err) || isNotServed(err) {
 		return true, nil
 	}
@@ -151,14 +150,14 @@ func (in *Installer) gatewayGone(ctx context.Context) (bool, error) {
 }
 
 // preflight: Kubeflow installed by us, and cert-manager serving its kinds for ACME.
-func (in *Installer) preflight(ctx context.Context, st *ingress.State) (*Shared, error) {
-	sh, err := LoadShared(ctx, in.Clients.Dynamic)
+func (in *installer) preflight(ctx context.Context, st *ingress.State) (*Shared, error) {
+	sh, err := LoadShared(ctx, in.clients.Dynamic)
 	if err != nil {
 		return nil, err
 	}
 	if st.Mode == ingress.ACME {
 		for _, gvr := range []struct{ gvr, what string }{{"clusterissuers", "ClusterIssuer"}, {"certificates", "Certificate"}} {
-			if _, err := in.Clients.Mapper.KindFor(CertificatesGVR.GroupVersion().WithResource(gvr.gvr)); err != nil {
+			if _, err := in.clients.Mapper.KindFor(CertificatesGVR.GroupVersion().WithResource(gvr.gvr)); err != nil {
 				return nil, core.UsageErrorf("cert-manager is not installed (no %s kind): it comes with Kubeflow, run `kubectl flexigrobots kubeflow` first", gvr.what)
 			}
 		}
@@ -166,15 +165,15 @@ func (in *Installer) preflight(ctx context.Context, st *ingress.State) (*Shared,
 	return sh, nil
 }
 
-func (in *Installer) apply(ctx context.Context, rep *output.Report, objs ...*unstructured.Unstructured) error {
-	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Section, TakeBack: true}
+func (in *installer) apply(ctx context.Context, rep *output.Report, objs ...*unstructured.Unstructured) error {
+	a := &kube.Applier{Clients: in.clients, DryRun: in.dryRun, Progress: in.progress, Section: Name, TakeBack: true}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	return err
 }
 
 // prune deletes what prev created that st no longer has (all of it when st is nil).
-func (in *Installer) prune(ctx context.Context, rep *output.Report, prev, st *ingress.State) error {
+func (in *installer) prune(ctx context.Context, rep *output.Report, prev, st *ingress.State) error {
 	if prev == nil {
 		return nil
 	}
@@ -198,28 +197,28 @@ func (in *Installer) prune(ctx context.Context, rep *output.Report, prev, st *in
 }
 
 // delete removes one object and reports it; absent is fine.
-func (in *Installer) delete(ctx context.Context, rep *output.Report, gvr schema.GroupVersionResource, kind, ns, name string) error {
-	ri := in.Clients.Dynamic.Resource(gvr).Namespace(ns)
+func (in *installer) delete(ctx context.Context, rep *output.Report, gvr schema.GroupVersionResource, kind, ns, name string) error {
+	ri := in.clients.Dynamic.Resource(gvr).Namespace(ns)
 	live, err := ri.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) || isNotServed(err) {
 		return nil
 	}
 	res := output.Result{Kind: kind, Namespace: ns, Name: name, Action: output.Deleted}
 	opts := metav1.DeleteOptions{}
-	switch in.DryRun {
+	switch in.dryRun {
 	case core.DryRunClient:
-		res.DryRun = in.DryRun
+		res.DryRun = in.dryRun
 		rep.Add(res)
 		return nil
 	case core.DryRunServer:
-		res.DryRun = in.DryRun
+		res.DryRun = in.dryRun
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	if err := ri.Delete(ctx, name, opts); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("tls: delete %s %s: %w", kind, name, err)
 	}
-	if in.DryRun == core.DryRunServer && live != nil {
-		in.Clients.Diff.Record(live, nil)
+	if in.dryRun == core.DryRunServer && live != nil {
+		in.clients.Diff.Record(live, nil)
 	}
 	rep.Add(res)
 	return nil
@@ -227,18 +226,18 @@ func (in *Installer) delete(ctx context.Context, rep *output.Report, gvr schema.
 
 // restartAuthservice restarts authservice (v1.5) when this run changed its allow-list: it reads
 // SKIP_AUTH_URI at start-up only. Like `kubectl rollout restart`, it stamps the pod template.
-func (in *Installer) restartAuthservice(ctx context.Context, rep *output.Report, sh *Shared) error {
+func (in *installer) restartAuthservice(ctx context.Context, rep *output.Report, sh *Shared) error {
 	if sh.Flavor != Authservice || !configured(rep, "ConfigMap", ingress.AuthserviceParams) {
 		return nil
 	}
 	res := output.Result{Kind: "StatefulSet", Namespace: ingress.IstioNamespace, Name: ingress.AuthserviceName, Action: "restarted", Detail: "reads SKIP_AUTH_URI at start-up"}
-	if in.DryRun != core.DryRunNone {
-		res.DryRun = in.DryRun
+	if in.dryRun.Active() {
+		res.DryRun = in.dryRun
 		rep.Add(res)
 		return nil
 	}
 	w := kube.Target{GVR: kube.StatefulSetsGVR, Namespace: ingress.IstioNamespace, Name: ingress.AuthserviceName}
-	if _, err := in.Clients.RolloutRestart(ctx, w); err != nil {
+	if _, err := in.clients.RolloutRestart(ctx, w); err != nil {
 		return fmt.Errorf("tls: it must re-read SKIP_AUTH_URI: %w", err)
 	}
 	rep.Add(res)

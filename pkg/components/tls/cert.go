@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ func (c CertInfo) Covers(host string) bool {
 
 // ParseCertificate reads the leaf of a PEM certificate chain (a Secret's tls.crt).
 func ParseCertificate(certPEM []byte) (CertInfo, error) {
-	certs, err := parseChain(certPEM)
+	certs, err := parseChain(certPEM, "tls.key")
 	if err != nil {
 		return CertInfo{}, err
 	}
@@ -47,63 +48,99 @@ func info(c *x509.Certificate) CertInfo {
 	return CertInfo{Subject: c.Subject.String(), DNSNames: c.DNSNames, NotBefore: c.NotBefore, NotAfter: c.NotAfter, Issuer: c.Issuer.String()}
 }
 
-// ValidateManual checks a certificate chain and key for the domain before anything is sent:
-// PEM, key matching the leaf, leaf first and each certificate signed by the next, the domain (and
-// *.domain with wildcard) covered, valid now. It returns the leaf and warnings (expiring within
-// ExpiryWarning); an error is a usage error (exit 2). Messages never quote the files' contents.
-func ValidateManual(domain string, wildcard bool, certPEM, keyPEM []byte, now time.Time) (CertInfo, []string, error) {
-	bad := func(format string, args ...any) (CertInfo, []string, error) {
-		return CertInfo{}, nil, core.UsageErrorf(format, args...)
+// Load reads the manual certificate's files and checks what needs no clock: PEM, an
+// unencrypted key matching the leaf, leaf first and each certificate signed by the next, the
+// domain (and *.domain with wildcard) covered. The files are kept in unexported fields for
+// Apply; messages never quote their contents. Prepare checks the dates.
+func (s *Spec) Load() core.Problems {
+	s.certPEM, s.keyPEM, s.certs = nil, nil, nil
+	m := s.Manual
+	if m == nil || s.ACME != nil {
+		return nil
 	}
-	if len(bytes.TrimSpace(certPEM)) == 0 {
-		return bad("--cert is empty: give the PEM certificate chain (leaf first) for %s", domain)
+	certPEM, ps := readPEM("manual.certFile", m.CertFile, "give the PEM certificate chain (leaf first) for "+orDomain(s.Domain))
+	keyPEM, kps := readPEM("manual.keyFile", m.KeyFile, "give the PEM private key of the certificate")
+	if ps = append(ps, kps...); len(ps) > 0 || certPEM == nil || keyPEM == nil {
+		return ps
 	}
-	if len(bytes.TrimSpace(keyPEM)) == 0 {
-		return bad("--key is empty: give the PEM private key of the certificate")
-	}
-	certs, err := parseChain(certPEM)
+	certs, err := parseChain(certPEM, "{manual.keyFile}")
 	if err != nil {
-		return bad("--cert: %v", err)
+		return core.Problems{core.Problemf("manual.certFile", "%v", err)}
 	}
 	if err := checkKey(keyPEM); err != nil {
-		return bad("--key: %v", err)
+		return core.Problems{core.Problemf("manual.keyFile", "%v", err)}
 	}
 	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		return bad("--key does not belong to the certificate in --cert (%s): give the key the certificate was issued for", keyPairReason(err))
+		return core.Problems{core.Problemf("manual.keyFile", "does not belong to the certificate in {manual.certFile} (%s): give the key the certificate was issued for", keyPairReason(err))}
 	}
 	for i := 1; i < len(certs); i++ {
 		if err := certs[i-1].CheckSignatureFrom(certs[i]); err != nil {
-			return bad("--cert: certificate %d (%s) is not signed by certificate %d (%s): put the leaf first, then each issuer in order (as the CA delivered the chain)",
-				i, certs[i-1].Subject, i+1, certs[i].Subject)
+			return core.Problems{core.Problemf("manual.certFile", "certificate %d (%s) is not signed by certificate %d (%s): put the leaf first, then each issuer in order (as the CA delivered the chain)",
+				i, certs[i-1].Subject, i+1, certs[i].Subject)}
 		}
 	}
-	leaf := info(certs[0])
-	want := []string{domain}
-	if wildcard {
-		want = append(want, "*."+domain)
-	}
-	for _, h := range want {
-		if !leaf.Covers(h) {
-			return bad("--cert: the certificate is for %s, not %s: use a certificate issued for %s", names(leaf), h, strings.Join(want, " and "))
+	if validDomain(s.Domain) {
+		leaf := info(certs[0])
+		want := []string{s.Domain}
+		if m.Wildcard {
+			want = append(want, "*."+s.Domain)
+		}
+		for _, h := range want {
+			if !leaf.Covers(h) {
+				return core.Problems{core.Problemf("manual.certFile", "the certificate is for %s, not %s: use a certificate issued for %s", names(leaf), h, strings.Join(want, " and "))}
+			}
 		}
 	}
-	for i, c := range certs {
-		what := "the certificate"
+	s.certPEM, s.keyPEM, s.certs = certPEM, keyPEM, certs
+	return nil
+}
+
+// readPEM reads a file of the manual certificate ("" is Validate's to report).
+func readPEM(field, name, what string) ([]byte, core.Problems) {
+	if name == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, core.Problems{core.Problemf(field, "cannot read %s (%v)", name, unwrapPath(err))}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, core.Problems{core.Problemf(field, "%s is empty: %s", name, what)}
+	}
+	return data, nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// checkDates checks the loaded chain against now: each certificate valid (a usage error
+// otherwise), and a warning when the leaf expires within ExpiryWarning.
+func (s *Spec) checkDates(now time.Time) ([]string, error) {
+	if len(s.certs) == 0 {
+		return nil, nil
+	}
+	file := s.Manual.CertFile
+	for i, c := range s.certs {
+		what := "the certificate in " + file
 		if i > 0 {
-			what = fmt.Sprintf("chain certificate %d (%s)", i+1, c.Subject)
+			what = fmt.Sprintf("chain certificate %d (%s) in %s", i+1, c.Subject, file)
 		}
 		switch {
 		case now.After(c.NotAfter):
-			return bad("--cert: %s expired on %s: renew it", what, c.NotAfter.UTC().Format(time.RFC3339))
+			return nil, core.UsageErrorf("%s expired on %s: renew it", what, c.NotAfter.UTC().Format(time.RFC3339))
 		case now.Before(c.NotBefore):
-			return bad("--cert: %s is not valid before %s: check the issuing machine's clock, or wait", what, c.NotBefore.UTC().Format(time.RFC3339))
+			return nil, core.UsageErrorf("%s is not valid before %s: check the issuing machine's clock, or wait", what, c.NotBefore.UTC().Format(time.RFC3339))
 		}
 	}
-	var warnings []string
+	leaf := s.certs[0]
 	if left := leaf.NotAfter.Sub(now); left < ExpiryWarning {
-		warnings = append(warnings, fmt.Sprintf("the certificate expires in %d days (%s): renew it soon and run `tls` again", int(left.Hours()/24), leaf.NotAfter.UTC().Format(time.RFC3339)))
+		return []string{fmt.Sprintf("the certificate in %s expires in %d days (%s): renew it soon and run `tls` again", file, int(left.Hours()/24), leaf.NotAfter.UTC().Format(time.RFC3339))}, nil
 	}
-	return leaf, warnings, nil
+	return nil, nil
 }
 
 func names(c CertInfo) string {
@@ -113,8 +150,8 @@ func names(c CertInfo) string {
 	return strings.Join(c.DNSNames, ", ")
 }
 
-// parseChain decodes every CERTIFICATE block, leaf first.
-func parseChain(data []byte) ([]*x509.Certificate, error) {
+// parseChain decodes every CERTIFICATE block, leaf first; keyRef says where the key belongs.
+func parseChain(data []byte, keyRef string) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	for rest := data; ; {
 		var b *pem.Block
@@ -123,7 +160,7 @@ func parseChain(data []byte) ([]*x509.Certificate, error) {
 			break
 		}
 		if b.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("holds a %q PEM block: give only certificates (the key goes in --key)", b.Type)
+			return nil, fmt.Errorf("holds a %q PEM block: give only certificates (the key goes in %s)", b.Type, keyRef)
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {

@@ -84,15 +84,15 @@ const configureFix = "run `kubectl flexigrobots tls --domain D --cert FILE --key
 func Checks() []checks.Check {
 	gvrs := func(g ...schema.GroupVersionResource) []schema.GroupVersionResource { return g }
 	return []checks.Check{
-		{ID: "TLS-001", Section: Section, Title: "Gateway HTTPS server and its Secret", Severity: checks.Error, Probes: []checks.Probe{servedProbe},
+		{ID: "TLS-001", Section: Name, Title: "Gateway HTTPS server and its Secret", Severity: checks.Error, Probes: []checks.Probe{servedProbe},
 			Run: httpsServer},
-		{ID: "TLS-002", Section: Section, Title: "Served certificate covers the hosts and is valid", Severity: checks.Error, Probes: []checks.Probe{servedProbe},
+		{ID: "TLS-002", Section: Name, Title: "Served certificate covers the hosts and is valid", Severity: checks.Error, Probes: []checks.Probe{servedProbe},
 			Run: servedCertificate},
-		{ID: "TLS-003", Section: Section, Title: "ACME Certificate Ready, renewal ahead", Severity: checks.Error, Resources: gvrs(ConfigMapsGVR, CertificatesGVR), Probes: []checks.Probe{servedProbe},
+		{ID: "TLS-003", Section: Name, Title: "ACME Certificate Ready, renewal ahead", Severity: checks.Error, Resources: gvrs(ConfigMapsGVR, CertificatesGVR), Probes: []checks.Probe{servedProbe},
 			Run: acmeCertificate},
-		{ID: "TLS-004", Section: Section, Title: "ACME challenge path passes the auth allow-list", Severity: checks.Error, Resources: gvrs(ConfigMapsGVR, AuthPoliciesGVR),
+		{ID: "TLS-004", Section: Name, Title: "ACME challenge path passes the auth allow-list", Severity: checks.Error, Resources: gvrs(ConfigMapsGVR, AuthPoliciesGVR),
 			Run: challengeAllowed},
-		{ID: "TLS-005", Section: Section, Title: "Port-80 redirect not blocking ACME", Severity: checks.Error, Resources: gvrs(ConfigMapsGVR, GatewaysGVR),
+		{ID: "TLS-005", Section: Name, Title: "Port-80 redirect not blocking ACME", Severity: checks.Error, Resources: gvrs(ConfigMapsGVR, GatewaysGVR),
 			Run: redirectFree},
 	}
 }

@@ -23,7 +23,7 @@ const pollInterval = time.Second
 // wait for what this run started: the ACME Certificate Ready, then (Kubeflow v1.5) authservice
 // Ready, which it gets once it was restarted with the new allow-list and its https OIDC provider
 // answers through the HTTPS server.
-func (in *Installer) wait(ctx context.Context, st *ingress.State, sh *Shared) error {
+func (in *installer) waitFor(ctx context.Context, st *ingress.State, sh *Shared) error {
 	if st.Mode == ingress.ACME {
 		if err := in.waitCertificate(ctx, st); err != nil {
 			return err
@@ -35,8 +35,8 @@ func (in *Installer) wait(ctx context.Context, st *ingress.State, sh *Shared) er
 	return nil
 }
 
-func (in *Installer) waitAuthservice(ctx context.Context) error {
-	w := &kube.Waiter{Clients: in.Clients, Progress: in.Progress, Label: "tls"}
+func (in *installer) waitAuthservice(ctx context.Context) error {
+	w := &kube.Waiter{Clients: in.clients, Progress: in.progress, Label: "tls"}
 	err := w.Wait(ctx, []kube.Target{{GVR: kube.StatefulSetsGVR, Namespace: ingress.IstioNamespace, Name: ingress.AuthserviceName}})
 	if err != nil {
 		return fmt.Errorf("tls: authservice is not Ready (it needs its https OIDC provider to answer through the new HTTPS server): %w (re-run `tls` to wait again)", err)
@@ -46,23 +46,23 @@ func (in *Installer) waitAuthservice(ctx context.Context) error {
 
 // waitCertificate polls the Certificate until it is Ready; when ctx ends first it says why, with
 // the Certificate's, Orders' and Challenges' own reasons.
-func (in *Installer) waitCertificate(ctx context.Context, st *ingress.State) error {
+func (in *installer) waitCertificate(ctx context.Context, st *ingress.State) error {
 	start := time.Now()
-	ri := in.Clients.Dynamic.Resource(CertificatesGVR).Namespace(ingress.IstioNamespace)
+	ri := in.clients.Dynamic.Resource(CertificatesGVR).Namespace(ingress.IstioNamespace)
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		c, err := ri.Get(ctx, st.Certificate, metav1.GetOptions{})
 		if err != nil {
-			in.Progress.Update("tls: waiting for Certificate %s/%s (%v) %s", ingress.IstioNamespace, st.Certificate, err, time.Since(start).Round(time.Second))
+			in.progress.Update("tls: waiting for Certificate %s/%s (%v) %s", ingress.IstioNamespace, st.Certificate, err, time.Since(start).Round(time.Second))
 			return false, nil
 		}
 		ready, reason := certificateReady(c)
 		if ready {
 			return true, nil
 		}
-		in.Progress.Update("tls: waiting for Certificate %s/%s to be Ready (%s) %s", ingress.IstioNamespace, st.Certificate, reason, time.Since(start).Round(time.Second))
+		in.progress.Update("tls: waiting for Certificate %s/%s to be Ready (%s) %s", ingress.IstioNamespace, st.Certificate, reason, time.Since(start).Round(time.Second))
 		return false, nil
 	})
-	in.Progress.Done()
+	in.progress.Done()
 	if err == nil {
 		return nil
 	}
@@ -90,9 +90,9 @@ func certificateReady(c *unstructured.Unstructured) (bool, string) {
 
 // explain lists the reasons cert-manager gives on the Certificate and on the Orders and
 // Challenges for the domain.
-func (in *Installer) explain(ctx context.Context, st *ingress.State) string {
+func (in *installer) explain(ctx context.Context, st *ingress.State) string {
 	var lines []string
-	c, err := in.Clients.Dynamic.Resource(CertificatesGVR).Namespace(ingress.IstioNamespace).Get(ctx, st.Certificate, metav1.GetOptions{})
+	c, err := in.clients.Dynamic.Resource(CertificatesGVR).Namespace(ingress.IstioNamespace).Get(ctx, st.Certificate, metav1.GetOptions{})
 	if err != nil {
 		lines = append(lines, fmt.Sprintf("  - Certificate %s: %v", st.Certificate, err))
 	} else {
@@ -113,8 +113,8 @@ func (in *Installer) explain(ctx context.Context, st *ingress.State) string {
 
 // acmeReasons lists state and reason of the kind's objects in istio-system for domain (the
 // domain is at path: a list of names on Orders, one name on Challenges).
-func (in *Installer) acmeReasons(ctx context.Context, gvr schema.GroupVersionResource, kind, domain string, path ...string) []string {
-	list, err := in.Clients.Dynamic.Resource(gvr).Namespace(ingress.IstioNamespace).List(ctx, metav1.ListOptions{})
+func (in *installer) acmeReasons(ctx context.Context, gvr schema.GroupVersionResource, kind, domain string, path ...string) []string {
+	list, err := in.clients.Dynamic.Resource(gvr).Namespace(ingress.IstioNamespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return []string{fmt.Sprintf("  - %ss: %v", kind, err)}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 	"github.com/flexigrobots/kubectl-flexigrobots/schema"
 )
@@ -29,7 +30,7 @@ type Options struct {
 	PrintSchema  bool
 	ForceApply   bool
 
-	env     *platform.Env
+	run     *section.Run
 	factory *kube.Factory
 	streams genericiooptions.IOStreams
 }
@@ -112,18 +113,19 @@ func (o *Options) Validate() error {
 
 // Complete builds the clients from the root's kubeconfig flags and reads the server's version.
 func (o *Options) Complete() error {
-	env, err := newEnv("apply", o.factory, o.streams, o.DryRun, o.Wait, o.Timeout)
+	r, err := newRun("apply", o.factory, o.streams, o.DryRun, o.Wait, o.Timeout)
 	if err != nil {
 		return err
 	}
-	env.ForceApply = o.ForceApply
-	o.env = env
+	r.ForceApply = o.ForceApply
+	o.run = r
 	return nil
 }
 
-// newEnv is what every section of one run shares: the clients of the root's kubeconfig flags,
-// helm on the same flags, progress on stderr, the server's version and the run's settings.
-func newEnv(verb string, f *kube.Factory, streams genericiooptions.IOStreams, dryRun core.DryRunStrategy, wait bool, timeout time.Duration) (*platform.Env, error) {
+// newRun is what every section of one run shares: the clients of the root's kubeconfig flags,
+// helm on the same flags, progress on stderr, the server's version and the run's settings
+// (--timeout is each section's budget).
+func newRun(verb string, f *kube.Factory, streams genericiooptions.IOStreams, dryRun core.DryRunStrategy, wait bool, timeout time.Duration) (*section.Run, error) {
 	clients, err := kube.NewClients(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", verb, err)
@@ -133,7 +135,7 @@ func newEnv(verb string, f *kube.Factory, streams genericiooptions.IOStreams, dr
 		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	progress := output.NewProgress(streams.ErrOut)
-	return &platform.Env{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress,
+	return &section.Run{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress,
 		DryRun: dryRun, Wait: wait, Timeout: timeout, Server: server}, nil
 }
 
@@ -142,8 +144,8 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	o.env.Progress.Logf("apply: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, o.env.Server, output.Count(len(o.sections), "section"))
-	sum, err := platform.Run(ctx, o.platform, o.sections, o.env)
+	o.run.Progress.Logf("apply: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, o.run.Server, output.Count(len(o.sections), "section"))
+	sum, err := platform.Run(ctx, o.platform, o.sections, o.run)
 	if core.IsUsageError(err) {
 		return err
 	}

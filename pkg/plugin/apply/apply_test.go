@@ -10,6 +10,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/internal/testcert"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/schema"
@@ -42,11 +43,10 @@ func TestPrintExampleAndSchema(t *testing.T) {
 // Bad input is refused (exit 2) before any client is built.
 func TestBadInputBeforeTheCluster(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"gh-secret.txt", "tls.crt", "tls.key"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(filepath.Join(dir, "gh-secret.txt"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	testcert.Write(t, dir, "kubeflow.example.com", "tls.crt", "tls.key")
 	good := filepath.Join(dir, "plugins.yaml")
 	if err := os.WriteFile(good, schema.Example, 0o644); err != nil {
 		t.Fatal(err)

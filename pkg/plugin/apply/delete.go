@@ -11,13 +11,14 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // DeleteOptions holds the flags of `delete`.
 type DeleteOptions struct {
 	cmdutil.UninstallFlags
 	selection
-	platform.DeleteOptions
+	section.UninstallOptions
 
 	factory *kube.Factory
 	streams genericiooptions.IOStreams
@@ -80,12 +81,15 @@ func (o *DeleteOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	env, err := newEnv("delete", o.factory, o.streams, o.DryRun, o.Wait, o.Timeout)
+	r, err := newRun("delete", o.factory, o.streams, o.DryRun, o.Wait, o.Timeout)
 	if err != nil {
 		return err
 	}
-	env.Progress.Logf("delete: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, env.Server, output.Count(len(o.sections), "section"))
-	sum, err := platform.Delete(ctx, o.platform, o.sections, env, o.DeleteOptions)
+	r.Progress.Logf("delete: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, r.Server, output.Count(len(o.sections), "section"))
+	// delete -f keeps the storage release that serves bound claims (reported kept), where
+	// storage uninstall refuses.
+	o.KeepIfBound = true
+	sum, err := platform.Delete(ctx, o.platform, o.sections, r, o.UninstallOptions)
 	if perr := platform.PrintSummary(o.streams.Out, o.streams.ErrOut, o.Output, sum); perr != nil && err == nil {
 		err = perr
 	}

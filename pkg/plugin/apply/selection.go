@@ -15,18 +15,18 @@ type selection struct {
 	Only, Skip []string
 
 	platform *platform.Platform
-	sections []platform.Section
+	sections []platform.Block
 }
 
 // addFlags registers -f, --only and --skip (with their completions); verb starts --only's help
 // ("Run", "Delete", "Diff"), and skip is --skip's.
 func (s *selection) addFlags(cmd *cobra.Command, fileHelp, verb, skip string) {
 	cmd.Flags().StringVarP(&s.File, "filename", "f", "", fileHelp)
-	cmd.Flags().StringSliceVar(&s.Only, "only", nil, verb+" only these sections (comma-separated): "+strings.Join(platform.Order, ", "))
+	cmd.Flags().StringSliceVar(&s.Only, "only", nil, verb+" only these sections (comma-separated): "+strings.Join(platform.Order(), ", "))
 	cmd.Flags().StringSliceVar(&s.Skip, "skip", nil, skip)
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml")
 	for _, fl := range []string{"only", "skip"} {
-		_ = cmd.RegisterFlagCompletionFunc(fl, cobra.FixedCompletions(platform.Order, cobra.ShellCompDirectiveNoFileComp))
+		_ = cmd.RegisterFlagCompletionFunc(fl, cobra.FixedCompletions(platform.Order(), cobra.ShellCompDirectiveNoFileComp))
 	}
 }
 

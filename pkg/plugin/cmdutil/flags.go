@@ -110,7 +110,7 @@ func (v dryRunValue) Type() string       { return "string" }
 // dryRunCompletion completes --dry-run with its three strategies.
 var dryRunCompletion = cobra.FixedCompletions([]string{string(core.DryRunNone), string(core.DryRunClient), string(core.DryRunServer)}, cobra.ShellCompDirectiveNoFileComp)
 
-// DryRun tells whether nothing may be persisted.
+// IsDryRun tells whether nothing may be persisted.
 func (f *MutatingFlags) IsDryRun() bool { return f.DryRun.Active() }
 
 // AddChartFlags registers --chart-repo, --chart-version, --chart, --set and -f with the section's

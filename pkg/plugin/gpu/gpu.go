@@ -1,21 +1,25 @@
 // Package gpu implements `kubectl flexigrobots gpu operator|slicing|status`: the runbook section
 // "Using GPU" (NVIDIA gpu-operator, time-slicing proven per node). The work is in
-// pkg/components/gpu; this package only turns flags into options and prints.
+// pkg/components/gpu; this package binds the flags into its Spec, runs it through
+// section.Apply (section.Uninstall) and prints.
 package gpu
 
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // NewCmdGPU builds `kubectl flexigrobots gpu` and its subcommands.
@@ -35,13 +39,42 @@ time-slicing, and see per node how many physical GPUs there are and how many are
 	return cmd
 }
 
-// installer builds the section's clients from the root's factory.
-func installer(f *kube.Factory, progress *output.Progress) (*gpucomp.Installer, error) {
+// newRun is the section.Run of a command that changes the cluster: the clients from the root's
+// factory, the flags' dry run, wait and budget.
+func newRun(f *kube.Factory, progress *output.Progress, fl cmdutil.MutatingFlags) (*section.Run, error) {
 	clients, err := kube.NewClients(f)
 	if err != nil {
 		return nil, err
 	}
-	return &gpucomp.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress}, nil
+	return &section.Run{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}, nil
+}
+
+// flags are the flags of the gpu block's fields (the chart's: core.ChartFlag).
+var flags = map[string]string{
+	"operator.releaseNamespace":          "--release-namespace",
+	"operator.driverEnabled":             "--driver-enabled",
+	"slicing.replicas":                   "--replicas",
+	"slicing.renameByDefault":            "--rename-by-default",
+	"slicing.failRequestsGreaterThanOne": "--fail-requests-greater-than-one",
+	"slicing.configName":                 "--config-name",
+}
+
+// flagOf names a field of the gpu block as the commands' flags do: operator.chart.certFile is
+// --chart-cert-file, slicing.replicas is --replicas.
+func flagOf(field string) string {
+	if f, ok := flags[field]; ok {
+		return f
+	}
+	if chart, ok := strings.CutPrefix(field, "operator.chart."); ok {
+		return core.ChartFlag(chart)
+	}
+	return field
+}
+
+// validate is the spec's problems and those of the files it names, as one usage error with the
+// commands' flags (exit code 2; nil when none).
+func validate(spec *gpucomp.Spec) error {
+	return append(spec.Validate(), spec.Load()...).UsageError(flagOf)
 }
 
 // NodesReport is what -o json|yaml prints: the results (when the command changes something) and

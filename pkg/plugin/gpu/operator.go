@@ -2,25 +2,23 @@ package gpu
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// OperatorOptions holds the flags of `gpu operator`.
+// OperatorOptions holds the flags of `gpu operator`: its own, and the operator's fields of the
+// section's Spec.
 type OperatorOptions struct {
 	cmdutil.MutatingFlags
-	Chart            core.ChartSource
-	ReleaseNamespace string
-	DriverEnabled    bool
+	Spec gpucomp.Spec
 
 	factory *kube.Factory
 	streams genericiooptions.IOStreams
@@ -49,39 +47,35 @@ of verify). Before anything it warns when no node advertises NVIDIA GPUs.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 10*time.Minute)
-	cmdutil.AddChartFlags(cmd, &o.Chart, gpucomp.DefaultChartRepo, "")
+	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, gpucomp.DefaultTimeout)
+	cmdutil.AddChartFlags(cmd, &o.Spec.Operator.Chart, gpucomp.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + gpucomp.DefaultChartVersion + " on Kubernetes >= 1.25, " + gpucomp.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
-	cmd.Flags().StringVar(&o.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release (created when missing)")
-	cmd.Flags().BoolVar(&o.DriverEnabled, "driver-enabled", false, "Let the operator install the NVIDIA driver (false: the driver is on the host, as in the runbook)")
+	cmd.Flags().StringVar(&o.Spec.Operator.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release (created when missing)")
+	cmd.Flags().BoolVar(&o.Spec.Operator.DriverEnabled, "driver-enabled", false, "Let the operator install the NVIDIA driver (false: the driver is on the host, as in the runbook)")
 	return cmd
 }
 
-// Validate checks the flags without touching the cluster (exit code 2).
+// Validate checks the flags and the Spec they fill, and that the chart's files exist, without
+// touching the cluster (exit code 2).
 func (o *OperatorOptions) Validate() error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
-	if o.ReleaseNamespace == "" {
-		return core.UsageErrorf("--release-namespace is empty: give the namespace of the gpu-operator release, e.g. gpu-operator")
-	}
-	return cmdutil.ValidateChart(&o.Chart)
+	return validate(&o.Spec)
 }
 
-// Run installs or upgrades the operator and prints what it did.
+// Run installs or upgrades the operator through section.Apply (the post-conditions after a
+// wait: the gpu checks, exit code 3) and prints what it did.
 func (o *OperatorOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
-	in, err := installer(o.factory, progress)
+	run, err := newRun(o.factory, progress, o.MutatingFlags)
 	if err != nil {
 		return err
 	}
-	rep, err := in.Operator(ctx, gpucomp.OperatorOptions{
-		Namespace: o.ReleaseNamespace, DriverEnabled: o.DriverEnabled, Chart: o.Chart,
-		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout,
-	})
+	rep, err := section.Apply(ctx, gpucomp.Section, run, &o.Spec)
 	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }

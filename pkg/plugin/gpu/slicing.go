@@ -2,10 +2,9 @@ package gpu
 
 import (
 	"context"
-	"time"
+	"strconv"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	gpucomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/gpu"
@@ -14,27 +13,35 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// SlicingOptions holds the flags of `gpu slicing`.
+// SlicingOptions holds the flags of `gpu slicing`: its own, and the section's Spec with the
+// operator left as it is (SkipOperator): the release's namespace and chart in Spec.Operator,
+// the time-slicing in Spec.Slicing.
 type SlicingOptions struct {
 	cmdutil.MutatingFlags
-	Chart                      core.ChartSource
-	ReleaseNamespace           string
-	Replicas                   string
-	RenameByDefault            bool
-	FailRequestsGreaterThanOne bool
-	ConfigName                 string
-	Disable                    bool
+	Spec gpucomp.Spec
+	// Disable turns time-slicing off (Spec.Slicing.Replicas 1).
+	Disable bool
 
-	replicas int
-	factory  *kube.Factory
-	streams  genericiooptions.IOStreams
+	factory *kube.Factory
+	streams genericiooptions.IOStreams
+}
+
+// newSlicingOptions is a `gpu slicing` with an empty Slicing to bind the flags into.
+func newSlicingOptions(f *kube.Factory, streams genericiooptions.IOStreams) *SlicingOptions {
+	return &SlicingOptions{Spec: gpucomp.Spec{SkipOperator: true, Slicing: &gpucomp.SlicingSpec{}}, factory: f, streams: streams}
 }
 
 // NewCmdSlicing builds `kubectl flexigrobots gpu slicing`.
 func NewCmdSlicing(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &SlicingOptions{factory: f, streams: streams}
+	return newCmdSlicing(newSlicingOptions(f, streams))
+}
+
+// newCmdSlicing is `gpu slicing` with its flags bound into o.
+func newCmdSlicing(o *SlicingOptions) *cobra.Command {
+	sl := o.Spec.Slicing
 	cmd := &cobra.Command{
 		Use:   "slicing --replicas N [--rename-by-default] [--fail-requests-greater-than-one] [--config-name time-slicing-config] [--disable]",
 		Short: "Share each GPU between N pods (time-slicing) and prove it on every GPU node",
@@ -62,62 +69,53 @@ Run again with the same N: nothing changes.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 5*time.Minute)
-	cmdutil.AddChartFlags(cmd, &o.Chart, gpucomp.DefaultChartRepo, "")
+	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, gpucomp.DefaultSlicingTimeout)
+	cmdutil.AddChartFlags(cmd, &o.Spec.Operator.Chart, gpucomp.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to upgrade the release to (default: the release's own version)"
-	cmd.Flags().StringVar(&o.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release; the config ConfigMap goes there too")
-	cmd.Flags().Var(replicasFlag{&o.Replicas}, "replicas", "Pods sharing each physical GPU, 1 to 64 (1 turns time-slicing off)")
-	cmd.Flags().BoolVar(&o.RenameByDefault, "rename-by-default", false, "Advertise shared GPUs as nvidia.com/gpu.shared instead of nvidia.com/gpu")
-	cmd.Flags().BoolVar(&o.FailRequestsGreaterThanOne, "fail-requests-greater-than-one", false, "Fail pods that request more than one shared GPU")
-	cmd.Flags().StringVar(&o.ConfigName, "config-name", gpucomp.DefaultConfigName, "Name of the ConfigMap holding the device plugin config")
+	cmd.Flags().StringVar(&o.Spec.Operator.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release; the config ConfigMap goes there too")
+	cmd.Flags().Var(replicasFlag{&sl.Replicas}, "replicas", "Pods sharing each physical GPU, 1 to 64 (1 turns time-slicing off)")
+	cmd.Flags().BoolVar(&sl.RenameByDefault, "rename-by-default", false, "Advertise shared GPUs as nvidia.com/gpu.shared instead of nvidia.com/gpu")
+	cmd.Flags().BoolVar(&sl.FailRequestsGreaterThanOne, "fail-requests-greater-than-one", false, "Fail pods that request more than one shared GPU")
+	cmd.Flags().StringVar(&sl.ConfigName, "config-name", gpucomp.DefaultConfigName, "Name of the ConfigMap holding the device plugin config")
 	cmd.Flags().BoolVar(&o.Disable, "disable", false, "Turn time-slicing off: whole GPUs again")
 	return cmd
 }
 
-// Validate checks the flags without touching the cluster (exit code 2).
+// Validate checks the flags and the Spec they fill, and that the chart's files exist, without
+// touching the cluster (exit code 2). --disable is --replicas 1.
 func (o *SlicingOptions) Validate() error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
-	switch {
-	case o.Disable && o.Replicas != "" && o.Replicas != "1":
-		return core.UsageErrorf("--disable turns time-slicing off: drop --replicas %s, or drop --disable to share each GPU", o.Replicas)
+	sl := o.Spec.Slicing
+	switch given := sl.Replicas != 0; {
+	case o.Disable && given && sl.Replicas != 1:
+		return core.UsageErrorf("--disable turns time-slicing off: drop --replicas %d, or drop --disable to share each GPU", sl.Replicas)
 	case o.Disable:
-		o.replicas = 1
-	case o.Replicas == "":
+		sl.Replicas = 1
+	case !given:
 		return core.UsageErrorf("--replicas is required: how many pods share each physical GPU, e.g. --replicas 4 (or --disable to turn time-slicing off)")
-	default:
-		n, err := gpucomp.ParseReplicas(o.Replicas)
-		if err != nil {
-			return err
-		}
-		o.replicas = n
 	}
-	if o.ReleaseNamespace == "" {
-		return core.UsageErrorf("--release-namespace is empty: give the namespace of the gpu-operator release, e.g. gpu-operator")
-	}
-	if errs := validation.IsDNS1123Subdomain(o.ConfigName); len(errs) > 0 {
-		return core.UsageErrorf("invalid --config-name %q: %s", o.ConfigName, errs[0])
-	}
-	return cmdutil.ValidateChart(&o.Chart)
+	return validate(&o.Spec)
 }
 
-// Run converges time-slicing and prints the results and the per-node table.
+// Run converges time-slicing through section.Apply and prints the results and the per-node
+// table.
 func (o *SlicingOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
-	in, err := installer(o.factory, progress)
+	run, err := newRun(o.factory, progress, o.MutatingFlags)
 	if err != nil {
 		return err
 	}
-	rep, nodes, err := in.Slicing(ctx, gpucomp.SlicingOptions{
-		Namespace: o.ReleaseNamespace, ConfigName: o.ConfigName,
-		Config: gpucomp.SlicingConfig{Replicas: o.replicas, RenameByDefault: o.RenameByDefault, FailRequestsGreaterThanOne: o.FailRequestsGreaterThanOne},
-		Chart:  o.Chart, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout,
-	})
+	rep, err := section.Apply(ctx, gpucomp.Section, run, &o.Spec)
+	var nodes []gpucomp.NodeGPU
+	if err == nil {
+		nodes, err = gpucomp.Nodes(ctx, run.Clients)
+	}
 	if err != nil {
 		if len(rep.Results) > 0 {
 			_ = output.PrintReport(o.streams.Out, o.streams.ErrOut, o.Output, rep)
@@ -127,17 +125,23 @@ func (o *SlicingOptions) Run(ctx context.Context) error {
 	return print(o.streams.Out, o.streams.ErrOut, o.Output, rep, nodes)
 }
 
-// replicasFlag is --replicas as an int flag (its help says int) whose parse error says what a
-// good value is, where pflag's own int flag would quote strconv.
-type replicasFlag struct{ value *string }
+// replicasFlag is --replicas as an int flag whose parse error says what a good value is, where
+// pflag's own int flag would quote strconv.
+type replicasFlag struct{ value *int }
 
-func (f replicasFlag) String() string { return *f.value }
+func (f replicasFlag) String() string {
+	if f.value == nil || *f.value == 0 {
+		return ""
+	}
+	return strconv.Itoa(*f.value)
+}
 
 func (f replicasFlag) Set(s string) error {
-	if _, err := gpucomp.ParseReplicas(s); err != nil {
+	n, err := gpucomp.ParseReplicas(s)
+	if err != nil {
 		return err
 	}
-	*f.value = s
+	*f.value = n
 	return nil
 }
 

@@ -46,16 +46,16 @@ func (o *StatusOptions) Validate() error {
 	return output.Validate(o.Output, output.Table, output.JSON, output.YAML)
 }
 
-// Run prints the GPU nodes (see gpucomp.Installer.Status).
+// Run prints the GPU nodes (see gpucomp.Status).
 func (o *StatusOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	in, err := installer(o.factory, nil)
+	clients, err := kube.NewClients(o.factory)
 	if err != nil {
 		return err
 	}
-	gpus, err := in.Status(ctx)
+	gpus, err := gpucomp.Status(ctx, clients)
 	if err != nil {
 		return err
 	}

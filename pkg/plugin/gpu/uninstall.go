@@ -12,13 +12,14 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // NewCmdUninstall builds `kubectl flexigrobots gpu uninstall`.
 func NewCmdUninstall(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var (
-		namespace string
-		fl        cmdutil.UninstallFlags
+		spec gpucomp.Spec
+		fl   cmdutil.UninstallFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "uninstall [--release-namespace gpu-operator] [--dry-run=client|server]",
@@ -38,11 +39,11 @@ feature discovery set. Run it again and there is nothing to uninstall.`,
   kubectl flexigrobots gpu uninstall`,
 		Args: cmdutil.NoArgs,
 		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
-			in := &gpucomp.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress}
-			return in.Uninstall(ctx, namespace, fl.DryRun, fl.Wait, fl.Timeout)
+			run := &section.Run{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			return section.Uninstall(ctx, gpucomp.Section, run, &spec, section.UninstallOptions{})
 		}),
 	}
-	cmd.Flags().StringVar(&namespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release and the time-slicing ConfigMap")
+	cmd.Flags().StringVar(&spec.Operator.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release and the time-slicing ConfigMap")
 	cmdutil.AddUninstallFlags(cmd, &fl, helm.DefaultTimeout)
 	return cmd
 }

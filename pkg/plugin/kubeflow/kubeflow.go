@@ -4,17 +4,15 @@
 package kubeflow
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -23,144 +21,141 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// EditFlags are the flags `kubeflow` and `kubeflow render` share.
-type EditFlags struct {
-	Version          string
-	Manifests        string
-	OIDCProvider     string
-	RegistrationFlow bool
-	IngressType      string
-	DexIssuer        string
-	GitHubClientID   string
-	GitHubSecretFile string
-	GitHubOrg        string
-	GitHubTeams      []string
-	GitHubRedirect   string
-	PasswordDB       bool
-	ExampleUser      bool
-	ContainerRuntime string
-	NoCache          bool
-
-	passwordDBSet bool
-}
-
-// add registers the edit flags on cmd, with the completion of their fixed values.
-func (e *EditFlags) add(cmd *cobra.Command) {
+// addSpecFlags registers the flags of the Spec on cmd (`kubeflow` and `kubeflow render` share
+// them), bound into s, with the completion of their fixed values. s.GitHub is set to the
+// connector the --github-* flags fill (githubGiven drops it when none is given).
+func addSpecFlags(cmd *cobra.Command, s *kubeflow.Spec) {
 	fl := cmd.Flags()
 	defer func() {
 		_ = cmd.RegisterFlagCompletionFunc("version", cobra.FixedCompletions(kubeflow.Versions(), cobra.ShellCompDirectiveNoFileComp))
-		_ = cmd.RegisterFlagCompletionFunc("ingress-service-type", cobra.FixedCompletions([]string{"LoadBalancer", "NodePort", "ClusterIP"}, cobra.ShellCompDirectiveNoFileComp))
-		_ = cmd.RegisterFlagCompletionFunc("container-runtime", cobra.FixedCompletions([]string{"docker", "containerd"}, cobra.ShellCompDirectiveNoFileComp))
+		_ = cmd.RegisterFlagCompletionFunc("ingress-service-type", cobra.FixedCompletions(kubeflow.IngressServiceTypes, cobra.ShellCompDirectiveNoFileComp))
+		_ = cmd.RegisterFlagCompletionFunc("container-runtime", cobra.FixedCompletions(kubeflow.ContainerRuntimes, cobra.ShellCompDirectiveNoFileComp))
 	}()
-	fl.StringVar(&e.Version, "version", "", "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (default: v1.5.0 on Kubernetes <= 1.21, v1.10.2 above)")
-	fl.StringVar(&e.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive, used as given (no pinned digest): a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
-	fl.StringVar(&e.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
-	fl.BoolVar(&e.RegistrationFlow, "registration-flow", false, "Let new users create their profile namespace (CD_REGISTRATION_FLOW=true)")
-	fl.StringVar(&e.IngressType, "ingress-service-type", "", "Service type of istio-ingressgateway: LoadBalancer (an IP from the lb section), NodePort or ClusterIP (default: the type the manifests ship)")
-	fl.StringVar(&e.DexIssuer, "dex-issuer", "", "Dex issuer URL (e.g. https://kubeflow.example.com/dex)")
-	fl.StringVar(&e.GitHubClientID, "github-client-id", "", "GitHub OAuth app client ID: adds dex's GitHub connector")
-	fl.StringVar(&e.GitHubSecretFile, "github-client-secret-file", "", "File holding the GitHub OAuth app client secret, or - for stdin (kept in Secret auth/"+kubeflow.GitHubSecretName+", never printed)")
-	fl.StringVar(&e.GitHubOrg, "github-org", "", "GitHub organization whose members may log in")
-	fl.StringArrayVar(&e.GitHubTeams, "github-team", nil, "GitHub team of --github-org allowed to log in (repeatable)")
-	fl.StringVar(&e.GitHubRedirect, "github-redirect-uri", "", "Callback URL registered in the GitHub OAuth app (https://HOST/dex/callback)")
-	fl.BoolVar(&e.PasswordDB, "enable-password-db", false, "Keep dex's password database and static example user (when not given: off with a GitHub connector, kept otherwise)")
-	fl.BoolVar(&e.ExampleUser, "example-user", false, "Keep dex's static example user with Kubeflow's published password (default: a generated password, read from Secret "+kubeflow.DexUserNamespace+"/"+kubeflow.DexUserSecret+"); warns on a LoadBalancer gateway")
-	fl.BoolVar(&e.NoCache, "no-cache", false, "Build the manifests even when the build cache (in the user cache dir) holds this build")
-	fl.StringVar(&e.ContainerRuntime, "container-runtime", "", "v1.5 only: nodes' container runtime (docker or containerd) to pick the pipelines variant; default: read from the nodes")
+	s.GitHub = &kubeflow.GitHubSpec{}
+	gh := s.GitHub
+	fl.StringVar(&s.Version, "version", "", "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (default: "+kubeflow.RunbookVersion+" on Kubernetes <= 1.21, "+kubeflow.CurrentVersion+" above)")
+	fl.StringVar(&s.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive, used as given (no pinned digest): a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
+	fl.StringVar(&s.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
+	fl.BoolVar(&s.RegistrationFlow, "registration-flow", false, "Let new users create their profile namespace (CD_REGISTRATION_FLOW=true)")
+	fl.StringVar(&s.IngressServiceType, "ingress-service-type", "", "Service type of istio-ingressgateway: LoadBalancer (an IP from the lb section), NodePort or ClusterIP (default: the type the manifests ship)")
+	fl.StringVar(&s.DexIssuer, "dex-issuer", "", "Dex issuer URL (e.g. https://kubeflow.example.com/dex)")
+	fl.StringVar(&gh.ClientID, "github-client-id", "", "GitHub OAuth app client ID: adds dex's GitHub connector")
+	fl.StringVar(&gh.ClientSecretFile, "github-client-secret-file", "", "File holding the GitHub OAuth app client secret, or - for stdin (kept in Secret auth/"+kubeflow.GitHubSecretName+", never printed)")
+	fl.StringVar(&gh.Org, "github-org", "", "GitHub organization whose members may log in")
+	fl.StringArrayVar(&gh.Teams, "github-team", nil, "GitHub team of --github-org allowed to log in (repeatable)")
+	fl.StringVar(&gh.RedirectURI, "github-redirect-uri", "", "Callback URL registered in the GitHub OAuth app (https://HOST/dex/callback)")
+	fl.Var(optionalBool{&s.EnablePasswordDB}, "enable-password-db", "Keep dex's password database and static example user (when not given: off with a GitHub connector, kept otherwise)")
+	fl.Lookup("enable-password-db").NoOptDefVal = "true"
+	fl.BoolVar(&s.ExampleUser, "example-user", false, "Keep dex's static example user with Kubeflow's published password (default: a generated password, read from Secret "+kubeflow.DexUserNamespace+"/"+kubeflow.DexUserSecret+"); warns on a LoadBalancer gateway")
+	fl.BoolVar(&s.NoBuildCache, "no-cache", false, "Build the manifests even when the build cache (in the user cache dir) holds this build")
+	fl.StringVar(&s.ContainerRuntime, "container-runtime", "", "v1.5 only: nodes' container runtime (docker or containerd) to pick the pipelines variant; default: read from the nodes")
 }
 
-// edits validates the flags (exit 2) and reads the GitHub client secret. Without --version the
-// profile is left empty: the server's version picks it (kubeflow.ResolveVersion).
-func (e *EditFlags) edits(fl *pflag.FlagSet, stdin io.Reader) (kubeflow.Profile, kubeflow.Edits, error) {
-	var p kubeflow.Profile
-	var err error
-	if e.Version != "" {
-		if p, err = kubeflow.ProfileFor(e.Version); err != nil {
-			return p, kubeflow.Edits{}, err
-		}
+// validateSpec checks the Spec the flags filled and reads the files it names (the GitHub client
+// secret: a file, or stdin for -), every problem with its flag (exit 2).
+func validateSpec(s *kubeflow.Spec, stdin io.Reader) error {
+	if s.GitHub.IsZero() {
+		s.GitHub = nil // no --github-* flag: no connector
 	}
-	ed := kubeflow.Edits{OIDCProvider: e.OIDCProvider, RegistrationFlow: e.RegistrationFlow, IngressServiceType: e.IngressType, DexIssuer: e.DexIssuer, ContainerRuntime: e.ContainerRuntime, ExampleUser: e.ExampleUser}
-	switch e.IngressType {
-	case "", "LoadBalancer", "NodePort", "ClusterIP":
-	default:
-		return p, ed, core.UsageErrorf("invalid --ingress-service-type %q: use LoadBalancer, NodePort or ClusterIP (the values are case-sensitive, as in a Service's spec.type)", e.IngressType)
+	s.Default()
+	s.SetStdin(stdin)
+	ps := s.Validate()
+	if len(ps) == 0 {
+		ps = s.Load() // only a valid spec reads its files (stdin among them)
 	}
-	for _, u := range []struct{ flag, v string }{{"--oidc-provider", e.OIDCProvider}, {"--dex-issuer", e.DexIssuer}, {"--github-redirect-uri", e.GitHubRedirect}} {
-		if u.v != "" && !strings.HasPrefix(u.v, "http://") && !strings.HasPrefix(u.v, "https://") {
-			return p, ed, core.UsageErrorf("invalid %s %q: want an http(s) URL, e.g. https://kubeflow.example.com/dex", u.flag, u.v)
-		}
+	return ps.UsageError(flagOf)
+}
+
+// flagOf names the flag of a field of the kubeflow block.
+func flagOf(field string) string {
+	if i := strings.IndexByte(field, '['); i >= 0 {
+		field = field[:i]
 	}
-	if fl.Changed("enable-password-db") {
-		v := e.PasswordDB
-		ed.PasswordDB = &v
+	if f, ok := flags[field]; ok {
+		return f
 	}
-	gh := e.GitHubClientID != "" || e.GitHubSecretFile != "" || e.GitHubOrg != "" || len(e.GitHubTeams) > 0 || e.GitHubRedirect != ""
-	if !gh {
-		return p, ed, nil
+	return field
+}
+
+// flags are the kubeflow block's fields and their flags.
+var flags = map[string]string{
+	"version": "--version", "manifests": "--manifests", "oidcProvider": "--oidc-provider",
+	"registrationFlow": "--registration-flow", "ingressServiceType": "--ingress-service-type",
+	"dexIssuer": "--dex-issuer", "enablePasswordDB": "--enable-password-db", "exampleUser": "--example-user",
+	"containerRuntime": "--container-runtime", "forceConflicts": "--force-conflicts",
+	"github.clientID": "--github-client-id", "github.clientSecretFile": "--github-client-secret-file",
+	"github.org": "--github-org", "github.teams": "--github-team", "github.redirectURI": "--github-redirect-uri",
+}
+
+// optionalBool binds a boolean flag to a *bool that stays nil unless the flag is given.
+type optionalBool struct{ p **bool }
+
+func (b optionalBool) String() string {
+	if b.p == nil || *b.p == nil {
+		return "false"
 	}
-	var missing []string
-	for _, m := range []struct{ flag, v string }{{"--github-client-id", e.GitHubClientID}, {"--github-client-secret-file", e.GitHubSecretFile}, {"--github-org", e.GitHubOrg}, {"--github-redirect-uri", e.GitHubRedirect}} {
-		if m.v == "" {
-			missing = append(missing, m.flag)
-		}
-	}
-	if len(missing) > 0 {
-		return p, ed, core.UsageErrorf("the GitHub connector also needs %s", strings.Join(missing, ", "))
-	}
-	var secret []byte
-	if e.GitHubSecretFile == "-" {
-		secret, err = io.ReadAll(stdin)
-	} else {
-		secret, err = os.ReadFile(e.GitHubSecretFile)
-	}
+	return strconv.FormatBool(**b.p)
+}
+
+func (b optionalBool) Set(v string) error {
+	x, err := strconv.ParseBool(v)
 	if err != nil {
-		return p, ed, core.UsageErrorf("--github-client-secret-file: %v", err)
+		return err
 	}
-	secret = bytes.TrimSpace(secret)
-	if len(secret) == 0 {
-		return p, ed, core.UsageErrorf("--github-client-secret-file %s is empty: put the GitHub OAuth app's client secret in it", e.GitHubSecretFile)
-	}
-	ed.GitHub = &kubeflow.GitHub{ClientID: e.GitHubClientID, Org: e.GitHubOrg, Teams: e.GitHubTeams, RedirectURI: e.GitHubRedirect, ClientSecret: secret}
-	return p, ed, nil
+	*b.p = &x
+	return nil
 }
 
-// build picks the version when not given, then loads and edits the manifests.
-func (e *EditFlags) build(ctx context.Context, f *kube.Factory, p kubeflow.Profile, ed kubeflow.Edits, progress *output.Progress) (*kubeflow.Built, error) {
+func (b optionalBool) Type() string { return "bool" }
+
+// buildForRender picks the version when not given (a usage error when the cluster cannot say
+// which fits), then loads and edits the manifests.
+func buildForRender(ctx context.Context, f *kube.Factory, s *kubeflow.Spec, progress *output.Progress) (*kubeflow.Built, error) {
 	c, cerr := kube.NewClients(f)
-	if p.Version == "" {
+	p := kubeflow.Profile{}
+	var err error
+	if s.Version != "" {
+		if p, err = kubeflow.ProfileFor(s.Version); err != nil {
+			return nil, err
+		}
+	} else {
 		if errors.Is(cerr, kube.ErrNoCluster) {
 			return nil, cerr
 		}
 		if cerr != nil {
 			return nil, core.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", cerr, strings.Join(kubeflow.Versions(), ", "))
 		}
-		var err error
 		if p, err = kubeflow.ResolveVersion(c, progress, ""); err != nil {
 			return nil, core.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", err, strings.Join(kubeflow.Versions(), ", "))
 		}
 	}
-	return kubeflow.BuildFor(ctx, c, progress, p, e.Manifests, ed, e.NoCache)
+	return kubeflow.BuildFor(ctx, c, progress, p, s.Manifests, s.Edits(), s.NoBuildCache)
 }
 
-// Options holds the flags of `kubeflow`.
+// Options holds the flags of `kubeflow`: the Spec's, and the run's.
 type Options struct {
 	cmdutil.MutatingFlags
-	EditFlags
-	ForceConflicts bool
-	ForceApply     bool
-	Prune          bool
+	// ForceApply is --force-apply (section.Run.ForceApply).
+	ForceApply bool
 
-	spec      kubeflow.Spec
-	installer *kubeflow.Installer
-	factory   *kube.Factory
-	streams   genericiooptions.IOStreams
+	spec    kubeflow.Spec
+	prune   bool
+	run     *section.Run
+	factory *kube.Factory
+	streams genericiooptions.IOStreams
 }
 
 // NewCmdKubeflow builds `kubectl flexigrobots kubeflow` and its `render` subcommand.
 func NewCmdKubeflow(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{factory: f, streams: streams}
+	return newCmdKubeflow(&Options{factory: f, streams: streams})
+}
+
+// newCmdKubeflow is `kubeflow` with its flags bound into o.
+func newCmdKubeflow(o *Options) *cobra.Command {
+	f, streams := o.factory, o.streams
 	cmd := &cobra.Command{
 		Use:   "kubeflow [--version v1.5.0] [--manifests DIR|FILE.tar.gz|URL] [edit flags]",
 		Short: "Install Kubeflow in one idempotent pass, with preflight (runbook: Kubeflow installation)",
@@ -191,7 +186,7 @@ Run it again and every object is "unchanged".`,
   kubectl flexigrobots kubeflow render --version v1.10.2 --registration-flow > kubeflow.yaml`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(cmd.Flags()); err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			if err := o.Complete(); err != nil {
@@ -200,45 +195,42 @@ Run it again and every object is "unchanged".`,
 			return o.Run(cmd.Context())
 		},
 	}
-	o.EditFlags.add(cmd)
-	cmd.Flags().BoolVar(&o.Prune, "prune", true, "Delete the objects an earlier run applied that this build no longer has (e.g. the GitHub client Secret once the --github-* flags are dropped); --prune=false keeps them")
-	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields another field manager owns (like kubectl apply --server-side --force-conflicts)")
+	addSpecFlags(cmd, &o.spec)
+	cmd.Flags().BoolVar(&o.prune, "prune", true, "Delete the objects an earlier run applied that this build no longer has (e.g. the GitHub client Secret once the --github-* flags are dropped); --prune=false keeps them")
+	cmd.Flags().BoolVar(&o.spec.ForceConflicts, "force-conflicts", false, "Take over fields another field manager owns (like kubectl apply --server-side --force-conflicts)")
 	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object as a server-side apply, even those the last run's apply record says are unchanged, and record them anew (the escape hatch for a re-run that skips what it should not)")
-	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
+	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, kubeflow.DefaultTimeout)
 	cmd.AddCommand(newCmdRender(f, streams), newCmdUninstall(f, streams))
 	return cmd
 }
 
 // Validate checks the flags and reads the GitHub client secret, without the cluster (exit 2).
-func (o *Options) Validate(fl *pflag.FlagSet) error {
+func (o *Options) Validate() error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
-	p, ed, err := o.edits(fl, o.streams.In)
-	if err != nil {
-		return err
-	}
-	o.spec = kubeflow.Spec{Version: p.Version, Manifests: o.Manifests, Edits: ed, NoBuildCache: o.NoCache}
-	return nil
+	o.spec.NoPrune = !o.prune
+	return validateSpec(&o.spec, o.streams.In)
 }
 
-// Complete builds the installer on the root's kubeconfig flags.
+// Complete builds the run on the root's kubeconfig flags.
 func (o *Options) Complete() error {
 	clients, err := kube.NewClients(o.factory)
 	if err != nil {
 		return fmt.Errorf("kubeflow: %w", err)
 	}
-	o.installer = &kubeflow.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.DryRun,
-		Wait: o.Wait, Timeout: o.Timeout, ForceConflicts: o.ForceConflicts, ForceApply: o.ForceApply, Prune: o.Prune}
+	o.run = &section.Run{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.DryRun,
+		Wait: o.Wait, Timeout: o.Timeout, ForceApply: o.ForceApply}
 	return nil
 }
 
-// Run builds, converges and prints the report (also what was done before an error).
+// Run builds, converges (within --timeout, then the post-conditions) and prints the report (also
+// what was done before an error).
 func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep, err := o.installer.Install(ctx, o.spec)
+	rep, err := section.Apply(ctx, kubeflow.Section, o.run, &o.spec)
 	if err != nil && rep != nil {
 		rep.Notes = nil // what was edited and where the dashboard is: news of a finished run only
 	}
@@ -246,7 +238,7 @@ func (o *Options) Run(ctx context.Context) error {
 }
 
 func newCmdRender(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	e := &EditFlags{}
+	spec := &kubeflow.Spec{}
 	var includeSecrets bool
 	cmd := &cobra.Command{
 		Use:   "render [--version V] [flags]",
@@ -271,12 +263,11 @@ as "kubeflow" applies them.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			p, ed, err := e.edits(cmd.Flags(), streams.In)
-			if err != nil {
+			if err := validateSpec(spec, streams.In); err != nil {
 				return err
 			}
 			progress := output.NewProgress(streams.ErrOut)
-			b, err := e.build(ctx, f, p, ed, progress)
+			b, err := buildForRender(ctx, f, spec, progress)
 			if err != nil {
 				return err
 			}
@@ -292,7 +283,7 @@ as "kubeflow" applies them.`,
 				progress.Logf("edit %s: %s", x.File, x.What)
 			}
 			progress.Logf("not rendered (created by `kubectl flexigrobots kubeflow` with generated values): Secrets %s",
-				strings.Join(kubeflow.ConvergeSecrets(b, ed.GitHub), ", "))
+				strings.Join(kubeflow.ConvergeSecrets(b, spec.Edits().GitHub), ", "))
 			if b.Profile.DexHash.Name == "" && b.GeneratesDexUser() {
 				progress.Logf("note: ConfigMap auth/dex is rendered with the published example password's hash; `kubectl flexigrobots kubeflow` writes the hash of a generated one")
 			}
@@ -308,7 +299,10 @@ as "kubeflow" applies them.`,
 			return kubeflow.WriteYAML(streams.Out, objs)
 		},
 	}
-	e.add(cmd)
+	addSpecFlags(cmd, spec)
 	cmd.Flags().BoolVar(&includeSecrets, "include-secrets", false, "Print the manifests' own Secrets too, their data in clear (for a file you keep as secret as they are)")
 	return cmd
 }
+
+// IsBoolFlag lets the flag be given without a value, as a bool flag.
+func (b optionalBool) IsBoolFlag() bool { return true }

@@ -2,7 +2,6 @@ package kubeflow
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -12,12 +11,13 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 func newCmdUninstall(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var (
-		deleteData bool
-		fl         cmdutil.UninstallFlags
+		o  section.UninstallOptions
+		fl cmdutil.UninstallFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "uninstall [--delete-data] [--dry-run=client|server]",
@@ -41,11 +41,11 @@ unless --delete-data. Run it again and there is nothing to uninstall.`,
   kubectl flexigrobots kubeflow uninstall --delete-data`,
 		Args: cmdutil.NoArgs,
 		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
-			in := &kubeflow.Installer{Clients: clients, Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
-			return in.Uninstall(ctx, deleteData)
+			r := &section.Run{Clients: clients, Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			return section.Uninstall(ctx, kubeflow.Section, r, &kubeflow.Spec{}, o)
 		}),
 	}
-	cmd.Flags().BoolVar(&deleteData, "delete-data", false, "Delete the stores' PersistentVolumeClaims (pipelines' MySQL and minio, Katib's MySQL) and their namespace too")
-	cmdutil.AddUninstallFlags(cmd, &fl, 10*time.Minute)
+	cmd.Flags().BoolVar(&o.DeleteData, "delete-data", false, "Delete the stores' PersistentVolumeClaims (pipelines' MySQL and minio, Katib's MySQL) and their namespace too")
+	cmdutil.AddUninstallFlags(cmd, &fl, kubeflow.DefaultUninstallTimeout)
 	return cmd
 }

@@ -4,11 +4,10 @@ package lb
 import (
 	"context"
 	"fmt"
-	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	complb "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/lb"
@@ -17,32 +16,28 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// Options holds the flags of `lb`.
+// Options are the flags of `lb`: the section's Spec (bound flag by flag) and the mutating flags.
 type Options struct {
-	Addresses        []string
-	Pool             string
-	L2Advertisement  string
-	ReleaseNamespace string
-	ReleaseName      string
-	ServiceCIDRs     []string
-	FixStrictARP     bool
-	Prune            bool
-	Probe            bool
-	Mutating         cmdutil.MutatingFlags
-	Chart            core.ChartSource
+	Spec     complb.Spec
+	Mutating cmdutil.MutatingFlags
 
-	ranges       []complb.Range
-	serviceCIDRs []netip.Prefix
-	installer    *complb.Installer
-	factory      *kube.Factory
-	streams      genericiooptions.IOStreams
+	run     *section.Run
+	factory *kube.Factory
+	streams genericiooptions.IOStreams
 }
 
 // NewCmdLB builds `kubectl flexigrobots lb`.
 func NewCmdLB(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{factory: f, streams: streams}
+	cmd := newCmdLB(&Options{factory: f, streams: streams})
+	cmd.AddCommand(newCmdUninstall(f, streams))
+	return cmd
+}
+
+// newCmdLB is `lb` with its flags bound into o.
+func newCmdLB(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lb --addresses CIDR|FIRST-LAST[,...]",
 		Short: "Install MetalLB and its IPAddressPool + L2Advertisement (runbook: Installing MetalLB)",
@@ -60,7 +55,8 @@ If kube-proxy runs in IPVS mode (ConfigMap kube-system/kube-proxy), MetalLB need
 ipvs.strictARP: true: lb warns and says how, --fix-strict-arp sets it.
 
 --probe creates a temporary LoadBalancer Service, waits for an external IP from the pool, prints
-it and deletes the Service (also on failure or Ctrl-C). Without --addresses it only probes.`,
+it and deletes the Service (also on failure or Ctrl-C). Without --addresses it only probes. A dry
+run skips it (the report says so).`,
 		Example: `  # The runbook: the cluster's public IP as the pool, Layer 2 mode
   kubectl flexigrobots lb --addresses 203.0.113.10/32
 
@@ -80,90 +76,71 @@ it and deletes the Service (also on failure or Ctrl-C). Without --addresses it o
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringSliceVar(&o.Addresses, "addresses", nil, "Addresses MetalLB may hand out: CIDRs or FIRST-LAST ranges, comma-separated or repeated")
-	cmd.Flags().StringVar(&o.Pool, "pool", complb.DefaultPool, "Name of the IPAddressPool")
-	cmd.Flags().StringVar(&o.L2Advertisement, "l2-advertisement", complb.DefaultL2, "Name of the L2Advertisement (advertises the pool)")
-	cmd.Flags().StringVar(&o.ReleaseNamespace, "release-namespace", complb.DefaultNamespace, "Namespace of the MetalLB release, the pool and the L2Advertisement (created if missing)")
-	cmd.Flags().StringVar(&o.ReleaseName, "release-name", complb.DefaultRelease, "Helm release name (an existing MetalLB release under another name is upgraded instead)")
-	cmd.Flags().StringSliceVar(&o.ServiceCIDRs, "service-cidr", nil, "The cluster's service CIDR(s), to warn when --addresses overlaps them (read from ServiceCIDR objects when the cluster serves them)")
-	cmd.Flags().BoolVar(&o.FixStrictARP, "fix-strict-arp", false, "If kube-proxy runs in IPVS mode, set ipvs.strictARP: true in ConfigMap kube-system/kube-proxy (kube-proxy pods must then restart)")
-	cmd.Flags().BoolVar(&o.Prune, "prune", true, "Delete the pool and L2Advertisement an earlier run applied under other names (--prune=false keeps them)")
-	cmd.Flags().BoolVar(&o.Probe, "probe", false, "After converging (or alone, without --addresses), prove a temporary LoadBalancer Service gets an IP from the pool, then delete it")
+	fl := cmd.Flags()
+	fl.StringSliceVar(&o.Spec.Addresses, "addresses", nil, "Addresses MetalLB may hand out: CIDRs or FIRST-LAST ranges, comma-separated or repeated")
+	fl.StringVar(&o.Spec.Pool, "pool", complb.DefaultPool, "Name of the IPAddressPool")
+	fl.StringVar(&o.Spec.L2Advertisement, "l2-advertisement", complb.DefaultL2, "Name of the L2Advertisement (advertises the pool)")
+	fl.StringVar(&o.Spec.ReleaseNamespace, "release-namespace", complb.DefaultNamespace, "Namespace of the MetalLB release, the pool and the L2Advertisement (created if missing)")
+	fl.StringVar(&o.Spec.ReleaseName, "release-name", complb.DefaultRelease, "Helm release name (an existing MetalLB release under another name is upgraded instead)")
+	fl.StringSliceVar(&o.Spec.ServiceCIDRs, "service-cidr", nil, "The cluster's service CIDR(s), to warn when --addresses overlaps them (read from ServiceCIDR objects when the cluster serves them)")
+	fl.BoolVar(&o.Spec.FixStrictARP, "fix-strict-arp", false, "If kube-proxy runs in IPVS mode, set ipvs.strictARP: true in ConfigMap kube-system/kube-proxy (kube-proxy pods must then restart)")
+	fl.Var(pruneFlag{&o.Spec.NoPrune}, "prune", "Delete the pool and L2Advertisement an earlier run applied under other names (--prune=false keeps them)")
+	fl.Lookup("prune").NoOptDefVal = "true"
+	fl.BoolVar(&o.Spec.Probe, "probe", false, "After converging (or alone, without --addresses), prove a temporary LoadBalancer Service gets an IP from the pool, then delete it")
 	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 5*time.Minute)
-	cmdutil.AddChartFlags(cmd, &o.Chart, complb.DefaultChartRepo, "")
+	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, complb.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(complb.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + complb.DefaultChartVersion + " on Kubernetes >= 1.25, " + complb.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
-	cmd.AddCommand(newCmdUninstall(f, streams))
 	return cmd
 }
 
-// Validate checks every flag without touching the cluster (exit code 2 on bad input).
+// Validate checks every flag without touching the cluster (exit code 2 on bad input): the
+// mutating flags, then the Spec's rules and its chart files, every problem named by its flag.
+// --probe alone needs no --addresses (it probes the pool already there); with --diff it is
+// skipped.
 func (o *Options) Validate() error {
 	diff := o.Mutating.Diff
 	if err := o.Mutating.Validate(); err != nil {
 		return err
 	}
-	if err := cmdutil.ValidateChart(&o.Chart); err != nil {
-		return err
-	}
-	if o.Probe && diff {
+	if o.Spec.Probe && diff {
 		// The probe proves the pool works; it changes nothing a diff would show.
 		fmt.Fprintln(o.streams.ErrOut, "lb: --probe skipped: --diff changes nothing")
-		o.Probe = false
+		o.Spec.Probe = false
 	}
-	if o.Probe && o.Mutating.IsDryRun() {
-		return core.UsageErrorf("--probe creates a Service: it cannot run with --dry-run")
+	// The flags' defaults are the Spec's (the same constants): no Default here, so that a value
+	// given empty (--pool "") is refused as before rather than defaulted.
+	ps := append(o.Spec.Validate(), o.Spec.Load()...)
+	if o.Spec.Probe && len(o.Spec.Addresses) == 0 {
+		ps = slices.DeleteFunc(ps, func(p core.Problem) bool { return p.Field == "addresses" }) // probe only
 	}
-	if !o.Probe || len(o.Addresses) > 0 {
-		r, err := complb.ParseAddresses(o.Addresses)
-		if err != nil {
-			return err
-		}
-		o.ranges = r
-	}
-	for flag, v := range map[string]string{"--pool": o.Pool, "--l2-advertisement": o.L2Advertisement, "--release-name": o.ReleaseName} {
-		if errs := validation.IsDNS1123Subdomain(v); len(errs) > 0 {
-			return core.UsageErrorf("%s %q is not a valid object name: %s", flag, v, errs[0])
-		}
-	}
-	if errs := validation.IsDNS1123Label(o.ReleaseNamespace); len(errs) > 0 {
-		return core.UsageErrorf("--release-namespace %q is not a valid namespace name: %s", o.ReleaseNamespace, errs[0])
-	}
-	o.serviceCIDRs = nil
-	for _, s := range o.ServiceCIDRs {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return core.UsageErrorf("--service-cidr %q is not a CIDR (%s): give the kube-apiserver's --service-cluster-ip-range (on RKE services.kube-api.service_cluster_ip_range)", s, core.PrefixProblem(err))
-		}
-		o.serviceCIDRs = append(o.serviceCIDRs, p)
-	}
-	return nil
+	return ps.UsageError(flagOf)
 }
 
-// Complete builds the clients from the root's kubeconfig flags.
+// Complete builds the run from the root's kubeconfig flags and the mutating flags.
 func (o *Options) Complete() error {
 	clients, err := kube.NewClients(o.factory)
 	if err != nil {
 		return fmt.Errorf("lb: %w", err)
 	}
 	progress := output.NewProgress(o.streams.ErrOut)
-	o.installer = &complb.Installer{Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress}
+	o.run = &section.Run{
+		Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress,
+		DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait, Timeout: o.Mutating.Timeout,
+	}
 	return nil
 }
 
-// Run runs the section (pick the chart, converge when --addresses is given, probe with --probe)
-// and prints the report, also what was done before an error.
+// Run runs the section (a chart version given that cannot install here refused first, then:
+// pick the chart, converge when --addresses is given, probe with --probe, post-conditions) and
+// prints the report, also what was done before an error.
 func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep, err := o.installer.Apply(ctx, complb.Spec{
-		Config: complb.Config{
-			Namespace: o.ReleaseNamespace, ReleaseName: o.ReleaseName, Pool: o.Pool, L2Advertisement: o.L2Advertisement,
-			Addresses: o.ranges, Chart: o.Chart, DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait,
-			Timeout: o.Mutating.Timeout, FixStrictARP: o.FixStrictARP, Prune: o.Prune,
-		},
-		ServiceCIDRs: o.serviceCIDRs, Probe: o.Probe,
-	})
+	if err := complb.Section.Prepare(ctx, o.run, &o.Spec); err != nil {
+		return rendered(err)
+	}
+	rep, err := section.Apply(ctx, complb.Section, o.run, &o.Spec)
 	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Mutating.Output, rep, err)
 }

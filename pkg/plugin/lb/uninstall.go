@@ -13,12 +13,13 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 func newCmdUninstall(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var (
-		namespace string
-		fl        cmdutil.UninstallFlags
+		spec complb.Spec // the release namespace
+		fl   cmdutil.UninstallFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "uninstall [--release-namespace NS] [--dry-run=client|server]",
@@ -38,11 +39,11 @@ until another load balancer serves them. Run it again and there is nothing to un
   kubectl flexigrobots lb uninstall`,
 		Args: cmdutil.NoArgs,
 		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
-			in := &complb.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress}
-			return in.Uninstall(ctx, complb.Config{Namespace: namespace, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout})
+			run := &section.Run{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			return section.Uninstall(ctx, complb.Section, run, &spec, section.UninstallOptions{})
 		}),
 	}
-	cmd.Flags().StringVar(&namespace, "release-namespace", complb.DefaultNamespace, "Namespace of the MetalLB release")
+	cmd.Flags().StringVar(&spec.ReleaseNamespace, "release-namespace", complb.DefaultNamespace, "Namespace of the MetalLB release")
 	cmdutil.AddUninstallFlags(cmd, &fl, 5*time.Minute)
 	return cmd
 }

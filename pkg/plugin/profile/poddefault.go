@@ -7,10 +7,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	compprofile "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/profile"
@@ -18,6 +16,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // NewCmdProfile builds `kubectl flexigrobots profile`, the parent of the per-profile commands.
@@ -32,22 +31,27 @@ func NewCmdProfile(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.C
 	return cmd
 }
 
-// PodDefaultOptions holds the flags of `profile poddefault`.
+// PodDefaultOptions holds the flags of `profile poddefault`: NAMESPACE..., --all-profiles and
+// --remove bound straight into the section's Spec, --watch beside it (a long-running mode, no
+// block of the file).
 type PodDefaultOptions struct {
-	Namespaces  []string
-	AllProfiles bool
-	Watch       bool
-	Remove      bool
-	Mutating    cmdutil.MutatingFlags
+	Spec     compprofile.Spec
+	Watch    bool
+	Mutating cmdutil.MutatingFlags
 
-	installer *compprofile.Installer
-	factory   *kube.Factory
-	streams   genericiooptions.IOStreams
+	clients  *kube.Clients
+	progress *output.Progress
+	factory  *kube.Factory
+	streams  genericiooptions.IOStreams
 }
 
 // NewCmdPodDefault builds `kubectl flexigrobots profile poddefault`.
 func NewCmdPodDefault(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &PodDefaultOptions{factory: f, streams: streams}
+	return newCmdPodDefault(&PodDefaultOptions{factory: f, streams: streams})
+}
+
+// newCmdPodDefault is the command with its flags bound into o.
+func newCmdPodDefault(o *PodDefaultOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "poddefault (NAMESPACE... | --all-profiles) [--watch] [--remove]",
 		Short: "Give profile namespaces the PodDefault access-ml-pipeline (Kubeflow Pipelines from notebooks)",
@@ -89,7 +93,7 @@ without Kubeflow's Profile and PodDefault kinds.`,
   # Take the PodDefaults out again
   kubectl flexigrobots profile poddefault --all-profiles --remove`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Namespaces = args
+			o.Spec.Namespaces = args
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -99,37 +103,48 @@ without Kubeflow's Profile and PodDefault kinds.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().BoolVar(&o.AllProfiles, "all-profiles", false, "Every namespace owned by a Profile (instead of NAMESPACE arguments)")
+	cmd.Flags().BoolVar(&o.Spec.AllProfiles, "all-profiles", false, "Every namespace owned by a Profile (instead of NAMESPACE arguments)")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "With --all-profiles: stay running and cover profile namespaces as they appear (until Ctrl-C or SIGTERM)")
-	cmd.Flags().BoolVar(&o.Remove, "remove", false, "Delete the PodDefaults this command made instead of applying them")
-	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 2*time.Minute)
-	cmd.Flags().Lookup("wait").Usage = "With --all-profiles: give Profiles whose namespace does not exist yet up to 30s to get it from Kubeflow's profile controller"
+	cmd.Flags().BoolVar(&o.Spec.Remove, "remove", false, "Delete the PodDefaults this command made instead of applying them")
+	cmdutil.AddMutatingFlags(cmd, &o.Mutating, compprofile.DefaultTimeout)
+	cmd.Flags().Lookup("wait").Usage = fmt.Sprintf("With --all-profiles: give Profiles whose namespace does not exist yet up to %s to get it from Kubeflow's profile controller", compprofile.NamespaceGrace)
 	return cmd
 }
 
-// Validate checks the arguments and flags without touching the cluster (exit code 2).
+// Validate checks the arguments and flags without touching the cluster (exit code 2): the
+// mutating flags, the Spec's rules, and what --watch cannot go with.
 func (o *PodDefaultOptions) Validate() error {
 	if err := o.Mutating.Validate(); err != nil {
 		return err
 	}
-	switch {
-	case len(o.Namespaces) > 0 && o.AllProfiles:
-		return core.UsageErrorf("give NAMESPACE arguments or --all-profiles, not both")
-	case len(o.Namespaces) == 0 && !o.AllProfiles:
-		return core.UsageErrorf("which profile namespaces? give NAMESPACE arguments (kubectl get profiles) or --all-profiles")
-	case o.Watch && !o.AllProfiles:
-		return core.UsageErrorf("--watch covers every Profile as it appears: use it with --all-profiles instead of NAMESPACE arguments")
-	case o.Watch && o.Remove:
-		return core.UsageErrorf("--watch and --remove cannot be combined: --remove deletes once")
-	case o.Watch && o.Mutating.IsDryRun():
-		return core.UsageErrorf("--watch cannot run with --dry-run: try --all-profiles --dry-run first")
-	}
-	for _, ns := range o.Namespaces {
-		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			return core.UsageErrorf("%q is not a valid namespace name: %s", ns, errs[0])
+	o.Spec.Default()
+	ps := o.Spec.Validate()
+	if len(ps) == 0 && o.Watch {
+		switch {
+		case !o.Spec.AllProfiles:
+			ps = append(ps, core.Problemf("", "--watch covers every Profile as it appears: use it with {allProfiles} instead of {namespaces}"))
+		case o.Spec.Remove:
+			ps = append(ps, core.Problemf("", "--watch and --remove cannot be combined: --remove deletes once"))
+		case o.Mutating.DryRun.Active():
+			ps = append(ps, core.Problemf("", "--watch cannot run with --dry-run: try {allProfiles} --dry-run first"))
 		}
 	}
-	return nil
+	return ps.UsageError(flagOf)
+}
+
+// flagOf names a field of the profiles block as the command's arguments and flags do.
+func flagOf(field string) string {
+	switch field {
+	case "allProfiles":
+		return "--all-profiles"
+	case "namespaces":
+		return "NAMESPACE arguments"
+	}
+	var i int
+	if _, err := fmt.Sscanf(field, "namespaces[%d]", &i); err == nil {
+		return fmt.Sprintf("NAMESPACE argument %d", i+1)
+	}
+	return field
 }
 
 // Complete builds the clients from the root's kubeconfig flags.
@@ -138,7 +153,7 @@ func (o *PodDefaultOptions) Complete() error {
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
-	o.installer = &compprofile.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait && !o.Mutating.IsDryRun()}
+	o.clients, o.progress = clients, output.NewProgress(o.streams.ErrOut)
 	return nil
 }
 
@@ -149,15 +164,15 @@ func (o *PodDefaultOptions) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	if o.Watch {
-		if err := compprofile.CheckInstalled(o.installer.Clients); err != nil {
+		if err := compprofile.CheckInstalled(o.clients); err != nil {
 			return err
 		}
-		w := &compprofile.Watcher{Installer: o.installer, Timeout: o.Mutating.Timeout, Report: o.printer()}
+		in := &compprofile.Installer{Clients: o.clients, Progress: o.progress, DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait && !o.Mutating.DryRun.Active()}
+		w := &compprofile.Watcher{Installer: in, Timeout: o.Mutating.Timeout, Report: o.printer()}
 		return w.Run(ctx)
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Mutating.Timeout)
-	defer cancel()
-	rep, err := o.installer.Converge(ctx, compprofile.Spec{AllProfiles: o.AllProfiles, Namespaces: o.Namespaces, Remove: o.Remove})
+	run := &section.Run{Clients: o.clients, Progress: o.progress, DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait, Timeout: o.Mutating.Timeout}
+	rep, err := section.Apply(ctx, compprofile.Section, run, &o.Spec)
 	if core.IsUsageError(err) {
 		return err // nothing was done
 	}

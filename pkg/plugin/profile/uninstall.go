@@ -2,7 +2,6 @@ package profile
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -12,6 +11,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // newCmdUninstall builds `kubectl flexigrobots profile uninstall`.
@@ -32,13 +32,11 @@ uninstall.`,
   kubectl flexigrobots profile uninstall`,
 		Args: cmdutil.NoArgs,
 		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
-			ctx, cancel := context.WithTimeout(ctx, fl.Timeout)
-			defer cancel()
-			in := &compprofile.Installer{Clients: clients, Progress: progress, DryRun: fl.DryRun}
-			return in.Uninstall(ctx)
+			run := &section.Run{Clients: clients, Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			return section.Uninstall(ctx, compprofile.Section, run, &compprofile.Spec{}, section.UninstallOptions{})
 		}),
 	}
-	cmdutil.AddUninstallFlags(cmd, &fl, 2*time.Minute)
+	cmdutil.AddUninstallFlags(cmd, &fl, compprofile.DefaultTimeout)
 	cmd.Flags().Lookup("wait").Usage = "Accepted for symmetry with the other uninstalls: a PodDefault has no finalizer, it is gone when deleted"
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strings"
 
@@ -82,11 +83,10 @@ func (o *ExportsOptions) Validate() error {
 	if err := output.Validate(o.Output, output.Table, output.JSON, output.YAML); err != nil {
 		return err
 	}
-	p, err := storage.CleanPath(o.Path)
-	if err != nil {
+	if err := storage.CheckPath(o.Path).At("nfsPath").UsageError(flagOf); err != nil {
 		return err
 	}
-	o.Path = p
+	o.Path = path.Clean(o.Path)
 	if !slices.Contains(storage.ValidMasks, o.Mask) {
 		return core.UsageErrorf("--mask %d: use 32 (each node), 24 or 16", o.Mask)
 	}

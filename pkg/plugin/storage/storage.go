@@ -6,6 +6,8 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -16,28 +18,30 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// Options holds the flags of `storage`.
+// Options holds the flags of `storage`: the mutating flags, and the section's Spec the other
+// flags are bound into.
 type Options struct {
 	cmdutil.MutatingFlags
-	Chart     core.ChartSource
-	Server    string
-	Path      string
-	Class     string
-	Namespace string
-	NoDefault bool
-	SmokeTest bool
+	// Spec is what --nfs-server, --nfs-path, --storage-class, --release-namespace, --no-default,
+	// --smoke-test and the chart flags fill.
+	Spec storage.Spec
 
-	config   storage.Config
-	progress *output.Progress
-	in       *storage.Installer
-	factory  *kube.Factory
-	streams  genericiooptions.IOStreams
+	run     *section.Run
+	factory *kube.Factory
+	streams genericiooptions.IOStreams
 }
 
 // NewCmdStorage builds `kubectl flexigrobots storage` and its `exports` subcommand.
 func NewCmdStorage(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd, _ := newCmdStorage(f, streams)
+	return cmd
+}
+
+// newCmdStorage is NewCmdStorage and the Options its flags are bound into.
+func newCmdStorage(f *kube.Factory, streams genericiooptions.IOStreams) (*cobra.Command, *Options) {
 	o := &Options{factory: f, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "storage --nfs-server HOST --nfs-path /exported/dir [--storage-class nfs-client] [--no-default] [--smoke-test]",
@@ -71,52 +75,97 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Server, "nfs-server", "", "NFS server address or host name (required)")
-	fl.StringVar(&o.Path, "nfs-path", "", "Exported directory on the NFS server, absolute (required)")
-	fl.StringVar(&o.Class, "storage-class", storage.DefaultClass, "Name of the StorageClass the chart creates")
-	fl.StringVar(&o.Namespace, "release-namespace", storage.DefaultNamespace, "Namespace of the release (created when missing)")
-	fl.BoolVar(&o.NoDefault, "no-default", false, "Do not make the class the default, and leave other default classes alone")
-	fl.BoolVar(&o.SmokeTest, "smoke-test", false, "Prove it works: a test claim and a pod that writes SUCCESS on it, both deleted afterwards")
-	cmdutil.AddChartFlags(cmd, &o.Chart, storage.DefaultChartRepo, storage.DefaultChartVersion)
+	fl.StringVar(&o.Spec.NFSServer, "nfs-server", "", "NFS server address or host name (required)")
+	fl.StringVar(&o.Spec.NFSPath, "nfs-path", "", "Exported directory on the NFS server, absolute (required)")
+	fl.StringVar(&o.Spec.StorageClass, "storage-class", storage.DefaultClass, "Name of the StorageClass the chart creates")
+	fl.StringVar(&o.Spec.ReleaseNamespace, "release-namespace", storage.DefaultNamespace, "Namespace of the release (created when missing)")
+	fl.Var(noDefault{&o.Spec.MakeDefault}, "no-default", "Do not make the class the default, and leave other default classes alone")
+	fl.Lookup("no-default").NoOptDefVal = "true"
+	fl.BoolVar(&o.Spec.SmokeTest, "smoke-test", false, "Prove it works: a test claim and a pod that writes SUCCESS on it, both deleted afterwards")
+	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, storage.DefaultChartRepo, storage.DefaultChartVersion)
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(storage.ChartName))
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, helm.DefaultTimeout)
 	cmd.AddCommand(NewCmdExports(f, streams), NewCmdUninstall(f, streams))
-	return cmd
+	return cmd, o
 }
 
-// Validate checks the flags without touching the cluster (exit code 2).
+// Validate checks the flags without touching the cluster (exit code 2): the mutating flags,
+// then the Spec (its defaults filled, every problem named by its flag) and the chart's files.
 func (o *Options) Validate() error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
-	o.config = storage.Config{Server: o.Server, Path: o.Path, Class: o.Class, Namespace: o.Namespace, Default: !o.NoDefault, Chart: o.Chart}
-	return o.config.Validate()
+	o.Spec.Default()
+	return append(o.Spec.Validate(), o.Spec.Load()...).UsageError(flagOf)
 }
 
-// Complete builds the clients from the root's kubeconfig flags.
+// Complete builds the run from the root's kubeconfig flags and the mutating flags.
 func (o *Options) Complete() error {
 	clients, err := kube.NewClients(o.factory)
 	if err != nil {
 		return fmt.Errorf("storage: %w", err)
 	}
-	o.progress = output.NewProgress(o.streams.ErrOut)
-	o.in = &storage.Installer{
-		Clients: clients, Helm: helm.NewClientFor(o.factory, o.progress), Progress: o.progress,
+	progress := output.NewProgress(o.streams.ErrOut)
+	o.run = &section.Run{
+		Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress,
 		DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout,
 	}
 	return nil
 }
 
-// Run installs, checks the post-conditions, runs the smoke test when asked and prints the report
-// (also what was done before an error).
+// Run applies the section (install, the smoke test when asked, then the post-conditions when
+// it waited: exit code 3 when they fail) and prints the report (also what was done before an
+// error).
 func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep, err := o.run(ctx)
+	rep, err := section.Apply(ctx, storage.Section, o.run, &o.Spec)
 	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }
 
-func (o *Options) run(ctx context.Context) (*output.Report, error) {
-	return o.in.Apply(ctx, storage.Spec{Config: o.config, SmokeTest: o.SmokeTest})
+// flagOf names the flag of a field of the storage block.
+func flagOf(field string) string {
+	switch field {
+	case "nfsServer":
+		return "--nfs-server"
+	case "nfsPath":
+		return "--nfs-path"
+	case "storageClass":
+		return "--storage-class"
+	case "releaseNamespace":
+		return "--release-namespace"
+	case "default":
+		return "--no-default"
+	case "smokeTest":
+		return "--smoke-test"
+	}
+	if f, ok := strings.CutPrefix(field, "chart."); ok {
+		return core.ChartFlag(f)
+	}
+	return field
 }
+
+// noDefault binds --no-default to Spec.MakeDefault (the file's `default`), its negation: given,
+// it is false; left out, it stays as it is (nil: Default makes it true).
+type noDefault struct{ p **bool }
+
+func (v noDefault) String() string {
+	if v.p == nil || *v.p == nil || **v.p {
+		return "false"
+	}
+	return "true"
+}
+
+func (v noDefault) Set(s string) error {
+	no, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	def := !no
+	*v.p = &def
+	return nil
+}
+
+func (v noDefault) Type() string     { return "bool" }
+func (v noDefault) IsBoolFlag() bool { return true }

@@ -12,14 +12,15 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // NewCmdUninstall builds `kubectl flexigrobots storage uninstall`.
 func NewCmdUninstall(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	var (
-		namespace string
-		force     bool
-		fl        cmdutil.UninstallFlags
+		spec  storage.Spec // --release-namespace: what an uninstall needs of the Spec
+		force bool
+		fl    cmdutil.UninstallFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "uninstall [--release-namespace NS] [--force]",
@@ -41,11 +42,11 @@ StorageClasses that "storage" made non-default stay non-default: the output says
   kubectl flexigrobots storage uninstall`,
 		Args: cmdutil.NoArgs,
 		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
-			in := &storage.Installer{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
-			return in.Uninstall(ctx, storage.UninstallOptions{Namespace: namespace, Force: force})
+			r := &section.Run{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			return section.Uninstall(ctx, storage.Section, r, &spec, section.UninstallOptions{Force: force})
 		}),
 	}
-	cmd.Flags().StringVar(&namespace, "release-namespace", storage.DefaultNamespace, "Namespace of the release")
+	cmd.Flags().StringVar(&spec.ReleaseNamespace, "release-namespace", storage.DefaultNamespace, "Namespace of the release")
 	cmd.Flags().BoolVar(&force, "force", false, "Uninstall even while claims of the StorageClass are bound (they and their data stay)")
 	cmdutil.AddUninstallFlags(cmd, &fl, helm.DefaultTimeout)
 	return cmd

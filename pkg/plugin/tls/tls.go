@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,38 +14,44 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/ingress"
 	tlscomp "github.com/flexigrobots/kubectl-flexigrobots/pkg/components/tls"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// Options holds the flags of `tls`.
+// Options holds the flags of `tls`: --domain and the manual and ACME flags bound straight into
+// Spec (the platform file's tls block), --acme and --remove beside it.
 type Options struct {
 	cmdutil.MutatingFlags
-	Domain       string
-	CertFile     string
-	KeyFile      string
-	SecretName   string
-	Wildcard     bool
-	HTTPRedirect bool
-	ACME         bool
-	Email        string
-	ACMEServer   string
-	Remove       bool
+	// Spec is the block the flags fill: --domain; --cert, --key, --secret-name, --wildcard and
+	// --http-redirect into Spec.Manual; --email and --acme-server into Spec.ACME. Validate keeps
+	// the one --acme selects (both when manual flags come with --acme, so Spec.Validate says
+	// which cannot go with it).
+	Spec tlscomp.Spec
+	// ACME (--acme) selects Spec.ACME; the file names its block instead.
+	ACME bool
+	// Remove (--remove) goes back to HTTP only: the section's Uninstall.
+	Remove bool
 
-	spec      tlscomp.Spec
-	state     *ingress.State
-	installer *tlscomp.Installer
-	factory   *kube.Factory
-	streams   genericiooptions.IOStreams
+	clients  *kube.Clients
+	progress *output.Progress
+	factory  *kube.Factory
+	streams  genericiooptions.IOStreams
 }
 
-// NewCmdTLS builds `kubectl flexigrobots tls` and its `status` subcommand.
+// NewCmdTLS builds `kubectl flexigrobots tls` and its `status` and `uninstall` subcommands.
 func NewCmdTLS(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{factory: f, streams: streams}
+	cmd := newCmd(&Options{factory: f, streams: streams})
+	cmd.AddCommand(newCmdStatus(f, streams), newCmdUninstall(f, streams))
+	return cmd
+}
+
+// newCmd is `tls` with its flags bound into o.
+func newCmd(o *Options) *cobra.Command {
+	o.Spec = tlscomp.Spec{Manual: &tlscomp.Manual{}, ACME: &tlscomp.ACME{}}
 	cmd := &cobra.Command{
 		Use:   "tls --domain D (--cert FILE --key FILE | --acme --email E) [flags]",
 		Short: "Serve Kubeflow over HTTPS: your certificate, or Let's Encrypt with authentication kept on (runbook: HTTPS certificate)",
@@ -95,111 +100,113 @@ ConfigMap istio-system/flexigrobots-tls, so "kubeflow" and "tls" can run in any 
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Domain, "domain", "", "DNS name Kubeflow is served on (its A record points at the ingress gateway)")
-	fl.StringVar(&o.CertFile, "cert", "", "PEM certificate file: the leaf first, then the intermediates")
-	fl.StringVar(&o.KeyFile, "key", "", "PEM private key file of the certificate (unencrypted; never printed)")
-	fl.StringVar(&o.SecretName, "secret-name", tlscomp.DefaultManualSecret, "Secret in istio-system holding the manual certificate")
-	fl.BoolVar(&o.Wildcard, "wildcard", false, "Also serve *.DOMAIN (the certificate must cover it; not with --acme)")
-	fl.BoolVar(&o.HTTPRedirect, "http-redirect", false, "Redirect port 80 to HTTPS (not with --acme: the challenge is answered on port 80)")
+	m, a := o.Spec.Manual, o.Spec.ACME
+	fl.StringVar(&o.Spec.Domain, "domain", "", "DNS name Kubeflow is served on (its A record points at the ingress gateway)")
+	fl.StringVar(&m.CertFile, "cert", "", "PEM certificate file: the leaf first, then the intermediates")
+	fl.StringVar(&m.KeyFile, "key", "", "PEM private key file of the certificate (unencrypted; never printed)")
+	fl.StringVar(&m.SecretName, "secret-name", tlscomp.DefaultManualSecret, "Secret in istio-system holding the manual certificate")
+	fl.BoolVar(&m.Wildcard, "wildcard", false, "Also serve *.DOMAIN (the certificate must cover it; not with --acme)")
+	fl.BoolVar(&m.HTTPRedirect, "http-redirect", false, "Redirect port 80 to HTTPS (not with --acme: the challenge is answered on port 80)")
 	fl.BoolVar(&o.ACME, "acme", false, "Get the certificate from Let's Encrypt through cert-manager (HTTP-01)")
-	fl.StringVar(&o.Email, "email", "", "ACME account contact (expiry notices)")
-	fl.StringVar(&o.ACMEServer, "acme-server", "production", "ACME directory: production, staging or an https URL")
+	fl.StringVar(&a.Email, "email", "", "ACME account contact (expiry notices)")
+	fl.StringVar(&a.Server, "acme-server", tlscomp.DefaultACMEServer, "ACME directory: production, staging or an https URL")
 	fl.BoolVar(&o.Remove, "remove", false, "Go back to HTTP only: remove the HTTPS server, the challenge exclusion and what tls created")
-	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 10*time.Minute)
-	cmd.AddCommand(newCmdStatus(f, streams), newCmdUninstall(f, streams))
+	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, tlscomp.DefaultTimeout)
 	return cmd
 }
 
-// spec validates the flags and reads the certificate files (exit 2 on bad input).
-func (o *Options) specFrom(fl *pflag.FlagSet) (tlscomp.Spec, error) {
-	s := tlscomp.Spec{Domain: o.Domain, ACME: o.ACME, Email: o.Email, Wildcard: o.Wildcard, HTTPRedirect: o.HTTPRedirect, SecretName: o.SecretName}
-	if fl.Changed("acme-server") || o.ACME {
-		s.ACMEServer = o.ACMEServer
-	}
-	if o.ACME && fl.Changed("secret-name") {
-		return s, core.UsageErrorf("--secret-name is for a manual certificate: with --acme the Secret is the Certificate's (kubeflow-domain-cert-<env>)")
-	}
-	var err error
-	if s.CertPEM, err = readFile("--cert", o.CertFile); err != nil {
-		return s, err
-	}
-	if s.KeyPEM, err = readFile("--key", o.KeyFile); err != nil {
-		return s, err
-	}
-	return s, nil
-}
-
-func readFile(flag, name string) ([]byte, error) {
-	if name == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, core.UsageErrorf("%s %s: cannot read it (%v)", flag, name, unwrapPath(err))
-	}
-	if data == nil {
-		data = []byte{}
-	}
-	return data, nil
-}
-
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}
-
-// Validate checks the flags and the certificate files, without the cluster (exit 2); warnings
-// (a certificate expiring soon) go to stderr.
+// Validate checks the flags, the Spec's rules and the certificate files, without the cluster
+// (exit 2). The certificate's dates are Prepare's (in Run, before anything changes).
 func (o *Options) Validate(fl *pflag.FlagSet) error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
+	m, a := o.Spec.Manual, o.Spec.ACME
 	if o.Remove {
-		if o.Domain != "" || o.CertFile != "" || o.KeyFile != "" || o.ACME || o.Email != "" {
+		if o.Spec.Domain != "" || m.CertFile != "" || m.KeyFile != "" || o.ACME || a.Email != "" {
 			return core.UsageErrorf("--remove takes no --domain, --cert, --key, --acme or --email: it removes whatever tls configured")
 		}
 		return nil
 	}
-	spec, err := o.specFrom(fl)
-	if err != nil {
-		return err
+	var ps core.Problems
+	if o.ACME {
+		if !manualFlagGiven(fl) {
+			o.Spec.Manual = nil
+		}
+	} else {
+		if a.Email != "" || (fl.Changed("acme-server") && a.Server != tlscomp.DefaultACMEServer) {
+			ps = append(ps, core.Problemf("", "--email and --acme-server are for --acme: add --acme, or drop them to use {manual.certFile}/{manual.keyFile}"))
+		}
+		o.Spec.ACME = nil
 	}
-	st, warnings, err := spec.Validate(time.Now())
-	if err != nil {
-		return err
+	o.Spec.Default()
+	if ps = append(ps, o.Spec.Validate()...); len(ps) == 0 {
+		ps = o.Spec.Load()
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(o.streams.ErrOut, "warning: tls: %s\n", w)
-	}
-	o.spec, o.state = spec, st
-	return nil
+	return ps.UsageError(flagOf)
 }
 
-// Complete builds the installer on the root's kubeconfig flags.
+// manualFlagGiven tells whether a flag of the manual certificate was given.
+func manualFlagGiven(fl *pflag.FlagSet) bool {
+	for _, name := range []string{"cert", "key", "secret-name", "wildcard", "http-redirect"} {
+		if fl.Changed(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// flags name the fields of the tls block as the command's flags.
+var flags = map[string]string{
+	"domain":              "--domain",
+	"manual":              "--cert/--key",
+	"manual.certFile":     "--cert",
+	"manual.keyFile":      "--key",
+	"manual.secretName":   "--secret-name",
+	"manual.wildcard":     "--wildcard",
+	"manual.httpRedirect": "--http-redirect",
+	"acme":                "--acme",
+	"acme.email":          "--email",
+	"acme.server":         "--acme-server",
+}
+
+// flagOf names a field of the tls block as the command's flag.
+func flagOf(field string) string {
+	if f, ok := flags[field]; ok {
+		return f
+	}
+	return field
+}
+
+// Complete builds the clients on the root's kubeconfig flags.
 func (o *Options) Complete() error {
 	clients, err := kube.NewClients(o.factory)
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)
 	}
-	o.installer = &tlscomp.Installer{Clients: clients, Progress: output.NewProgress(o.streams.ErrOut), DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout}
+	o.clients, o.progress = clients, output.NewProgress(o.streams.ErrOut)
 	return nil
 }
 
-// Run converges (or removes) and prints the report.
+// Run prepares (the certificate's dates; exit 2 before any change) and applies the section, or
+// with --remove uninstalls it, then prints the report.
 func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	run := &section.Run{Clients: o.clients, Progress: o.progress, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout}
 	var rep *output.Report
 	var err error
 	if o.Remove {
-		rep, err = o.installer.Remove(ctx)
+		rep, err = section.Uninstall(ctx, tlscomp.Section, run, &o.Spec, section.UninstallOptions{})
 	} else {
-		rep, err = o.installer.Apply(ctx, o.spec, o.state)
+		if err := tlscomp.Section.Prepare(ctx, run, &o.Spec); err != nil {
+			o.progress.Done()
+			return err // nothing was done
+		}
+		rep, err = section.Apply(ctx, tlscomp.Section, run, &o.Spec)
 	}
-	o.installer.Progress.Done()
+	o.progress.Done()
 	return output.PrintReportAfter(o.streams.Out, o.streams.ErrOut, o.Output, rep, err)
 }
 

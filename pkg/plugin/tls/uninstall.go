@@ -2,7 +2,6 @@ package tls
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -12,6 +11,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/cmdutil"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/uninstall"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
 // newCmdUninstall builds `kubectl flexigrobots tls uninstall`: `tls --remove` with the flags every
@@ -34,10 +34,10 @@ uninstall.`,
   kubectl flexigrobots tls uninstall`,
 		Args: cmdutil.NoArgs,
 		RunE: uninstall.RunE(f, streams, &fl, func(ctx context.Context, clients *kube.Clients, progress *output.Progress) (*output.Report, error) {
-			in := &tlscomp.Installer{Clients: clients, Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
-			return in.Remove(ctx)
+			run := &section.Run{Clients: clients, Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout}
+			return section.Uninstall(ctx, tlscomp.Section, run, &tlscomp.Spec{}, section.UninstallOptions{})
 		}),
 	}
-	cmdutil.AddUninstallFlags(cmd, &fl, 10*time.Minute)
+	cmdutil.AddUninstallFlags(cmd, &fl, tlscomp.DefaultTimeout)
 	return cmd
 }

@@ -32,7 +32,7 @@ func TestEverySectionRegisters(t *testing.T) {
 // Every section a platform file can declare has checks, so `verify -f` verifies all of it.
 func TestEveryPlatformSectionHasChecks(t *testing.T) {
 	known := NewRegistry().Sections()
-	for _, s := range platform.Order {
+	for _, s := range platform.Order() {
 		if !slices.Contains(known, s) {
 			t.Errorf("platform section %s has no checks in verify", s)
 		}

@@ -103,11 +103,11 @@ func (o *Options) Validate() error {
 		if err != nil {
 			return err
 		}
-		for _, s := range pl.Sections() {
-			sections = append(sections, s.Name())
+		for _, b := range pl.Blocks {
+			sections = append(sections, b.Name())
 		}
 		if len(sections) == 0 {
-			return core.UsageErrorf("-f %s declares no section: add one of %s under spec", o.File, strings.Join(platform.Order, ", "))
+			return core.UsageErrorf("-f %s declares no section: add one of %s under spec", o.File, strings.Join(platform.Order(), ", "))
 		}
 	}
 	cs, err := o.registry.ForSections(sections...)

@@ -1,0 +1,62 @@
+package section
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+)
+
+// Apply runs sec.Apply within r.Timeout (the one budget of the section), then, when the run
+// changed the cluster and waited, the section's post-conditions: an error result fails the run
+// with exit code 3 (as verify), a warning is printed. Every entry point applies through it.
+func Apply(ctx context.Context, sec Section, r *Run, s Spec) (*output.Report, error) {
+	ctx, cancel := core.WithBudget(ctx, r.Timeout)
+	defer cancel()
+	rep, err := sec.Apply(ctx, r, s)
+	if rep == nil {
+		rep = &output.Report{}
+	}
+	if err != nil || r.DryRun.Active() || !r.Wait {
+		return rep, err
+	}
+	return rep, PostConditions(ctx, sec.Name(), r, sec.PostConditions(s))
+}
+
+// Uninstall runs sec.Uninstall within r.Timeout.
+func Uninstall(ctx context.Context, sec Section, r *Run, s Spec, o UninstallOptions) (*output.Report, error) {
+	ctx, cancel := core.WithBudget(ctx, r.Timeout)
+	defer cancel()
+	rep, err := sec.Uninstall(ctx, r, s, o)
+	if rep == nil {
+		rep = &output.Report{}
+	}
+	return rep, err
+}
+
+// PostConditions runs cs over one snapshot: each error result is listed in the error (exit code
+// 3), each warning printed on stderr.
+func PostConditions(ctx context.Context, name string, r *Run, cs []checks.Check) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	cl := r.Clients
+	env := checks.Env{Client: cl.Client, Dynamic: cl.Dynamic, Discovery: cl.Discovery, Host: cl.Config.Host, ProbeTimeout: core.Budget(ctx, 30*time.Second)}
+	var failed []string
+	for _, res := range checks.Run(ctx, &checks.Collector{Env: env}, cs) {
+		switch {
+		case res.Severity >= checks.Error:
+			failed = append(failed, fmt.Sprintf("%s %s: %s (fix: %s)", res.ID, res.Title, res.Message, res.Fix))
+		case res.Severity == checks.Warn && r.Progress != nil:
+			r.Progress.Logf("warning: %s %s: %s (%s)", res.ID, res.Title, res.Message, res.Fix)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &core.ExitError{Code: core.ExitFailed, Err: fmt.Errorf("%s: applied, but its post-conditions fail:\n  - %s", name, strings.Join(failed, "\n  - "))}
+}

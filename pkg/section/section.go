@@ -1,0 +1,123 @@
+// Package section is the contract every runbook section (storage, lb, kubeflow, tls, profiles,
+// gpu) implements once, in its own package under pkg/components, and that every entry point
+// uses: the section's command (pkg/plugin/<section>), `apply -f`, `diff -f` and `delete -f`
+// (pkg/platform), `verify` and `rbac` (through pkg/section/registry).
+//
+// A section is a value with the same verbs everywhere:
+//
+//   - NewSpec: its desired state, which *is* its block of the platform file (json tags). The
+//     command binds its flags into the same Spec; Default fills what neither gave, Validate
+//     checks it without I/O and names every problem by its field, and each entry point renders
+//     the field its own way (FILE:LINE:COL and the field; or the flag).
+//   - Prepare: what needs the cluster but changes nothing (a version given that cannot install
+//     on this server); a usage error stops every section before anything changes.
+//   - Apply / Uninstall: the work, under one Run (dry-run strategy, wait, budget, clients).
+//   - Checks, PostConditions: verify's checks, and the ones that must hold after an apply that
+//     waited (run by section.Apply; a failure is exit code 3, as in verify).
+//   - Access: the RBAC its commands need (`rbac`, CLUSTER-005).
+//   - Needs: the sections that must have succeeded before it applies.
+//
+// Adding a section: write pkg/components/<name> with a value implementing Section (and its
+// checks and access), add one line to pkg/section/registry, and write its command in
+// pkg/plugin/<name> (flags bound into the Spec, run through section.Apply).
+package section
+
+import (
+	"context"
+	"time"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
+)
+
+// Run is how one run goes, the same for a section's command and for apply -f / delete -f.
+type Run struct {
+	Clients  *kube.Clients
+	Helm     *helm.Client
+	Progress *output.Progress
+	// DryRun: none changes the cluster; client and server report what would change.
+	DryRun core.DryRunStrategy
+	// Wait waits until what was applied is ready (and what was deleted is gone).
+	Wait bool
+	// Timeout is the section's whole budget (--timeout). section.Apply and section.Uninstall
+	// bound the context by it once; steps inside share what is left (core.Budget), never
+	// re-wrap it.
+	Timeout time.Duration
+	// Server is the cluster's Kubernetes version, read once per run.
+	Server versions.Server
+	// ForceApply sends every object of the apply sets, skipping none an apply record says is
+	// unchanged (--force-apply).
+	ForceApply bool
+}
+
+// Spec is a section's desired state: its block of the platform file, and what its command's
+// flags fill.
+type Spec interface {
+	// Default fills every field left empty with the section's default (the values the
+	// command's flags show as their defaults).
+	Default()
+	// Validate checks the Spec alone: no file, no cluster, nothing printed. Each problem names
+	// its field by its path in the block (json names), e.g. "chart.certFile", "addresses[1]".
+	Validate() core.Problems
+}
+
+// FileSpec is a Spec that names local files (a chart, a certificate, a secret).
+type FileSpec interface {
+	Spec
+	// Resolve makes the relative paths absolute with abs (the platform file's folder; the
+	// command leaves them relative to the working directory).
+	Resolve(abs func(string) string)
+	// Load reads or stats the files (secrets are kept in unexported fields, never printed),
+	// each problem at its field.
+	Load() core.Problems
+}
+
+// UninstallOptions are what `delete -f` and the uninstall commands ask of an uninstall beyond
+// the Run.
+type UninstallOptions struct {
+	// DeleteData deletes the claims Kubeflow's stores hold (kept otherwise, with their namespace
+	// and the storage release that serves them).
+	DeleteData bool
+	// Force uninstalls storage while claims of its class are bound.
+	Force bool
+	// KeepIfBound reports the storage release kept while claims of its class are bound, instead
+	// of refusing (delete -f); without it, storage uninstall refuses with exit code 2.
+	KeepIfBound bool
+}
+
+// Section is one runbook section.
+type Section interface {
+	// Name is the block's name in the file, in --only/--skip, verify --section and the summary.
+	Name() string
+	// Needs names the sections that must have succeeded before this one applies.
+	Needs() []string
+	// NewSpec is an empty Spec of the section, to decode a block or bind flags into.
+	NewSpec() Spec
+	// Prepare checks, before any section changes anything, what needs the cluster but changes
+	// nothing. A usage error (exit 2) stops the whole run.
+	Prepare(ctx context.Context, r *Run, s Spec) error
+	// Apply converges the section and reports every object; the report holds what was done
+	// also on error. Call it through section.Apply (budget, post-conditions).
+	Apply(ctx context.Context, r *Run, s Spec) (*output.Report, error)
+	// Uninstall takes the section down; s holds at least the block's names and namespaces.
+	Uninstall(ctx context.Context, r *Run, s Spec, o UninstallOptions) (*output.Report, error)
+	// Checks are the section's checks in `verify`.
+	Checks() []checks.Check
+	// PostConditions are the checks that must hold after an Apply of s that waited.
+	PostConditions(s Spec) []checks.Check
+	// Access is the RBAC the section's commands need.
+	Access() access.Section
+}
+
+// Builder is a Section with work that changes nothing in the cluster (a download, a build):
+// apply -f starts it at once, beside the sections it needs, and Apply uses what it made (kept
+// in s).
+type Builder interface {
+	Section
+	Build(ctx context.Context, r *Run, s Spec) error
+}
