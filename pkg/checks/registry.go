@@ -109,3 +109,15 @@ func (r *Registry) Access() access.Section {
 	}
 	return sec
 }
+
+// Pick returns the checks of cs with the given IDs, in cs's order (a section's post-conditions
+// are named by ID, never by position).
+func Pick(cs []Check, ids ...string) []Check {
+	var out []Check
+	for _, c := range cs {
+		if slices.Contains(ids, c.ID) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

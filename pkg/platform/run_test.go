@@ -132,12 +132,12 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 func TestRunRefusesEveryUsageErrorBeforeAnyChange(t *testing.T) {
 	ran := &ranLog{}
 	secs := blocks(
-		&fakeSection{name: "lb", prepareErr: core.UsageErrorf("chart.version: MetalLB chart 0.15.3 cannot be installed"), ran: ran},
+		&fakeSection{name: "lb", prepareErr: core.UsageErrorf("{chart.version}: MetalLB chart 0.15.3 cannot be installed"), ran: ran},
 		&fakeSection{name: "kubeflow", prepareErr: core.UsageErrorf("Kubeflow v1.10.2 cannot be installed"), ran: ran},
 		&fakeSection{name: "gpu", ran: ran},
 	)
 	_, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, &section.Run{Progress: output.NewProgress(&bytes.Buffer{})})
-	if !core.IsUsageError(err) || !strings.Contains(err.Error(), "MetalLB") || !strings.Contains(err.Error(), "Kubeflow") || ran.sorted() != "" {
+	if !core.IsUsageError(err) || !strings.Contains(err.Error(), "lb: spec.lb.chart.version: MetalLB") || !strings.Contains(err.Error(), "Kubeflow") || ran.sorted() != "" {
 		t.Fatalf("want one usage error naming both and nothing run; got %v, ran %v", err, ran)
 	}
 }

@@ -24,6 +24,7 @@ package section
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
@@ -120,4 +121,14 @@ type Section interface {
 type Builder interface {
 	Section
 	Build(ctx context.Context, r *Run, s Spec) error
+}
+
+// SpecAs is s as its section's own *T: an error naming the section when it is not (a Spec of
+// another section passed by mistake), never a panic.
+func SpecAs[T any](name string, s Spec) (*T, error) {
+	spec, ok := any(s).(*T)
+	if !ok || spec == nil {
+		return nil, fmt.Errorf("%s: spec is %T, want %T", name, s, spec)
+	}
+	return spec, nil
 }

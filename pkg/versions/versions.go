@@ -122,3 +122,33 @@ func (r CELRule) NeedsCEL(v string) bool {
 	first := semver.MustParse(strings.TrimPrefix(r.FirstWith, "v"))
 	return !got.LessThan(first)
 }
+
+// Resolve fills chart.Version, when empty, with the release of the rule that fits s and says
+// which and why through logf; a version given that cannot install on s is a usage error naming
+// r.Flag (exit 2). A chart given by path or URL without a version is left alone.
+func (r CELRule) Resolve(section string, s Server, chart *core.ChartSource, logf func(string, ...any)) error {
+	if chart.Chart != "" && chart.Version == "" {
+		return nil
+	}
+	p, err := r.Pick(s, chart.Version)
+	if err != nil {
+		return core.Wrapf(err, "%s", section)
+	}
+	chart.Version = p.Version
+	logf("%s", p.Message(section, r.What))
+	return nil
+}
+
+// CheckGiven is a Prepare's check: a version given that cannot install on s is a usage error
+// (exit 2) naming {field} (each entry point renders it: the command's flag, the file's field)
+// and the versions that would install. An empty version passes: Resolve picks one.
+func (r CELRule) CheckGiven(section, field string, s Server, version string) error {
+	if version == "" {
+		return nil
+	}
+	r.Flag = "{" + field + "}"
+	if _, err := r.Pick(s, version); err != nil {
+		return core.Wrapf(err, "%s: {%s}", section, field)
+	}
+	return nil
+}

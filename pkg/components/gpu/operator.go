@@ -24,7 +24,11 @@ import (
 // section.Apply's, follow). The chart version, when empty, is picked for the server.
 func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Report, error) {
 	rep := &output.Report{}
-	if err := in.resolveChart(&o.Chart); err != nil {
+	server, err := in.server()
+	if err != nil {
+		return rep, core.Wrapf(err, "gpu")
+	}
+	if err := ChartRule.Resolve("gpu", server, &o.Chart, in.Progress.Logf); err != nil {
 		return rep, err
 	}
 	gpus, err := Nodes(ctx, in.Clients)

@@ -2,7 +2,6 @@ package gpu
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
@@ -40,9 +39,7 @@ func (gpuSection) Prepare(_ context.Context, r *section.Run, s section.Spec) err
 		if err != nil {
 			return core.Wrapf(err, "gpu")
 		}
-		rule := ChartRule
-		rule.Flag = "operator.chart.version:" // the file's field, not the command's flag
-		if _, err := rule.Pick(server, v); err != nil {
+		if err := ChartRule.CheckGiven("gpu", "operator.chart.version", server, v); err != nil {
 			return err
 		}
 	}
@@ -114,13 +111,7 @@ func (gpuSection) PostConditions(s section.Spec) []checks.Check {
 func (gpuSection) Access() access.Section { return Access }
 
 // specOf is s as the section's *Spec.
-func specOf(s section.Spec) (*Spec, error) {
-	spec, ok := s.(*Spec)
-	if !ok || spec == nil {
-		return nil, fmt.Errorf("gpu: spec is %T, want *gpu.Spec", s)
-	}
-	return spec, nil
-}
+func specOf(s section.Spec) (*Spec, error) { return section.SpecAs[Spec](Name, s) }
 
 // installer runs the section's steps with the clients, dry-run strategy, wait and budget of
 // one Run.

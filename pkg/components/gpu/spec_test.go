@@ -114,7 +114,7 @@ func TestPrepareRefusesAVersionTheServerCannotInstall(t *testing.T) {
 	s.Default()
 	s.Operator.Chart.Version = DefaultChartVersion
 	err := Section.Prepare(context.Background(), old, s)
-	if !core.IsUsageError(err) || !strings.Contains(err.Error(), "operator.chart.version: "+ChartRule.LastWithout) {
+	if !core.IsUsageError(err) || !strings.Contains(err.Error(), "{operator.chart.version} "+ChartRule.LastWithout) {
 		t.Fatalf("v26.7.0 on 1.21: %v", err)
 	}
 	s.Operator.Chart.Version = ChartRule.LastWithout

@@ -86,20 +86,14 @@ func (kubeflowSection) Uninstall(ctx context.Context, r *section.Run, s section.
 // GitHub connector, dex has it (KUBEFLOW-003, a warning at most).
 func (kubeflowSection) PostConditions(s section.Spec) []checks.Check {
 	spec := s.(*Spec)
-	want := map[string]bool{"KUBEFLOW-004": true}
+	ids := []string{"KUBEFLOW-004"}
 	if !strings.HasPrefix(spec.OIDCProvider, "https://") {
-		want["KUBEFLOW-001"] = true
+		ids = append(ids, "KUBEFLOW-001")
 	}
 	if spec.GitHub != nil {
-		want["KUBEFLOW-003"] = true
+		ids = append(ids, "KUBEFLOW-003")
 	}
-	var out []checks.Check
-	for _, c := range Checks() {
-		if want[c.ID] {
-			out = append(out, c)
-		}
-	}
-	return out
+	return checks.Pick(Checks(), ids...)
 }
 
 // installer is the converge of one run of s.

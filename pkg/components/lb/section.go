@@ -39,7 +39,7 @@ func (lbSection) Prepare(_ context.Context, r *section.Run, sp section.Spec) err
 	if err != nil {
 		return err
 	}
-	return checkChartVersion(server, s.Chart)
+	return ChartRule.CheckGiven("lb", "chart.version", server, s.Chart.Version)
 }
 
 // Apply picks the chart version, warns about overlaps, converges (when addresses are given),
@@ -54,7 +54,7 @@ func (lbSection) Apply(ctx context.Context, r *section.Run, sp section.Spec) (*o
 		if err != nil {
 			return rep, err
 		}
-		if err := in.pickChart(server, &s.Chart); err != nil {
+		if err := ChartRule.Resolve("lb", server, &s.Chart, in.Progress.Logf); err != nil {
 			return rep, err
 		}
 		if _, err := in.Preflight(ctx, s.ranges(), s.serviceCIDRs()); err != nil {
@@ -106,7 +106,7 @@ func (lbSection) PostConditions(sp section.Spec) []checks.Check {
 	if len(s.Addresses) == 0 {
 		return nil
 	}
-	return ChecksFor(Expect{Namespace: s.ReleaseNamespace, Pool: s.Pool, Addresses: s.ranges()})[:4]
+	return checks.Pick(ChecksFor(Expect{Namespace: s.ReleaseNamespace, Pool: s.Pool, Addresses: s.ranges()}), "LB-001", "LB-002", "LB-003", "LB-004")
 }
 
 // Access is the RBAC of `lb` and `lb uninstall`.

@@ -85,7 +85,7 @@ func TestObjectsNormaliseEntries(t *testing.T) {
 
 func TestPrepareRefusesAVersionTheServerCannotInstall(t *testing.T) {
 	old := versions.Server{Major: 1, Minor: 21, Git: "v1.21.14"}
-	err := checkChartVersion(old, core.ChartSource{Version: "0.15.3"})
+	err := ChartRule.CheckGiven("lb", "chart.version", old, "0.15.3")
 	if !core.IsUsageError(err) {
 		t.Fatalf("want a usage error, got %v", err)
 	}
@@ -95,10 +95,10 @@ func TestPrepareRefusesAVersionTheServerCannotInstall(t *testing.T) {
 			t.Errorf("%q does not say %q", msg, w)
 		}
 	}
-	if err := checkChartVersion(old, core.ChartSource{Version: "0.14.3"}); err != nil {
+	if err := ChartRule.CheckGiven("lb", "chart.version", old, "0.14.3"); err != nil {
 		t.Errorf("0.14.3 installs on 1.21: %v", err)
 	}
-	if err := checkChartVersion(versions.Server{Major: 1, Minor: 30}, core.ChartSource{Version: "0.15.3"}); err != nil {
+	if err := ChartRule.CheckGiven("lb", "chart.version", versions.Server{Major: 1, Minor: 30}, "0.15.3"); err != nil {
 		t.Errorf("0.15.3 installs on 1.30: %v", err)
 	}
 }

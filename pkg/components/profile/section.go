@@ -2,7 +2,6 @@ package profile
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
@@ -65,10 +64,4 @@ func (profilesSection) PostConditions(section.Spec) []checks.Check { return nil 
 func (profilesSection) Access() access.Section { return Access }
 
 // specOf is s as the section's *Spec.
-func specOf(s section.Spec) (*Spec, error) {
-	spec, ok := s.(*Spec)
-	if !ok || spec == nil {
-		return nil, fmt.Errorf("profiles: spec is %T, want *profile.Spec", s)
-	}
-	return spec, nil
-}
+func specOf(s section.Spec) (*Spec, error) { return section.SpecAs[Spec](Name, s) }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
@@ -71,15 +70,11 @@ func (storageSection) Checks() []checks.Check { return Checks() }
 // PostConditions are the section's checks, STORAGE-003 (the class is the only default) only
 // when the spec makes the class the default.
 func (storageSection) PostConditions(s section.Spec) []checks.Check {
-	spec, _ := s.(*Spec)
-	var cs []checks.Check
-	for _, c := range Checks() {
-		if c.ID == "STORAGE-003" && spec != nil && !spec.isDefault() {
-			continue
-		}
-		cs = append(cs, c)
+	ids := []string{"STORAGE-001", "STORAGE-002"}
+	if spec, err := section.SpecAs[Spec](Name, s); err == nil && spec.isDefault() {
+		ids = append(ids, "STORAGE-003")
 	}
-	return cs
+	return checks.Pick(Checks(), ids...)
 }
 
 // Access is the RBAC of `storage`, `storage exports` and `storage uninstall`.
@@ -87,9 +82,9 @@ func (storageSection) Access() access.Section { return Access }
 
 // specOf is s as a *Spec with its defaults filled (a copy: s is not changed).
 func specOf(s section.Spec) (*Spec, error) {
-	spec, ok := s.(*Spec)
-	if !ok || spec == nil {
-		return nil, fmt.Errorf("storage: spec is %T, want *storage.Spec", s)
+	spec, err := section.SpecAs[Spec](Name, s)
+	if err != nil {
+		return nil, err
 	}
 	c := *spec
 	c.Default()

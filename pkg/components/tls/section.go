@@ -108,15 +108,7 @@ func (tlsSection) PostConditions(s section.Spec) []checks.Check {
 	case spec.Manual != nil:
 		want = append(want, "TLS-002")
 	}
-	var out []checks.Check
-	for _, c := range Checks() {
-		for _, id := range want {
-			if c.ID == id {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
+	return checks.Pick(Checks(), want...)
 }
 
 // Access is the RBAC of `tls`, `tls status` and `tls uninstall`.
