@@ -89,7 +89,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 			}, []string{`bad.yaml:22:7: spec.kubeflow.github.clientSecret: "clientSecret" is a secret given inline`}},
 			"certificate for another domain": {func(s string) string {
 				return strings.Replace(s, "domain: kubeflow.example.com", "domain: other.example.com", 1)
-			}, []string{"tls: --cert: the certificate is for kubeflow.example.com, not other.example.com", "nothing was changed"}},
+			}, []string{"spec.tls.manual.certFile: the certificate is for kubeflow.example.com, not other.example.com", "nothing was changed"}},
 			"unknown section": {func(s string) string { return s + "  monitoring: {enabled: true}\n" },
 				[]string{`spec.monitoring: unknown field "monitoring"`}},
 			"all at once": {func(s string) string {

@@ -50,7 +50,7 @@ func TestStorage(t *testing.T) {
 			{"class not DNS-1123", storageArgs(repo, "--storage-class", "NFS_Client"), "not a valid StorageClass name"},
 			{"bad namespace", storageArgs(repo, "--release-namespace", "nfs.provisioner"), "not a valid namespace name"},
 			{"bad dry-run", storageArgs(repo, "--dry-run=maybe"), "invalid --dry-run"},
-			{"bad --set", storageArgs(repo, "--set", "nfs.path"), "invalid --set"},
+			{"bad --set", storageArgs(repo, "--set", "nfs.path"), `--set: "nfs.path": want key=value`},
 			{"exports relative path", []string{"storage", "exports", "--nfs-path", "srv"}, "is relative"},
 			{"exports bad mask", []string{"storage", "exports", "--nfs-path", nfsPath, "--mask", "8"}, "--mask 8"},
 			{"exports missing file", []string{"storage", "exports", "--nfs-path", nfsPath, "--check", filepath.Join(t.TempDir(), "none")}, "--check"},
