@@ -185,9 +185,18 @@ func alternatives(path []string) []string {
 	return out
 }
 
-// description is the schema's description of the field at path.
+// description is the schema's description of the field at path, without the command's flag it
+// may start with ("--nfs-path: absolute exported directory"): an error about the file names the
+// file's fields.
 func description(path []string) string {
 	d, _ := subschema(path)["description"].(string)
+	if strings.HasPrefix(d, "-") {
+		_, rest, ok := strings.Cut(d, ": ")
+		if !ok {
+			return ""
+		}
+		d = rest
+	}
 	return d
 }
 
