@@ -42,25 +42,3 @@ func rendered(err error) error {
 	}
 	return &core.ExitError{Code: core.ExitCode(err), Err: errors.New(core.Render(core.Unexit(err).Error(), flagOf))}
 }
-
-// pruneFlag is --prune bound to complb.Spec.NoPrune (its negation; the file always prunes).
-type pruneFlag struct{ noPrune *bool }
-
-func (f pruneFlag) String() string {
-	if f.noPrune == nil {
-		return "true"
-	}
-	return strconv.FormatBool(!*f.noPrune)
-}
-
-func (f pruneFlag) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return err
-	}
-	*f.noPrune = !v
-	return nil
-}
-
-func (f pruneFlag) Type() string     { return "bool" }
-func (f pruneFlag) IsBoolFlag() bool { return true }

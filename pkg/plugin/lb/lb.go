@@ -23,6 +23,8 @@ import (
 type Options struct {
 	Spec     complb.Spec
 	Mutating cmdutil.MutatingFlags
+	// prune is --prune, the negation of Spec.NoPrune (the file always prunes).
+	prune bool
 
 	run     *section.Run
 	factory *kube.Factory
@@ -84,7 +86,7 @@ run skips it (the report says so).`,
 	fl.StringVar(&o.Spec.ReleaseName, "release-name", complb.DefaultRelease, "Helm release name (an existing MetalLB release under another name is upgraded instead)")
 	fl.StringSliceVar(&o.Spec.ServiceCIDRs, "service-cidr", nil, "The cluster's service CIDR(s), to warn when --addresses overlaps them (read from ServiceCIDR objects when the cluster serves them)")
 	fl.BoolVar(&o.Spec.FixStrictARP, "fix-strict-arp", false, "If kube-proxy runs in IPVS mode, set ipvs.strictARP: true in ConfigMap kube-system/kube-proxy (kube-proxy pods must then restart)")
-	fl.Var(pruneFlag{&o.Spec.NoPrune}, "prune", "Delete the pool and L2Advertisement an earlier run applied under other names (--prune=false keeps them)")
+	fl.BoolVar(&o.prune, "prune", true, "Delete the pool and L2Advertisement an earlier run applied under other names (--prune=false keeps them)")
 	fl.Lookup("prune").NoOptDefVal = "true"
 	fl.BoolVar(&o.Spec.Probe, "probe", false, "After converging (or alone, without --addresses), prove a temporary LoadBalancer Service gets an IP from the pool, then delete it")
 	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 5*time.Minute)
@@ -99,6 +101,7 @@ run skips it (the report says so).`,
 // --probe alone needs no --addresses (it probes the pool already there); with --diff it is
 // skipped.
 func (o *Options) Validate() error {
+	o.Spec.NoPrune = !o.prune
 	diff := o.Mutating.Diff
 	if err := o.Mutating.Validate(); err != nil {
 		return err

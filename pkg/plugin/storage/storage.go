@@ -6,7 +6,6 @@ package storage
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,6 +27,8 @@ type Options struct {
 	// Spec is what --nfs-server, --nfs-path, --storage-class, --release-namespace, --no-default,
 	// --smoke-test and the chart flags fill.
 	Spec storage.Spec
+	// noDefault is --no-default: Spec.MakeDefault false (left out, Default makes it true).
+	noDefault bool
 
 	run     *section.Run
 	factory *kube.Factory
@@ -79,7 +80,7 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
 	fl.StringVar(&o.Spec.NFSPath, "nfs-path", "", "Exported directory on the NFS server, absolute (required)")
 	fl.StringVar(&o.Spec.StorageClass, "storage-class", storage.DefaultClass, "Name of the StorageClass the chart creates")
 	fl.StringVar(&o.Spec.ReleaseNamespace, "release-namespace", storage.DefaultNamespace, "Namespace of the release (created when missing)")
-	fl.Var(noDefault{&o.Spec.MakeDefault}, "no-default", "Do not make the class the default, and leave other default classes alone")
+	fl.BoolVar(&o.noDefault, "no-default", false, "Do not make the class the default, and leave other default classes alone")
 	fl.Lookup("no-default").NoOptDefVal = "true"
 	fl.BoolVar(&o.Spec.SmokeTest, "smoke-test", false, "Prove it works: a test claim and a pod that writes SUCCESS on it, both deleted afterwards")
 	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, storage.DefaultChartRepo, storage.DefaultChartVersion)
@@ -94,6 +95,9 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
 func (o *Options) Validate() error {
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
+	}
+	if o.noDefault {
+		o.Spec.MakeDefault = new(bool)
 	}
 	o.Spec.Default()
 	return append(o.Spec.Validate(), o.Spec.Load()...).UsageError(flagOf)
@@ -145,27 +149,3 @@ func flagOf(field string) string {
 	}
 	return field
 }
-
-// noDefault binds --no-default to Spec.MakeDefault (the file's `default`), its negation: given,
-// it is false; left out, it stays as it is (nil: Default makes it true).
-type noDefault struct{ p **bool }
-
-func (v noDefault) String() string {
-	if v.p == nil || *v.p == nil || **v.p {
-		return "false"
-	}
-	return "true"
-}
-
-func (v noDefault) Set(s string) error {
-	no, err := strconv.ParseBool(s)
-	if err != nil {
-		return err
-	}
-	def := !no
-	*v.p = &def
-	return nil
-}
-
-func (v noDefault) Type() string     { return "bool" }
-func (v noDefault) IsBoolFlag() bool { return true }
