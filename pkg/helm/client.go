@@ -177,6 +177,14 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	if err != nil {
 		return res, nil, err
 	}
+	crds, err := chartCRDs(ch)
+	if err != nil {
+		return res, nil, err
+	}
+	chk := &apiCheck{c: c, chart: res.Detail[len("chart "):], crds: crds}
+	if err := chk.check(nil); err != nil {
+		return res, nil, err
+	}
 
 	cfg, err := c.config(s.Namespace)
 	if err != nil {
@@ -194,10 +202,6 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	}
 
 	if (!s.dryRun() || c.recording(s)) && s.ApplyCRDs != nil {
-		crds, err := chartCRDs(ch)
-		if err != nil {
-			return res, nil, err
-		}
 		if len(crds) > 0 {
 			if err := s.ApplyCRDs(ctx, crds); err != nil {
 				return res, nil, core.Wrapf(err, "helm: release %s/%s: apply the CRDs of %s", s.Namespace, res.Name, res.Detail[len("chart "):])
@@ -223,7 +227,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 
 	if st == nil || st.deployed == nil && st.last.Info.Status == release.StatusUninstalled {
 		c.warnOtherNamespaces(s)
-		rel, err := c.install(ctx, cfg, s, res.Name, ch, vals, st != nil)
+		rel, err := c.install(ctx, cfg, s, res.Name, ch, vals, st != nil, chk)
 		if err != nil {
 			return res, rel, err
 		}
@@ -250,7 +254,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		}
 		return res, base, nil
 	}
-	rel, err := c.upgrade(ctx, cfg, s, res.Name, ch, vals)
+	rel, err := c.upgrade(ctx, cfg, s, res.Name, ch, vals, chk)
 	if err != nil {
 		return res, rel, err
 	}

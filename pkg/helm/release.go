@@ -123,8 +123,9 @@ func (c *Client) recoverPending(cfg *action.Configuration, s Spec, st *state) (*
 }
 
 // install runs helm install (replace reuses the name of an uninstalled release kept in history).
-func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec, name string, ch *chart.Chart, vals map[string]any, replace bool) (*release.Release, error) {
+func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec, name string, ch *chart.Chart, vals map[string]any, replace bool, chk *apiCheck) (*release.Release, error) {
 	in := action.NewInstall(cfg)
+	in.PostRenderer = chk
 	in.ReleaseName = name
 	in.Namespace = s.Namespace
 	in.CreateNamespace = s.CreateNamespace
@@ -149,6 +150,9 @@ func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec,
 	rel, err := in.RunWithContext(ctx, ch, vals)
 	done()
 	if err != nil {
+		if chk.err != nil {
+			return rel, chk.err
+		}
 		return rel, c.actionError(err, "install", s, name, ch)
 	}
 	return rel, nil
@@ -177,8 +181,9 @@ func (c *Client) renderOnly(in *action.Install) error {
 
 // upgrade runs helm upgrade with exactly vals (the values were already merged, so helm's own
 // reuse logic is off).
-func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, s Spec, name string, ch *chart.Chart, vals map[string]any) (*release.Release, error) {
+func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, s Spec, name string, ch *chart.Chart, vals map[string]any, chk *apiCheck) (*release.Release, error) {
 	up := action.NewUpgrade(cfg)
+	up.PostRenderer = chk
 	up.Namespace = s.Namespace
 	up.ResetValues = true
 	up.Timeout = s.Timeout
@@ -193,6 +198,9 @@ func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, s Spec,
 	rel, err := up.RunWithContext(ctx, name, ch, vals)
 	done()
 	if err != nil {
+		if chk.err != nil {
+			return rel, chk.err
+		}
 		return rel, c.actionError(err, "upgrade", s, name, ch)
 	}
 	return rel, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/lb"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/profile"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/rbac"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/releases"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/tls"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/verify"
@@ -88,7 +89,7 @@ Each command names the namespaces it uses (e.g. --release-namespace): there is n
 	add(GroupSections, profile.NewCmdProfile(f, streams))
 	add(GroupSections, gpu.NewCmdGPU(f, streams))
 	add(GroupPlatform, apply.NewCmdApply(f, streams), apply.NewCmdDelete(f, streams), apply.NewCmdDiff(f, streams), verify.NewCmdVerify(f, streams), rbac.NewCmdRBAC(streams))
-	add(GroupOther, version.NewCmdVersion(f, streams), completion.NewCmdCompletion(streams))
+	add(GroupOther, version.NewCmdVersion(f, streams), releases.NewCmdReleases(f, streams), completion.NewCmdCompletion(streams))
 	enableDiff(root, f, streams)
 	cobra.CheckErr(completion.RegisterFlagCompletions(root, f))
 	root.SetHelpCommandGroupID(GroupOther)

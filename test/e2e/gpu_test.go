@@ -17,6 +17,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/plugin/gpu"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -101,7 +102,7 @@ func TestGPU(t *testing.T) {
 		hc.CacheDir = t.TempDir()
 		_, _, err := hc.Ensure(context.Background(), helm.Spec{
 			ReleaseName: "gpu-operator-1660041098", Namespace: gpuNS, ChartName: gpucomp.ChartName,
-			Chart:  core.ChartSource{Repo: repo, Version: gpucomp.DefaultChartVersion},
+			Chart:  core.ChartSource{Repo: repo, Version: versions.GPUOperator.DefaultOn(versions.LastMinor).Version},
 			Values: map[string]any{"driver": map[string]any{"enabled": false}}, Wait: true, Timeout: 3 * time.Minute,
 		})
 		if err != nil {

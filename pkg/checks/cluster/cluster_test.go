@@ -17,6 +17,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/distro"
 )
 
 // run evaluates the cluster check id over s, the way verify does.
@@ -131,7 +132,7 @@ func TestCSRSigning(t *testing.T) {
 	s := checks.NewSnapshot().WithProbe(CSRSigningProbe.Name, CSRSigning{Signed: true, Timeout: "30s"}, nil)
 	wantOne(t, run(t, s, "CLUSTER-004"), checks.OK, "signed")
 
-	s = checks.NewSnapshot().WithProbe(CSRSigningProbe.Name, CSRSigning{Signed: false, Timeout: "30s"}, nil)
+	s = checks.NewSnapshot().WithProbe(CSRSigningProbe.Name, CSRSigning{Signed: false, Timeout: "30s", Distribution: distro.RKE1}, nil)
 	r := wantOne(t, run(t, s, "CLUSTER-004"), checks.Error, "no certificate within 30s", "on RKE add cluster-signing-cert-file/cluster-signing-key-file to kube-controller extra_args")
 	runbookYAML := `    kube-controller:
       extra_args:

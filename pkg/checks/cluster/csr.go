@@ -9,6 +9,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/distro"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -18,6 +19,8 @@ type CSRSigning struct {
 	Signed bool
 	// Timeout is how long the probe waited.
 	Timeout string
+	// Distribution is the cluster's (distro.Detect), for the fix.
+	Distribution distro.Distribution
 }
 
 // CSRSigningProbe creates a throw-away CertificateSigningRequest, approves it, waits up to
@@ -50,18 +53,9 @@ var CSRSigningProbe = checks.Probe{
 		if err != nil {
 			return nil, err
 		}
-		return CSRSigning{Signed: signed, Timeout: env.ProbeTimeout.String()}, nil
+		return CSRSigning{Signed: signed, Timeout: env.ProbeTimeout.String(), Distribution: distro.Detect(ctx, env.Client)}, nil
 	},
 }
-
-// RKESigningFix is the runbook's fix for an RKE cluster whose kube-controller does not sign CSRs.
-const RKESigningFix = `on RKE add cluster-signing-cert-file/cluster-signing-key-file to kube-controller extra_args
-(Rancher: Cluster Management > Edit Config > Edit as YAML), save, and wait for the cluster to update:
-    kube-controller:
-      extra_args:
-        cluster-signing-cert-file: /etc/kubernetes/ssl/kube-ca.pem
-        cluster-signing-key-file: /etc/kubernetes/ssl/kube-ca-key.pem
-elsewhere start kube-controller-manager with --cluster-signing-cert-file and --cluster-signing-key-file (the cluster CA)`
 
 func csrSigning(s *checks.Snapshot) []checks.Result {
 	res, err := checks.ProbeAs[CSRSigning](s, CSRSigningProbe.Name)
@@ -72,7 +66,7 @@ func csrSigning(s *checks.Snapshot) []checks.Result {
 	if !res.Signed {
 		return []checks.Result{checks.Fail(
 			fmt.Sprintf("an approved CertificateSigningRequest got no certificate within %s: kube-controller-manager does not sign CSRs (Kubeflow's webhooks and cert-manager need it)", res.Timeout),
-			RKESigningFix)}
+			distro.SigningFix(res.Distribution))}
 	}
 	return []checks.Result{checks.Pass("an approved CertificateSigningRequest was signed (and deleted)")}
 }

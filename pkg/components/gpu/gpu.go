@@ -16,10 +16,9 @@ const Name = "gpu"
 
 // Chart and release defaults (runbook: `helm install --generate-name -n gpu-operator nvidia/gpu-operator`).
 const (
-	ChartName           = "gpu-operator"
-	DefaultChartRepo    = "https://helm.ngc.nvidia.com/nvidia"
-	DefaultChartVersion = "v26.7.0"
-	DefaultNamespace    = "gpu-operator"
+	ChartName        = "gpu-operator"
+	DefaultChartRepo = "https://helm.ngc.nvidia.com/nvidia"
+	DefaultNamespace = "gpu-operator"
 	// DevicePluginDaemonSet is the DaemonSet the operator runs the NVIDIA device plugin in.
 	DevicePluginDaemonSet = "nvidia-device-plugin-daemonset"
 	// ClusterPolicyName is the ClusterPolicy the chart creates.

@@ -28,7 +28,7 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 	if err != nil {
 		return rep, core.Wrapf(err, "gpu")
 	}
-	if err := ChartRule.Resolve("gpu", server, &o.Chart, in.Progress.Logf); err != nil {
+	if err := versions.GPUOperator.Resolve(server, &o.Chart, in.Progress.Logf); err != nil {
 		return rep, err
 	}
 	gpus, err := Nodes(ctx, in.Clients)
@@ -126,14 +126,17 @@ func (in *installer) waitClusterPolicy(ctx context.Context) error {
 // celError explains a chart whose CRDs use CEL validation rules on a server older than 1.25
 // (e.g. gpu-operator v26.7.0 on the runbook's Kubernetes 1.21): the server refuses them for good.
 func (in *installer) celError(chart string, err error) error {
-	server := "this server"
+	server, use := "this server", "a release without them"
 	if s, verr := in.server(); verr == nil {
 		server = s.String()
+		if d := versions.GPUOperator.DefaultOn(s.Minor); d.Version != "" {
+			use = fmt.Sprintf("--chart-version %s (or leave it out)", d.Version)
+		}
 	}
 	msg := err.Error()
 	if len(msg) > 400 {
 		msg = msg[:400] + " ..."
 	}
-	return fmt.Errorf("gpu: %s cannot be installed on %s: its CRDs use CEL validation rules (x-kubernetes-validations), which need Kubernetes >= 1.%d; use chart %s or older (--chart-version %s), or upgrade the cluster. The server said: %s",
-		chart, server, versions.CELMinor, ChartRule.LastWithout, ChartRule.LastWithout, msg)
+	return fmt.Errorf("gpu: %s cannot be installed on %s: its CRDs use CEL validation rules (x-kubernetes-validations), which need Kubernetes >= 1.%d; use %s, or upgrade the cluster. The server said: %s",
+		chart, server, versions.CELMinor, use, msg)
 }

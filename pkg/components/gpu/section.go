@@ -8,6 +8,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
 // Section is the gpu section (see pkg/section): `gpu operator`, `gpu slicing`, `gpu uninstall`
@@ -39,7 +40,7 @@ func (gpuSection) Prepare(_ context.Context, r *section.Run, s section.Spec) err
 		if err != nil {
 			return core.Wrapf(err, "gpu")
 		}
-		if err := ChartRule.CheckGiven("gpu", "operator.chart.version", server, v); err != nil {
+		if err := versions.GPUOperator.CheckGiven("operator.chart.version", server, v); err != nil {
 			return err
 		}
 	}

@@ -47,7 +47,7 @@ type OperatorSpec struct {
 	// DriverEnabled is the chart's driver.enabled (false: the drivers are on the host).
 	DriverEnabled bool `json:"driverEnabled,omitempty"`
 	// Chart is the gpu-operator chart; an empty Version picks the one that fits the server
-	// (ChartRule).
+	// (versions.GPUOperator).
 	Chart core.ChartSource `json:"chart,omitzero"`
 }
 

@@ -112,13 +112,13 @@ func TestPrepareRefusesAVersionTheServerCannotInstall(t *testing.T) {
 	old := &section.Run{Server: versions.Server{Major: 1, Minor: 21, Git: "v1.21.14"}}
 	s := &Spec{}
 	s.Default()
-	s.Operator.Chart.Version = DefaultChartVersion
+	s.Operator.Chart.Version = "v26.7.0"
 	err := Section.Prepare(context.Background(), old, s)
-	if !core.IsUsageError(err) || !strings.Contains(err.Error(), "{operator.chart.version} "+ChartRule.LastWithout) {
+	if !core.IsUsageError(err) || !strings.Contains(err.Error(), "{operator.chart.version} v23.6.2") {
 		t.Fatalf("v26.7.0 on 1.21: %v", err)
 	}
-	s.Operator.Chart.Version = ChartRule.LastWithout
+	s.Operator.Chart.Version = "v23.6.2"
 	if err := Section.Prepare(context.Background(), old, s); err != nil {
-		t.Fatalf("%s on 1.21: %v", ChartRule.LastWithout, err)
+		t.Fatalf("v23.6.2 on 1.21: %v", err)
 	}
 }

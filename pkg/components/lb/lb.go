@@ -26,13 +26,12 @@ import (
 
 // Defaults of the runbook.
 const (
-	ChartName           = "metallb"
-	DefaultChartRepo    = "https://metallb.github.io/metallb"
-	DefaultChartVersion = "0.15.3"
-	DefaultRelease      = "metallb"
-	DefaultNamespace    = "metallb-system"
-	DefaultPool         = "ai-platform-pool"
-	DefaultL2           = "ai-platform"
+	ChartName        = "metallb"
+	DefaultChartRepo = "https://metallb.github.io/metallb"
+	DefaultRelease   = "metallb"
+	DefaultNamespace = "metallb-system"
+	DefaultPool      = "ai-platform-pool"
+	DefaultL2        = "ai-platform"
 	// WebhookService is the Service of MetalLB's validating webhook (fixed name in the chart).
 	WebhookService = "metallb-webhook-service"
 	// PoolAnnotation asks MetalLB for an IP from a named pool.

@@ -39,7 +39,7 @@ func (lbSection) Prepare(_ context.Context, r *section.Run, sp section.Spec) err
 	if err != nil {
 		return err
 	}
-	return ChartRule.CheckGiven("lb", "chart.version", server, s.Chart.Version)
+	return versions.MetalLB.CheckGiven("chart.version", server, s.Chart.Version)
 }
 
 // Apply picks the chart version, warns about overlaps, converges (when addresses are given),
@@ -54,7 +54,7 @@ func (lbSection) Apply(ctx context.Context, r *section.Run, sp section.Spec) (*o
 		if err != nil {
 			return rep, err
 		}
-		if err := ChartRule.Resolve("lb", server, &s.Chart, in.Progress.Logf); err != nil {
+		if err := versions.MetalLB.Resolve(server, &s.Chart, in.Progress.Logf); err != nil {
 			return rep, err
 		}
 		if _, err := in.Preflight(ctx, s.ranges(), s.serviceCIDRs()); err != nil {

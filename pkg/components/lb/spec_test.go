@@ -85,20 +85,20 @@ func TestObjectsNormaliseEntries(t *testing.T) {
 
 func TestPrepareRefusesAVersionTheServerCannotInstall(t *testing.T) {
 	old := versions.Server{Major: 1, Minor: 21, Git: "v1.21.14"}
-	err := ChartRule.CheckGiven("lb", "chart.version", old, "0.15.3")
+	err := versions.MetalLB.CheckGiven("chart.version", old, "0.15.3")
 	if !core.IsUsageError(err) {
 		t.Fatalf("want a usage error, got %v", err)
 	}
 	msg := core.Render(err.Error(), func(f string) string { return "<" + f + ">" })
-	for _, w := range []string{"lb: <chart.version>: MetalLB chart 0.15.3 cannot be installed on Kubernetes v1.21.14", "e.g. <chart.version> 0.14.3"} {
+	for _, w := range []string{"lb: <chart.version>: MetalLB chart 0.15.3 cannot be installed on Kubernetes v1.21.14", "the release that installs here: <chart.version> 0.14.3"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("%q does not say %q", msg, w)
 		}
 	}
-	if err := ChartRule.CheckGiven("lb", "chart.version", old, "0.14.3"); err != nil {
+	if err := versions.MetalLB.CheckGiven("chart.version", old, "0.14.3"); err != nil {
 		t.Errorf("0.14.3 installs on 1.21: %v", err)
 	}
-	if err := ChartRule.CheckGiven("lb", "chart.version", versions.Server{Major: 1, Minor: 30}, "0.15.3"); err != nil {
+	if err := versions.MetalLB.CheckGiven("chart.version", versions.Server{Major: 1, Minor: 30}, "0.15.3"); err != nil {
 		t.Errorf("0.15.3 installs on 1.30: %v", err)
 	}
 }

@@ -50,7 +50,7 @@ of verify). Before anything it warns when no node advertises NVIDIA GPUs.`,
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, gpucomp.DefaultTimeout)
 	cmdutil.AddChartFlags(cmd, &o.Spec.Operator.Chart, gpucomp.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
-	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + gpucomp.DefaultChartVersion + " on Kubernetes >= 1.25, " + gpucomp.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
+	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)"
 	cmd.Flags().StringVar(&o.Spec.Operator.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release (created when missing)")
 	cmd.Flags().BoolVar(&o.Spec.Operator.DriverEnabled, "driver-enabled", false, "Let the operator install the NVIDIA driver (false: the driver is on the host, as in the runbook)")
 	return cmd

@@ -92,7 +92,7 @@ run skips it (the report says so).`,
 	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 5*time.Minute)
 	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, complb.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(complb.ChartName))
-	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: " + complb.DefaultChartVersion + " on Kubernetes >= 1.25, " + complb.ChartRule.LastWithout + ", the last chart without CEL rules, below)"
+	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)"
 	return cmd
 }
 

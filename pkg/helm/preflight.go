@@ -1,0 +1,55 @@
+package helm
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
+)
+
+// apiCheck is the preflight of a chart against the server's APIs: kinds the server does not
+// serve, CRDs with CEL validation rules on a server older than 1.25 (kube.APIProblems). A problem
+// is a usage error (exit 2) naming the chart, before any change: the crds/ objects are checked
+// before they are applied, the templates through helm's post-render step, which runs after
+// rendering and before helm creates anything (namespace and release record included).
+type apiCheck struct {
+	c     *Client
+	chart string
+	// crds are the chart's crds/ objects: they define kinds the templates may use.
+	crds []*unstructured.Unstructured
+	err  error
+}
+
+// check returns the usage error for objs, or nil.
+func (a *apiCheck) check(objs []*unstructured.Unstructured) error {
+	dc, err := a.c.getter.ToDiscoveryClient()
+	if err != nil {
+		return fmt.Errorf("helm: discovery: %w", err)
+	}
+	s, err := versions.Read(dc)
+	if err != nil {
+		return err
+	}
+	problems := kube.APIProblems(dc, s.Minor, append(append([]*unstructured.Unstructured{}, a.crds...), objs...))
+	if len(problems) == 0 {
+		return nil
+	}
+	return core.UsageErrorf("chart %s cannot be installed on %s, nothing was changed:\n  - %s\n(give a chart version that fits: `kubectl flexigrobots releases` lists them)", a.chart, s, strings.Join(problems, "\n  - "))
+}
+
+// Run is helm's post-render step: it checks the rendered templates and passes them on unchanged.
+func (a *apiCheck) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
+	objs, err := kube.DecodeManifests(rendered.Bytes())
+	if err != nil {
+		return rendered, nil // helm reports unparsable output itself
+	}
+	if a.err = a.check(objs); a.err != nil {
+		return nil, a.err
+	}
+	return rendered, nil
+}
