@@ -48,7 +48,8 @@ spec:
     probe: true
     chart: {repo: $CHART_REPO}
   kubeflow:
-    manifests: $FIXTURES/kubeflow/manifests-1.10.2.tar.gz
+    manifests: $FIXTURES/kubeflow/manifests-26.03.tar.gz
+    remoteBasesMirror: $FIXTURES/kubeflow/remote
     registrationFlow: true
     ingressServiceType: LoadBalancer
   tls:

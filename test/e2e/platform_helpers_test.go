@@ -35,6 +35,9 @@ type platformBed struct {
 	c           *testbed.Cluster
 	repo, kfURL string
 	dir         string
+	// mirror serves the remote kustomize bases of Kubeflow 26.03 on loopback (the test bed has
+	// no GitHub, and no git: a build that tried to reach them would fail).
+	mirror string
 }
 
 // writePlatform writes the tests' platform file (every section, no version anywhere) into
@@ -66,6 +69,7 @@ spec:
       org: ORG
       teams: [TEAM]
       redirectURI: https://kubeflow.example.com/dex/callback
+    remoteBasesMirror: ` + b.mirror + `
   tls:
     domain: kubeflow.example.com
     manual: {certFile: tls.crt, keyFile: tls.key}
@@ -90,7 +94,8 @@ spec:
 // newPlatformBed writes the secret file and a test certificate beside the platform file.
 func newPlatformBed(t *testing.T, c *testbed.Cluster, repo, kfURL string) *platformBed {
 	t.Helper()
-	b := &platformBed{c: c, repo: repo, kfURL: kfURL, dir: t.TempDir()}
+	mirror, _ := testbed.RemoteBasesMirror(t)
+	b := &platformBed{c: c, repo: repo, kfURL: kfURL, dir: t.TempDir(), mirror: mirror}
 	if err := os.WriteFile(filepath.Join(b.dir, "gh-secret.txt"), []byte(ghClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -26,15 +26,16 @@ type platformCase struct {
 }
 
 // TestPlatformV137: the whole platform from one file with no version in it on Kubernetes 1.37
-// (Kubeflow v1.10.2, MetalLB 0.15.3, gpu-operator v26.7.0), on one test bed for every sub-case.
+// (Kubeflow 26.03 with its remote bases from the mirror folder, MetalLB 0.16.1, gpu-operator
+// v26.7.0), on one test bed for every sub-case.
 func TestPlatformV137(t *testing.T) {
 	runPlatform(t, platformCase{
 		version: testbed.V137,
-		picks:   []string{"kubeflow: Kubeflow v1.10.2 picked", "lb: MetalLB chart 0.15.3 picked", "gpu: gpu-operator chart v26.7.0 picked"},
+		picks:   []string{"kubeflow: Kubeflow 26.03 picked", "lb: MetalLB chart 0.16.1 picked", "gpu: gpu-operator chart v26.7.0 picked"},
 		badVersion: func(s string) string {
 			return strings.Replace(s, "  kubeflow:\n", "  kubeflow:\n    version: v1.5.0\n", 1)
 		},
-		badVersionWant: []string{"Kubeflow v1.5.0 cannot be installed on Kubernetes v1.37.2", "v1.10.2"},
+		badVersionWant: []string{"Kubeflow v1.5.0 cannot be installed on Kubernetes v1.37.2", "the release that installs here", "26.03"},
 	})
 }
 
@@ -51,13 +52,13 @@ func TestPlatformV121(t *testing.T) {
 			s = strings.Replace(s, "probe: true\n    chart: {repo: ", "probe: true\n    chart: {version: 0.15.3, repo: ", 1)
 			return strings.Replace(s, "    operator:\n      chart: {repo: ", "    operator:\n      chart: {version: v26.7.0, repo: ", 1)
 		},
-		badVersionWant: []string{"MetalLB chart 0.15.3 cannot be installed on Kubernetes v1.21.14", "0.14.3 or older", "gpu-operator chart v26.7.0 cannot be installed", "v23.6.2 or older"},
+		badVersionWant: []string{"MetalLB chart 0.15.3 cannot be installed on Kubernetes v1.21.14", "the release that installs here", "0.14.3", "gpu-operator chart v26.7.0 cannot be installed", "v23.6.2"},
 	})
 }
 
 func runPlatform(t *testing.T, pc platformCase) {
 	repo := testbed.ChartRepo(t)
-	kfVersion := "1.10.2"
+	kfVersion := "26.03"
 	if pc.version == testbed.V121 {
 		kfVersion = "1.5.0"
 	}

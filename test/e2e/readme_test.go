@@ -68,7 +68,7 @@ func (b *platformBed) onBed(args []string) []string {
 	case args[0] == "storage" || args[0] == "lb" || args[0] == "gpu":
 		out = append(out, "--chart-repo", b.repo)
 	case args[0] == "kubeflow":
-		out = append(out, "--manifests", b.kfURL)
+		out = append(out, "--manifests", b.kfURL, "--remote-bases-mirror", b.mirror)
 	}
 	return out
 }

@@ -13,9 +13,9 @@ import (
 var applyVerbs = []string{"get", "list", "create", "patch", "delete"}
 
 // Access is what `kubeflow` does to the cluster (see pkg/access) for the supported builds
-// (v1.5.0 and v1.10.2; a --manifests tree with other kinds needs them too): every kind of the
+// (every release of Versions; a --manifests tree with other kinds needs them too): every kind of the
 // build through the apply engine, the CRDs awaited Established, the restarts after a credential
-// change, preflight's reads and CSR probe, the waits. Both builds bind cluster-admin (the profile
+// change, preflight's reads and CSR probe, the waits. All builds bind cluster-admin (the profile
 // controller) and ship aggregated ClusterRoles, which Kubernetes lets only an identity create that
 // holds what they grant or may escalate and bind: this declaration is cluster-admin in effect,
 // listed so that CLUSTER-005 names what is missing.
@@ -34,11 +34,12 @@ var Access = access.Section{Name: Name, Rules: append(append([]rbacv1.PolicyRule
 	access.Rule("cert-manager.io", []string{"certificates", "issuers", "clusterissuers"}, applyVerbs...),
 	access.Rule("kubeflow.org", []string{"profiles"}, applyVerbs...),
 	access.Rule("metacontroller.k8s.io", []string{"compositecontrollers", "decoratorcontrollers"}, applyVerbs...),
-	access.Rule("networking.istio.io", []string{"destinationrules", "envoyfilters", "gateways", "virtualservices"}, applyVerbs...),
+	access.Rule("networking.istio.io", []string{"destinationrules", "envoyfilters", "gateways", "sidecars", "virtualservices"}, applyVerbs...),
 	access.Rule("security.istio.io", []string{"authorizationpolicies", "peerauthentications", "requestauthentications"}, applyVerbs...),
 	access.Rule("caching.internal.knative.dev", []string{"images"}, applyVerbs...),
 	access.Rule("networking.internal.knative.dev", []string{"certificates"}, applyVerbs...),
 	access.Rule("serving.kserve.io", []string{"clusterservingruntimes", "clusterstoragecontainers"}, applyVerbs...),
+	access.Rule("trainer.kubeflow.org", []string{"clustertrainingruntimes"}, applyVerbs...),
 	// preflight: the default StorageClass, capacity and the nodes' container runtime
 	access.Rule("storage.k8s.io", []string{"storageclasses"}, "list"),
 	access.Rule("", []string{"nodes", "pods", "events"}, "list"),        // pods and events: a wait's explanation

@@ -32,6 +32,9 @@ type Built struct {
 	// (ownBuildSecrets); ExampleUser keeps dex's example user as published.
 	Owned       []string
 	ExampleUser bool
+	// Remote lists the remote kustomize bases the build fetched and made local (v1.11.0 and
+	// later), each also reported in Edits.
+	Remote []kustomize.Fetched
 }
 
 // owns tells whether the build left Secret ref (namespace/name) to converge.
@@ -77,6 +80,11 @@ func build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) 
 	if err != nil {
 		return nil, err
 	}
+	remote, remoteEdits, err := src.vendor(ctx, tree, p)
+	if err != nil {
+		return nil, err
+	}
+	edits = append(edits, remoteEdits...)
 	objs, err := untilDone(ctx, func() ([]*unstructured.Unstructured, error) {
 		return quiet(func() ([]*unstructured.Unstructured, error) { return kustomize.BuildFS(tree.FS, tree.Path(p.Build)) })
 	})
@@ -87,7 +95,7 @@ func build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) 
 	objs, owned, ownEdits := ownBuildSecrets(objs, p, e)
 	edits = append(edits, ownEdits...)
 	waits := p.ProxyNeedsOIDC && strings.HasPrefix(e.OIDCProvider, "https://")
-	return &Built{Profile: p, Origin: tree.Origin, Objects: objs, Edits: edits, OIDCProvider: e.OIDCProvider, WaitsForTLS: waits, Owned: owned, ExampleUser: e.ExampleUser}, nil
+	return &Built{Profile: p, Origin: tree.Origin, Objects: objs, Edits: edits, OIDCProvider: e.OIDCProvider, WaitsForTLS: waits, Owned: owned, ExampleUser: e.ExampleUser, Remote: remote}, nil
 }
 
 // WriteYAML prints the objects as one multi-document YAML stream (the runbook's kubeflow.yaml).

@@ -23,17 +23,33 @@ func allEdits(secret string) Edits {
 	}
 }
 
-// TestBuildWithAllEdits builds both versions with every edit and finds each edit in the built
-// objects (values kustomize substitutes included), and no secret value anywhere in them.
+// fixtureSource reads the release's tag archive from the fixtures and its remote bases from the
+// fixtures' mirror folder (never from GitHub), without the build cache.
+func fixtureSource(t *testing.T, p Profile) Source {
+	t.Helper()
+	return Source{Manifests: testbed.Fixture(t, "kubeflow/"+p.Top+".tar.gz"), RemoteBasesMirror: testbed.Fixture(t, "kubeflow/remote"), NoBuildCache: true}
+}
+
+// TestBuildWithAllEdits builds every release with every edit and finds each edit in the built
+// objects (values kustomize substitutes included), and no secret value anywhere in them; the
+// remote bases come from the mirror, and the profile's namespaces, claims, store and the
+// section's access match what the build holds (checkProfile).
 func TestBuildWithAllEdits(t *testing.T) {
 	const ghSecret = "gh-secret-value-never-rendered"
-	for _, v := range []string{"v1.5.0", "v1.10.2"} {
+	for _, v := range Versions() {
 		t.Run(v, func(t *testing.T) {
 			p, _ := ProfileFor(v)
-			b, err := Build(context.Background(), p, Source{Manifests: testbed.Fixture(t, "kubeflow/manifests-"+v[1:]+".tar.gz"), NoBuildCache: true}, allEdits(ghSecret))
+			b, err := Build(context.Background(), p, fixtureSource(t, p), allEdits(ghSecret))
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Only v1.5.0's build asks the cluster's CA for certificates (the pipelines
+			// cache-deployer); later releases use cert-manager, so no CSR-signing probe for them.
+			clients := CSRClients(b.Objects)
+			if wantClient := v == RunbookVersion; (len(clients) > 0) != wantClient || wantClient && !strings.Contains(strings.Join(clients, ","), "cache-deployer") {
+				t.Errorf("CSR clients of %s: %v", v, clients)
+			}
+			checkProfile(t, b)
 			if len(b.Edits) < 8 {
 				t.Fatalf("want every edit reported, got %d: %v", len(b.Edits), b.Edits)
 			}

@@ -14,14 +14,17 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
 )
 
 // The build cache keeps the built, edited object set in the user cache dir (beside the
 // downloaded archives), so a re-run with the same inputs skips reading, editing and building
 // the manifests (about 5 s and 7 CPU-s of the 6 s no-op re-run on the test bed). An entry is
 // keyed by everything that determines the build: the plugin binary (path, size and mtime: a
-// rebuilt plugin misses), the version profile, the manifests' content (the archive's sha256; a
-// folder's file names, sizes and mtimes) and every edit. The GitHub client secret is not an
+// rebuilt plugin misses), the version profile (with the remote bases' pins), the manifests'
+// content (the archive's sha256; a folder's file names, sizes and mtimes), the remote-bases
+// mirror (see remoteKey) and every edit. The GitHub client secret is not an
 // input (the build never holds it: dex reads it from a Secret that converge creates), and
 // neither is any other secret a user gives. The entry holds what the build holds: upstream's
 // objects as edited, including the few Secrets upstream's manifests ship with their published
@@ -40,6 +43,7 @@ type cachedBuild struct {
 	Objects      []*unstructured.Unstructured `json:"objects"`
 	Owned        []string                     `json:"owned,omitempty"`
 	ExampleUser  bool                         `json:"exampleUser,omitempty"`
+	Remote       []kustomize.Fetched          `json:"remote,omitempty"`
 }
 
 // buildKey is the cache key of building p from s with e, and the entry's file; "" when the
@@ -60,12 +64,16 @@ func (s Source) buildKey(p Profile, e Edits) (key, file string) {
 	if err != nil {
 		return "", ""
 	}
+	remote, err := s.remoteKey()
+	if err != nil {
+		return "", ""
+	}
 	e.GitHub = githubWithoutSecret(e.GitHub)
 	in, err := json.Marshal(struct {
-		Format, Exe, Source string
-		Profile             Profile
-		Edits               Edits
-	}{"kubeflow-build/2", exe, src, p, e})
+		Format, Exe, Source, Remote string
+		Profile                     Profile
+		Edits                       Edits
+	}{"kubeflow-build/3", exe, src, remote, p, e})
 	if err != nil {
 		return "", ""
 	}
@@ -160,7 +168,7 @@ func loadBuild(file, key string, p Profile) (*Built, bool) {
 		objs[i] = &unstructured.Unstructured{Object: o}
 	}
 	return &Built{Profile: p, Origin: c.Origin + " (build cached)", Objects: objs, Edits: c.Edits,
-		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser}, true
+		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser, Remote: c.Remote}, true
 }
 
 // storeBuild writes b under key; a failure only costs the next run a build.
@@ -174,7 +182,7 @@ func storeBuild(file, key string, b *Built) error {
 	}
 	defer os.Remove(tmp.Name())
 	gz := gzip.NewWriter(tmp)
-	c := cachedBuild{Key: key, Origin: b.Origin, Edits: b.Edits, OIDCProvider: b.OIDCProvider, WaitsForTLS: b.WaitsForTLS, Objects: b.Objects, Owned: b.Owned, ExampleUser: b.ExampleUser}
+	c := cachedBuild{Key: key, Origin: b.Origin, Edits: b.Edits, OIDCProvider: b.OIDCProvider, WaitsForTLS: b.WaitsForTLS, Objects: b.Objects, Owned: b.Owned, ExampleUser: b.ExampleUser, Remote: b.Remote}
 	err = json.NewEncoder(gz).Encode(c)
 	if cerr := gz.Close(); err == nil {
 		err = cerr

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -144,4 +145,51 @@ func TestBuildCache(t *testing.T) {
 			t.Fatalf("after concurrent runs: origin %q (%v), want a usable entry", b.Origin, err)
 		}
 	})
+}
+
+// TestBuildKeyFollowsRemoteBases: the key changes with the remote-bases mirror, with a file
+// added to or changed in a mirror folder (unpinned bases are read from it on every build) and
+// with the pins; it stays when nothing changed.
+func TestBuildKeyFollowsRemoteBases(t *testing.T) {
+	p, err := ProfileFor("26.03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror := t.TempDir()
+	if err := os.WriteFile(filepath.Join(mirror, "jobset-v0.10.1-manifests.yaml"), []byte("kind: List\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := Source{Manifests: testbed.Fixture(t, "kubeflow/manifests-26.03.tar.gz"), CacheDir: t.TempDir()}
+	key := func(s Source, p Profile) string {
+		t.Helper()
+		k, _ := s.buildKey(p, Edits{})
+		if k == "" {
+			t.Fatal("no key")
+		}
+		return k
+	}
+	github := key(src, p)
+	withMirror := src
+	withMirror.RemoteBasesMirror = mirror
+	inFolder := key(withMirror, p)
+	httpMirror := src
+	httpMirror.RemoteBasesMirror = "http://127.0.0.1:1/mirror"
+	if github == inFolder || github == key(httpMirror, p) || inFolder == key(httpMirror, p) {
+		t.Fatal("the mirror is not part of the key")
+	}
+	if key(withMirror, p) != inFolder || key(src, p) != github {
+		t.Fatal("the same inputs give another key")
+	}
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(mirror, "jobset-v0.10.1-manifests.yaml"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if key(withMirror, p) == inFolder {
+		t.Fatal("a file changed in the mirror folder keeps the key")
+	}
+	repinned := p
+	repinned.RemotePins = map[string]string{"https://github.com/argoproj/argo-workflows/archive/refs/tags/v3.7.3.tar.gz": strings.Repeat("0", 64)}
+	if key(src, repinned) == github {
+		t.Fatal("the pins are not part of the key")
+	}
 }

@@ -30,8 +30,9 @@ var (
 	ConfigMapsGVR   = corev1.SchemeGroupVersion.WithResource("configmaps")
 )
 
-// Namespaces of Kubeflow's workloads (every supported version's).
-var Namespaces = []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-eventing", "knative-serving", "kubeflow"}
+// Namespaces of Kubeflow's workloads (every supported version's; kube-system's istio-cni-node of
+// v1.10 and later is left out: the namespace is the cluster's).
+var Namespaces = []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-eventing", "knative-serving", "kserve", "kubeflow-system", "kubeflow"}
 
 // publicClientSecret is the OIDC client secret published in every Kubeflow release.
 const publicClientSecret = "pUBnBOY80SnXgjibTYM9ZWNzY2xreNGQok"

@@ -25,16 +25,18 @@ type credentialFinding struct {
 }
 
 // credentialsProbe reads the stores' Secrets and dex's static user hash by name (GET): Secret
-// auth/dex-passwords (v1.10) and ConfigMap auth/dex (v1.5). Values are compared inside the probe;
-// dex's hash is checked against the published password with bcrypt, as dex checks a login.
+// auth/dex-passwords (v1.9 and later) and ConfigMap auth/dex (v1.5), and which object store runs
+// (its Deployment: minio, or SeaweedFS from v1.11) for the fix. Values are compared inside the
+// probe; dex's hash is checked against the published password with bcrypt, as dex checks a login.
 var credentialsProbe = checks.Probe{Name: "kubeflow-credentials", Run: readCredentials, Rules: []rbacv1.PolicyRule{
 	access.Named("", []string{"secrets"}, []string{"mlpipeline-minio-artifact", "katib-mysql-secrets", "dex-passwords"}, "get"),
 	access.Named("", []string{"configmaps"}, []string{"dex"}, "get"),
+	access.Named("apps", []string{"deployments"}, []string{seaweedStore.Workload.Name, minioStore.Workload.Name}, "get"),
 }}
 
 func readCredentials(ctx context.Context, env checks.Env) (any, error) {
 	var out []credentialFinding
-	for _, s := range storeSecrets {
+	for _, s := range storeSecrets(liveStore(ctx, env.Client)) {
 		sec, err := env.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			continue

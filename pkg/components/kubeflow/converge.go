@@ -58,8 +58,14 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		csr = 0
 		in.Progress.Logf("kubeflow: preflight: CSR signing not probed (dry run: nothing is created; `kubectl flexigrobots verify --section cluster` probes it)")
 	}
+	clients := CSRClients(b.Objects)
+	if csr > 0 && len(clients) == 0 {
+		csr = 0
+		in.Progress.Logf("kubeflow: preflight: CSR signing not probed: no workload of the %s build asks the cluster's CA for certificates (`kubectl flexigrobots verify --section cluster` probes it)", b.Profile.Version)
+	}
 	server := ""
 	if csr > 0 {
+		in.Progress.Logf("kubeflow: preflight: probing CSR signing for %s", strings.Join(clients, ", "))
 		var need bool
 		var why string
 		if need, why, server = csrProbeNeeded(ctx, in.Clients, time.Now()); !need {
@@ -120,7 +126,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		return rep, nil
 	}
 	if in.Wait {
-		targets := kube.Workloads(b.Profile.Namespaces...)
+		targets := b.Profile.WaitTargets()
 		if b.WaitsForTLS && tlsState == nil {
 			// authservice (v1.5) only gets Ready once its https OIDC provider answers, which needs
 			// the certificate `tls` installs: waiting for it here would spend the whole --timeout.

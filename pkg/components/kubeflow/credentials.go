@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
@@ -37,24 +39,52 @@ type GeneratedKey struct {
 // Ref is the Secret's namespace/name.
 func (s StoreSecret) Ref() string { return s.Namespace + "/" + s.Name }
 
-// storeSecrets are the same in every supported version: the pipelines object store's keys
-// (minio takes an access key of at most 20 characters and a secret key of at most 40) and
-// Katib's MySQL root password.
-var storeSecrets = []StoreSecret{
-	{Namespace: "kubeflow", Name: "mlpipeline-minio-artifact", What: "Kubeflow Pipelines' object store (minio)",
-		Keys:   []GeneratedKey{{Key: "accesskey", Bytes: 10, Public: "minio"}, {Key: "secretkey", Bytes: 20, Public: "minio123"}},
-		Rotate: "set new keys in minio (mc admin), then in the Secret, and restart minio, ml-pipeline, ml-pipeline-ui and the pipelines profile controller"},
-	{Namespace: "kubeflow", Name: "katib-mysql-secrets", What: "Katib's MySQL",
-		Keys:   []GeneratedKey{{Key: "MYSQL_ROOT_PASSWORD", Bytes: 16, Public: "test"}},
-		Rotate: "ALTER USER root in katib-mysql, then set the Secret and restart katib-db-manager"},
+// storeSecrets are the store Secrets: the pipelines object store's keys (the same Secret and
+// published values in every release; minio takes an access key of at most 20 characters and a
+// secret key of at most 40, SeaweedFS any) and Katib's MySQL root password. An unknown store
+// (ObjectStore{}) gets the texts of both.
+func storeSecrets(store ObjectStore) []StoreSecret {
+	what, rotate := "Kubeflow Pipelines' object store", "with minio: "+minioStore.Rotate+"; with SeaweedFS: "+seaweedStore.Rotate
+	if store.Name != "" {
+		what, rotate = what+" ("+store.Name+")", store.Rotate
+	}
+	return []StoreSecret{
+		{Namespace: "kubeflow", Name: "mlpipeline-minio-artifact", What: what,
+			Keys:   []GeneratedKey{{Key: "accesskey", Bytes: 10, Public: "minio"}, {Key: "secretkey", Bytes: 20, Public: "minio123"}},
+			Rotate: rotate},
+		{Namespace: "kubeflow", Name: "katib-mysql-secrets", What: "Katib's MySQL",
+			Keys:   []GeneratedKey{{Key: "MYSQL_ROOT_PASSWORD", Bytes: 16, Public: "test"}},
+			Rotate: "ALTER USER root in katib-mysql, then set the Secret and restart katib-db-manager"},
+	}
+}
+
+// objectStores are the stores releases run, newest first.
+var objectStores = []ObjectStore{seaweedStore, minioStore}
+
+// liveStore is the object store running in the cluster (its Deployment exists), ObjectStore{}
+// when none does or it cannot be read.
+func liveStore(ctx context.Context, c kubernetes.Interface) ObjectStore {
+	if c == nil {
+		return ObjectStore{}
+	}
+	for _, st := range objectStores {
+		_, err := c.AppsV1().Deployments(st.Workload.Namespace).Get(ctx, st.Workload.Name, metav1.GetOptions{})
+		if err == nil {
+			return st
+		}
+		if !apierrors.IsNotFound(err) {
+			return ObjectStore{}
+		}
+	}
+	return ObjectStore{}
 }
 
 // ownBuildSecrets takes out of the build the Secrets converge generates: the store Secrets and,
-// unless the example user is kept, v1.10's dex-passwords (the static user's password hash). It
-// returns the objects left, the refs taken (Built.Owned) and an edit for each.
+// unless the example user is kept, dex-passwords (v1.9 and later: the static user's password
+// hash). It returns the objects left, the refs taken (Built.Owned) and an edit for each.
 func ownBuildSecrets(objs []*unstructured.Unstructured, p Profile, e Edits) ([]*unstructured.Unstructured, []string, []Edit) {
 	owned := map[string]string{}
-	for _, s := range storeSecrets {
+	for _, s := range storeSecrets(p.ObjectStore) {
 		owned[s.Ref()] = fmt.Sprintf("Secret %s left to converge: generated credentials for %s instead of the published ones", s.Ref(), s.What)
 	}
 	if p.DexHash.Name != "" && !e.ExampleUser {
@@ -76,13 +106,14 @@ func ownBuildSecrets(objs []*unstructured.Unstructured, p Profile, e Edits) ([]*
 }
 
 // storeCredentials returns the store Secrets the build left to converge, each with the live
-// values when the Secret exists (warning when they are the published ones) or generated ones.
+// values when the Secret exists (warning when they are the published ones, with how to change
+// them in the store that runs: a first install has no store yet) or generated ones.
 func storeCredentials(ctx context.Context, c kubernetes.Interface, owned []string) (objs []*unstructured.Unstructured, notes, warnings []string, err error) {
 	has := map[string]bool{}
 	for _, r := range owned {
 		has[r] = true
 	}
-	for _, s := range storeSecrets {
+	for _, s := range storeSecrets(ObjectStore{}) {
 		if !has[s.Ref()] {
 			continue
 		}
@@ -104,6 +135,11 @@ func storeCredentials(ctx context.Context, c kubernetes.Interface, owned []strin
 		case live == nil:
 			notes = append(notes, fmt.Sprintf("%s: credentials generated in Secret %s (not the published ones)", s.What, s.Ref()))
 		case len(public) > 0:
+			if s.Name == "mlpipeline-minio-artifact" {
+				if st := liveStore(ctx, c); st.Name != "" {
+					s.What, s.Rotate = s.What+" ("+st.Name+")", st.Rotate
+				}
+			}
 			warnings = append(warnings, fmt.Sprintf("%s still uses the published credentials (Secret %s keys %v, from an install before this plugin generated them): kept, since the store holds them in its data; to change them, %s", s.What, s.Ref(), public, s.Rotate))
 		}
 		objs = append(objs, secretObject(s.Namespace, s.Name, data))

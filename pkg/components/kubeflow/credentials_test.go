@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -14,8 +16,6 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"golang.org/x/crypto/bcrypt"
-
-	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
 // upstreamDexHash is the bcrypt hash of the published example password both versions ship.
@@ -24,7 +24,7 @@ const upstreamDexHash = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN
 func buildFixture(t *testing.T, v string, e Edits) *Built {
 	t.Helper()
 	p, _ := ProfileFor(v)
-	b, err := Build(context.Background(), p, Source{Manifests: testbed.Fixture(t, "kubeflow/manifests-"+v[1:]+".tar.gz"), NoBuildCache: true}, e)
+	b, err := Build(context.Background(), p, fixtureSource(t, p), e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +62,11 @@ func staticHash(t *testing.T, b *Built, objs []*unstructured.Unstructured) strin
 	return h
 }
 
-// TestGeneratedCredentials builds both fixtures with the static user on and checks that no
-// published credential is left: the build holds none of the store Secrets (nor v1.10's hash),
-// converge generates them, dex's hash matches the password kept for the user, and a second
-// pass over the resulting cluster state changes nothing.
+// TestGeneratedCredentials builds v1.5 and v1.10 with the static user on and checks that no
+// published credential is left: the build holds none of the store Secrets (nor v1.10's hash;
+// checkProfile checks every release's build for that), converge generates them, dex's hash
+// matches the password kept for the user, and a second pass over the resulting cluster state
+// changes nothing.
 func TestGeneratedCredentials(t *testing.T) {
 	for _, v := range []string{"v1.5.0", "v1.10.2"} {
 		t.Run(v, func(t *testing.T) {
@@ -74,7 +75,7 @@ func TestGeneratedCredentials(t *testing.T) {
 			if err := WriteYAML(&out, b.Objects); err != nil {
 				t.Fatal(err)
 			}
-			for _, s := range storeSecrets {
+			for _, s := range storeSecrets(b.Profile.ObjectStore) {
 				if find(b.Objects, "Secret", s.Namespace, s.Name) != nil || !b.owns(s.Ref()) {
 					t.Fatalf("the build keeps Secret %s (owned: %v)", s.Ref(), b.Owned)
 				}
@@ -86,7 +87,7 @@ func TestGeneratedCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, s := range storeSecrets {
+			for _, s := range storeSecrets(b.Profile.ObjectStore) {
 				for _, k := range s.Keys {
 					got := secretData(t, creds.Objects, s.Namespace, s.Name, k.Key)
 					if got == k.Public || len(got) != 2*k.Bytes {
@@ -240,5 +241,39 @@ func TestExampleUserKeepsThePublishedLogin(t *testing.T) {
 		if warned != (typ == "LoadBalancer") {
 			t.Fatalf("gateway %s: warned %v", typ, warned)
 		}
+	}
+}
+
+// TestStoreWarningNamesTheRunningStore: over an install on the published keys, the warning says
+// how to change them in the store that runs (SeaweedFS from v1.11, minio before), and so does
+// KUBEFLOW-005's fix.
+func TestStoreWarningNamesTheRunningStore(t *testing.T) {
+	for _, st := range objectStores {
+		published := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "kubeflow", Name: "mlpipeline-minio-artifact"},
+			Data: map[string][]byte{"accesskey": []byte("minio"), "secretkey": []byte("minio123")}}
+		store := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: st.Workload.Namespace, Name: st.Workload.Name}}
+		live := fake.NewClientset(published, store)
+		_, _, warnings, err := storeCredentials(context.Background(), live, []string{"kubeflow/mlpipeline-minio-artifact"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(warnings) != 1 || !strings.Contains(warnings[0], "("+st.Name+")") || !strings.Contains(warnings[0], st.Rotate) {
+			t.Fatalf("%s runs: warnings %q", st.Name, warnings)
+		}
+		found, err := readCredentials(context.Background(), checks.Env{Client: live})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixes := ""
+		for _, f := range found.([]credentialFinding) {
+			fixes += f.Fix
+		}
+		if !strings.Contains(fixes, st.Rotate) {
+			t.Fatalf("%s runs: KUBEFLOW-005's fixes %q", st.Name, fixes)
+		}
+	}
+	// No store yet (a first install) or none readable: both ways are given.
+	if s := storeSecrets(ObjectStore{})[0]; !strings.Contains(s.Rotate, minioStore.Rotate) || !strings.Contains(s.Rotate, seaweedStore.Rotate) {
+		t.Fatalf("unknown store: %q", s.Rotate)
 	}
 }

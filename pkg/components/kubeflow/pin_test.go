@@ -116,3 +116,72 @@ func mustRead(t *testing.T, file string) []byte {
 	}
 	return data
 }
+
+// mirrorName is a pinned GitHub tag archive's name in a remote-bases mirror (REPO-TAG.tar.gz,
+// the tag without its "v", as GitHub names the download).
+func mirrorName(t *testing.T, url string) string {
+	t.Helper()
+	rest, ok := strings.CutPrefix(url, "https://github.com/")
+	parts := strings.Split(rest, "/")
+	if !ok || len(parts) != 6 || parts[2] != "archive" || !strings.HasSuffix(parts[5], ".tar.gz") {
+		t.Fatalf("pin %s is not a GitHub tag archive", url)
+	}
+	return parts[1] + "-" + strings.TrimPrefix(parts[5], "v")
+}
+
+// TestRemoteBasePinsMatchTheFixtures proves each release's pinned remote bases are the tag
+// archives the fixtures' mirror holds.
+func TestRemoteBasePinsMatchTheFixtures(t *testing.T) {
+	mirror := testbed.Fixture(t, "kubeflow/remote")
+	pins := 0
+	for _, v := range Versions() {
+		p, _ := ProfileFor(v)
+		for url, pin := range p.RemotePins {
+			pins++
+			got, err := fileSHA256(filepath.Join(mirror, mirrorName(t, url)))
+			if err != nil {
+				t.Fatalf("%s: %v", v, err)
+			}
+			if got != pin {
+				t.Errorf("%s: %s is pinned at %s, the fixture's sha256 is %s", v, url, pin, got)
+			}
+		}
+	}
+	if pins == 0 {
+		t.Fatal("no release pins a remote base")
+	}
+}
+
+// TestRemoteBaseOtherThanItsPinIsRefused: a mirror serving other bytes for a pinned base (the
+// same files, gzipped again) fails the build with both digests, before anything is built.
+func TestRemoteBaseOtherThanItsPinIsRefused(t *testing.T) {
+	p, _ := ProfileFor("26.03")
+	fixtures := testbed.Fixture(t, "kubeflow/remote")
+	mirror := t.TempDir()
+	entries, err := os.ReadDir(fixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.WriteFile(filepath.Join(mirror, e.Name()), mustRead(t, filepath.Join(fixtures, e.Name())), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const argo = "https://github.com/argoproj/argo-workflows/archive/refs/tags/v3.7.3.tar.gz"
+	name := filepath.Join(mirror, mirrorName(t, argo))
+	if err := os.WriteFile(name, mustRead(t, recompressed(t, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := fileSHA256(name)
+	src := fixtureSource(t, p)
+	src.RemoteBasesMirror = mirror
+	_, err = Build(context.Background(), p, src, Edits{})
+	if err == nil {
+		t.Fatal("a remote base other than the pinned one was used")
+	}
+	for _, want := range []string{p.RemotePins[argo], other} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}

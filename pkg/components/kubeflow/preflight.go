@@ -3,7 +3,6 @@ package kubeflow
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -11,10 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/distro"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
 // Findings are what preflight found: Errors stop the install before any change (exit 2),
@@ -53,15 +53,14 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 			csr <- probe{signed, err}
 		}()
 	}
-	missing := unservedKinds(c, b.Objects)
-	if len(missing) > 0 {
-		msg := "these API kinds of the build are not served by this cluster: " + strings.Join(missing, ", ")
-		if b.Profile.MaxKube != "" {
-			msg += fmt.Sprintf("; Kubeflow %s needs Kubernetes <= %s (the runbook's cluster): on a newer cluster use --version v1.10.2", b.Profile.Version, b.Profile.MaxKube)
-		} else {
-			msg += fmt.Sprintf("; on Kubernetes <= 1.21 (the runbook's cluster) use --version %s, or leave --version out", RunbookVersion)
+	minor := 0
+	if s, err := versions.Read(c.Discovery); err == nil {
+		minor = s.Minor
+	}
+	if problems := kube.APIProblems(c.Discovery, minor, b.Objects); len(problems) > 0 {
+		for _, p := range problems {
+			f.Errors = append(f.Errors, fmt.Sprintf("%s; Kubeflow %s installs on Kubernetes %s (leave --version out for the release that fits this cluster; `kubectl flexigrobots releases` lists them)", p, b.Profile.Version, installsOn(b.Profile.Version)))
 		}
-		f.Errors = append(f.Errors, msg)
 	}
 	if err := defaultClass(ctx, c); err != nil {
 		f.Errors = append(f.Errors, err.Error())
@@ -84,61 +83,18 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 		case p.signed:
 			f.CSRSigned = true
 		default:
-			f.Errors = append(f.Errors, "CertificateSigningRequests are not signed (Kubeflow's webhooks need it): on RKE add to kube-controller extra_args cluster-signing-cert-file: /etc/kubernetes/ssl/kube-ca.pem and cluster-signing-key-file: /etc/kubernetes/ssl/kube-ca-key.pem (runbook: cluster creation)")
+			f.Errors = append(f.Errors, fmt.Sprintf("CertificateSigningRequests are not signed (the %s build has workloads that need it: %s): %s", b.Profile.Version, strings.Join(CSRClients(b.Objects), ", "), distro.SigningFix(distro.Detect(ctx, c.Client))))
 		}
 	}
 	return f, nil
 }
 
-// unservedKinds lists group/version kinds neither served nor defined by a CRD of the build.
-func unservedKinds(c *kube.Clients, objs []*unstructured.Unstructured) []string {
-	fromCRDs := map[schema.GroupVersionKind]bool{}
-	for _, o := range objs {
-		if o.GetKind() != "CustomResourceDefinition" {
-			continue
-		}
-		gk := kube.CRDGroupKind(o)
-		versions, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
-		for _, v := range versions {
-			if name, _ := v.(map[string]any)["name"].(string); name != "" {
-				fromCRDs[gk.WithVersion(name)] = true
-			}
-		}
-		if v, _, _ := unstructured.NestedString(o.Object, "spec", "version"); v != "" {
-			fromCRDs[gk.WithVersion(v)] = true
-		}
+// installsOn is where the version installs, from the version matrix ("" when not in it).
+func installsOn(version string) string {
+	if r, ok := versions.Kubeflow.Release(version); ok {
+		return r.InstallsOn()
 	}
-	served := map[string]map[string]bool{}
-	count := map[string]int{}
-	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		if fromCRDs[gvk] {
-			continue
-		}
-		gv := gvk.GroupVersion().String()
-		kinds, ok := served[gv]
-		if !ok {
-			kinds = map[string]bool{}
-			// An error means the group version is not served (the cached discovery client does not
-			// return a typed NotFound); an unreachable server fails the other checks anyway.
-			list, err := c.Discovery.ServerResourcesForGroupVersion(gv)
-			if err == nil && list != nil {
-				for _, r := range list.APIResources {
-					kinds[r.Kind] = true
-				}
-			}
-			served[gv] = kinds
-		}
-		if !kinds[gvk.Kind] {
-			count[gv+" "+gvk.Kind]++
-		}
-	}
-	out := make([]string, 0, len(count))
-	for k, n := range count {
-		out = append(out, fmt.Sprintf("%s (%d)", k, n))
-	}
-	sort.Strings(out)
-	return out
+	return "(not in the version matrix)"
 }
 
 func defaultClass(ctx context.Context, c *kube.Clients) error {

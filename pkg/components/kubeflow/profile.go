@@ -8,6 +8,7 @@ package kubeflow
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
@@ -42,12 +43,13 @@ type ClientSecret struct {
 // Profile is what differs between Kubeflow versions: where each runbook setting lives in the
 // tree and which namespaces hold the workloads to wait for.
 type Profile struct {
+	// Version is the release's tag as GitHub spells it (v1.10.2, 26.03).
 	Version string
 	// ArchiveSHA256 is the sha256 of GitHub's tag archive of the version (DefaultURL): a download
 	// from there that differs is refused. GitHub makes tag archives with git archive and gzip -n;
 	// the digests below were reproduced that way from the tags and are those of the fixtures.
 	ArchiveSHA256 string
-	// Top is the archive's top folder (GitHub tag archives: manifests-<version without v>).
+	// Top is the archive's top folder (GitHub tag archives: manifests-<tag without its v>).
 	Top string
 	// Build is the kustomization to build, relative to Top.
 	Build string
@@ -75,71 +77,90 @@ type Profile struct {
 	// no longer substitutes (its replacements select the Profile by the placeholder name); the
 	// edits fill them in from its params.env ("" when not needed).
 	UserProfile string
-	// MaxKube is the last Kubernetes minor version serving every API the build uses ("" none).
-	MaxKube string
 	// ProxyNeedsOIDC: the auth proxy (v1.5's authservice) gets Ready only once its OIDC provider
 	// answers, so with an https provider it waits for `tls`.
 	ProxyNeedsOIDC bool
+	// SharedWorkloads are the build's workloads in namespaces it shares with the cluster
+	// (kube-system's istio-cni-node): waited for by name, not with every workload there.
+	SharedWorkloads []kube.Target
+	// ObjectStore is Kubeflow Pipelines' object store (minio, or SeaweedFS from v1.11).
+	ObjectStore ObjectStore
+	// DataClaims are the build's PersistentVolumeClaims: they hold data, so uninstall keeps them
+	// unless --delete-data.
+	DataClaims []DataClaim
+	// RemotePins are the sha256 digests of the remote kustomize bases the manifests reference,
+	// by canonical download URL (kustomize.Remotes.Pins); nil when the build is all local.
+	RemotePins map[string]string
 }
 
-var profiles = map[string]Profile{
-	"v1.5.0": {
-		Version: "v1.5.0", Top: "manifests-1.5.0", Build: "example",
-		ArchiveSHA256:   "0e760c6f00d356d5a11fa6a31dbf8c9956aadc102f971815e64d82c6bfeacc24",
-		Namespaces:      []string{"cert-manager", "istio-system", "auth", "knative-eventing", "knative-serving", "kubeflow"},
-		OIDCFile:        "common/oidc-authservice/base/params.env",
-		OIDCKey:         "OIDC_PROVIDER",
-		DashboardParams: "apps/centraldashboard/upstream/base/params.env",
-		DexConfigMap:    "common/dex/base/config-map.yaml",
-		ClientID:        "kubeflow-oidc-authservice",
-		Dex:             ClientSecret{File: "common/dex/base/kustomization.yaml", Generator: "dex-oidc-client", Namespace: "auth", IDKey: "OIDC_CLIENT_ID", SecretKey: "OIDC_CLIENT_SECRET"},
-		Proxy:           ClientSecret{File: "common/oidc-authservice/base/kustomization.yaml", Generator: "oidc-authservice-client", Namespace: "istio-system", IDKey: "CLIENT_ID", SecretKey: "CLIENT_SECRET"},
-		ProxyWorkload:   kube.Target{GVR: kube.StatefulSetsGVR, Namespace: "istio-system", Name: "authservice"},
-		Pipelines:       "../apps/pipeline/upstream/env/platform-agnostic-multi-user",
-		PipelinesPNS:    "../apps/pipeline/upstream/env/platform-agnostic-multi-user-pns",
-		MaxKube:         "1.21",
-		ProxyNeedsOIDC:  true,
-	},
-	"v1.10.2": {
-		Version: "v1.10.2", Top: "manifests-1.10.2", Build: "example",
-		ArchiveSHA256:   "669adac7d0ede70aa70cea665051dd1549f0bf9c91e6081d03682840e1bc3b30",
-		Namespaces:      []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-serving", "kubeflow"},
-		OIDCFile:        "common/oauth2-proxy/base/oauth2_proxy.cfg",
-		OIDCKey:         "oidc_issuer_url",
-		DashboardParams: "applications/centraldashboard/upstream/base/params.env",
-		DexConfigMap:    "common/dex/overlays/oauth2-proxy/config-map.yaml",
-		DexHash:         SecretKeyRef{Namespace: "auth", Name: "dex-passwords", Key: "DEX_USER_PASSWORD"},
-		ClientID:        "kubeflow-oidc-authservice",
-		Dex:             ClientSecret{File: "common/dex/base/kustomization.yaml", Generator: "dex-oidc-client", Namespace: "auth", IDKey: "OIDC_CLIENT_ID", SecretKey: "OIDC_CLIENT_SECRET"},
-		Proxy:           ClientSecret{File: "common/oauth2-proxy/base/kustomization.yaml", Generator: "oauth2-proxy", Namespace: "oauth2-proxy", IDKey: "client-id", SecretKey: "client-secret", CookieKey: "cookie-secret"},
-		ProxyWorkload:   kube.Target{GVR: kube.DeploymentsGVR, Namespace: "oauth2-proxy", Name: "oauth2-proxy"},
-		UserProfile:     "common/user-namespace/base",
-	},
+// ObjectStore is the S3 store of Kubeflow Pipelines' artifacts. Every release keeps its keys in
+// Secret kubeflow/mlpipeline-minio-artifact (accesskey, secretkey).
+type ObjectStore struct {
+	// Name is minio or SeaweedFS.
+	Name string
+	// Workload is the store's Deployment.
+	Workload kube.Target
+	// Rotate says how to change the keys by hand once the store runs.
+	Rotate string
 }
 
-// Versions lists the supported versions, sorted.
+// DataClaim is a PersistentVolumeClaim of the build and what it holds.
+type DataClaim struct {
+	Namespace, Name, What string
+}
+
+// Ref is the claim's namespace/name.
+func (d DataClaim) Ref() string { return d.Namespace + "/" + d.Name }
+
+// WaitTargets are the workloads converge waits for: every one in the profile's namespaces and the
+// shared ones by name.
+func (p Profile) WaitTargets() []kube.Target {
+	return append(kube.Workloads(p.Namespaces...), p.SharedWorkloads...)
+}
+
+// Versions lists the supported versions as their tags are spelled, oldest first.
 func Versions() []string {
 	out := make([]string, 0, len(profiles))
 	for v := range profiles {
 		out = append(out, v)
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return versionLess(out[i], out[j]) })
 	return out
 }
 
-// ProfileFor returns the version's profile; an unknown version is a usage error (exit 2).
-func ProfileFor(version string) (Profile, error) {
-	if !strings.HasPrefix(version, "v") {
-		version = "v" + version
+// versionLess orders release tags by their numbers (v1.9.1 < v1.10.2 < 26.03).
+func versionLess(a, b string) bool {
+	pa := strings.Split(strings.TrimPrefix(a, "v"), ".")
+	pb := strings.Split(strings.TrimPrefix(b, "v"), ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		na, ea := strconv.Atoi(pa[i])
+		nb, eb := strconv.Atoi(pb[i])
+		switch {
+		case ea != nil || eb != nil:
+			if pa[i] != pb[i] {
+				return pa[i] < pb[i]
+			}
+		case na != nb:
+			return na < nb
+		}
 	}
-	p, ok := profiles[version]
-	if !ok {
-		return Profile{}, core.UsageErrorf("unknown Kubeflow version %q: use --version with one of %s", version, strings.Join(Versions(), ", "))
-	}
-	return p, nil
+	return len(pa) < len(pb)
 }
 
-// DefaultURL is the GitHub tag archive of the version.
+// ProfileFor returns the version's profile, found with or without the tag's leading "v"
+// ("1.11.0" and "v1.11.0" alike, "26.03" as well as "v26.03"); an unknown version is a usage
+// error (exit 2).
+func ProfileFor(version string) (Profile, error) {
+	want := strings.TrimPrefix(strings.TrimSpace(version), "v")
+	for tag, p := range profiles {
+		if strings.TrimPrefix(tag, "v") == want {
+			return p, nil
+		}
+	}
+	return Profile{}, core.UsageErrorf("unknown Kubeflow version %q: use --version with one of %s", version, strings.Join(Versions(), ", "))
+}
+
+// DefaultURL is the GitHub tag archive of the version (the tag as spelled: v1.10.2, 26.03).
 func (p Profile) DefaultURL() string {
 	return fmt.Sprintf("https://github.com/kubeflow/manifests/archive/refs/tags/%s.tar.gz", p.Version)
 }

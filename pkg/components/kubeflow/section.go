@@ -8,6 +8,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
@@ -53,7 +54,7 @@ func (kubeflowSection) Build(ctx context.Context, r *section.Run, s section.Spec
 	if err != nil {
 		return err
 	}
-	b, err := BuildFor(ctx, r.Clients, r.Progress, p, spec.Manifests, spec.Edits(), spec.NoBuildCache)
+	b, err := BuildFor(ctx, r.Clients, r.Progress, p, spec)
 	if err != nil {
 		return err
 	}
@@ -103,10 +104,22 @@ func installer(r *section.Run, s *Spec) *Installer {
 }
 
 // ResolveVersion returns the profile of version, or, when version is empty, of the version that
-// fits the server, saying on stderr which it picked and why.
+// fits the server, saying on stderr which it picked and why (and the version matrix's warnings,
+// e.g. a minor upstream does not state). A version given is not refused here (`kubeflow render`
+// may print a release for another cluster); Prepare and the preflight refuse what cannot install.
 func ResolveVersion(c *kube.Clients, progress *output.Progress, version string) (Profile, error) {
 	if version != "" {
-		return ProfileFor(version)
+		p, err := ProfileFor(version)
+		if err == nil && c != nil {
+			if s, serr := versions.Read(c.Discovery); serr == nil {
+				if pick, perr := ChooseVersion(s, p.Version); perr == nil {
+					for _, w := range pick.Warnings {
+						progress.Logf("warning: kubeflow: %s", w)
+					}
+				}
+			}
+		}
+		return p, err
 	}
 	if c == nil {
 		return Profile{}, fmt.Errorf("no cluster to ask which version fits")
@@ -117,15 +130,17 @@ func ResolveVersion(c *kube.Clients, progress *output.Progress, version string) 
 	}
 	pick, err := ChooseVersion(s, "")
 	if err != nil {
-		return Profile{}, err
+		return Profile{}, core.Wrapf(err, "kubeflow")
 	}
-	progress.Logf("%s", pick.Message("kubeflow", "Kubeflow"))
+	pick.Log("kubeflow", "Kubeflow", progress.Logf)
 	return ProfileFor(pick.Version)
 }
 
-// BuildFor loads and edits the manifests of p; for v1.5 it reads the nodes' container runtime
-// when the edits do not name one (a failure to read it is a warning).
-func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p Profile, manifests string, ed Edits, noCache bool) (*Built, error) {
+// BuildFor loads and edits the manifests of p as s asks (source, mirror, edits, cache); for v1.5
+// it reads the nodes' container runtime when the edits do not name one (a failure to read it is
+// a warning).
+func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p Profile, s *Spec) (*Built, error) {
+	ed := s.Edits()
 	if p.PipelinesPNS != "" && ed.ContainerRuntime == "" && c != nil {
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		var err error
@@ -136,7 +151,7 @@ func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p
 		}
 	}
 	progress.Update("kubeflow: loading and building the %s manifests", p.Version)
-	b, err := Build(ctx, p, Source{Manifests: manifests, Progress: progress, NoBuildCache: noCache}, ed)
+	b, err := Build(ctx, p, Source{Manifests: s.Manifests, RemoteBasesMirror: s.RemoteBasesMirror, Progress: progress, NoBuildCache: s.NoBuildCache}, ed)
 	progress.Done()
 	return b, err
 }

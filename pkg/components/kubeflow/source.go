@@ -39,6 +39,11 @@ type Source struct {
 	// NoBuildCache builds every time, neither reading nor writing the build cache (--no-cache;
 	// see buildcache.go).
 	NoBuildCache bool
+	// RemoteBasesMirror serves the remote kustomize bases the manifests reference (v1.11.0 and
+	// later): "" fetches them from GitHub; a local folder or an http(s) base URL holds them under
+	// the flat names of kustomize.Remotes (air-gapped sites). Downloads are cached in the
+	// subfolder "remote" of the cache dir.
+	RemoteBasesMirror string
 	// tagArchiveURL replaces the profile's DefaultURL (tests serve the tag archive locally).
 	tagArchiveURL string
 }
@@ -100,6 +105,13 @@ func downloadName(p Profile, url string) string {
 func (t *Tree) check(p Profile, wantTop string) error {
 	if wantTop != "" && path.Base(t.Top) != wantTop {
 		return fmt.Errorf("top folder is %q, want %q (is it the archive of kubeflow/manifests %s?)", path.Base(t.Top), wantTop, p.Version)
+	}
+	// A tag archive names its release (manifests-26.03): another release than the one picked
+	// would get that release's edit paths, so say which --version fits it.
+	if top := path.Base(t.Top); wantTop == "" && strings.HasPrefix(top, "manifests-") && top != p.Top {
+		if other, err := ProfileFor(strings.TrimPrefix(top, "manifests-")); err == nil {
+			return fmt.Errorf("these are the manifests of Kubeflow %s (top folder %s), not of %s: give --version %s (or manifests of %s)", other.Version, top, p.Version, other.Version, p.Version)
+		}
 	}
 	if !t.FS.Exists(t.Path(path.Join(p.Build, "kustomization.yaml"))) {
 		return fmt.Errorf("no %s/kustomization.yaml in it: is it kubeflow/manifests at %s?", p.Build, p.Version)

@@ -35,6 +35,10 @@ type Spec struct {
 	// Manifests replaces the GitHub tag archive: a kubeflow/manifests checkout folder, a
 	// .tar.gz of it, or an http(s) mirror URL (see Source.Manifests).
 	Manifests string `json:"manifests,omitempty"`
+	// RemoteBasesMirror serves the remote kustomize bases a release's build reaches (v1.11.0 and
+	// 26.03: argo-workflows, jobset) from a local folder or an http(s) base URL instead of
+	// GitHub (pkg/kustomize.Remotes names the files it holds).
+	RemoteBasesMirror string `json:"remoteBasesMirror,omitempty"`
 	// OIDCProvider is the issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10
 	// oidc_issuer_url).
 	OIDCProvider string `json:"oidcProvider,omitempty"`
@@ -139,6 +143,9 @@ func (s *Spec) Resolve(abs func(string) string) {
 	if s.Manifests != "" && !strings.Contains(s.Manifests, "://") {
 		s.Manifests = abs(s.Manifests)
 	}
+	if s.RemoteBasesMirror != "" && !strings.Contains(s.RemoteBasesMirror, "://") {
+		s.RemoteBasesMirror = abs(s.RemoteBasesMirror)
+	}
 	if s.GitHub != nil && s.GitHub.ClientSecretFile != "" {
 		s.GitHub.ClientSecretFile = abs(s.GitHub.ClientSecretFile)
 	}
@@ -154,6 +161,11 @@ func (s *Spec) Load() core.Problems {
 	if m := s.Manifests; m != "" && !strings.Contains(m, "://") {
 		if _, err := os.Stat(m); err != nil {
 			ps = append(ps, core.Problemf("manifests", "%v: give a kubeflow/manifests checkout folder or .tar.gz, or an http(s) URL", err))
+		}
+	}
+	if m := s.RemoteBasesMirror; m != "" && !strings.Contains(m, "://") {
+		if st, err := os.Stat(m); err != nil || !st.IsDir() {
+			ps = append(ps, core.Problemf("remoteBasesMirror", "%s is not a folder: give a folder (or an http(s) URL) holding the remote bases' archives, e.g. argo-workflows-3.7.3.tar.gz", m))
 		}
 	}
 	if g := s.GitHub; g != nil && g.ClientSecretFile != "" {

@@ -26,7 +26,7 @@ func TestSpecValidate(t *testing.T) {
 		{"empty is valid", Spec{}, "", ""},
 		{"every field", Spec{Version: "v1.10.2", OIDCProvider: "https://kf.example.com/dex", IngressServiceType: "LoadBalancer", DexIssuer: "http://dex", GitHub: gh(nil)}, "", ""},
 		{"version without v", Spec{Version: "1.5.0"}, "", ""},
-		{"unknown version", Spec{Version: "v9.9.9"}, "version", `unknown Kubeflow version "v9.9.9": use one of v1.10.2, v1.5.0`},
+		{"unknown version", Spec{Version: "v9.9.9"}, "version", `unknown Kubeflow version "v9.9.9": use one of v1.5.0, v1.9.1, v1.10.2, v1.11.0, 26.03`},
 		{"ingress type case", Spec{IngressServiceType: "clusterip"}, "ingressServiceType", `invalid "clusterip": use LoadBalancer, NodePort or ClusterIP`},
 		{"oidc provider not a URL", Spec{OIDCProvider: "kf.example.com"}, "oidcProvider", "want an http(s) URL"},
 		{"dex issuer not a URL", Spec{DexIssuer: "ftp://x"}, "dexIssuer", "want an http(s) URL"},

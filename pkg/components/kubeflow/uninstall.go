@@ -13,10 +13,11 @@ import (
 // objects and the Secrets converge made), custom resources first, namespaces last, then its
 // apply record. Objects it did not apply (a Profile's namespace made by the profile controller,
 // objects made by hand outside its namespaces, the Gateway that `tls` shares) are left alone, but
-// deleting one of its namespaces deletes everything in it: the log names them first. The
-// PersistentVolumeClaims of Kubeflow's stores (pipelines' MySQL and minio, Katib's MySQL) hold
-// data and are kept with their namespace unless deleteData; the report says what was kept. It
-// runs within ctx's deadline (section.Uninstall bounds it by the run's budget).
+// deleting one of its namespaces deletes everything in it: the log names them first. Every
+// PersistentVolumeClaim it applied holds data (Profile.DataClaims: pipelines' MySQL, its object
+// store's minio-pvc or, from v1.11, seaweedfs-pvc, Katib's MySQL, v1.5's authservice sessions)
+// and is kept with its namespace unless deleteData; the report says what was kept and what each
+// holds. It runs within ctx's deadline (section.Uninstall bounds it by the run's budget).
 func (in *Installer) Uninstall(ctx context.Context, deleteData bool) (*output.Report, error) {
 	rep := &output.Report{}
 	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name}
@@ -41,11 +42,31 @@ func (in *Installer) Uninstall(ctx context.Context, deleteData bool) (*output.Re
 	var kept []string
 	for _, r := range results {
 		if r.Action == kube.Kept {
-			kept = append(kept, r.Kind+" "+strings.TrimPrefix(r.Namespace+"/", "/")+r.Name)
+			k := r.Kind + " " + strings.TrimPrefix(r.Namespace+"/", "/") + r.Name
+			if what := claimHolds(r.Kind, r.Namespace, r.Name); what != "" {
+				k += " (" + what + ")"
+			}
+			kept = append(kept, k)
 		}
 	}
 	if len(kept) > 0 {
 		rep.Notes = append(rep.Notes, "kept (data): "+strings.Join(kept, ", ")+"; `kubectl flexigrobots kubeflow uninstall --delete-data` deletes them")
 	}
 	return rep, nil
+}
+
+// claimHolds says what a PersistentVolumeClaim of some release's build holds ("" for another
+// object): the apply record does not say which release applied it.
+func claimHolds(kind, ns, name string) string {
+	if kind != "PersistentVolumeClaim" {
+		return ""
+	}
+	for _, v := range Versions() {
+		for _, d := range profiles[v].DataClaims {
+			if d.Namespace == ns && d.Name == name {
+				return d.What
+			}
+		}
+	}
+	return ""
 }

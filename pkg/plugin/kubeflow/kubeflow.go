@@ -36,7 +36,8 @@ func addSpecFlags(cmd *cobra.Command, s *kubeflow.Spec) {
 	}()
 	s.GitHub = &kubeflow.GitHubSpec{}
 	gh := s.GitHub
-	fl.StringVar(&s.Version, "version", "", "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (default: "+kubeflow.RunbookVersion+" on Kubernetes <= 1.21, "+kubeflow.CurrentVersion+" above)")
+	fl.StringVar(&s.Version, "version", "", "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)")
+	fl.StringVar(&s.RemoteBasesMirror, "remote-bases-mirror", "", "Fetch the remote kustomize bases a release's build reaches (v1.11.0 and 26.03: argo-workflows, jobset) from this folder or http(s) base URL instead of GitHub, e.g. a folder holding argo-workflows-3.7.3.tar.gz, lws-0.7.0.tar.gz and jobset-v0.10.1-manifests.yaml")
 	fl.StringVar(&s.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive, used as given (no pinned digest): a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
 	fl.StringVar(&s.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
 	fl.BoolVar(&s.RegistrationFlow, "registration-flow", false, "Let new users create their profile namespace (CD_REGISTRATION_FLOW=true)")
@@ -129,10 +130,13 @@ func buildForRender(ctx context.Context, f *kube.Factory, s *kubeflow.Spec, prog
 			return nil, core.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", cerr, strings.Join(kubeflow.Versions(), ", "))
 		}
 		if p, err = kubeflow.ResolveVersion(c, progress, ""); err != nil {
+			if core.IsUsageError(err) {
+				return nil, err // no release installs on this cluster: the error names the nearest
+			}
 			return nil, core.UsageErrorf("kubeflow: no --version given and the cluster cannot be asked which fits (%v): give --version with one of %s", err, strings.Join(kubeflow.Versions(), ", "))
 		}
 	}
-	return kubeflow.BuildFor(ctx, c, progress, p, s.Manifests, s.Edits(), s.NoBuildCache)
+	return kubeflow.BuildFor(ctx, c, progress, p, s)
 }
 
 // Options holds the flags of `kubeflow`: the Spec's, and the run's.
