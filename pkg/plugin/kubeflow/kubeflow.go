@@ -83,7 +83,7 @@ func flagOf(field string) string {
 
 // flags are the kubeflow block's fields and their flags.
 var flags = map[string]string{
-	"version": "--version", "manifests": "--manifests", "oidcProvider": "--oidc-provider",
+	"version": "--version", "manifests": "--manifests", "remoteBasesMirror": "--remote-bases-mirror", "oidcProvider": "--oidc-provider",
 	"registrationFlow": "--registration-flow", "ingressServiceType": "--ingress-service-type",
 	"dexIssuer": "--dex-issuer", "enablePasswordDB": "--enable-password-db", "exampleUser": "--example-user",
 	"containerRuntime": "--container-runtime", "forceConflicts": "--force-conflicts",
