@@ -17,7 +17,7 @@ build: ## build bin/kubectl-flexigrobots and its kubectl completion helper bin/k
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-flexigrobots
 	install -m 0755 hack/kubectl_complete-flexigrobots $(dir $(BIN))kubectl_complete-flexigrobots
 
-testbin: ## build the test-bed binaries (cached by version in .testbin/)
+testbin: ## build the test-bed binaries (cached by version in .testbin/): full beds v1.37 and v1.21, apiserver-only beds for the extra minors (APISERVER_VERSIONS="" skips those)
 	hack/testbin.sh all
 
 test: testbin build ## unit + end-to-end tests on the simulated cluster

@@ -3,9 +3,11 @@
 # the project's go.mod stays free of k8s.io/kubernetes. Cached by version under $OUT (gitignored):
 #   $OUT/v1.37.2/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler,kwok}
 #   $OUT/v1.21.14/{kube-apiserver,kube-controller-manager,kube-scheduler}   (etcd, kwok: shared)
+#   $OUT/<minor>/{etcd,kube-apiserver}   apiserver-only beds, one per version in APISERVER_VERSIONS
 #   $OUT/tools/{helm,krew,validate-krew-manifest}
-# usage: hack/testbin.sh [all|v1.37.2|v1.21.14|tools]   (default: all). Idempotent; a second run
-# with everything present builds nothing.
+# usage: hack/testbin.sh [all|v1.37.2|v1.21.14|tools|apiserver [VERSION...]]   (default: all).
+# `apiserver` alone builds every version in APISERVER_VERSIONS. Idempotent; a second run with
+# everything present builds nothing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${TESTBIN:-$ROOT/.testbin}
@@ -14,6 +16,13 @@ ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 HELM_VERSION=v3.22.0
 KREW_VERSION=v0.4.3
+# Extra minors served as kube-apiserver + etcd only (no controllers, scheduler or kwok): the
+# bounds of the Kubeflow and gpu-operator releases. `all` builds them; set APISERVER_VERSIONS to
+# build fewer (empty: none; their tests then skip). Each costs 5-7 minutes cold on 2 cores, so
+# two: 1.29 (Kubeflow v1.9.1, gpu-operator v25.3.4; v1.5.0 and 26.03 refused) and 1.33 (RKE2's
+# range: Kubeflow v1.10.2, 26.03's floor, gpu-operator v26.7.0). v1.32.13 builds and passes
+# too (hack/testbin.sh apiserver v1.32.13, plus a line in test/testbed's APIServerVersions).
+APISERVER_VERSIONS=${APISERVER_VERSIONS-v1.29.15 v1.33.13}
 export GOFLAGS=-buildvcs=false
 what=${1:-all}
 mkdir -p "$OUT" "$WORK"
@@ -39,7 +48,9 @@ ldflags_for() { # version -> -X flags as hack/lib/version.sh sets them
   echo "$f"
 }
 
-build_common() {
+build_common() { build_etcd; build_kwok; }
+
+build_etcd() {
   local B=$OUT/common
   mkdir -p "$B"
   if [ ! -x "$B/etcd-$ETCD_VERSION" ]; then
@@ -49,6 +60,11 @@ build_common() {
         "go.etcd.io/etcd/client/pkg/v3@$ETCD_VERSION" "go.etcd.io/etcd/client/v3@$ETCD_VERSION" "go.etcd.io/etcd/pkg/v3@$ETCD_VERSION" \
       && go build -o "$B/etcd-$ETCD_VERSION.tmp" go.etcd.io/etcd/server/v3 && mv "$B/etcd-$ETCD_VERSION.tmp" "$B/etcd-$ETCD_VERSION")
   fi
+}
+
+build_kwok() {
+  local B=$OUT/common
+  mkdir -p "$B"
   if [ ! -x "$B/kwok-$KWOK_VERSION" ]; then
     log "building kwok $KWOK_VERSION"
     tools_module "$WORK/kwok" testbin/kwok sigs.k8s.io/kwok/cmd/kwok
@@ -74,26 +90,53 @@ link_common() { # version dir
 
 have_control_plane() { [ -x "$1/kube-apiserver" ] && [ -x "$1/kube-controller-manager" ] && [ -x "$1/kube-scheduler" ]; }
 
+k8s_module() { # version dir cmds...: a wrapper module on k8s.io/kubernetes@version with each staging
+  # module replaced by its published v0.x release (enough from 1.2x on, where all are published)
+  local v=$1 W=$2 sv=v0.${1#v1.} mod c; shift 2
+  mkdir -p "$W"
+  (cd "$W" && go mod download -json "k8s.io/kubernetes@$v" >/dev/null)
+  mod=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$v.mod
+  { echo "module testbin/k8s"; echo; echo "go 1.26.0"; echo; echo "require k8s.io/kubernetes $v"; echo; echo "replace ("
+    grep -E "=> ./staging" "$mod" | awk -v sv="$sv" '{print "\t"$1" => "$1" "sv}'; echo ")"; } > "$W/go.mod"
+  local imports=()
+  for c in "$@"; do imports+=("k8s.io/kubernetes/cmd/$c"); done
+  tools_module_keep_mod "$W" "${imports[@]}"
+  (cd "$W" && go mod tidy)
+}
+
 build_current() { # v1.37.x: the staging modules are published, so a replace per staging module is enough
   local v=v1.37.2 B=$OUT/v1.37.2
   mkdir -p "$B"
   build_common; link_common "$B"
   have_control_plane "$B" && [ -x "$B/kubectl" ] && return 0
   log "building kube-apiserver, kube-controller-manager, kube-scheduler $v (several minutes cold)"
-  local W=$WORK/k8s-$v sv=v0.${v#v1.}
-  mkdir -p "$W"
-  (cd "$W" && go mod download -json "k8s.io/kubernetes@$v" >/dev/null)
-  local mod
-  mod=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$v.mod
-  { echo "module testbin/k8s"; echo; echo "go 1.26.0"; echo; echo "require k8s.io/kubernetes $v"; echo; echo "replace ("
-    grep -E "=> ./staging" "$mod" | awk -v sv="$sv" '{print "\t"$1" => "$1" "sv}'; echo ")"; } > "$W/go.mod"
-  tools_module_keep_mod "$W" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
-  (cd "$W" && go mod tidy)
-  local c
+  local W=$WORK/k8s-$v c
+  k8s_module "$v" "$W" kube-apiserver kube-controller-manager kube-scheduler kubectl
   for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     [ -x "$B/$c" ] && continue
     (cd "$W" && go build -ldflags "$(ldflags_for $v)" -o "$B/$c.tmp" "k8s.io/kubernetes/cmd/$c" && mv "$B/$c.tmp" "$B/$c")
   done
+}
+
+build_apiserver() { # version: kube-apiserver alone (+ the shared etcd) for an apiserver-only bed
+  local v=$1 B=$OUT/$1
+  case $v in v1.[0-9][0-9].[0-9]*) ;; *) echo "testbin: apiserver: bad version '$v' (want v1.MINOR.PATCH)" >&2; exit 2 ;; esac
+  mkdir -p "$B"
+  build_etcd; ln -sf "../common/etcd-$ETCD_VERSION" "$B/etcd"
+  [ -x "$B/kube-apiserver" ] && return 0
+  log "building kube-apiserver $v for an apiserver-only bed (minutes cold)"
+  local W=$WORK/k8s-$v-apiserver
+  k8s_module "$v" "$W" kube-apiserver
+  # providerless: without the in-tree cloud providers (the bed sets none), a quarter less to compile
+  # up to 1.30, nothing to drop later. -s -w: no symbol table or DWARF, a shorter link.
+  (cd "$W" && go build -tags providerless -trimpath -ldflags "$(ldflags_for $v) -s -w" -o "$B/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver \
+    && mv "$B/kube-apiserver.tmp" "$B/kube-apiserver")
+}
+
+build_apiservers() { # versions... (none: APISERVER_VERSIONS)
+  local v
+  [ $# -gt 0 ] || set -- $APISERVER_VERSIONS
+  for v in "$@"; do build_apiserver "$v"; done
 }
 
 tools_module_keep_mod() { # dir imports... (go.mod already written)
@@ -114,6 +157,8 @@ case $what in
   v1.37.2) build_current ;;
   v1.21.14) build_common; "$ROOT/hack/testbin-k8s-1.21.sh" "$OUT/v1.21.14" "$WORK/k8s-v1.21.14"; link_common "$OUT/v1.21.14" ;;
   tools) build_tools ;;
-  all) build_current; build_tools; build_common; "$ROOT/hack/testbin-k8s-1.21.sh" "$OUT/v1.21.14" "$WORK/k8s-v1.21.14"; link_common "$OUT/v1.21.14" ;;
-  *) echo "usage: $0 [all|v1.37.2|v1.21.14|tools]" >&2; exit 2 ;;
+  apiserver) shift; build_apiservers "$@" ;;
+  all) build_current; build_tools; build_common; "$ROOT/hack/testbin-k8s-1.21.sh" "$OUT/v1.21.14" "$WORK/k8s-v1.21.14"; link_common "$OUT/v1.21.14"
+    build_apiservers ;;
+  *) echo "usage: $0 [all|v1.37.2|v1.21.14|tools|apiserver [VERSION...]]" >&2; exit 2 ;;
 esac

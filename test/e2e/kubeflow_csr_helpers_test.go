@@ -85,3 +85,18 @@ func assertCSRProbeRemembered(t *testing.T, c *testbed.Cluster, args []string) {
 		t.Fatalf("the new pass was not recorded (%v)", err)
 	}
 }
+
+// assertNoCSRClientNoProbe proves a converge of a release whose build has no workload asking the
+// cluster's CA for certificates (cert-manager issues them from v1.6 on) creates no CSR and says
+// why it did not probe.
+func assertNoCSRClientNoProbe(t *testing.T, c *testbed.Cluster, version string, args []string) {
+	t.Helper()
+	run := append(append([]string{"kubeflow"}, args...), "--wait=false")
+	var r result
+	if created := csrsCreatedDuring(t, c, func() { r = runPlugin(t, c, run...) }); len(created) != 0 || r.code != 0 {
+		t.Fatalf("re-run of %s: exit %d, created CSRs %v", version, r.code, created)
+	}
+	if want := "CSR signing not probed: no workload of the " + version + " build asks the cluster's CA for certificates"; !strings.Contains(r.stderr, want) {
+		t.Fatalf("the run does not say %q:\n%s", want, r.stderr)
+	}
+}

@@ -372,7 +372,7 @@ func TestKubeflowV110(t *testing.T) {
 	}
 	// GitHub login only: no static user, but dex-passwords (dex's envFrom) holds no published hash.
 	assertNoPublishedCredentials(t, c, p, false, first0, r, rr)
-	assertCSRProbeRemembered(t, c, args)
+	assertNoCSRClientNoProbe(t, c, "v1.10.2", args)
 	assertForceApplySendsEverything(t, c, args, rendered, state)
 
 	assertClientDryRun(t, c, args, rendered, state, oidc)

@@ -25,7 +25,7 @@ func TestKubeflowV15PreflightOnCurrentKubernetes(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("want exit 2, got %d", r.code)
 	}
-	for _, want := range []string{"apiextensions.k8s.io/v1beta1 CustomResourceDefinition", "admissionregistration.k8s.io/v1beta1", "policy/v1beta1 PodDisruptionBudget", "Kubernetes <= 1.21", "--version v1.10.2", "no default StorageClass"} {
+	for _, want := range []string{"apiextensions.k8s.io/v1beta1 CustomResourceDefinition", "admissionregistration.k8s.io/v1beta1", "policy/v1beta1 PodDisruptionBudget", "Kubeflow v1.5.0 installs on Kubernetes 1.18-1.21", "leave --version out", "no default StorageClass"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("preflight message lacks %q", want)
 		}
@@ -95,6 +95,9 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 			t.Errorf("second run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
 		}
 	}
+	// v1.5.0's pipelines cache-deployer asks the cluster's CA for certificates: its build is the
+	// one whose converge probes CSR signing, and remembers a pass.
+	assertCSRProbeRemembered(t, c, args[1:])
 	// Shipped with caBundle "" (and "Cg==" for KServe's): the injector's CA stays.
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
 	assertCAInjected(t, c, hooks, "inferenceservice.serving.kserve.io")

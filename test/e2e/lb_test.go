@@ -449,7 +449,7 @@ func TestLBOnV121(t *testing.T) {
 		t.Fatalf("want the ClusterIP warning and the --service-cidr hint, got exit %d", r.code)
 	}
 	r = runPlugin(t, c, lbArgs(repo, "--addresses", lbPoolA, "--service-cidr", testbed.ServiceCIDR, "--chart-version", "0.15.3")...)
-	for _, w := range []string{"0.15.3 cannot be installed on Kubernetes v1.21.14", "Kubernetes >= 1.25", "0.14.3"} {
+	for _, w := range []string{"0.15.3 cannot be installed on Kubernetes v1.21.14", "it needs Kubernetes 1.25+", "the release that installs here: --chart-version 0.14.3"} {
 		if r.code != 2 || !strings.Contains(r.stderr, w) {
 			t.Fatalf("want exit 2 saying %q, got %d", w, r.code)
 		}

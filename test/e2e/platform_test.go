@@ -374,13 +374,13 @@ func runPlatform(t *testing.T, pc platformCase) {
 			if took := time.Since(start); took > 3*time.Minute {
 				t.Errorf("took %s: the permanent refusal was retried", took)
 			}
-			if r.code != 1 {
-				t.Fatalf("want exit 1, got %d", r.code)
+			if r.code != 2 {
+				t.Fatalf("want exit 2 (refused before any change), got %d", r.code)
 			}
 			if regexp.MustCompile(`(?m)^\S+/\S+ (created|configured|installed|upgraded)( |$)`).MatchString(r.stdout) {
 				t.Errorf("the refused chart changed objects:\n%s", r.stdout)
 			}
-			for _, w := range []string{"cannot be installed on Kubernetes v1.21.14", "CEL validation rules", "--chart-version v23.6.2", "server dry run, nothing changed"} {
+			for _, w := range []string{"cannot be installed on Kubernetes v1.21.14, nothing was changed", "CEL validation rules", "nvidiadrivers.nvidia.com", "--chart-version v23.6.2"} {
 				if !strings.Contains(r.stderr, w) {
 					t.Errorf("stderr lacks %q", w)
 				}

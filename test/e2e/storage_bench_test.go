@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/standins"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -49,7 +50,7 @@ func BenchmarkStorageRerun(b *testing.B) {
 	})
 	b.Run("helm+kubectl", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			run(helm, "upgrade", "--install", storage.ReleaseName, storage.ChartName, "--repo", repo, "--version", storage.DefaultChartVersion,
+			run(helm, "upgrade", "--install", storage.ReleaseName, storage.ChartName, "--repo", repo, "--version", versions.NFSProvisioner.DefaultOn(versions.LastMinor).Version,
 				"-n", nfsNS, "--create-namespace", "--wait", "--reset-values",
 				"--set", "nfs.server="+nfsServer, "--set", "nfs.path="+nfsPath, "--set", "storageClass.name="+storage.DefaultClass, "--set", "storageClass.defaultClass=true")
 			run(kubectl, "patch", "storageclass", storage.DefaultClass, "-p", `{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}`)

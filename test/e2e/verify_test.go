@@ -205,25 +205,3 @@ func TestVerifyClusterSection(t *testing.T) {
 		}
 	})
 }
-
-// TestVerifyReportsUnsignedCSROnRKEDefault: a test bed started like RKE's default (no
-// cluster-signing flags) fails CLUSTER-004 with the runbook's kube-controller extra_args fix.
-func TestVerifyReportsUnsignedCSROnRKEDefault(t *testing.T) {
-	c := testbed.StartT(t, testbed.Options{NoSigning: true})
-	createClass(t, c, "nfs-client", cluster.DefaultClassAnnotation)
-	r := runPlugin(t, c, "verify", "--section", "cluster", "--probe-timeout", "10s")
-	if r.code != 3 {
-		t.Fatalf("exit %d, want 3", r.code)
-	}
-	for _, want := range []string{
-		"ERROR",
-		"CLUSTER-004",
-		"on RKE add cluster-signing-cert-file/cluster-signing-key-file to kube-controller extra_args",
-		"      kube-controller:\n        extra_args:\n          cluster-signing-cert-file: /etc/kubernetes/ssl/kube-ca.pem\n          cluster-signing-key-file: /etc/kubernetes/ssl/kube-ca-key.pem\n",
-		"5 checks: 4 ok, 0 info, 0 warnings, 1 error",
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("output lacks %q", want)
-		}
-	}
-}

@@ -1,6 +1,7 @@
 // Package testbed runs a real Kubernetes control plane (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler) built from the Go module proxy, with kwok faking the
-// kubelets of the runbook's two RKE nodes. Everything listens on loopback; the service CIDR
+// kubelets of the runbook's two RKE nodes, or, for the extra minors (APIServerVersions), etcd and
+// kube-apiserver alone (Options.APIServerOnly). Everything listens on loopback; the service CIDR
 // (127.96.0.0/16) and pod CIDR (127.1.0.0/16) are loopback too, so whatever the API server dials
 // (webhooks, conversion, aggregated APIs) stays on this machine.
 package testbed
@@ -24,7 +25,16 @@ import (
 const (
 	V137 = "v1.37.2"  // current
 	V121 = "v1.21.14" // the runbook's cluster (Kubeflow v1.5.0 needs <= 1.21)
+
+	// Extra minors, built as kube-apiserver + etcd only (APIServerOnly beds): the Kubernetes
+	// versions that bound the Kubeflow and gpu-operator releases between V121 and V137.
+	V129 = "v1.29.15"
+	V133 = "v1.33.13"
 )
+
+// APIServerVersions are the versions hack/testbin.sh builds as apiserver-only beds (its
+// APISERVER_VERSIONS list), oldest first.
+var APIServerVersions = []string{V129, V133}
 
 // Loopback ranges: never any other private or public range.
 const (
@@ -44,8 +54,14 @@ type StandIn interface {
 
 // Options select the test bed's shape.
 type Options struct {
-	// Version is V137 (default) or V121.
+	// Version is V137 (default), V121, or with APIServerOnly one of APIServerVersions.
 	Version string
+	// APIServerOnly runs etcd and kube-apiserver alone: no controller-manager, scheduler, kwok
+	// or nodes. The API server serves everything it serves on a full bed (CRDs are established,
+	// the default namespaces exist), but nothing acts on the objects: no ServiceAccounts or
+	// tokens, no pods from workloads, no garbage collection, and a deleted namespace stays
+	// Terminating. NoSigning has no effect.
+	APIServerOnly bool
 	// Webhooks turns on the MutatingAdmissionWebhook and ValidatingAdmissionWebhook admission plugins
 	// (off by default: nothing can serve a webhook unless a stand-in does).
 	Webhooks bool
@@ -88,7 +104,8 @@ type Cluster struct {
 }
 
 // Start brings up the test bed and returns when the API server is ready, both nodes are Ready and
-// untainted, and the default ServiceAccount exists.
+// untainted, and the default ServiceAccount exists; with APIServerOnly, when the API server is
+// ready.
 func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	begin := time.Now()
 	if opts.Version == "" {
@@ -98,7 +115,11 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		opts.Logf = func(string, ...any) {}
 	}
 	if opts.BinDir == "" {
-		if opts.BinDir, err = FindBinDir(opts.Version); err != nil {
+		find := FindBinDir
+		if opts.APIServerOnly {
+			find = FindAPIServerBinDir
+		}
+		if opts.BinDir, err = find(opts.Version); err != nil {
 			return nil, err
 		}
 	}
@@ -143,14 +164,16 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err = c.StartAPIServer(ctx); err != nil {
 		return c, err
 	}
-	if err = c.startControllers(); err != nil {
-		return c, err
-	}
-	if err = c.createNodes(ctx); err != nil {
-		return c, err
-	}
-	if err = c.waitReady(ctx); err != nil {
-		return c, err
+	if !opts.APIServerOnly {
+		if err = c.startControllers(); err != nil {
+			return c, err
+		}
+		if err = c.createNodes(ctx); err != nil {
+			return c, err
+		}
+		if err = c.waitReady(ctx); err != nil {
+			return c, err
+		}
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel

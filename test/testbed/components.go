@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -169,7 +170,9 @@ const (
 	GPUNode    = "gpu-worker"
 )
 
-// RunbookNodes returns the runbook's two RKE nodes as kwok-managed Node objects.
+// RunbookNodes returns the runbook's two RKE nodes as kwok-managed Node objects, annotated as RKE
+// annotates its nodes (rke.cattle.io/external-ip and internal-ip: how the plugin tells RKE1 from
+// RKE2 and k3s for its fixes).
 func RunbookNodes() []*corev1.Node {
 	node := func(name string, cpu, mem string, labels map[string]string, extra corev1.ResourceList) *corev1.Node {
 		l := map[string]string{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
@@ -184,8 +187,9 @@ func RunbookNodes() []*corev1.Node {
 			res[k] = v
 		}
 		return &corev1.Node{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l, Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"}},
-			Status:     corev1.NodeStatus{Capacity: res, Allocatable: res.DeepCopy()},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l, Annotations: map[string]string{"kwok.x-k8s.io/node": "fake",
+				"rke.cattle.io/external-ip": "127.0.0.1", "rke.cattle.io/internal-ip": "127.0.0.1"}},
+			Status: corev1.NodeStatus{Capacity: res, Allocatable: res.DeepCopy()},
 		}
 	}
 	return []*corev1.Node{
@@ -264,9 +268,22 @@ func parseIPs(ss []string) []net.IP {
 	return out
 }
 
-// FindBinDir locates the binaries for version: $TESTBIN/<version>, else .testbin/<version> at the
-// module root. It fails with the command that builds them.
+// ErrNotBuilt is wrapped by FindBinDir and FindAPIServerBinDir when a binary is missing.
+var ErrNotBuilt = errors.New("test-bed binary not built")
+
+// FindBinDir locates the binaries of a full bed for version: $TESTBIN/<version>, else
+// .testbin/<version> at the module root. It fails with the command that builds them.
 func FindBinDir(version string) (string, error) {
+	return findBinDir(version, "", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+}
+
+// FindAPIServerBinDir locates etcd and kube-apiserver for an apiserver-only bed of version, as
+// FindBinDir does.
+func FindAPIServerBinDir(version string) (string, error) {
+	return findBinDir(version, "apiserver ", "etcd", "kube-apiserver")
+}
+
+func findBinDir(version, target string, bins ...string) (string, error) {
 	root := os.Getenv("TESTBIN")
 	if root == "" {
 		r, err := ModuleRoot()
@@ -276,9 +293,9 @@ func FindBinDir(version string) (string, error) {
 		root = filepath.Join(r, ".testbin")
 	}
 	dir := filepath.Join(root, version)
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"} {
+	for _, b := range bins {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-			return "", fmt.Errorf("testbed: %s for %s missing in %s: run `make testbin` (or hack/testbin.sh %s)", b, version, dir, version)
+			return "", fmt.Errorf("testbed: %s for %s missing in %s: %w: run `make testbin` (or hack/testbin.sh %s%s)", b, version, dir, ErrNotBuilt, target, version)
 		}
 	}
 	return dir, nil

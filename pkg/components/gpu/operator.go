@@ -67,6 +67,9 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 	}
 	res, _, err := in.Helm.Ensure(ctx, spec)
 	if err != nil {
+		if core.IsUsageError(err) { // the chart's preflight refused it before any change
+			return rep, core.Wrapf(err, "gpu: %s", in.fits())
+		}
 		if strings.Contains(err.Error(), "x-kubernetes-validations") {
 			return rep, in.celError(res.Detail, err)
 		}
@@ -123,20 +126,27 @@ func (in *installer) waitClusterPolicy(ctx context.Context) error {
 	return nil
 }
 
+// fits names the release of the version matrix that installs on the server, for an error's fix.
+func (in *installer) fits() string {
+	if s, err := in.server(); err == nil {
+		if d := versions.GPUOperator.DefaultOn(s.Minor); d.Version != "" {
+			return fmt.Sprintf("the release that installs on %s: --chart-version %s (or leave it out)", s, d.Version)
+		}
+	}
+	return "give a chart version that fits this cluster"
+}
+
 // celError explains a chart whose CRDs use CEL validation rules on a server older than 1.25
 // (e.g. gpu-operator v26.7.0 on the runbook's Kubernetes 1.21): the server refuses them for good.
 func (in *installer) celError(chart string, err error) error {
-	server, use := "this server", "a release without them"
+	server := "this server"
 	if s, verr := in.server(); verr == nil {
 		server = s.String()
-		if d := versions.GPUOperator.DefaultOn(s.Minor); d.Version != "" {
-			use = fmt.Sprintf("--chart-version %s (or leave it out)", d.Version)
-		}
 	}
 	msg := err.Error()
 	if len(msg) > 400 {
 		msg = msg[:400] + " ..."
 	}
-	return fmt.Errorf("gpu: %s cannot be installed on %s: its CRDs use CEL validation rules (x-kubernetes-validations), which need Kubernetes >= 1.%d; use %s, or upgrade the cluster. The server said: %s",
-		chart, server, versions.CELMinor, use, msg)
+	return fmt.Errorf("gpu: %s cannot be installed on %s: its CRDs use CEL validation rules (x-kubernetes-validations), which need Kubernetes >= 1.%d; %s, or upgrade the cluster. The server said: %s",
+		chart, server, versions.CELMinor, in.fits(), msg)
 }

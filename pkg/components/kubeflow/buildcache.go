@@ -99,8 +99,14 @@ func (s Source) contentDigest(cacheDir string, p Profile) (string, error) {
 	if !st.IsDir() {
 		return fileSHA256(file)
 	}
+	return folderDigest(file)
+}
+
+// folderDigest is a digest of a folder's file names, sizes and mtimes (not their bytes: cheap,
+// and any edit moves an mtime).
+func folderDigest(dir string) (string, error) {
 	h := sha256.New()
-	err = filepath.WalkDir(file, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

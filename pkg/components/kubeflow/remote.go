@@ -2,10 +2,7 @@ package kubeflow
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,20 +66,9 @@ func (s Source) remoteKey() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00%d\n", path, info.Size(), info.ModTime().UnixNano())
-		return nil
-	})
+	digest, err := folderDigest(abs)
 	if err != nil && !os.IsNotExist(err) {
 		return "", err
 	}
-	return abs + "@" + hex.EncodeToString(h.Sum(nil)), nil
+	return abs + "@" + digest, nil
 }

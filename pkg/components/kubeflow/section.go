@@ -39,10 +39,21 @@ func (kubeflowSection) Access() access.Section { return Access }
 // Prepare refuses a version given that cannot install on the server (exit 2); without one,
 // Build picks (and says) the version that fits.
 func (kubeflowSection) Prepare(_ context.Context, r *section.Run, s section.Spec) error {
-	if v := s.(*Spec).Version; v != "" {
-		return CheckVersion(r.Server, v)
+	v := s.(*Spec).Version
+	if v == "" {
+		return nil
 	}
-	return nil
+	server := r.Server
+	if server.Major == 0 {
+		if r.Clients == nil {
+			return nil // no cluster to check against: the preflight checks the build
+		}
+		var err error
+		if server, err = versions.Read(r.Clients.Discovery); err != nil {
+			return core.Wrapf(err, "kubeflow")
+		}
+	}
+	return CheckVersion(server, v)
 }
 
 // Build picks the version (saying which and why when none is given) and builds its manifests

@@ -16,11 +16,11 @@ func ChooseVersion(s versions.Server, explicit string) (versions.Pick, error) {
 }
 
 // CheckVersion is the quick check, before any change, that version can install on s: a usage
-// error (exit 2) naming the version that would. (The preflight lists the API kinds themselves.)
+// error (exit 2) naming {version} (each entry point renders it: --version, the file's field) and
+// the version that would. (The preflight lists the API kinds themselves.)
 func CheckVersion(s versions.Server, version string) error {
 	if _, err := ProfileFor(version); err != nil {
 		return err
 	}
-	_, err := ChooseVersion(s, version)
-	return err
+	return versions.Kubeflow.CheckGiven("version", s, version)
 }

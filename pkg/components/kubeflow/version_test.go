@@ -26,8 +26,8 @@ func TestCheckVersion(t *testing.T) {
 		minor         int
 		version, want string
 	}{
-		{37, "v1.5.0", "the release that installs here: --version 26.03"},
-		{21, "v1.10.2", "the release that installs here: --version v1.5.0"},
+		{37, "v1.5.0", "the release that installs here: {version} 26.03"},
+		{21, "v1.10.2", "the release that installs here: {version} v1.5.0"},
 		{21, "v9.9.9", "unknown Kubeflow version"},
 		{24, "v1.9.1", "upgrade the cluster to Kubernetes 1.26+ for v1.9.1"},
 	} {

@@ -5,8 +5,10 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
 
 // Section is the storage section (see pkg/section): the `storage` command, and the `storage`
@@ -26,18 +28,51 @@ func (storageSection) Needs() []string { return nil }
 func (storageSection) NewSpec() section.Spec { return &Spec{} }
 
 // Prepare has nothing to check in the cluster: every rule of the Spec is in Validate.
-func (storageSection) Prepare(context.Context, *section.Run, section.Spec) error { return nil }
+// Prepare refuses a chart version given that cannot install on the server (exit 2, naming
+// {chart.version}); without one, Apply picks (and says) the version that fits.
+func (storageSection) Prepare(_ context.Context, r *section.Run, s section.Spec) error {
+	spec, err := specOf(s)
+	if err != nil || spec.Chart.Version == "" {
+		return err
+	}
+	server, err := serverOf(r)
+	if err != nil {
+		return err
+	}
+	return versions.NFSProvisioner.CheckGiven("chart.version", server, spec.Chart.Version)
+}
+
+// serverOf is r.Server, read from the cluster when the entry point left it unset.
+func serverOf(r *section.Run) (versions.Server, error) {
+	if r.Server.Major > 0 {
+		return r.Server, nil
+	}
+	s, err := versions.Read(r.Clients.Discovery)
+	if err != nil {
+		return s, core.Wrapf(err, "storage")
+	}
+	r.Server = s
+	return s, nil
+}
 
 // Apply installs or upgrades the provisioner, makes its class the only default unless the spec
 // says otherwise, and runs the smoke test when asked (skipped, with a note, in a dry run). The
 // report holds what was done also on error.
 func (storageSection) Apply(ctx context.Context, r *section.Run, s section.Spec) (*output.Report, error) {
-	spec, err := specOf(s)
+	given, err := specOf(s)
 	if err != nil {
 		return nil, err
 	}
+	spec := *given // the chart version picked stays in this copy
+	server, err := serverOf(r)
+	if err != nil {
+		return &output.Report{}, err
+	}
+	if err := versions.NFSProvisioner.Resolve(server, &spec.Chart, r.Progress.Logf); err != nil {
+		return &output.Report{}, err
+	}
 	in := installer{r}
-	rep, err := in.install(ctx, spec)
+	rep, err := in.install(ctx, &spec)
 	if err != nil || !spec.SmokeTest {
 		return rep, err
 	}
@@ -45,7 +80,7 @@ func (storageSection) Apply(ctx context.Context, r *section.Run, s section.Spec)
 		rep.Notes = append(rep.Notes, "smoke test skipped: dry run")
 		return rep, nil
 	}
-	res, err := in.smokeTest(ctx, spec)
+	res, err := in.smokeTest(ctx, &spec)
 	if err != nil {
 		return rep, err
 	}

@@ -13,12 +13,11 @@ import (
 // Defaults of the section (the runbook's helm command): Spec.Default fills them, and the
 // command's flags show them as their defaults.
 const (
-	ChartName           = "nfs-subdir-external-provisioner"
-	DefaultChartRepo    = "https://kubernetes-sigs.github.io/nfs-subdir-external-provisioner/"
-	DefaultChartVersion = "4.0.18"
-	ReleaseName         = "nfs-subdir-external-provisioner"
-	DefaultNamespace    = "nfs-provisioner"
-	DefaultClass        = "nfs-client"
+	ChartName        = "nfs-subdir-external-provisioner"
+	DefaultChartRepo = "https://kubernetes-sigs.github.io/nfs-subdir-external-provisioner/"
+	ReleaseName      = "nfs-subdir-external-provisioner"
+	DefaultNamespace = "nfs-provisioner"
+	DefaultClass     = "nfs-client"
 )
 
 // Spec is the section's desired state: the platform file's `storage` block (same json names),
@@ -57,7 +56,7 @@ func (s *Spec) Default() {
 		t := true
 		s.MakeDefault = &t
 	}
-	s.Chart.Default(DefaultChartRepo, DefaultChartVersion)
+	s.Chart.Default(DefaultChartRepo, "") // the version: the matrix's pick for the server (Apply)
 	if len(CheckPath(s.NFSPath)) == 0 {
 		s.NFSPath = path.Clean(s.NFSPath)
 	}

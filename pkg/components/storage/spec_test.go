@@ -19,7 +19,7 @@ func TestSpecDefault(t *testing.T) {
 	s := good()
 	s.Default()
 	if s.StorageClass != DefaultClass || s.ReleaseNamespace != DefaultNamespace || s.MakeDefault == nil || !*s.MakeDefault ||
-		s.Chart.Repo != DefaultChartRepo || s.Chart.Version != DefaultChartVersion {
+		s.Chart.Repo != DefaultChartRepo || s.Chart.Version != "" {
 		t.Fatalf("defaults not filled: %+v", s)
 	}
 	if s.NFSPath != "/nfsroot/kubeflow_nfs" {

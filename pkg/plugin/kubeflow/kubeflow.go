@@ -234,6 +234,10 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// A version given that cannot install on this cluster: exit 2 before any download or change.
+	if err := kubeflow.Section.Prepare(ctx, o.run, &o.spec); err != nil {
+		return core.UsageErrorf("%s", core.Render(err.Error(), flagOf))
+	}
 	rep, err := section.Apply(ctx, kubeflow.Section, o.run, &o.spec)
 	if err != nil && rep != nil {
 		rep.Notes = nil // what was edited and where the dashboard is: news of a finished run only

@@ -83,7 +83,8 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
 	fl.BoolVar(&o.noDefault, "no-default", false, "Do not make the class the default, and leave other default classes alone")
 	fl.Lookup("no-default").NoOptDefVal = "true"
 	fl.BoolVar(&o.Spec.SmokeTest, "smoke-test", false, "Prove it works: a test claim and a pod that writes SUCCESS on it, both deleted afterwards")
-	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, storage.DefaultChartRepo, storage.DefaultChartVersion)
+	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, storage.DefaultChartRepo, "")
+	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)"
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(storage.ChartName))
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, helm.DefaultTimeout)
 	cmd.AddCommand(NewCmdExports(f, streams), NewCmdUninstall(f, streams))

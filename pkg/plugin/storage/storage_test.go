@@ -28,7 +28,7 @@ func TestFlagsFillTheSpec(t *testing.T) {
 	s := o.Spec
 	if s.NFSServer != "192.0.2.10" || s.NFSPath != "/nfsroot/kubeflow_nfs" || s.StorageClass != storage.DefaultClass ||
 		s.ReleaseNamespace != storage.DefaultNamespace || s.MakeDefault == nil || !*s.MakeDefault || !s.SmokeTest ||
-		s.Chart.Repo != storage.DefaultChartRepo || s.Chart.Version != storage.DefaultChartVersion || len(s.Chart.Set) != 1 {
+		s.Chart.Repo != storage.DefaultChartRepo || s.Chart.Version != "" || len(s.Chart.Set) != 1 {
 		t.Fatalf("spec %+v", s)
 	}
 	o, err = parse(t, "--nfs-server", "nfs.example.com", "--nfs-path", "/x", "--no-default")
