@@ -15,8 +15,9 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-// TestKubeflowV15PreflightOnCurrentKubernetes: v1.5.0 on Kubernetes 1.37 stops in preflight with
-// exit 2, listing the removed API kinds and the way out, and creates no namespace.
+// TestKubeflowV15PreflightOnCurrentKubernetes: v1.5.0 on Kubernetes 1.37 stops with exit 2 before
+// any download or change, naming the APIs it needs that 1.22 removed and the release that installs
+// here, and creates no namespace.
 func TestKubeflowV15PreflightOnCurrentKubernetes(t *testing.T) {
 	url := kubeflowArchiveURL(t, "1.5.0")
 	c := testbed.StartT(t, testbed.Options{})
@@ -25,7 +26,7 @@ func TestKubeflowV15PreflightOnCurrentKubernetes(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("want exit 2, got %d", r.code)
 	}
-	for _, want := range []string{"apiextensions.k8s.io/v1beta1 CustomResourceDefinition", "admissionregistration.k8s.io/v1beta1", "policy/v1beta1 PodDisruptionBudget", "Kubeflow v1.5.0 installs on Kubernetes 1.18-1.21", "leave --version out", "no default StorageClass"} {
+	for _, want := range []string{"kubeflow: --version: Kubeflow v1.5.0 cannot be installed on Kubernetes v1.37.2", "apiextensions.k8s.io/v1beta1 CRDs, admissionregistration.k8s.io/v1beta1 webhooks", "removed in Kubernetes 1.22", "the release that installs here: --version 26.03"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("preflight message lacks %q", want)
 		}

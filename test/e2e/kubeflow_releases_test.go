@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
+	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
+)
+
+// TestKubeflowV111RemoteBases: Kubeflow v1.11.0, given on Kubernetes 1.33 (an apiserver-only bed
+// of its own: upstream states 1.34, its bounds allow 1.29 on, so a warning), with its remote
+// kustomize bases from a mirror. A mirror whose argo-workflows archive differs from the pin is
+// refused naming both digests, before any change; the real bytes install (server-side apply of
+// the whole build, --wait=false) and the re-run is unchanged.
+func TestKubeflowV111RemoteBases(t *testing.T) {
+	c := testbed.StartT(t, testbed.Options{Version: testbed.V133, APIServerOnly: true})
+	createClass(t, c, "nfs-client", cluster.DefaultClassAnnotation)
+	url := kubeflowArchiveURL(t, "1.11.0")
+	good := testbed.Fixture(t, "kubeflow/remote")
+
+	// The same archive content, gzipped again: other bytes than GitHub's, so not the pinned ones.
+	bad := t.TempDir()
+	for _, name := range []string{"argo-workflows-3.7.3.tar.gz", "lws-0.7.0.tar.gz", "jobset-v0.10.1-manifests.yaml"} {
+		data, err := os.ReadFile(filepath.Join(good, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(name, "argo-workflows") {
+			data = regzip(t, data)
+		}
+		if err := os.WriteFile(filepath.Join(bad, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := namespaceNames(t, c)
+	r := runPlugin(t, c, "kubeflow", "--version", "v1.11.0", "--manifests", url, "--remote-bases-mirror", bad, "--wait=false")
+	if r.code == 0 || !strings.Contains(r.stderr, "971f797616aea76d835a239346275ae1122fe0396ca485c1f41828f03317333e") {
+		t.Fatalf("a mirror with other bytes than the pin: exit %d, want a refusal naming the pinned digest:\n%s", r.code, r.stderr)
+	}
+	if after := namespaceNames(t, c); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("the refused run changed the namespaces: %v -> %v", before, after)
+	}
+
+	args := []string{"kubeflow", "--version", "v1.11.0", "--manifests", url, "--remote-bases-mirror", good, "--wait=false"}
+	r = runPlugin(t, c, args...)
+	if r.code != 0 {
+		t.Fatalf("v1.11.0 on 1.33: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Kubeflow v1.11.0 is not stated for Kubernetes 1.33", "remote base", "pinned"} {
+		if !strings.Contains(r.stdout+r.stderr, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	r = runPlugin(t, c, append(args, "-o", "json")...)
+	if r.code != 0 {
+		t.Fatalf("re-run: exit %d", r.code)
+	}
+	for _, x := range kfReport(t, r).Results {
+		if x.Action != "unchanged" {
+			t.Errorf("re-run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
+		}
+	}
+}
+
+// regzip returns the gzip stream data holds, compressed again (same content, other bytes).
+func regzip(t *testing.T, data []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	if _, err := zw.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
