@@ -50,6 +50,12 @@ spec:
                 ` + props + "\n",
 		"templates/widget.yaml": "apiVersion: example.test/v1\nkind: Widget\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  color: {{ .Values.color }}\n",
 	}
+	return writeFiles(t, dir, files)
+}
+
+// writeFiles writes files (path -> content) under dir and returns dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
 	for name, data := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -2,7 +2,6 @@ package helm
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,16 +40,7 @@ func writeChart(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "pools")
 	files["Chart.yaml"] = "apiVersion: v2\nname: pools\nversion: 0.1.0\n"
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return writeFiles(t, dir, files)
 }
 
 // TestChartPreflightRefusesWhatTheServerCannotTake: on the runbook's Kubernetes 1.21 (an

@@ -1,6 +1,10 @@
 package kubeflow
 
-import "github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+import (
+	"strings"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+)
 
 // The releases' profiles. Every path was read in the release's tree; Namespaces, SharedWorkloads
 // and DataClaims are those of the release's `example` build (TestBuildWithAllEdits checks them
@@ -66,77 +70,47 @@ var profiles = map[string]Profile{
 		ObjectStore:     minioStore,
 		DataClaims:      []DataClaim{{Namespace: "istio-system", Name: "authservice-pvc", What: "authservice's login sessions"}, pipelinesDB, minioData, katibDB},
 	},
-	"v1.9.1": {
-		Version: "v1.9.1", Top: "manifests-1.9.1", Build: "example",
-		ArchiveSHA256:   "c3cf7fd5fe9d4408cf9e40fba686ae84f779edb3f629ce7752d278fa8bec501d",
-		Namespaces:      []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-serving", "kubeflow"},
-		OIDCFile:        "common/oauth2-proxy/base/oauth2_proxy.cfg",
-		OIDCKey:         "oidc_issuer_url",
-		DashboardParams: "apps/centraldashboard/upstream/base/params.env",
-		DexConfigMap:    "common/dex/overlays/oauth2-proxy/config-map.yaml",
-		DexHash:         SecretKeyRef{Namespace: "auth", Name: "dex-passwords", Key: "DEX_USER_PASSWORD"},
-		ClientID:        "kubeflow-oidc-authservice",
-		Dex:             dexClient,
-		Proxy:           oauth2Proxy,
-		ProxyWorkload:   kube.Target{GVR: kube.DeploymentsGVR, Namespace: "oauth2-proxy", Name: "oauth2-proxy"},
-		UserProfile:     "common/user-namespace/base",
-		ObjectStore:     minioStore,
-		DataClaims:      []DataClaim{katibDB, minioData, pipelinesDB},
-	},
-	"v1.10.2": {
-		Version: "v1.10.2", Top: "manifests-1.10.2", Build: "example",
-		ArchiveSHA256:   "669adac7d0ede70aa70cea665051dd1549f0bf9c91e6081d03682840e1bc3b30",
-		Namespaces:      []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-serving", "kubeflow"},
-		SharedWorkloads: []kube.Target{istioCNI},
-		OIDCFile:        "common/oauth2-proxy/base/oauth2_proxy.cfg",
-		OIDCKey:         "oidc_issuer_url",
-		DashboardParams: "applications/centraldashboard/upstream/base/params.env",
-		DexConfigMap:    "common/dex/overlays/oauth2-proxy/config-map.yaml",
-		DexHash:         SecretKeyRef{Namespace: "auth", Name: "dex-passwords", Key: "DEX_USER_PASSWORD"},
-		ClientID:        "kubeflow-oidc-authservice",
-		Dex:             dexClient,
-		Proxy:           oauth2Proxy,
-		ProxyWorkload:   kube.Target{GVR: kube.DeploymentsGVR, Namespace: "oauth2-proxy", Name: "oauth2-proxy"},
-		UserProfile:     "common/user-namespace/base",
-		ObjectStore:     minioStore,
-		DataClaims:      []DataClaim{katibDB, minioData, pipelinesDB},
-	},
-	"v1.11.0": {
-		Version: "v1.11.0", Top: "manifests-1.11.0", Build: "example",
-		ArchiveSHA256:   "6461b8e3f319a8eb3b93cc6c747e0ed7f17101bbc68184db468dea2cc236bcb6",
-		Namespaces:      []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-serving", "kubeflow-system", "kubeflow"},
-		SharedWorkloads: []kube.Target{istioCNI},
-		OIDCFile:        "common/oauth2-proxy/base/oauth2_proxy.cfg",
-		OIDCKey:         "oidc_issuer_url",
-		DashboardParams: "applications/centraldashboard/upstream/base/params.env",
-		DexConfigMap:    "common/dex/overlays/oauth2-proxy/config-map.yaml",
-		DexHash:         SecretKeyRef{Namespace: "auth", Name: "dex-passwords", Key: "DEX_USER_PASSWORD"},
-		ClientID:        "kubeflow-oidc-authservice",
-		Dex:             dexClient,
-		Proxy:           oauth2Proxy,
-		ProxyWorkload:   kube.Target{GVR: kube.DeploymentsGVR, Namespace: "oauth2-proxy", Name: "oauth2-proxy"},
-		UserProfile:     "common/user-namespace/base",
-		ObjectStore:     seaweedStore,
-		DataClaims:      []DataClaim{katibDB, pipelinesDB, seaweedData},
-		RemotePins:      remoteBasePins,
-	},
+	"v1.9.1": oauth2ProxyRelease("v1.9.1", "c3cf7fd5fe9d4408cf9e40fba686ae84f779edb3f629ce7752d278fa8bec501d", "apps", func(p *Profile) {
+		p.SharedWorkloads = nil // no Istio CNI before v1.10
+		p.ObjectStore, p.DataClaims = minioStore, []DataClaim{katibDB, minioData, pipelinesDB}
+	}),
+	"v1.10.2": oauth2ProxyRelease("v1.10.2", "669adac7d0ede70aa70cea665051dd1549f0bf9c91e6081d03682840e1bc3b30", "applications", func(p *Profile) {
+		p.ObjectStore, p.DataClaims = minioStore, []DataClaim{katibDB, minioData, pipelinesDB}
+	}),
+	"v1.11.0": oauth2ProxyRelease("v1.11.0", "6461b8e3f319a8eb3b93cc6c747e0ed7f17101bbc68184db468dea2cc236bcb6", "applications", func(p *Profile) {
+		p.Namespaces = append(p.Namespaces, "kubeflow-system")
+		p.RemotePins = remoteBasePins
+	}),
 	// 26.03: the first calendar-versioned tag (no "v"); its user Profile has no placeholders.
-	"26.03": {
-		Version: "26.03", Top: "manifests-26.03", Build: "example",
-		ArchiveSHA256:   "c2a1037f5c32ff6e7d792c381a51f899ec33211400a3c90f96dbfc14d856d55b",
-		Namespaces:      []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-serving", "kubeflow-system", "kubeflow"},
+	"26.03": oauth2ProxyRelease("26.03", "c2a1037f5c32ff6e7d792c381a51f899ec33211400a3c90f96dbfc14d856d55b", "applications", func(p *Profile) {
+		p.Namespaces = append(p.Namespaces, "kubeflow-system")
+		p.RemotePins = remoteBasePins
+		p.UserProfile = ""
+	}),
+}
+
+// oauth2ProxyRelease is what the releases from v1.9 on share: oauth2-proxy in front of dex, dex's
+// static user's hash in Secret auth/dex-passwords, Istio CNI, SeaweedFS; apps is the folder of
+// the applications ("apps" before v1.10.2's rename). with sets what differs.
+func oauth2ProxyRelease(version, archiveSHA256, apps string, with func(*Profile)) Profile {
+	p := Profile{
+		Version: version, Top: "manifests-" + strings.TrimPrefix(version, "v"), Build: "example",
+		ArchiveSHA256:   archiveSHA256,
+		Namespaces:      []string{"cert-manager", "istio-system", "auth", "oauth2-proxy", "knative-serving", "kubeflow"},
 		SharedWorkloads: []kube.Target{istioCNI},
 		OIDCFile:        "common/oauth2-proxy/base/oauth2_proxy.cfg",
 		OIDCKey:         "oidc_issuer_url",
-		DashboardParams: "applications/centraldashboard/upstream/base/params.env",
+		DashboardParams: apps + "/centraldashboard/upstream/base/params.env",
 		DexConfigMap:    "common/dex/overlays/oauth2-proxy/config-map.yaml",
 		DexHash:         SecretKeyRef{Namespace: "auth", Name: "dex-passwords", Key: "DEX_USER_PASSWORD"},
 		ClientID:        "kubeflow-oidc-authservice",
 		Dex:             dexClient,
 		Proxy:           oauth2Proxy,
 		ProxyWorkload:   kube.Target{GVR: kube.DeploymentsGVR, Namespace: "oauth2-proxy", Name: "oauth2-proxy"},
+		UserProfile:     "common/user-namespace/base",
 		ObjectStore:     seaweedStore,
 		DataClaims:      []DataClaim{katibDB, pipelinesDB, seaweedData},
-		RemotePins:      remoteBasePins,
-	},
+	}
+	with(&p)
+	return p
 }
