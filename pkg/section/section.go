@@ -132,3 +132,20 @@ func SpecAs[T any](name string, s Spec) (*T, error) {
 	}
 	return spec, nil
 }
+
+// ServerVersion is r.Server, read from the cluster (once per run) when the entry point left it
+// unset.
+func (r *Run) ServerVersion() (versions.Server, error) {
+	if r.Server.Major > 0 {
+		return r.Server, nil
+	}
+	if r.Clients == nil {
+		return versions.Server{}, fmt.Errorf("no cluster to read the Kubernetes version from")
+	}
+	s, err := versions.Read(r.Clients.Discovery)
+	if err != nil {
+		return s, err
+	}
+	r.Server = s
+	return s, nil
+}

@@ -24,7 +24,7 @@ import (
 // section.Apply's, follow). The chart version, when empty, is picked for the server.
 func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Report, error) {
 	rep := &output.Report{}
-	server, err := in.server()
+	server, err := in.ServerVersion()
 	if err != nil {
 		return rep, core.Wrapf(err, "gpu")
 	}
@@ -128,7 +128,7 @@ func (in *installer) waitClusterPolicy(ctx context.Context) error {
 
 // fits names the release of the version matrix that installs on the server, for an error's fix.
 func (in *installer) fits() string {
-	if s, err := in.server(); err == nil {
+	if s, err := in.ServerVersion(); err == nil {
 		if d := versions.GPUOperator.DefaultOn(s.Minor); d.Version != "" {
 			return fmt.Sprintf("the release that installs on %s: --chart-version %s (or leave it out)", s, d.Version)
 		}
@@ -140,7 +140,7 @@ func (in *installer) fits() string {
 // (e.g. gpu-operator v26.7.0 on the runbook's Kubernetes 1.21): the server refuses them for good.
 func (in *installer) celError(chart string, err error) error {
 	server := "this server"
-	if s, verr := in.server(); verr == nil {
+	if s, verr := in.ServerVersion(); verr == nil {
 		server = s.String()
 	}
 	msg := err.Error()

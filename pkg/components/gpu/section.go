@@ -36,7 +36,7 @@ func (gpuSection) Prepare(_ context.Context, r *section.Run, s section.Spec) err
 		return err
 	}
 	if v := spec.Operator.Chart.Version; v != "" && !spec.SkipOperator {
-		server, err := newInstaller(r).server()
+		server, err := r.ServerVersion()
 		if err != nil {
 			return core.Wrapf(err, "gpu")
 		}

@@ -43,15 +43,12 @@ func (kubeflowSection) Prepare(_ context.Context, r *section.Run, s section.Spec
 	if v == "" {
 		return nil
 	}
-	server := r.Server
-	if server.Major == 0 {
-		if r.Clients == nil {
-			return nil // no cluster to check against: the preflight checks the build
-		}
-		var err error
-		if server, err = versions.Read(r.Clients.Discovery); err != nil {
-			return core.Wrapf(err, "kubeflow")
-		}
+	if r.Server.Major == 0 && r.Clients == nil {
+		return nil // no cluster to check against: the preflight checks the build
+	}
+	server, err := r.ServerVersion()
+	if err != nil {
+		return core.Wrapf(err, "kubeflow")
 	}
 	return CheckVersion(server, v)
 }

@@ -35,9 +35,9 @@ func (lbSection) Prepare(_ context.Context, r *section.Run, sp section.Spec) err
 	if len(s.Addresses) == 0 || s.Chart.Version == "" {
 		return nil
 	}
-	server, err := serverOf(r)
+	server, err := r.ServerVersion()
 	if err != nil {
-		return err
+		return core.Wrapf(err, "lb")
 	}
 	return versions.MetalLB.CheckGiven("chart.version", server, s.Chart.Version)
 }
@@ -50,9 +50,9 @@ func (lbSection) Apply(ctx context.Context, r *section.Run, sp section.Spec) (*o
 	rep := &output.Report{}
 	in := installer(r)
 	if len(s.Addresses) > 0 {
-		server, err := serverOf(r)
+		server, err := r.ServerVersion()
 		if err != nil {
-			return rep, err
+			return rep, core.Wrapf(err, "lb")
 		}
 		if err := versions.MetalLB.Resolve(server, &s.Chart, in.Progress.Logf); err != nil {
 			return rep, err
@@ -114,18 +114,4 @@ func (lbSection) Access() access.Section { return Access }
 
 func installer(r *section.Run) *Installer {
 	return &Installer{Clients: r.Clients, Helm: r.Helm, Progress: r.Progress}
-}
-
-// serverOf is r.Server, read from the cluster (once per run) when the entry point left it
-// unset.
-func serverOf(r *section.Run) (versions.Server, error) {
-	if r.Server != (versions.Server{}) {
-		return r.Server, nil
-	}
-	s, err := versions.Read(r.Clients.Discovery)
-	if err != nil {
-		return s, core.Wrapf(err, "lb")
-	}
-	r.Server = s
-	return s, nil
 }

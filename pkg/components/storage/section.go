@@ -35,24 +35,11 @@ func (storageSection) Prepare(_ context.Context, r *section.Run, s section.Spec)
 	if err != nil || spec.Chart.Version == "" {
 		return err
 	}
-	server, err := serverOf(r)
+	server, err := r.ServerVersion()
 	if err != nil {
-		return err
+		return core.Wrapf(err, "storage")
 	}
 	return versions.NFSProvisioner.CheckGiven("chart.version", server, spec.Chart.Version)
-}
-
-// serverOf is r.Server, read from the cluster when the entry point left it unset.
-func serverOf(r *section.Run) (versions.Server, error) {
-	if r.Server.Major > 0 {
-		return r.Server, nil
-	}
-	s, err := versions.Read(r.Clients.Discovery)
-	if err != nil {
-		return s, core.Wrapf(err, "storage")
-	}
-	r.Server = s
-	return s, nil
 }
 
 // Apply installs or upgrades the provisioner, makes its class the only default unless the spec
@@ -64,9 +51,9 @@ func (storageSection) Apply(ctx context.Context, r *section.Run, s section.Spec)
 		return nil, err
 	}
 	spec := *given // the chart version picked stays in this copy
-	server, err := serverOf(r)
+	server, err := r.ServerVersion()
 	if err != nil {
-		return &output.Report{}, err
+		return &output.Report{}, core.Wrapf(err, "storage")
 	}
 	if err := versions.NFSProvisioner.Resolve(server, &spec.Chart, r.Progress.Logf); err != nil {
 		return &output.Report{}, err
