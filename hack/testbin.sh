@@ -19,10 +19,10 @@ KREW_VERSION=v0.4.3
 # Extra minors served as kube-apiserver + etcd only (no controllers, scheduler or kwok): the
 # bounds of the Kubeflow and gpu-operator releases. `all` builds them; set APISERVER_VERSIONS to
 # build fewer (empty: none; their tests then skip). Each costs 5-7 minutes cold on 2 cores, so
-# two: 1.29 (Kubeflow v1.9.1, gpu-operator v25.3.4; v1.5.0 and 26.03 refused) and 1.33 (RKE2's
-# range: Kubeflow v1.10.2, 26.03's floor, gpu-operator v26.7.0). v1.32.13 builds and passes
-# too (hack/testbin.sh apiserver v1.32.13, plus a line in test/testbed's APIServerVersions).
-APISERVER_VERSIONS=${APISERVER_VERSIONS-v1.29.15 v1.33.13}
+# three: 1.29 (Kubeflow v1.9.1, gpu-operator v25.3.4; v1.5.0 and 26.03 refused), 1.32 (Kubeflow
+# v1.10.2's target, gpu-operator v26.3.3; 26.03 refused below Knative's 1.33 floor) and 1.33
+# (RKE2's range: Kubeflow v1.10.2, 26.03's floor, gpu-operator v26.7.0).
+APISERVER_VERSIONS=${APISERVER_VERSIONS-v1.29.15 v1.32.13 v1.33.13}
 export GOFLAGS=-buildvcs=false
 what=${1:-all}
 mkdir -p "$OUT" "$WORK"

@@ -68,6 +68,7 @@ func TestTestBedRunsDeploymentAndVersion(t *testing.T) {
 	t.Logf("test bed start time (binaries cached): %s", c.StartTime)
 	deployAndSeeRunning(t, c)
 	checkServerVersion(t, c, testbed.V137)
+	checkReleasesConnected(t, c, testbed.V137, "RKE")
 }
 
 func TestTestBedV121RunsDeploymentAndServesV1beta1CRDs(t *testing.T) {
@@ -75,6 +76,7 @@ func TestTestBedV121RunsDeploymentAndServesV1beta1CRDs(t *testing.T) {
 	t.Logf("v1.21 test bed start time (binaries cached): %s", c.StartTime)
 	deployAndSeeRunning(t, c)
 	checkServerVersion(t, c, testbed.V121)
+	checkReleasesConnected(t, c, testbed.V121, "RKE")
 	groups, err := c.Client.Discovery().ServerResourcesForGroupVersion("apiextensions.k8s.io/v1beta1")
 	if err != nil || len(groups.APIResources) == 0 {
 		t.Fatalf("apiextensions.k8s.io/v1beta1 not served on %s: %v", testbed.V121, err)

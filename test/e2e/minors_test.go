@@ -24,7 +24,8 @@ import (
 func TestMain(m *testing.M) { os.Exit(testbed.RunShared(m)) }
 
 // TestMinors smoke-tests the apiserver-only bed of each extra minor: the server reports that
-// version (to client-go and to the plugin through the bed's kubeconfig), and it enforces a CRD's
+// version (to client-go, to the plugin's version and to its releases report through the bed's
+// kubeconfig), and it enforces a CRD's
 // x-kubernetes-validations (CEL) rule. A minor whose kube-apiserver is not built is skipped.
 func TestMinors(t *testing.T) {
 	for _, v := range testbed.APIServerVersions {
@@ -39,6 +40,7 @@ func TestMinors(t *testing.T) {
 				t.Fatalf("server version %s (major %q minor %q), want %s", info.GitVersion, info.Major, info.Minor, v)
 			}
 			checkServerVersion(t, c, v)
+			checkReleasesConnected(t, c, v, "")
 			checkCELCRD(t, c)
 		})
 	}

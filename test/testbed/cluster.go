@@ -29,12 +29,13 @@ const (
 	// Extra minors, built as kube-apiserver + etcd only (APIServerOnly beds): the Kubernetes
 	// versions that bound the Kubeflow and gpu-operator releases between V121 and V137.
 	V129 = "v1.29.15"
+	V132 = "v1.32.13"
 	V133 = "v1.33.13"
 )
 
 // APIServerVersions are the versions hack/testbin.sh builds as apiserver-only beds (its
 // APISERVER_VERSIONS list), oldest first.
-var APIServerVersions = []string{V129, V133}
+var APIServerVersions = []string{V129, V132, V133}
 
 // Loopback ranges: never any other private or public range.
 const (
