@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/filesys"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
@@ -41,11 +42,15 @@ func run(archive string, parallelism int) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	top, err := kustomize.ExtractTarGz(archive, tmp)
+	data, err := os.ReadFile(archive)
 	if err != nil {
 		return err
 	}
-	built, err := kustomize.Build(filepath.Join(top, "example"))
+	mem := filesys.MakeFsInMemory()
+	if _, err := kustomize.ExtractTarGzFS(data, mem, "/m"); err != nil {
+		return fmt.Errorf("%s: %w", archive, err)
+	}
+	built, err := kustomize.BuildFS(mem, "/m/example")
 	if err != nil {
 		return err
 	}

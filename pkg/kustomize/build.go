@@ -10,13 +10,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// Build runs `kustomize build dir` on the real file system and returns the objects in the order
-// kustomize emits them.
-func Build(dir string) ([]*unstructured.Unstructured, error) {
-	return BuildFS(filesys.MakeFsOnDisk(), dir)
-}
-
-// BuildFS builds dir on fs (an in-memory copy lets callers edit files before the build).
+// BuildFS runs `kustomize build dir` on fs (an in-memory copy lets callers edit files before the
+// build) and returns the objects in the order kustomize emits them.
 func BuildFS(fs filesys.FileSystem, dir string) ([]*unstructured.Unstructured, error) {
 	opts := krusty.MakeDefaultOptions()
 	// Kubeflow's manifests use legacy sort order and load files from parent folders.

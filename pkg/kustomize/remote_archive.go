@@ -20,6 +20,37 @@ var memFSName = regexp.MustCompile(`^[a-zA-Z0-9_.:/-]+$`)
 // maxExtractBytes bounds what one archive may unpack to (a guard against gzip bombs).
 const maxExtractBytes = 4 << 30
 
+// ArchiveTop returns the name of the top folder of the .tar.gz held in data: the folder of its
+// first entry (GitHub tag archives start with it, after a pax header). ExtractTarGzFS checks that
+// every other entry is in it.
+func ArchiveTop(data []byte) (string, error) {
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("not a gzip archive: %w", err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return "", fmt.Errorf("empty archive")
+		}
+		if err != nil {
+			return "", fmt.Errorf("truncated or corrupt archive: %w", err)
+		}
+		if h.Typeflag == tar.TypeXGlobalHeader || h.Typeflag == tar.TypeXHeader {
+			continue
+		}
+		name, err := archiveName(h.Name)
+		if err != nil {
+			return "", err
+		}
+		if name != "." {
+			top, _, _ := strings.Cut(name, "/")
+			return top, nil
+		}
+	}
+}
+
 // ExtractTarGzFS unpacks a .tar.gz held in data into dest on fs, without its single top folder
 // (GitHub archives have one, e.g. argo-workflows-3.7.3/), and returns that folder's name. Entries
 // that would leave the archive, a second top folder or a truncated archive are errors. Symbolic and

@@ -1,8 +1,6 @@
 package kubeflow
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +18,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -83,7 +82,7 @@ func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
 	if st.IsDir() {
 		t, err = readDir(spec)
 	} else {
-		t, err = readArchive(spec, "")
+		t, err = readArchive(spec)
 	}
 	if err == nil {
 		err = t.check(p, "")
@@ -142,7 +141,7 @@ func (s Source) download(ctx context.Context, p Profile, url, name, wantTop, pin
 		return nil, err
 	}
 	cached := filepath.Join(dir, name)
-	t, err := readArchive(cached, wantTop)
+	t, err := readArchive(cached)
 	if err == nil {
 		err = t.check(p, wantTop)
 	}
@@ -220,7 +219,7 @@ func (s Source) fetch(ctx context.Context, p Profile, url, dir, cached, wantTop,
 	if err != nil {
 		return nil, err
 	}
-	t, err := readArchive(tmp.Name(), wantTop)
+	t, err := readArchive(tmp.Name())
 	if got := hex.EncodeToString(digest.Sum(nil)); err == nil && pin != "" && got != pin {
 		err = &pinMismatch{profile: p, got: got}
 	}
@@ -268,60 +267,22 @@ func fileSHA256(file string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// readArchive reads a .tar.gz to the end into memory; a truncated or corrupt archive fails.
-func readArchive(file, wantTop string) (*Tree, error) {
-	f, err := os.Open(file)
+// readArchive reads a .tar.gz to the end into memory, under its top folder (/manifests-1.10.2);
+// a truncated or corrupt archive fails.
+func readArchive(file string) (*Tree, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	top, err := kustomize.ArchiveTop(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a gzip archive: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	mem := filesys.MakeFsInMemory()
-	tops := map[string]bool{}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: truncated or corrupt archive: %w", file, err)
-		}
-		name := path.Clean("/" + h.Name)
-		top, _, _ := strings.Cut(strings.TrimPrefix(name, "/"), "/")
-		if top == "pax_global_header" || top == "" {
-			continue
-		}
-		tops[top] = true
-		switch h.Typeflag {
-		case tar.TypeDir:
-			err = mem.MkdirAll(name)
-		case tar.TypeReg:
-			var data []byte
-			if data, err = io.ReadAll(tr); err != nil {
-				return nil, fmt.Errorf("%s: truncated or corrupt archive: %w", file, err)
-			}
-			err = mem.WriteFile(name, data)
-		}
-		if err != nil {
-			return nil, err
-		}
+	if _, err := kustomize.ExtractTarGzFS(data, mem, "/"+top); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	// gzip checks its CRC only when read to EOF: drain what tar left.
-	if _, err := io.Copy(io.Discard, gz); err != nil {
-		return nil, fmt.Errorf("%s: truncated or corrupt archive: %w", file, err)
-	}
-	if len(tops) != 1 {
-		return nil, fmt.Errorf("%s: want one top folder, found %d", file, len(tops))
-	}
-	t := &Tree{FS: mem}
-	for top := range tops {
-		t.Top = "/" + top
-	}
-	return t, nil
+	return &Tree{FS: mem, Top: "/" + top}, nil
 }
 
 // readDir copies a local checkout into memory (without .git), so edits never touch it.
