@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,9 +18,14 @@ import (
 // of its own: upstream states 1.34, its bounds allow 1.29 on, so a warning), with its remote
 // kustomize bases from a mirror. A mirror whose argo-workflows archive differs from the pin is
 // refused naming both digests, before any change; the real bytes install (server-side apply of
-// the whole build, --wait=false) and the re-run is unchanged.
+// the whole build, --wait=false) and the re-run is unchanged. The plugin runs with an empty PATH:
+// no git binary (or any other) can resolve a base for it.
 func TestKubeflowV111RemoteBases(t *testing.T) {
 	c := testbed.StartT(t, testbed.Options{Version: testbed.V133, APIServerOnly: true})
+	t.Setenv("PATH", t.TempDir())
+	if git, err := exec.LookPath("git"); err == nil {
+		t.Fatalf("git still on PATH: %s", git)
+	}
 	createClass(t, c, "nfs-client", cluster.DefaultClassAnnotation)
 	url := kubeflowArchiveURL(t, "1.11.0")
 	good := testbed.Fixture(t, "kubeflow/remote")
