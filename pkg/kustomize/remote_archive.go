@@ -28,25 +28,37 @@ func ArchiveTop(data []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("not a gzip archive: %w", err)
 	}
-	tr := tar.NewReader(gz)
+	_, name, err := nextEntry(tar.NewReader(gz))
+	if err == io.EOF {
+		return "", fmt.Errorf("empty archive")
+	}
+	if err != nil {
+		return "", err
+	}
+	top, _, _ := strings.Cut(name, "/")
+	return top, nil
+}
+
+// nextEntry reads the archive's next entry that names a file or folder (pax headers and "."
+// skipped) and its cleaned name; io.EOF at the end.
+func nextEntry(tr *tar.Reader) (*tar.Header, string, error) {
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return "", fmt.Errorf("empty archive")
+			return nil, "", err
 		}
 		if err != nil {
-			return "", fmt.Errorf("truncated or corrupt archive: %w", err)
+			return nil, "", fmt.Errorf("truncated or corrupt archive: %w", err)
 		}
 		if h.Typeflag == tar.TypeXGlobalHeader || h.Typeflag == tar.TypeXHeader {
 			continue
 		}
 		name, err := archiveName(h.Name)
 		if err != nil {
-			return "", err
+			return nil, "", err
 		}
 		if name != "." {
-			top, _, _ := strings.Cut(name, "/")
-			return top, nil
+			return h, name, nil
 		}
 	}
 }
@@ -70,22 +82,12 @@ func ExtractTarGzFS(data []byte, fs filesys.FileSystem, dest string) (string, er
 	)
 	tr := tar.NewReader(gz)
 	for {
-		h, err := tr.Next()
+		h, name, err := nextEntry(tr)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return "", fmt.Errorf("truncated or corrupt archive: %w", err)
-		}
-		if h.Typeflag == tar.TypeXGlobalHeader || h.Typeflag == tar.TypeXHeader {
-			continue
-		}
-		name, err := archiveName(h.Name)
-		if err != nil {
 			return "", err
-		}
-		if name == "." {
-			continue
 		}
 		first, rest, _ := strings.Cut(name, "/")
 		if top == "" {
