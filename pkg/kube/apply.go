@@ -209,6 +209,10 @@ type item struct {
 	hash    string
 	owned   string
 	skipped bool
+	// adopt is the adoption check's verdict for a hand-made object (see adopt.go); adoptedFrom
+	// names the hand tools whose object the apply took over.
+	adopt       *adoption
+	adoptedFrom []string
 }
 
 // applyRun is the state one Apply call shares between its workers.
@@ -245,6 +249,9 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	ctx, cancel := context.WithCancel(ctx) // also ends the CRD watch
 	defer cancel()
 	items, stages := a.plan(objs)
+	if err := a.preflightAdoption(ctx, items); err != nil {
+		return &output.Report{}, err
+	}
 	var set *applySet
 	if a.ApplySet {
 		var err error
@@ -292,6 +299,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	}
 	a.awaitEstablished(ctx, r, items)
 	a.Progress.Done()
+	a.logAdopted(items)
 	// The record is saved even when the run was interrupted or timed out, so the re-run skips
 	// what this one applied: one write, given a few seconds of its own.
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -72,7 +72,11 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			out = res
 			return nil
 		}
-		opts := metav1.ApplyOptions{FieldManager: a.FieldManager, Force: a.ForceConflicts}
+		opts := metav1.ApplyOptions{FieldManager: a.FieldManager, Force: a.ForceConflicts || it.adopt != nil && it.adopt.force}
+		var hand []string // hand tools' managers of an object this manager never applied
+		if live != nil && !appliedBy(live.GetManagedFields(), a.FieldManager) {
+			hand = handManagersOf(live.GetManagedFields())
+		}
 		if live != nil && a.SkipUnchanged && !a.ForceApply && a.DryRun == core.DryRunNone {
 			// Some servers (Kubernetes <= 1.21) write on a no-op apply; a dry run first tells.
 			if same, owned := a.unchangedByApply(ctx, ri, o, opts); same {
@@ -107,6 +111,15 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		res.Action = actionOf(live, applied, created, a.DryRun == core.DryRunServer)
 		if a.DryRun == core.DryRunServer {
 			a.Diff.Record(live, applied)
+		}
+		if len(hand) > 0 {
+			it.adoptedFrom = hand
+			res.Detail = "adopted from " + strings.Join(hand, ", ")
+			if a.DryRun == core.DryRunNone {
+				if err := a.releaseShared(ctx, m.Resource, applied); err != nil {
+					return err
+				}
+			}
 		}
 		it.owned = ownedFields(applied.GetManagedFields(), a.FieldManager)
 		out = res

@@ -51,7 +51,7 @@ type liveList struct {
 	items map[string]*metav1.PartialObjectMetadata // name -> metadata
 }
 
-// get returns a metadata-only object (name, resourceVersion) or nil when it does not exist.
+// get returns a metadata-only object (name, resourceVersion, managedFields) or nil when it does not exist.
 func (l *liveIndex) get(ctx context.Context, c *Clients, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
 	md, err := l.meta(ctx, c, gvr, ns, name)
 	if err != nil || md == nil {
@@ -61,6 +61,7 @@ func (l *liveIndex) get(ctx context.Context, c *Clients, gvr schema.GroupVersion
 	u.SetName(name)
 	u.SetNamespace(ns)
 	u.SetResourceVersion(md.ResourceVersion)
+	u.SetManagedFields(md.ManagedFields)
 	return u, nil
 }
 
