@@ -33,6 +33,8 @@ type Outcome struct {
 	Seconds  float64        `json:"seconds"`
 	Reason   string         `json:"reason,omitempty"`
 	Report   *output.Report `json:"report,omitempty"`
+	// usage: the section failed on input it refused before changing anything (exit 2).
+	usage bool
 }
 
 // Summary is the result of one apply -f or delete -f run.
@@ -103,7 +105,13 @@ func Run(ctx context.Context, pl *Platform, blocks []Block, r *section.Run) (*Su
 	}
 	errs := sum.add(newSchedule(jobs, "apply", "needs", Changed).run(ctx, r.Progress))
 	if len(errs) > 0 {
-		return sum, fmt.Errorf("%s did not apply:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
+		err := fmt.Errorf("%s did not apply:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
+		if sum.onlyUsage() {
+			// Each failed section refused its input before it changed anything (e.g. an object
+			// made by hand holding other values): exit 2, as the section's own command does.
+			return sum, &core.ExitError{Code: core.ExitUsage, Err: err}
+		}
+		return sum, err
 	}
 	return sum, nil
 }
@@ -136,6 +144,17 @@ func Delete(ctx context.Context, pl *Platform, blocks []Block, r *section.Run, o
 		return sum, fmt.Errorf("%s not deleted:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
 	}
 	return sum, nil
+}
+
+// onlyUsage tells whether every failed section failed on input it refused (the sections that
+// need one were skipped for it).
+func (s *Summary) onlyUsage() bool {
+	for _, o := range s.Sections {
+		if o.Result == Failed && !o.usage {
+			return false
+		}
+	}
+	return true
 }
 
 // add appends the outcomes to the summary and returns one line per failed section.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -111,7 +112,7 @@ func (sc *schedule) runOne(ctx context.Context, progress *output.Progress, s job
 	}
 	switch {
 	case err != nil:
-		o.Result, o.Reason = Failed, err.Error()
+		o.Result, o.Reason, o.usage = Failed, err.Error(), core.IsUsageError(err)
 		sc.setFailed(s.name, "failed")
 	case o.Changed > 0:
 		o.Result = sc.changed

@@ -54,6 +54,9 @@ type Run struct {
 	// ForceApply sends every object of the apply sets, skipping none an apply record says is
 	// unchanged (--force-apply).
 	ForceApply bool
+	// ForceConflicts takes over fields other field managers own, also where an object made by
+	// hand holds other values than the section applies (--force-conflicts).
+	ForceConflicts bool
 }
 
 // Spec is a section's desired state: its block of the platform file, and what its command's

@@ -66,7 +66,7 @@ func (in *installer) slicing(ctx context.Context, namespace string, chart core.C
 	switch {
 	case on:
 		release.Values = map[string]any{"devicePlugin": map[string]any{"config": map[string]any{"name": sl.ConfigName, "default": ConfigKey}}}
-		a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, TakeBack: true}
+		a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, TakeBack: true, ForceConflicts: in.ForceConflicts}
 		r, err := a.Apply(ctx, []*unstructured.Unstructured{sl.ConfigMap(namespace)})
 		if err != nil {
 			return rep, err

@@ -108,7 +108,7 @@ func (kubeflowSection) PostConditions(s section.Spec) []checks.Check {
 // installer is the converge of one run of s.
 func installer(r *section.Run, s *Spec) *Installer {
 	return &Installer{Clients: r.Clients, Progress: r.Progress, DryRun: r.DryRun, Wait: r.Wait,
-		ForceConflicts: s.ForceConflicts, ForceApply: r.ForceApply, Prune: !s.NoPrune}
+		ForceConflicts: s.ForceConflicts || r.ForceConflicts, ForceApply: r.ForceApply, Prune: !s.NoPrune}
 }
 
 // ResolveVersion returns the profile of version, or, when version is empty, of the version that

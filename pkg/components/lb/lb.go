@@ -118,7 +118,7 @@ func (in *Installer) Converge(ctx context.Context, r *section.Run, s *Spec) (*ou
 // controller starting), as long as ctx (the section's budget) lasts. An API server without
 // webhook admission never calls it, so nothing waits there.
 func (in *Installer) applyConfig(ctx context.Context, r *section.Run, s *Spec, objs []*unstructured.Unstructured) ([]output.Result, error) {
-	applier := &kube.Applier{Clients: in.Clients, DryRun: r.DryRun, Progress: in.Progress, Section: Name, TakeBack: true, ApplySet: true, NoPrune: s.NoPrune}
+	applier := &kube.Applier{Clients: in.Clients, DryRun: r.DryRun, Progress: in.Progress, Section: Name, TakeBack: true, ForceConflicts: r.ForceConflicts, ApplySet: true, NoPrune: s.NoPrune}
 	if r.DryRun.Active() {
 		// Asked of the server, not of kubectl's discovery cache, which may still list the kind of
 		// a cluster that was at the same address before.

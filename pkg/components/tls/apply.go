@@ -24,10 +24,12 @@ type installer struct {
 	dryRun   core.DryRunStrategy
 	// wait for the ACME Certificate to be Ready (and, on Kubeflow v1.5, authservice to restart).
 	wait bool
+	// forceConflicts: --force-conflicts.
+	forceConflicts bool
 }
 
 func newInstaller(r *section.Run) *installer {
-	return &installer{clients: r.Clients, progress: r.Progress, dryRun: r.DryRun, wait: r.Wait}
+	return &installer{clients: r.Clients, progress: r.Progress, dryRun: r.DryRun, wait: r.Wait, forceConflicts: r.ForceConflicts}
 }
 
 // converge records spec's state, applies the certificate objects, the Gateway's HTTPS server and
@@ -166,7 +168,7 @@ func (in *installer) preflight(ctx context.Context, st *ingress.State) (*Shared,
 }
 
 func (in *installer) apply(ctx context.Context, rep *output.Report, objs ...*unstructured.Unstructured) error {
-	a := &kube.Applier{Clients: in.clients, DryRun: in.dryRun, Progress: in.progress, Section: Name, TakeBack: true}
+	a := &kube.Applier{Clients: in.clients, DryRun: in.dryRun, Progress: in.progress, Section: Name, TakeBack: true, ForceConflicts: in.forceConflicts}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	return err

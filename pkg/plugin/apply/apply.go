@@ -55,8 +55,16 @@ picked to fit the cluster's Kubernetes version, and each section says which on s
 Progress goes to stderr, a summary (section, result, changed objects, time) to stdout. A failed
 section stops the sections that need it (kubeflow needs storage and lb; tls and profiles need
 kubeflow); the others go on, and the summary says which were skipped and why. --timeout bounds
-each section. Run it again and every section is "unchanged". Exit codes: 0 every section
-applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing changed).`,
+each section. Run it again and every section is "unchanged".
+
+On a platform built by hand from the runbook (helm, kubectl apply/create/patch), each section
+takes over what it finds: helm releases of any name are upgraded in place, and objects kubectl
+made join the section's set where their values agree with the file. An object whose values
+differ stops its section before the section changes anything, naming the fields and the tool
+that set them; --force-conflicts takes them over with the file's values.
+
+Exit codes: 0 every section applied, 1 a section failed or was skipped, 2 invalid file or flags,
+or every failed section refused its input before changing anything.`,
 		Example: `  # The documented example, then edit it
   kubectl flexigrobots apply --print-example > plugins.yaml
 
@@ -64,7 +72,10 @@ applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing cha
   kubectl flexigrobots apply -f plugins.yaml
 
   # Only the load balancer and Kubeflow, as a server-side dry run
-  kubectl flexigrobots apply -f plugins.yaml --only lb,kubeflow --dry-run=server`,
+  kubectl flexigrobots apply -f plugins.yaml --only lb,kubeflow --dry-run=server
+
+  # Take over a platform built by hand, the file's values winning where they differ
+  kubectl flexigrobots apply -f plugins.yaml --force-conflicts`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.PrintExample || o.PrintSchema {
@@ -78,6 +89,7 @@ applied, 1 a section failed or was skipped, 2 invalid file or flags (nothing cha
 	cmd.Flags().BoolVar(&o.PrintSchema, "print-schema", false, "Print the platform file's JSON Schema and exit")
 	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object of the kubeflow section as a server-side apply, even those the last run's apply record says are unchanged, and record them anew")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
+	cmdutil.AddForceConflictsFlag(cmd, &o.MutatingFlags)
 	cmd.Flags().Lookup("timeout").Usage = "Give up on a section after this long (each section's budget, its phases sharing it); what was applied stays and a re-run continues"
 	return cmd
 }
@@ -118,6 +130,7 @@ func (o *Options) Complete() error {
 		return err
 	}
 	r.ForceApply = o.ForceApply
+	r.ForceConflicts = o.ForceConflicts
 	o.run = r
 	return nil
 }

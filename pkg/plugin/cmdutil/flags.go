@@ -21,6 +21,16 @@ type MutatingFlags struct {
 	Output  string
 	// Diff: print what would change as a unified diff instead of changing it (see DiffHelp).
 	Diff bool
+	// ForceConflicts is --force-conflicts, on the commands that register it (AddForceConflictsFlag).
+	ForceConflicts bool
+}
+
+// ForceConflictsHelp is the help of --force-conflicts.
+const ForceConflictsHelp = "Take over fields another field manager owns, also where an object made by hand (kubectl, helm) holds other values than this command applies (like kubectl apply --server-side --force-conflicts); without it such an object stops the section before it changes anything"
+
+// AddForceConflictsFlag registers --force-conflicts into f.ForceConflicts.
+func AddForceConflictsFlag(cmd *cobra.Command, f *MutatingFlags) {
+	cmd.Flags().BoolVar(&f.ForceConflicts, "force-conflicts", false, ForceConflictsHelp)
 }
 
 // OutputNone is the output format of a run whose output is something else than its report: a

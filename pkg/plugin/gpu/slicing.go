@@ -70,6 +70,7 @@ Run again with the same N: nothing changes.`,
 		},
 	}
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, gpucomp.DefaultSlicingTimeout)
+	cmdutil.AddForceConflictsFlag(cmd, &o.MutatingFlags)
 	cmdutil.AddChartFlags(cmd, &o.Spec.Operator.Chart, gpucomp.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to upgrade the release to (default: the release's own version)"

@@ -201,7 +201,7 @@ Run it again and every object is "unchanged".`,
 	}
 	addSpecFlags(cmd, &o.spec)
 	cmd.Flags().BoolVar(&o.prune, "prune", true, "Delete the objects an earlier run applied that this build no longer has (e.g. the GitHub client Secret once the --github-* flags are dropped); --prune=false keeps them")
-	cmd.Flags().BoolVar(&o.spec.ForceConflicts, "force-conflicts", false, "Take over fields another field manager owns (like kubectl apply --server-side --force-conflicts)")
+	cmd.Flags().BoolVar(&o.spec.ForceConflicts, "force-conflicts", false, cmdutil.ForceConflictsHelp)
 	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object as a server-side apply, even those the last run's apply record says are unchanged, and record them anew (the escape hatch for a re-run that skips what it should not)")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, kubeflow.DefaultTimeout)
 	cmd.AddCommand(newCmdRender(f, streams), newCmdUninstall(f, streams))

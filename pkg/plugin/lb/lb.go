@@ -90,6 +90,7 @@ run skips it (the report says so).`,
 	fl.Lookup("prune").NoOptDefVal = "true"
 	fl.BoolVar(&o.Spec.Probe, "probe", false, "After converging (or alone, without --addresses), prove a temporary LoadBalancer Service gets an IP from the pool, then delete it")
 	cmdutil.AddMutatingFlags(cmd, &o.Mutating, 5*time.Minute)
+	cmdutil.AddForceConflictsFlag(cmd, &o.Mutating)
 	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, complb.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(complb.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)"
@@ -129,7 +130,7 @@ func (o *Options) Complete() error {
 	progress := output.NewProgress(o.streams.ErrOut)
 	o.run = &section.Run{
 		Clients: clients, Helm: helm.NewClientFor(o.factory, progress), Progress: progress,
-		DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait, Timeout: o.Mutating.Timeout,
+		DryRun: o.Mutating.DryRun, Wait: o.Mutating.Wait, Timeout: o.Mutating.Timeout, ForceConflicts: o.Mutating.ForceConflicts,
 	}
 	return nil
 }

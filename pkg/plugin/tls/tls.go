@@ -112,6 +112,7 @@ ConfigMap istio-system/flexigrobots-tls, so "kubeflow" and "tls" can run in any 
 	fl.StringVar(&a.Server, "acme-server", tlscomp.DefaultACMEServer, "ACME directory: production, staging or an https URL")
 	fl.BoolVar(&o.Remove, "remove", false, "Go back to HTTP only: remove the HTTPS server, the challenge exclusion and what tls created")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, tlscomp.DefaultTimeout)
+	cmdutil.AddForceConflictsFlag(cmd, &o.MutatingFlags)
 	return cmd
 }
 
@@ -194,7 +195,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	run := &section.Run{Clients: o.clients, Progress: o.progress, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout}
+	run := &section.Run{Clients: o.clients, Progress: o.progress, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Timeout, ForceConflicts: o.ForceConflicts}
 	var rep *output.Report
 	var err error
 	if o.Remove {
