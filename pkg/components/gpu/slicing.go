@@ -80,6 +80,11 @@ func (in *installer) slicing(ctx context.Context, namespace string, chart core.C
 		return rep, err
 	}
 	rep.Add(res)
+	if on && pointed != "" && pointed != sl.ConfigName {
+		// E.g. the runbook's `time-slicing`, made by kubectl create: not this section's to delete.
+		in.Progress.Logf("gpu: note: the device plugin no longer reads ConfigMap %s/%s (its configuration is now %s); it is left in place: `kubectl -n %s delete configmap %s` removes it",
+			namespace, pointed, sl.ConfigName, namespace, pointed)
+	}
 	if !on {
 		r, err := in.deleteConfig(ctx, namespace, sl.ConfigName)
 		if err != nil {
