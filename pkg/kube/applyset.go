@@ -179,7 +179,9 @@ func memberScope(items []*item) (kinds, namespaces []string) {
 }
 
 // prune deletes the members of the set that items no longer hold, custom resources before
-// their CRDs and namespaces last (the reverse of the apply's stages), then narrows the parent's
+// their CRDs and namespaces last (the reverse of the apply's stages), aggregating ClusterRoles
+// before the CRDs, once what aggregates into them is gone (see deleteAggregating), deletes again
+// what the cluster re-creates meanwhile (see keepGone), then narrows the parent's
 // kinds and namespaces to items'. Only labelled members are found: objects we never applied (or
 // applied before pruning existed) are never deleted. A dry run reports what it would delete.
 func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]output.Result, error) {
@@ -195,10 +197,29 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 	if err != nil {
 		return nil, err
 	}
-	results, err := a.deleteMembers(ctx, doomed, prunedAs)
+	doomed, held := a.holdAggregating(ctx, doomed)
+	// The aggregating ClusterRoles go after the rest of the first group, before CRDs and namespaces.
+	first := slices.IndexFunc(doomed, func(p prunable) bool { return p.order > 0 })
+	if first < 0 {
+		first = len(doomed)
+	}
+	results, err := a.deleteMembers(ctx, doomed[:first], prunedAs)
+	if err != nil {
+		return results, err
+	}
+	deleted := deletedOf(doomed[:first], results)
+	res, aggregating, err := a.deleteAggregating(ctx, held, deleted, prunedAs)
+	results = append(results, res...)
+	deleted = append(deleted, aggregating...)
+	if err != nil {
+		return results, err
+	}
+	res, err = a.deleteMembers(ctx, doomed[first:], prunedAs)
+	results = append(results, res...)
 	if err != nil || a.DryRun != core.DryRunNone {
 		return results, err
 	}
+	a.keepGone(ctx, append(deleted, deletedOf(doomed[first:], res)...))
 	s.clean = true // pruned against these members: recorded, so a re-run of them skips the LISTs
 	return results, a.narrowParent(ctx, s, kinds, namespaces)
 }

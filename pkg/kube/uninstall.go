@@ -35,7 +35,9 @@ const customResourceGrace = time.Minute
 
 // Uninstall deletes every member of the section's ApplySet: its custom resources first (and
 // waits, bounded, for them to go while their controllers still run), then everything else, then
-// its CRDs, then its namespaces (each named before it goes, with everything in it). Objects not
+// its aggregating ClusterRoles (see deleteAggregating), then its CRDs, then its namespaces (each
+// named before it goes, with everything in it); then it deletes again what the cluster re-creates
+// meanwhile (see keepGone). Objects not
 // labelled as members are never touched. The parent (the apply record) is deleted last, or,
 // when members were kept, narrowed to them so a later uninstall still finds them. A section with
 // no record has nothing to uninstall (nil, nil). Dry runs report and delete nothing.
@@ -78,6 +80,7 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 		}
 		doomed = append(doomed, m)
 	}
+	doomed, held := a.holdAggregating(ctx, doomed)
 	crds := map[string]bool{}
 	for _, m := range doomed {
 		if m.kind == "CustomResourceDefinition" {
@@ -102,7 +105,7 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 			stages[1] = append(stages[1], m)
 		}
 	}
-	total := 0
+	total := held.count()
 	for _, stage := range stages {
 		total += len(stage)
 	}
@@ -112,6 +115,15 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 	}}
 	var deleted []prunable
 	for i, stage := range stages {
+		if i == 2 {
+			// Before the CRDs, the aggregating ClusterRoles, once what aggregates into them is gone.
+			res, aggregating, err := a.deleteAggregating(ctx, held, deleted, as)
+			results = append(results, res...)
+			deleted = append(deleted, aggregating...)
+			if err != nil {
+				return results, err
+			}
+		}
 		if len(stage) == 0 {
 			continue
 		}
@@ -134,7 +146,7 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 		if err != nil {
 			return results, err
 		}
-		deleted = append(deleted, stage...)
+		deleted = append(deleted, deletedOf(stage, res)...)
 		if i == 0 && a.DryRun == core.DryRunNone {
 			gctx, cancel := context.WithTimeout(ctx, customResourceGrace)
 			if err := a.awaitGone(gctx, stage, "custom resources"); err != nil && ctx.Err() == nil {
@@ -164,6 +176,7 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 			return results, err
 		}
 	}
+	a.keepGone(ctx, deleted)
 	return results, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
@@ -18,8 +19,10 @@ import (
 // assertKubeflowUninstalls proves `kubeflow uninstall` on a converged bed: a server dry run
 // deletes nothing; the real one deletes every member but the stores' PVCs and their namespace,
 // names the namespaces it deletes first, leaves objects made by hand outside them, and keeps its
-// record of what it kept; again it deletes nothing; --delete-data takes the rest, and after that
-// there is nothing to uninstall.
+// record of what it kept; again it deletes nothing; --delete-data takes the rest (no
+// ClusterRole, ClusterRoleBinding, CRD, namespace or webhook configuration of the set is left or
+// comes back, the others are the very objects they were), and after that there is nothing to
+// uninstall.
 func assertKubeflowUninstalls(t *testing.T, c *testbed.Cluster) {
 	t.Helper()
 	ctx := context.Background()
@@ -40,6 +43,14 @@ func assertKubeflowUninstalls(t *testing.T, c *testbed.Cluster) {
 	}
 	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "made-by-hand"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+
+	// What is not a member of the set must stay as it is; nothing of the set may come back.
+	leftAlone := map[string]types.UID{}
+	for k, o := range clusterObjects(t, c) {
+		if o.set != id {
+			leftAlone[k] = o.uid
+		}
 	}
 
 	before := namespaceNames(t, c)
@@ -125,6 +136,7 @@ func assertKubeflowUninstalls(t *testing.T, c *testbed.Cluster) {
 			t.Errorf("namespace %s still there after --delete-data (%v)", ns, err)
 		}
 	}
+	assertLeftAsFound(t, leftAlone, settledClusterObjects(t, c))
 	last := runPlugin(t, c, "kubeflow", "uninstall", "-o", "json")
 	if rep := kfReport(t, last); last.code != 0 || len(rep.Results) != 0 || !strings.Contains(strings.Join(rep.Notes, " "), "nothing to uninstall") {
 		t.Fatalf("uninstall after uninstall: exit %d, %v", last.code, rep)

@@ -6,9 +6,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -19,11 +21,13 @@ import (
 // nothing; the real run takes every section down but keeps Kubeflow's claims (bound, with their
 // namespace and an object made there by hand) and the storage release serving them; with
 // --delete-data only the objects of the snapshot taken before `apply -f` are left (PVCs and PVs
-// gone too); a third run is unchanged everywhere and changes nothing.
+// gone too), and of the ClusterRoles, bindings, CRDs, namespaces and webhook configurations the very
+// same objects (see beforeInstall); a third run is unchanged everywhere and changes nothing.
 func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, installer, file string, pristine map[string]string) {
 	t.Helper()
 	ctx := context.Background()
 	before := platformState(t, c)
+	leftAlone := beforeInstall(t, pristine, clusterObjects(t, c))
 	dry := runPlugin(t, c, "delete", "-f", file, "--dry-run=server", "-o", "json")
 	if dry.code != 0 {
 		t.Fatalf("delete --dry-run=server: exit %d\n%s", dry.code, dry.stderr)
@@ -75,6 +79,7 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, installer, file str
 	if !regexp.MustCompile(`deleting namespaces [^\n]*\bkubeflow\b`).MatchString(r.stderr) {
 		t.Errorf("the kubeflow namespace (with the object made by hand) was not named before it went:\n%s", r.stderr)
 	}
+	assertLeftAsFound(t, leftAlone, settledClusterObjects(t, c))
 	sameObjects(t, pristine, platformState(t, c))
 	if left := claimNamespaces(t, c); len(left) > 0 {
 		t.Errorf("claims left after --delete-data, in namespaces %v", left)
@@ -91,6 +96,36 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, installer, file str
 	}
 	wantResults(t, summaryOf(t, again), map[string]string{"storage": "unchanged", "lb": "unchanged", "kubeflow": "unchanged", "tls": "unchanged", "profiles": "unchanged", "gpu": "unchanged"})
 	sameState(t, end, platformState(t, c))
+}
+
+// beforeInstall is what of leftAsFoundKinds was there before `apply -f`, by uid: the objects
+// named in pristine (taken then, names only), with their uids in installed (taken after it; one
+// not there then is not from before); the webhook configurations (pristine lacks them) created
+// before the install began, i.e. before the first object of the other kinds not in pristine; and
+// the identities the test made after pristine (see testIdentity).
+func beforeInstall(t *testing.T, pristine map[string]string, installed map[string]clusterObject) map[string]types.UID {
+	t.Helper()
+	var since time.Time
+	for k, o := range installed {
+		if _, ok := pristine[k]; !ok && !webhookKey(k) && !testIdentity(k) && (since.IsZero() || o.created.Before(since)) {
+			since = o.created
+		}
+	}
+	if since.IsZero() {
+		t.Fatal("no object of the platform among the ClusterRoles, bindings, CRDs and namespaces: is it installed?")
+	}
+	before := map[string]types.UID{}
+	for k, o := range installed {
+		_, wasThere := pristine[k]
+		if wasThere || testIdentity(k) || (webhookKey(k) && !o.created.After(since)) {
+			before[k] = o.uid
+		}
+	}
+	return before
+}
+
+func webhookKey(k string) bool {
+	return strings.HasPrefix(k, "mutatingwebhookconfigurations/") || strings.HasPrefix(k, "validatingwebhookconfigurations/")
 }
 
 // testIdentity tells whether a platformState key is one of the identities the platform test made
