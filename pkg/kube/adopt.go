@@ -213,6 +213,11 @@ func (a *Applier) checkAdoption(ctx context.Context, ri dynamic.ResourceInterfac
 	if err != nil {
 		return nil, nil, err
 	}
+	if a.Generated != nil && a.Generated(o) {
+		ad.force = true
+		return ad, nil, nil
+	}
+	secret := o.GetKind() == "Secret" && o.GroupVersionKind().Group == ""
 	var found []FieldConflict
 	for _, c := range causes {
 		lv, lok, lerr := lookupField(live.Object, c.field)
@@ -220,7 +225,11 @@ func (a *Applier) checkAdoption(ctx context.Context, ri dynamic.ResourceInterfac
 		if lerr == nil && werr == nil && lok == wok && apiequality.Semantic.DeepEqual(lv, wv) {
 			continue
 		}
-		found = append(found, FieldConflict{Ref: Ref(o), Field: c.field, Manager: c.manager, Live: shortValue(lv, lok), Want: shortValue(wv, wok)})
+		fc := FieldConflict{Ref: Ref(o), Field: c.field, Manager: c.manager, Live: shortValue(lv, lok), Want: shortValue(wv, wok)}
+		if secret {
+			fc.Live, fc.Want = "(a Secret value, not shown)", "another"
+		}
+		found = append(found, fc)
 	}
 	if len(found) > 0 {
 		return nil, found, nil

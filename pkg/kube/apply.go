@@ -58,6 +58,10 @@ type Applier struct {
 	// SkipUnchanged never skips or records them, so the other section's writes cannot make a
 	// re-run rewrite the record. They are applied every time (a no-op apply moves nothing).
 	Unrecorded func(*unstructured.Unstructured) bool
+	// Generated names objects whose values the section makes itself whatever was there (e.g.
+	// credentials generated in place of published ones): made by hand, they are taken over with
+	// force, never stopped as an adoption conflict (see adopt.go).
+	Generated func(*unstructured.Unstructured) bool
 	// ApplySet makes the objects an ApplySet (see applySet): each labelled as a member, the
 	// section's record ConfigMap its parent; after a successful apply, members the objects no
 	// longer hold are deleted (dry runs report them) unless NoPrune, which only records them.

@@ -102,7 +102,15 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		in.Progress.Logf("warning: kubeflow: %s", w)
 	}
 	objs := append(append([]*unstructured.Unstructured{}, b.Objects...), creds.Objects...)
-	a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
+	// The Secrets converge generates (never the dex ConfigMap that may hold a hash: its other
+	// settings are a person's to keep) replace what a hand-made install left, published values.
+	generated := map[string]bool{}
+	for _, o := range creds.Objects {
+		if o.GetKind() == "Secret" {
+			generated[kube.Ref(o)] = true
+		}
+	}
+	a := &kube.Applier{Generated: func(u *unstructured.Unstructured) bool { return generated[kube.Ref(u)] }, Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	if err != nil {
