@@ -87,7 +87,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 		return rep, err
 	}
 	before := len(b.Edits)
-	tlsState, err := RenderTLS(ctx, in.Clients.Client, b)
+	tlsState, err := RenderTLS(ctx, in.Clients, b)
 	if err != nil {
 		return rep, fmt.Errorf("kubeflow: %w", err)
 	}
@@ -233,16 +233,26 @@ func NodeRuntime(ctx context.Context, c kubernetes.Interface) (string, error) {
 }
 
 // RenderTLS renders the build's Gateway and auth allow-list with the TLS state `tls` recorded in
-// the cluster (the same function `tls` uses), so a re-run keeps HTTPS and the ACME exclusion. It
-// returns the state (nil when TLS is not configured) and notes each change in b.Edits.
-func RenderTLS(ctx context.Context, c kubernetes.Interface, b *Built) (*ingress.State, error) {
-	st, err := ingress.LoadState(ctx, c)
+// the cluster (the same function `tls` uses), so a re-run keeps HTTPS and the ACME exclusion;
+// without a recorded state, HTTPS servers made by hand on the live Gateway are kept. It returns the state (nil when TLS is not configured) and notes each change in b.Edits.
+func RenderTLS(ctx context.Context, c *kube.Clients, b *Built) (*ingress.State, error) {
+	st, err := ingress.LoadState(ctx, c.Client)
 	if err != nil {
 		return nil, err
 	}
 	notes, err := ingress.Render(b.Objects, st)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		// No state recorded: HTTPS made by hand (the runbook's) stays as it is.
+		note, err := ingress.KeepHandMadeHTTPS(ctx, c.Dynamic, b.Objects)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
 	}
 	for _, n := range notes {
 		b.Edits = append(b.Edits, Edit{File: "(cluster) " + ingress.IstioNamespace + "/" + ingress.StateName, What: n})

@@ -281,7 +281,7 @@ as "kubeflow" applies them.`,
 			}
 			if c, err := kube.NewClients(f); err == nil {
 				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				_, err = kubeflow.RenderTLS(rctx, c.Client, b)
+				_, err = kubeflow.RenderTLS(rctx, c, b)
 				cancel()
 				if err != nil {
 					progress.Logf("warning: kubeflow render: cannot read the TLS state `tls` recorded (%v): the Gateway is rendered without HTTPS", err)
