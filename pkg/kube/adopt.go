@@ -42,12 +42,21 @@ import (
 //     managedFields, guarded by the resourceVersion), so a later release that drops a field
 //     really removes it, as csaupgrade does. Fields only the hand tools set stay theirs.
 
-// isHandEntry tells whether a managedFields entry is one of a tool a person runs by hand.
+// isHandEntry tells whether a managedFields entry is one of a tool a person runs by hand:
+// kubectl's verbs (client-side apply, create, patch, edit, replace, label, ...) record operation
+// Update under "kubectl" or "kubectl-<verb>", helm 3 under "helm"; `kubectl apply --server-side`
+// records operation Apply under "kubectl" (Kubeflow's README installs that way from v1.9).
 func isHandEntry(e metav1.ManagedFieldsEntry) bool {
-	if e.Operation != metav1.ManagedFieldsOperationUpdate || e.Subresource != "" || strings.HasPrefix(e.Manager, FieldManager) {
+	if e.Subresource != "" || strings.HasPrefix(e.Manager, FieldManager) {
 		return false // the plugin's own helm writes as FieldManager too
 	}
-	return e.Manager == "kubectl" || strings.HasPrefix(e.Manager, "kubectl-") || e.Manager == "helm"
+	switch e.Operation {
+	case metav1.ManagedFieldsOperationUpdate:
+		return e.Manager == "kubectl" || strings.HasPrefix(e.Manager, "kubectl-") || e.Manager == "helm"
+	case metav1.ManagedFieldsOperationApply:
+		return e.Manager == "kubectl"
+	}
+	return false
 }
 
 // handManagersOf lists the hand tools' managers of entries, sorted.

@@ -184,3 +184,30 @@ func TestAdoptWithoutConflicts(t *testing.T) {
 		t.Fatalf("the re-run moved resourceVersions: %v -> %v", settled, after)
 	}
 }
+
+// TestAdoptServerSideByHand: objects applied by hand with `kubectl apply --server-side` (field
+// manager "kubectl", operation Apply), as Kubeflow's README installs, are adopted the same way.
+func TestAdoptServerSideByHand(t *testing.T) {
+	c := testbed.StartT(t, testbed.Options{Version: testbed.V137, APIServerOnly: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cl := clientsFor(t, c)
+	for _, o := range decode(t, handMade) {
+		force := true
+		if _, err := resourceFor(t, cl, o).Apply(ctx, o.GetName(), o, metav1.ApplyOptions{FieldManager: "kubectl", Force: force}); err != nil {
+			t.Fatalf("kubectl apply --server-side of %s: %v", kube.Ref(o), err)
+		}
+	}
+	rep, err := (&kube.Applier{Clients: cl, Section: "adopttest"}).Apply(ctx, decode(t, handMade))
+	if err != nil {
+		t.Fatalf("adopting what kubectl applied server-side: %v", err)
+	}
+	for _, r := range rep.Results {
+		if r.Kind == "Namespace" {
+			continue // an applied config of a name alone leaves kubectl no field to own
+		}
+		if r.Detail != "adopted from kubectl" {
+			t.Errorf("%s %s/%s: %s (%q), want adopted from kubectl", r.Kind, r.Namespace, r.Name, r.Action, r.Detail)
+		}
+	}
+}
