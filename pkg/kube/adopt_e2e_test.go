@@ -3,6 +3,7 @@ package kube_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -94,7 +95,7 @@ func TestAdoptHandMadeObjects(t *testing.T) {
 				!strings.Contains(err.Error(), "--force-conflicts") {
 				t.Fatalf("adoption conflicts: %+v\n%v", ae.Conflicts, err)
 			}
-			if after := resourceVersions(t, cl, want); !sameMap(before, after) {
+			if after := resourceVersions(t, cl, want); !maps.Equal(before, after) {
 				t.Fatalf("the refused apply wrote: %v -> %v", before, after)
 			}
 
@@ -131,7 +132,7 @@ func TestAdoptHandMadeObjects(t *testing.T) {
 			if err := apply(false); err != nil {
 				t.Fatalf("re-run: %v", err)
 			}
-			if after := resourceVersions(t, cl, want); !sameMap(settled, after) {
+			if after := resourceVersions(t, cl, want); !maps.Equal(settled, after) {
 				t.Fatalf("the re-run moved resourceVersions: %v -> %v", settled, after)
 			}
 		})
@@ -180,7 +181,7 @@ func TestAdoptWithoutConflicts(t *testing.T) {
 	if err != nil || actions(rep)["unchanged"] != len(all) {
 		t.Fatalf("re-run: %v %v", actions(rep), err)
 	}
-	if after := resourceVersions(t, cl, all); !sameMap(settled, after) {
+	if after := resourceVersions(t, cl, all); !maps.Equal(settled, after) {
 		t.Fatalf("the re-run moved resourceVersions: %v -> %v", settled, after)
 	}
 }

@@ -68,16 +68,3 @@ func appliedByPlugin(u *unstructured.Unstructured) bool {
 	}
 	return false
 }
-
-// sameMap compares two resourceVersion maps.
-func sameMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
