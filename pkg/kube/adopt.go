@@ -234,6 +234,9 @@ func (a *Applier) checkAdoption(ctx context.Context, ri dynamic.ResourceInterfac
 		if lerr == nil && werr == nil && lok == wok && apiequality.Semantic.DeepEqual(lv, wv) {
 			continue
 		}
+		if lerr == nil && werr == nil && lok && wok && a.Replaces != nil && a.Replaces(o, c.field, lv, wv) {
+			continue
+		}
 		fc := FieldConflict{Ref: Ref(o), Field: c.field, Manager: c.manager, Live: shortValue(lv, lok), Want: shortValue(wv, wok)}
 		if secret {
 			fc.Live, fc.Want = "(a Secret value, not shown)", "another"

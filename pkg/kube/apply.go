@@ -62,6 +62,11 @@ type Applier struct {
 	// credentials generated in place of published ones): made by hand, they are taken over with
 	// force, never stopped as an adoption conflict (see adopt.go).
 	Generated func(*unstructured.Unstructured) bool
+	// Replaces tells whether a value that differs from what a hand tool set is the section's
+	// deliberate replacement of the upstream one (e.g. a reference to the kustomize-generated
+	// Secret `oauth2-proxy-h675gf55ht` that the section's own Secret `oauth2-proxy` replaces):
+	// such a field is taken over, not stopped as an adoption conflict.
+	Replaces func(o *unstructured.Unstructured, field string, live, want any) bool
 	// ApplySet makes the objects an ApplySet (see applySet): each labelled as a member, the
 	// section's record ConfigMap its parent; after a successful apply, members the objects no
 	// longer hold are deleted (dry runs report them) unless NoPrune, which only records them.

@@ -3,6 +3,7 @@ package kubeflow
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -110,7 +111,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 			generated[kube.Ref(o)] = true
 		}
 	}
-	a := &kube.Applier{Generated: func(u *unstructured.Unstructured) bool { return generated[kube.Ref(u)] }, Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
+	a := &kube.Applier{Generated: func(u *unstructured.Unstructured) bool { return generated[kube.Ref(u)] }, Replaces: replacesGeneratorRef(creds.Objects), Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	if err != nil {
@@ -258,4 +259,38 @@ func RenderTLS(ctx context.Context, c *kube.Clients, b *Built) (*ingress.State, 
 		b.Edits = append(b.Edits, Edit{File: "(cluster) " + ingress.IstioNamespace + "/" + ingress.StateName, What: n})
 	}
 	return st, nil
+}
+
+// generatorHash is the suffix kustomize's secretGenerator adds to a Secret's name.
+var generatorHash = regexp.MustCompile(`^-[a-z0-9]{10}$`)
+
+// replacesGeneratorRef tells the Applier which differing values are this section's own: a
+// reference (secretKeyRef, secretRef, ...) that names one of the Secrets converge generates
+// (name), where the live object names the upstream secretGenerator's hashed Secret (name-<hash>)
+// that the edits took out of the build, all else equal.
+func replacesGeneratorRef(generated []*unstructured.Unstructured) func(*unstructured.Unstructured, string, any, any) bool {
+	names := map[string]bool{}
+	for _, o := range generated {
+		if o.GetKind() == "Secret" {
+			names[o.GetName()] = true
+		}
+	}
+	return func(_ *unstructured.Unstructured, _ string, live, want any) bool {
+		l, lok := live.(map[string]any)
+		w, wok := want.(map[string]any)
+		if !lok || !wok || len(l) != len(w) {
+			return false
+		}
+		wn, _ := w["name"].(string)
+		ln, _ := l["name"].(string)
+		if !names[wn] || !strings.HasPrefix(ln, wn) || !generatorHash.MatchString(ln[len(wn):]) {
+			return false
+		}
+		for k, v := range w {
+			if k != "name" && fmt.Sprint(l[k]) != fmt.Sprint(v) {
+				return false
+			}
+		}
+		return true
+	}
 }
