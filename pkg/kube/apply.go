@@ -258,13 +258,17 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	ctx, cancel := context.WithCancel(ctx) // also ends the CRD watch
 	defer cancel()
 	items, stages := a.plan(objs)
+	// The members digest is taken from the objects as given: the adoption check maps them, and
+	// mapping defaults or clears namespaces only for the kinds already served, which differs
+	// between a first run (CRDs of the set not yet served) and a re-run.
+	members := membersDigest(items, a.Unrecorded)
 	if err := a.preflightAdoption(ctx, items); err != nil {
 		return &output.Report{}, err
 	}
 	var set *applySet
 	if a.ApplySet {
 		var err error
-		if set, err = a.beginApplySet(ctx, items); err != nil {
+		if set, err = a.beginApplySet(ctx, items, members); err != nil {
 			return &output.Report{}, err
 		}
 	}

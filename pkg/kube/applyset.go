@@ -84,10 +84,10 @@ func (s *applySet) labelMember(o interface {
 	o.SetLabels(labels)
 }
 
-// beginApplySet reads the parent's member kinds and namespaces and, unless this is a dry run,
+// beginApplySet (members: membersDigest of items as given) reads the parent's member kinds and namespaces and, unless this is a dry run,
 // widens them by those of items before anything is applied (so an interrupted run's new members
 // are found by the next prune), creating the parent when it is absent.
-func (a *Applier) beginApplySet(ctx context.Context, items []*item) (*applySet, error) {
+func (a *Applier) beginApplySet(ctx context.Context, items []*item, members string) (*applySet, error) {
 	s := &applySet{id: ApplySetID(a.Section), parent: RecordName(a.Section)}
 	cms := a.Client.CoreV1().ConfigMaps(RecordNamespace)
 	live, err := cms.Get(ctx, s.parent, metav1.GetOptions{})
@@ -102,7 +102,7 @@ func (a *Applier) beginApplySet(ctx context.Context, items []*item) (*applySet, 
 		s.prevKinds = splitList(live.Annotations[kubectlapply.ApplySetGKsAnnotation])
 		s.prevNamespaces = splitList(live.Annotations[kubectlapply.ApplySetAdditionalNamespacesAnnotation])
 	}
-	s.members = membersDigest(items, a.Unrecorded)
+	s.members = members
 	s.clean = live != nil && live.Annotations[prunedAnnotation] == s.members
 	for _, it := range items {
 		// Objects another section also applies with our field manager stay out of the set: that
