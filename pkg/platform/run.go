@@ -108,7 +108,8 @@ func Run(ctx context.Context, pl *Platform, blocks []Block, r *section.Run) (*Su
 		err := fmt.Errorf("%s did not apply:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
 		if sum.onlyUsage() {
 			// Each failed section refused its input before it changed anything (e.g. an object
-			// made by hand holding other values): exit 2, as the section's own command does.
+			// made by hand holding other values) and no other section changed anything: exit 2,
+			// as the section's own command does, keeping 2's promise that nothing changed.
 			return sum, &core.ExitError{Code: core.ExitUsage, Err: err}
 		}
 		return sum, err
@@ -147,10 +148,10 @@ func Delete(ctx context.Context, pl *Platform, blocks []Block, r *section.Run, o
 }
 
 // onlyUsage tells whether every failed section failed on input it refused (the sections that
-// need one were skipped for it).
+// need one were skipped for it) and no section changed anything.
 func (s *Summary) onlyUsage() bool {
 	for _, o := range s.Sections {
-		if o.Result == Failed && !o.usage {
+		if o.Result == Failed && !o.usage || o.Changed > 0 {
 			return false
 		}
 	}

@@ -261,3 +261,19 @@ func (f *fakeBuilder) Build(ctx context.Context, _ *section.Run, _ section.Spec)
 	}
 	return ctx.Err()
 }
+
+func TestOnlyUsageNeedsNothingChanged(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		sum  Summary
+		want bool
+	}{
+		{"refused, others unchanged", Summary{Sections: []*Outcome{{Result: Failed, usage: true}, {Result: Unchanged}, {Result: Skipped}}}, true},
+		{"refused, another changed", Summary{Sections: []*Outcome{{Result: Failed, usage: true}, {Result: Changed, Changed: 2}}}, false},
+		{"a failure that is no refusal", Summary{Sections: []*Outcome{{Result: Failed, usage: true}, {Result: Failed}}}, false},
+	} {
+		if got := c.sum.onlyUsage(); got != c.want {
+			t.Errorf("%s: onlyUsage %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -352,8 +352,8 @@ func runPlatform(t *testing.T, pc platformCase) {
 			return strings.Replace(s, "probe: true\n    chart: {repo: ", "probe: true\n    chart: {version: 0.13.99, repo: ", 1)
 		})
 		r := runPlugin(t, c, "apply", "-f", broken, "-o", "json")
-		if r.code != 1 {
-			t.Fatalf("want exit 1, got %d", r.code)
+		if r.code != 2 { // lb refused the input and no section changed anything
+			t.Fatalf("want exit 2, got %d", r.code)
 		}
 		wantResults(t, summaryOf(t, r), map[string]string{
 			"storage": "unchanged", "lb": `failed|no version "0.13.99"`, "kubeflow": "skipped|needs lb, which failed", "gpu": "unchanged",

@@ -64,7 +64,7 @@ differ stops its section before the section changes anything, naming the fields 
 that set them; --force-conflicts takes them over with the file's values.
 
 Exit codes: 0 every section applied, 1 a section failed or was skipped, 2 invalid file or flags,
-or every failed section refused its input before changing anything.`,
+or every failed section refused its input and no section changed anything.`,
 		Example: `  # The documented example, then edit it
   kubectl flexigrobots apply --print-example > plugins.yaml
 
