@@ -268,9 +268,9 @@ func TestOnlyUsageNeedsNothingChanged(t *testing.T) {
 		sum  Summary
 		want bool
 	}{
-		{"refused, others unchanged", Summary{Sections: []*Outcome{{Result: Failed, usage: true}, {Result: Unchanged}, {Result: Skipped}}}, true},
-		{"refused, another changed", Summary{Sections: []*Outcome{{Result: Failed, usage: true}, {Result: Changed, Changed: 2}}}, false},
-		{"a failure that is no refusal", Summary{Sections: []*Outcome{{Result: Failed, usage: true}, {Result: Failed}}}, false},
+		{"refused, others unchanged", Summary{Sections: []Outcome{{Result: Failed, usage: true}, {Result: Unchanged}, {Result: Skipped}}}, true},
+		{"refused, another changed", Summary{Sections: []Outcome{{Result: Failed, usage: true}, {Result: Changed, Changed: 2}}}, false},
+		{"a failure that is no refusal", Summary{Sections: []Outcome{{Result: Failed, usage: true}, {Result: Failed}}}, false},
 	} {
 		if got := c.sum.onlyUsage(); got != c.want {
 			t.Errorf("%s: onlyUsage %v, want %v", c.name, got, c.want)
