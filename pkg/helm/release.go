@@ -2,7 +2,9 @@ package helm
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
@@ -234,4 +237,22 @@ func (c *Client) actionError(err error, verb string, s Spec, name string, ch *ch
 		hint = fmt.Sprintf("not ready after %s%s: check the pods with `kubectl get pods -n %s`, then re-run (with a longer --timeout)", s.Timeout.Round(time.Second), last, s.Namespace)
 	}
 	return core.Wrapf(fmt.Errorf("%w; %s", err, hint), "helm: %s release %s/%s (chart %s-%s)", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version)
+}
+
+// History returns every stored revision of release name in namespace, oldest first (what
+// `helm history` lists); none when it does not exist.
+func (c *Client) History(namespace, name string) ([]*release.Release, error) {
+	cfg, err := c.config(namespace)
+	if err != nil {
+		return nil, err
+	}
+	revs, err := cfg.Releases.History(name)
+	if errors.Is(err, driver.ErrReleaseNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("helm: history of release %s/%s: %w", namespace, name, err)
+	}
+	slices.SortFunc(revs, func(a, b *release.Release) int { return a.Version - b.Version })
+	return revs, nil
 }

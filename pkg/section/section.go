@@ -57,6 +57,10 @@ type Run struct {
 	// ForceConflicts takes over fields other field managers own, also where an object made by
 	// hand holds other values than the section applies (--force-conflicts).
 	ForceConflicts bool
+	// PruneAdopted deletes what a platform built by hand left that the section took over and
+	// no longer uses (--prune-adopted; e.g. the runbook's time-slicing ConfigMap once the device
+	// plugin reads the section's own). Without it such objects are named in a note and kept.
+	PruneAdopted bool
 }
 
 // Spec is a section's desired state: its block of the platform file, and what its command's

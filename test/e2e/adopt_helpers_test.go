@@ -8,12 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -346,4 +350,61 @@ func defaultClasses(t *testing.T, c *testbed.Cluster) []string {
 		}
 	}
 	return out
+}
+
+// assertPruneAdopted proves what becomes of the runbook's time-slicing ConfigMap once gpu slicing
+// took the release over: every run names it in a note and keeps it; a dry run with
+// --prune-adopted reports its deletion and deletes nothing; --prune-adopted deletes it (and only
+// it); after that the note is gone and a re-run is unchanged.
+func assertPruneAdopted(t *testing.T, c *testbed.Cluster, file string) {
+	t.Helper()
+	ctx := context.Background()
+	cms := c.Client.CoreV1().ConfigMaps("gpu-operator")
+	exists := func() bool {
+		_, err := cms.Get(ctx, "time-slicing", metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	const note = "gpu: ConfigMap gpu-operator/time-slicing, made by hand, is no longer read by the device plugin (it reads time-slicing-config): kept; --prune-adopted deletes it"
+	r := runPlugin(t, c, "apply", "-f", file, "--only", "gpu")
+	if r.code != 0 || !strings.Contains(r.stderr, note) || !exists() {
+		t.Fatalf("without --prune-adopted: exit %d, want 0, the note %q and the ConfigMap kept", r.code, note)
+	}
+	before := platformState(t, c)
+	// (-o json of a dry run prints the objects it would send, not the report: the table it is.)
+	r = runPlugin(t, c, "apply", "-f", file, "--only", "gpu", "--prune-adopted", "--dry-run=server")
+	if r.code != 0 || !regexp.MustCompile(`(?m)^gpu\s+would change \(server dry run\)\s+1/\d+`).MatchString(r.stdout) || strings.Contains(r.stderr, "kept; --prune-adopted") || !exists() {
+		t.Errorf("dry run with --prune-adopted: exit %d, want 0, one change reported, no note and nothing deleted", r.code)
+	}
+	sameState(t, before, platformState(t, c))
+	r = runPlugin(t, c, "apply", "-f", file, "--only", "gpu", "--prune-adopted", "-o", "json")
+	if r.code != 0 || !deletes(summaryOf(t, r)["gpu"], "time-slicing") || exists() {
+		t.Fatalf("--prune-adopted: exit %d, want 0 and ConfigMap gpu-operator/time-slicing deleted", r.code)
+	}
+	delete(before, "configmaps/gpu-operator/time-slicing")
+	after := platformState(t, c)
+	for k, v := range after {
+		if strings.HasPrefix(k, "configmaps/gpu-operator/") && before[k] != v {
+			t.Errorf("--prune-adopted changed %s too", k)
+		}
+	}
+	r = runPlugin(t, c, "apply", "-f", file, "--only", "gpu")
+	if r.code != 0 || strings.Contains(r.stderr, "time-slicing, made by hand") || !regexp.MustCompile(`(?m)^gpu\s+unchanged\s+0/\d+`).MatchString(r.stdout) {
+		t.Errorf("after --prune-adopted: exit %d, want 0, gpu unchanged and no note", r.code)
+	}
+}
+
+// deletes tells whether the outcome's report deletes ConfigMap gpu-operator/name.
+func deletes(o platform.Outcome, name string) bool {
+	if o.Report == nil {
+		return false
+	}
+	for _, x := range o.Report.Results {
+		if x.Kind == "ConfigMap" && x.Namespace == "gpu-operator" && x.Name == name && x.Action == output.Deleted {
+			return true
+		}
+	}
+	return false
 }

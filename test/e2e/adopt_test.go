@@ -144,6 +144,10 @@ func runAdopt(t *testing.T, rc runbookCase) {
 		sameState(t, before, platformState(t, c))
 	})
 
+	t.Run("the runbook's time-slicing ConfigMap: named and kept, deleted only with --prune-adopted", func(t *testing.T) {
+		assertPruneAdopted(t, c, file)
+	})
+
 	t.Run("dex edited after the take-over: --force-conflicts takes it back", func(t *testing.T) {
 		b.hand(t, "kubectl", "-n", "auth", "patch", "configmap", "dex", "-p", dexPatch(t, withOtherUser(t, dexBefore)))
 		r := runPlugin(t, c, "apply", "-f", file, "--only", "kubeflow")
@@ -181,9 +185,6 @@ func runAdopt(t *testing.T, rc runbookCase) {
 			t.Fatalf("delete -f: exit %d", r.code)
 		}
 		assertOnlyHeldDeleted(t, before, heldState(t, c))
-		if _, err := c.Client.CoreV1().ConfigMaps("gpu-operator").Get(context.Background(), "time-slicing", metav1.GetOptions{}); err != nil {
-			t.Errorf("the runbook's time-slicing ConfigMap, which the plugin does not make: %v", err)
-		}
 	})
 }
 

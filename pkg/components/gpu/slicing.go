@@ -80,11 +80,16 @@ func (in *installer) slicing(ctx context.Context, namespace string, chart core.C
 		return rep, err
 	}
 	rep.Add(res)
-	if on && pointed != "" && pointed != sl.ConfigName {
-		// E.g. the runbook's `time-slicing`, made by kubectl create: not this section's to delete.
-		in.Progress.Logf("gpu: note: the device plugin no longer reads ConfigMap %s/%s (its configuration is now %s); it is left in place: `kubectl -n %s delete configmap %s` removes it",
-			namespace, pointed, sl.ConfigName, namespace, pointed)
+	reads := ""
+	if on {
+		reads = sl.ConfigName
 	}
+	adopted, err := in.handMadeConfigs(ctx, namespace, rel.Name, pointed, reads, sl.ConfigName)
+	if err != nil {
+		return rep, err
+	}
+	rep.Add(adopted.Results...)
+	rep.Notes = append(rep.Notes, adopted.Notes...)
 	if !on {
 		r, err := in.deleteConfig(ctx, namespace, sl.ConfigName)
 		if err != nil {
@@ -125,10 +130,16 @@ func (in *installer) deleteConfig(ctx context.Context, namespace, name string) (
 		return nil, fmt.Errorf("gpu: get ConfigMap %s/%s: %w", namespace, name, err)
 	}
 	if cm.Labels[kube.ManagedByLabel] != kube.FieldManager {
-		in.Progress.Logf("gpu: ConfigMap %s/%s was not made by kubectl flexigrobots; leaving it (nothing points at it any more)", namespace, name)
-		return nil, nil
+		return nil, nil // made by hand: see handMadeConfigs
 	}
-	res := &output.Result{Kind: "ConfigMap", Namespace: namespace, Name: name, Action: output.Deleted}
+	return in.deleteConfigMap(ctx, cm, "")
+}
+
+// deleteConfigMap deletes cm (reported with detail), a dry run only reporting it.
+func (in *installer) deleteConfigMap(ctx context.Context, cm *corev1.ConfigMap, detail string) (*output.Result, error) {
+	cms := in.Clients.Client.CoreV1().ConfigMaps(cm.Namespace)
+	namespace, name := cm.Namespace, cm.Name
+	res := &output.Result{Kind: "ConfigMap", Namespace: namespace, Name: name, Action: output.Deleted, Detail: detail}
 	if in.DryRun.Active() {
 		res.DryRun = in.DryRun
 		if in.DryRun == core.DryRunClient {

@@ -61,7 +61,9 @@ On a platform built by hand from the runbook (helm, kubectl apply/create/patch),
 takes over what it finds: helm releases of any name are upgraded in place, and objects kubectl
 made join the section's set where their values agree with the file. An object whose values
 differ stops its section before the section changes anything, naming the fields and the tool
-that set them; --force-conflicts takes them over with the file's values.
+that set them; --force-conflicts takes them over with the file's values. What the hand-built
+platform left that a section no longer uses (the runbook's time-slicing ConfigMap) is named in a
+note and kept; --prune-adopted deletes it.
 
 Exit codes: 0 every section applied, 1 a section failed or was skipped, 2 invalid file or flags,
 or every failed section refused its input and no section changed anything.`,
@@ -90,6 +92,7 @@ or every failed section refused its input and no section changed anything.`,
 	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object of the kubeflow section as a server-side apply, even those the last run's apply record says are unchanged, and record them anew")
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, 30*time.Minute)
 	cmdutil.AddForceConflictsFlag(cmd, &o.MutatingFlags)
+	cmdutil.AddPruneAdoptedFlag(cmd, &o.MutatingFlags)
 	cmd.Flags().Lookup("timeout").Usage = "Give up on a section after this long (each section's budget, its phases sharing it); what was applied stays and a re-run continues"
 	return cmd
 }
@@ -131,6 +134,7 @@ func (o *Options) Complete() error {
 	}
 	r.ForceApply = o.ForceApply
 	r.ForceConflicts = o.ForceConflicts
+	r.PruneAdopted = o.PruneAdopted
 	o.run = r
 	return nil
 }

@@ -23,6 +23,8 @@ type MutatingFlags struct {
 	Diff bool
 	// ForceConflicts is --force-conflicts, on the commands that register it (AddForceConflictsFlag).
 	ForceConflicts bool
+	// PruneAdopted is --prune-adopted, on the commands that register it (AddPruneAdoptedFlag).
+	PruneAdopted bool
 }
 
 // ForceConflictsHelp is the help of --force-conflicts.
@@ -31,6 +33,14 @@ const ForceConflictsHelp = "Take over fields another field manager owns, also wh
 // AddForceConflictsFlag registers --force-conflicts into f.ForceConflicts.
 func AddForceConflictsFlag(cmd *cobra.Command, f *MutatingFlags) {
 	cmd.Flags().BoolVar(&f.ForceConflicts, "force-conflicts", false, ForceConflictsHelp)
+}
+
+// PruneAdoptedHelp is the help of --prune-adopted.
+const PruneAdoptedHelp = "Delete what a platform built by hand left that this command took over and no longer uses (the runbook's time-slicing ConfigMap once the device plugin reads the plugin's own); without it they are named in a note and kept"
+
+// AddPruneAdoptedFlag registers --prune-adopted into f.PruneAdopted.
+func AddPruneAdoptedFlag(cmd *cobra.Command, f *MutatingFlags) {
+	cmd.Flags().BoolVar(&f.PruneAdopted, "prune-adopted", false, PruneAdoptedHelp)
 }
 
 // OutputNone is the output format of a run whose output is something else than its report: a

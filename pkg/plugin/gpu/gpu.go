@@ -46,7 +46,7 @@ func newRun(f *kube.Factory, progress *output.Progress, fl cmdutil.MutatingFlags
 	if err != nil {
 		return nil, err
 	}
-	return &section.Run{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout, ForceConflicts: fl.ForceConflicts}, nil
+	return &section.Run{Clients: clients, Helm: helm.NewClientFor(f, progress), Progress: progress, DryRun: fl.DryRun, Wait: fl.Wait, Timeout: fl.Timeout, ForceConflicts: fl.ForceConflicts, PruneAdopted: fl.PruneAdopted}, nil
 }
 
 // flags are the flags of the gpu block's fields (the chart's: core.ChartFlag).

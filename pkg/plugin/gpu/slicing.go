@@ -52,12 +52,19 @@ version stays the release's unless --chart-version is given), restart the device
 config changed (the operator does not always), and wait until every GPU node advertises physical
 GPUs x N (nvidia.com/gpu, or nvidia.com/gpu.shared with --rename-by-default). Then print one line
 per GPU node. --disable (or --replicas 1) turns time-slicing off and waits for the physical count.
-Run again with the same N: nothing changes.`,
+Run again with the same N: nothing changes.
+
+On a cluster set up by hand (the runbook's kubectl create configmap time-slicing and helm upgrade),
+the release made by hand is upgraded in place, and the ConfigMap the device plugin read before is
+named in a note and kept: --prune-adopted deletes it once the device plugin reads another.`,
 		Example: `  # Four pods per physical GPU
   kubectl flexigrobots gpu slicing --replicas 4
 
   # Advertise the shared GPUs as nvidia.com/gpu.shared, one per pod at most
   kubectl flexigrobots gpu slicing --replicas 4 --rename-by-default --fail-requests-greater-than-one
+
+  # Take over the runbook's time-slicing and delete its old ConfigMap
+  kubectl flexigrobots gpu slicing --replicas 4 --prune-adopted
 
   # Back to whole GPUs
   kubectl flexigrobots gpu slicing --disable`,
@@ -71,6 +78,7 @@ Run again with the same N: nothing changes.`,
 	}
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, gpucomp.DefaultSlicingTimeout)
 	cmdutil.AddForceConflictsFlag(cmd, &o.MutatingFlags)
+	cmdutil.AddPruneAdoptedFlag(cmd, &o.MutatingFlags)
 	cmdutil.AddChartFlags(cmd, &o.Spec.Operator.Chart, gpucomp.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to upgrade the release to (default: the release's own version)"
