@@ -160,29 +160,7 @@ func (b *bed) runbook(plugin string) func() error {
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			return fmt.Errorf("runbook script: %w: %s", err, strings.Join(lines[max(0, len(lines)-8):], "\n"))
 		}
-		fmt.Printf("runbook phases: %s\n", phases(filepath.Join(b.dir, "phases.txt")))
+		fmt.Printf("runbook phases: %s\n", testbed.StepTimes(filepath.Join(b.dir, "phases.txt")))
 		return nil
 	}
-}
-
-// phases reads the script's "step unix-time" marks and says how long each step took.
-func phases(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	var out []string
-	prev := 0.0
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var name string
-		var at float64
-		if _, err := fmt.Sscanf(line, "%s %f", &name, &at); err != nil {
-			return "bad phases line " + line
-		}
-		if i > 0 {
-			out = append(out, fmt.Sprintf("%s %.1fs", name, at-prev))
-		}
-		prev = at
-	}
-	return strings.Join(out, ", ")
 }

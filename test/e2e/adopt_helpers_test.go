@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,33 +203,10 @@ func (b *handBed) runRunbook(t *testing.T, rc runbookCase) {
 	out, err := cmd.CombinedOutput()
 	passes, _ := os.ReadFile(filepath.Join(b.dir, "passes.txt"))
 	t.Logf("runbook by hand: %s in all; %s; passes: %s", time.Since(start).Round(time.Second),
-		stepTimes(t, filepath.Join(b.dir, "phases.txt")), strings.ReplaceAll(strings.TrimSpace(string(passes)), "\n", ", "))
+		testbed.StepTimes(filepath.Join(b.dir, "phases.txt")), strings.ReplaceAll(strings.TrimSpace(string(passes)), "\n", ", "))
 	if err != nil {
 		t.Fatalf("the runbook's steps failed: %v\n%s", err, out)
 	}
-}
-
-// stepTimes reads the script's "step unix-time" marks and says how long each step took.
-func stepTimes(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	var out []string
-	prev := 0.0
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var name string
-		var at float64
-		if _, err := fmt.Sscanf(line, "%s %f", &name, &at); err != nil {
-			t.Fatalf("bad mark %q in %s", line, path)
-		}
-		if i > 0 {
-			out = append(out, fmt.Sprintf("%s %.1fs", name, at-prev))
-		}
-		prev = at
-	}
-	return strings.Join(out, ", ")
 }
 
 // hand runs a tool of the bed (kubectl or helm) as the person does, failing the test on error.
