@@ -163,8 +163,8 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	o.run.Progress.Logf("apply: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, o.run.Server, output.Count(len(o.sections), "section"))
 	sum, err := platform.Run(ctx, o.platform, o.sections, o.run)
-	if core.IsUsageError(err) {
-		return err
+	if core.IsUsageError(err) && (sum == nil || len(sum.Sections) == 0) {
+		return err // refused before any section ran: nothing to summarise
 	}
 	if perr := platform.PrintSummary(o.streams.Out, o.streams.ErrOut, o.Output, sum); perr != nil && err == nil {
 		err = perr
