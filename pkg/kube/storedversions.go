@@ -22,8 +22,9 @@ import (
 // cluster still stores objects in (a version of the live CRD's status.storedVersions missing from
 // the new spec.versions): the API server refuses such an update, so an upgrade that needs one
 // would stop half way. CRDs the section's apply record says were applied exactly so last time
-// are not read (nothing changes for them); the rest are read in parallel, in protobuf (CRDs are
-// large). Absent CRDs are fine.
+// are not read (nothing changes for them: a has the section's ApplySet setting, so the hash is of
+// the object as its apply sends it); the rest are read in parallel, in protobuf (CRDs are large).
+// Absent CRDs are fine.
 func (a *Applier) DroppedStoredVersions(ctx context.Context, objs []*unstructured.Unstructured) ([]string, error) {
 	a.defaults()
 	var crds []*unstructured.Unstructured
@@ -32,7 +33,7 @@ func (a *Applier) DroppedStoredVersions(ctx context.Context, objs []*unstructure
 		if !isCRD(o) {
 			continue
 		}
-		if prev, ok := rec.old[Ref(o)]; ok && prev.Hash == desiredHash(o) {
+		if prev, ok := rec.old[Ref(o)]; ok && prev.Hash == a.sentHash(o) {
 			continue
 		}
 		crds = append(crds, o)
@@ -110,4 +111,15 @@ func droppedLine(o *unstructured.Unstructured, stored []string) string {
 	}
 	return fmt.Sprintf("CustomResourceDefinition %s: the cluster stores its objects as %s, which the new build no longer defines (it defines %s): the API server would refuse the update half way; migrate the objects to a version it keeps (rewrite each, e.g. with kube-storage-version-migrator) and remove %s from the CRD's status.storedVersions first",
 		o.GetName(), strings.Join(dropped, ", "), strings.Join(versions, ", "), strings.Join(dropped, ", "))
+}
+
+// sentHash is the record's hash of o as an Apply of a sends it: prepared and, in an ApplySet,
+// labelled as a member (see plan and beginApplySet).
+func (a *Applier) sentHash(o *unstructured.Unstructured) string {
+	c := o.DeepCopy()
+	a.prepare(c)
+	if a.ApplySet && (a.Unrecorded == nil || !a.Unrecorded(c)) {
+		(&applySet{id: ApplySetID(a.Section)}).labelMember(c)
+	}
+	return desiredHash(c)
 }

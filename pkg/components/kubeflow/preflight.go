@@ -65,7 +65,8 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 	if err := defaultClass(ctx, c); err != nil {
 		f.Errors = append(f.Errors, err.Error())
 	}
-	dropped, err := (&kube.Applier{Clients: c, Section: Name}).DroppedStoredVersions(ctx, b.Objects)
+	// ApplySet as the converge's Applier has it: the record's hashes are of objects labelled so.
+	dropped, err := (&kube.Applier{Clients: c, Section: Name, ApplySet: true}).DroppedStoredVersions(ctx, b.Objects)
 	if err != nil {
 		return nil, err
 	}
