@@ -188,11 +188,20 @@ func (a *Applier) saveRecord(ctx context.Context, r *record) error {
 }
 
 // ownedFields hashes the field set manager owns through apply (not a subresource); "" when it
-// owns none.
+// owns none. The field set is hashed with its keys sorted: the server sends them in its own order
+// (a typed or metadata-only read), an unstructured object's managedFields come out sorted, and
+// the same set must hash the same from either.
 func ownedFields(entries []metav1.ManagedFieldsEntry, manager string) string {
 	for _, e := range entries {
 		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
-			sum := sha256.Sum256(e.FieldsV1.Raw)
+			raw := e.FieldsV1.Raw
+			var set map[string]any
+			if err := json.Unmarshal(raw, &set); err == nil {
+				if sorted, err := json.Marshal(set); err == nil {
+					raw = sorted
+				}
+			}
+			sum := sha256.Sum256(raw)
 			return hex.EncodeToString(sum[:16])
 		}
 	}
