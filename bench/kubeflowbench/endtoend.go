@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/bench/internal/benchkit"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -17,11 +16,9 @@ import (
 //
 //   - ours: `kubectl flexigrobots kubeflow --manifests URL --registration-flow
 //     --ingress-service-type LoadBalancer --wait=false`, the plugin binary with an empty user
-//     cache, so the first run includes the download, the kustomize build and the preflight (the
-//     runbook's script waits for nothing either); then the no-op re-run as users run it, with the
-//     command's defaults (--wait included), noOpRuns times right after the install and noOpRuns
-//     times once the bed settled (settleFor later), each with the plugin's own CPU; then once
-//     more with the user cache deleted (the cache-cold no-op: download and build again).
+//     cache, so the first run includes the download, the kustomize build and the preflight; then
+//     the same command again (the no-op re-run, its build from the build cache); then again with
+//     the user cache deleted (the cache-cold no-op: download and build again, nothing to apply).
 //   - theirs: the runbook's commands as a script: fetch and untar the archive (first run only, the
 //     clone is kept), `kubectl kustomize example` (every run, as the runbook builds before it
 //     applies), then `kubectl apply --server-side --force-conflicts` again until it succeeds (a
@@ -36,18 +33,9 @@ if [ ! -d manifests ]; then mkdir manifests.part && curl -fsSL "$KFURL" | tar xz
 until_ok kubectl apply --server-side --force-conflicts -f kubeflow.yaml
 `
 
-// noOpRuns is how many no-op re-runs of ours are timed in a row (the spread is printed), and
-// settleFor how long the bed is left alone before the settled ones.
-const (
-	noOpRuns  = 5
-	settleFor = 30 * time.Second
-)
-
-// e2eSamples are one side's figures of one pair: rerun is the median no-op re-run right after
-// the first run (rerunSpread its fastest and slowest), settled the median once the bed settled.
+// e2eSamples are one side's figures of one pair.
 type e2eSamples struct {
-	first, rerun, settled, coldRerun benchkit.Sample
-	rerunSpread, settledSpread       string
+	first, rerun, coldRerun benchkit.Sample
 }
 
 // e2eBed is a fresh bed with the archive served and a folder for the side's files and caches.
@@ -106,36 +94,18 @@ func timeOursEndToEnd(plugin, archive string) (s e2eSamples, err error) {
 		return s, err
 	}
 	defer b.stop()
-	converge := func(extra ...string) (benchkit.Sample, error) {
-		cmd := exec.Command(plugin, b.kubeflowArgs(extra...)...)
+	converge := func() error {
+		cmd := exec.Command(plugin, b.kubeflowArgs("--wait=false")...)
 		cmd.Env = b.env()
-		return benchkit.TimeCmd(cmd, run1)
+		return run1(cmd)
 	}
-	if s.first, err = converge("--wait=false"); err != nil {
-		return s, fmt.Errorf("kubeflow first run: %w", err)
-	}
-	noOps := func() (benchkit.Sample, string, error) {
-		var runs []benchkit.Sample
-		for range noOpRuns {
-			r, err := converge() // as users run it: --wait and every other default
-			if err != nil {
-				return r, "", fmt.Errorf("kubeflow no-op re-run: %w", err)
-			}
-			runs = append(runs, r)
-		}
-		return benchkit.Median(runs), benchkit.Spread(runs), nil
-	}
-	if s.rerun, s.rerunSpread, err = noOps(); err != nil {
-		return s, err
-	}
-	time.Sleep(settleFor)
-	if s.settled, s.settledSpread, err = noOps(); err != nil {
+	if s.first, s.rerun, err = benchkit.FirstAndRerun("kubeflow", converge); err != nil {
 		return s, err
 	}
 	if err := os.RemoveAll(filepath.Join(b.dir, "cache")); err != nil {
 		return s, err
 	}
-	s.coldRerun, err = converge()
+	s.coldRerun, err = benchkit.Time(converge)
 	return s, err
 }
 
@@ -187,8 +157,8 @@ func runEndToEnd(plugin, archive string, pairs int) error {
 		if err != nil {
 			return fmt.Errorf("runbook (end to end): %w", err)
 		}
-		fmt.Printf("pair %d: kubeflow first %s no-op %s [%s] settled no-op %s [%s] cache-cold no-op %s | runbook first %s re-run %s\n",
-			i, o.first, o.rerun, o.rerunSpread, o.settled, o.settledSpread, o.coldRerun, t.first, t.rerun)
+		fmt.Printf("pair %d: kubeflow first %s re-run %s cache-cold re-run %s | runbook first %s re-run %s\n",
+			i, o.first, o.rerun, o.coldRerun, t.first, t.rerun)
 		ours, theirs = append(ours, o), append(theirs, t)
 	}
 	pick := func(s []e2eSamples, f func(e2eSamples) benchkit.Sample) benchkit.Sample {
@@ -201,11 +171,10 @@ func runEndToEnd(plugin, archive string, pairs int) error {
 	first := func(x e2eSamples) benchkit.Sample { return x.first }
 	rerun := func(x e2eSamples) benchkit.Sample { return x.rerun }
 	cold := func(x e2eSamples) benchkit.Sample { return x.coldRerun }
-	settled := func(x e2eSamples) benchkit.Sample { return x.settled }
-	of, or, os_, oc := pick(ours, first), pick(ours, rerun), pick(ours, settled), pick(ours, cold)
+	of, or, oc := pick(ours, first), pick(ours, rerun), pick(ours, cold)
 	tf, tr := pick(theirs, first), pick(theirs, rerun)
 	fmt.Printf("end to end, median of %d pair(s), admission webhooks on:\n", pairs)
-	fmt.Printf("kubeflow (whole command: download, build, preflight, converge): first (--wait=false) %s   no-op re-run (defaults, --wait on; median of %d right after the install) %s   the same once the bed settled %s   cache-cold no-op %s\n", of, noOpRuns, or, os_, oc)
+	fmt.Printf("kubeflow (whole command: download, build, preflight, converge; --wait=false): first %s   no-op re-run %s   cache-cold no-op %s\n", of, or, oc)
 	fmt.Printf("runbook  (fetch + kubectl kustomize example + apply --server-side until it succeeds): first %s   re-run %s\n", tf, tr)
 	fmt.Printf("ratio runbook/kubeflow: first %.2fx, no-op re-run %.2fx, cache-cold no-op %.2fx\n",
 		benchkit.Ratio(tf, of), benchkit.Ratio(tr, or), benchkit.Ratio(tr, oc))

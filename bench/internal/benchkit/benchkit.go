@@ -66,40 +66,14 @@ type Sample struct {
 	Wall time.Duration
 	// CPU is machine-wide busy CPU-seconds from /proc/stat; negative where unavailable.
 	CPU float64
-	// Own is the CPU-seconds (user + system) of the timed command alone, 0 when not known (see
-	// TimeCmd).
-	Own float64
 }
 
-// String prints the sample as "12.34s (20.1 CPU-s)", with ", 0.43 own" when Own is known.
+// String prints the sample as "12.34s (20.1 CPU-s)".
 func (s Sample) String() string {
-	own := ""
-	if s.Own > 0 {
-		own = fmt.Sprintf(", %.2f own", s.Own)
-	}
 	if s.CPU < 0 {
 		return fmt.Sprintf("%6.2fs", s.Wall.Seconds())
 	}
-	return fmt.Sprintf("%6.2fs (%5.1f CPU-s%s)", s.Wall.Seconds(), s.CPU, own)
-}
-
-// TimeCmd runs cmd as Time does, run1 running it to the end, and adds the CPU time of the
-// command's process (user + system) as Own.
-func TimeCmd(cmd *exec.Cmd, run1 func(*exec.Cmd) error) (Sample, error) {
-	s, err := Time(func() error { return run1(cmd) })
-	if ps := cmd.ProcessState; ps != nil {
-		s.Own = (ps.UserTime() + ps.SystemTime()).Seconds()
-	}
-	return s, err
-}
-
-// Spread prints the fastest and slowest wall times of s, "0.81-1.37s".
-func Spread(s []Sample) string {
-	lo, hi := s[0].Wall, s[0].Wall
-	for _, x := range s[1:] {
-		lo, hi = min(lo, x.Wall), max(hi, x.Wall)
-	}
-	return fmt.Sprintf("%.2f-%.2fs", lo.Seconds(), hi.Seconds())
+	return fmt.Sprintf("%6.2fs (%5.1f CPU-s)", s.Wall.Seconds(), s.CPU)
 }
 
 // Time runs fn and samples its wall time and the machine's CPU time.
