@@ -176,6 +176,7 @@ func TestKubeflowV110(t *testing.T) {
 	hooks := standins.NewAdmissionWebhooks(webhookDelay)
 	c := testbed.StartT(t, testbed.Options{Webhooks: true, StandIns: []testbed.StandIn{standins.NewNFSProvisioner(), hooks}})
 	nfsStandInStorage(t, c)
+	pristine := settledClusterObjects(t, c) // what the uninstall must leave as it was
 	args := kubeflowEditArgs(t, "1.10.2", url)
 	ctx := context.Background()
 
@@ -402,7 +403,7 @@ func TestKubeflowV110(t *testing.T) {
 	assertKubeflowPrunes(t, c, args, first)
 	runBedSuites(t, c, "v1.10.2")
 	assertKubeflowUpgrades(t, c, args)
-	assertKubeflowUninstalls(t, c)
+	assertKubeflowUninstalls(t, c, pristine)
 }
 
 func toUnstructured(obj any) (*unstructured.Unstructured, error) {

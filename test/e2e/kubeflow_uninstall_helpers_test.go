@@ -20,10 +20,10 @@ import (
 // deletes nothing; the real one deletes every member but the stores' PVCs and their namespace,
 // names the namespaces it deletes first, leaves objects made by hand outside them, and keeps its
 // record of what it kept; again it deletes nothing; --delete-data takes the rest (no
-// ClusterRole, ClusterRoleBinding, CRD, namespace or webhook configuration of the set is left or
-// comes back, the others are the very objects they were), and after that there is nothing to
-// uninstall.
-func assertKubeflowUninstalls(t *testing.T, c *testbed.Cluster) {
+// ClusterRoles, ClusterRoleBindings, CRDs, namespaces and webhook configurations are by name and
+// uid those of pristine, the snapshot taken before the install, but for the namespace this
+// helper makes by hand), and after that there is nothing to uninstall.
+func assertKubeflowUninstalls(t *testing.T, c *testbed.Cluster, pristine map[string]clusterObject) {
 	t.Helper()
 	ctx := context.Background()
 	id := kube.ApplySetID("kubeflow")
@@ -45,12 +45,14 @@ func assertKubeflowUninstalls(t *testing.T, c *testbed.Cluster) {
 		t.Fatal(err)
 	}
 
-	// What is not a member of the set must stay as it is; nothing of the set may come back.
+	// What was there before the install must stay the very object it was; only the namespace
+	// made by hand above may be there besides.
 	leftAlone := map[string]types.UID{}
-	for k, o := range clusterObjects(t, c) {
-		if o.set != id {
-			leftAlone[k] = o.uid
-		}
+	for k, o := range pristine {
+		leftAlone[k] = o.uid
+	}
+	if o, ok := clusterObjects(t, c)["namespaces//made-by-hand"]; ok {
+		leftAlone["namespaces//made-by-hand"] = o.uid
 	}
 
 	before := namespaceNames(t, c)

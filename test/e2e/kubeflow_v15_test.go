@@ -48,6 +48,7 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 	hooks := standins.NewAdmissionWebhooks(webhookDelay)
 	c := testbed.StartT(t, testbed.Options{Version: testbed.V121, Webhooks: true, StandIns: []testbed.StandIn{standins.NewNFSProvisioner(), hooks}})
 	nfsStandInStorage(t, c)
+	pristine := settledClusterObjects(t, c) // what the uninstall must leave as it was
 	// The static user stays beside the GitHub connector: its password is generated.
 	args := append(append([]string{"kubeflow"}, kubeflowEditArgs(t, "1.5.0", url)...), "--enable-password-db", "-o", "json", "--timeout", "25m")
 	r := runPlugin(t, c, args...)
@@ -103,5 +104,5 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
 	assertCAInjected(t, c, hooks, "inferenceservice.serving.kserve.io")
 	runBedSuites(t, c, "v1.5.0")
-	assertKubeflowUninstalls(t, c)
+	assertKubeflowUninstalls(t, c, pristine)
 }
