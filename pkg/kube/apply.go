@@ -71,6 +71,10 @@ type Applier struct {
 	// section's record ConfigMap its parent; after a successful apply, members the objects no
 	// longer hold are deleted (dry runs report them) unless NoPrune, which only records them.
 	ApplySet, NoPrune bool
+	// KeepMember names the members a prune must leave in place though the objects no longer
+	// hold them, and why (e.g. a claim whose data a new release stores elsewhere, until it is
+	// copied): reported as kept, never deleted. Called only for members a prune would delete.
+	KeepMember func(ctx context.Context, kind, namespace, name string) (why string, keep bool, err error)
 
 	live           liveIndex
 	rawOnce        sync.Once

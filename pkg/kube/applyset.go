@@ -197,18 +197,24 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 	if err != nil {
 		return nil, err
 	}
+	doomed, kept, err := a.keepMembers(ctx, doomed)
+	if err != nil {
+		return nil, err
+	}
 	doomed, held := a.holdAggregating(ctx, doomed)
 	// The aggregating ClusterRoles go after the rest of the first group, before CRDs and namespaces.
 	first := slices.IndexFunc(doomed, func(p prunable) bool { return p.order > 0 })
 	if first < 0 {
 		first = len(doomed)
 	}
-	results, err := a.deleteMembers(ctx, doomed[:first], prunedAs)
+	res, err := a.deleteMembers(ctx, doomed[:first], prunedAs)
+	results := append(kept, res...)
 	if err != nil {
 		return results, err
 	}
-	deleted := deletedOf(doomed[:first], results)
-	res, aggregating, err := a.deleteAggregating(ctx, held, deleted, prunedAs)
+	deleted := deletedOf(doomed[:first], res)
+	var aggregating []prunable
+	res, aggregating, err = a.deleteAggregating(ctx, held, deleted, prunedAs)
 	results = append(results, res...)
 	deleted = append(deleted, aggregating...)
 	if err != nil {
@@ -220,8 +226,38 @@ func (a *Applier) prune(ctx context.Context, s *applySet, items []*item) ([]outp
 		return results, err
 	}
 	a.keepGone(ctx, append(deleted, deletedOf(doomed[first:], res)...))
-	s.clean = true // pruned against these members: recorded, so a re-run of them skips the LISTs
+	// Pruned against these members: recorded, so a re-run of them skips the LISTs; unless a
+	// member was kept, which each run asks about again (and names) until it can go.
+	s.clean = len(kept) == 0
 	return results, a.narrowParent(ctx, s, kinds, namespaces)
+}
+
+// keepMembers takes out of doomed the members KeepMember keeps, as kept results. They stay
+// members; the parent goes on naming their kinds and namespaces as long as the objects applied
+// have some of that kind and namespace (a KeepMember for a kind the objects no longer have would
+// lose sight of it: keep only kinds the section always applies).
+func (a *Applier) keepMembers(ctx context.Context, doomed []prunable) ([]prunable, []output.Result, error) {
+	if a.KeepMember == nil {
+		return doomed, nil, nil
+	}
+	var rest []prunable
+	var kept []output.Result
+	for _, p := range doomed {
+		why, keep, err := a.KeepMember(ctx, p.kind, p.namespace, p.name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%sprune: %w", a.prefix(), err)
+		}
+		if !keep {
+			rest = append(rest, p)
+			continue
+		}
+		r := output.Result{Kind: p.kind, Namespace: p.namespace, Name: p.name, Action: Kept, Detail: why}
+		if a.DryRun.Active() {
+			r.DryRun = a.DryRun
+		}
+		kept = append(kept, r)
+	}
+	return rest, kept, nil
 }
 
 // narrowParent sets the parent's kinds and namespaces to those of this run's members.

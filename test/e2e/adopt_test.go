@@ -86,6 +86,15 @@ func runAdopt(t *testing.T, rc runbookCase) {
 		sameState(t, before, platformState(t, c))
 	})
 
+	t.Run("kubeflow --plan finds the release built by hand by its pipelines image", func(t *testing.T) {
+		tags := map[string]string{"1.5.0": "1.8.1", "1.10.2": "2.5.0"}
+		r := runPlugin(t, c, "kubeflow", "--plan", "--version", "v"+rc.kubeflow)
+		want := "Kubeflow v" + rc.kubeflow + " is installed (Deployment kubeflow/ml-pipeline runs Kubeflow Pipelines " + tags[rc.kubeflow] + "): nothing to upgrade"
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("kubeflow --plan: exit %d, want %q", r.code, want)
+		}
+	})
+
 	t.Run("apply -f --dry-run=server says what would be adopted and changes nothing", func(t *testing.T) {
 		before := platformState(t, c)
 		// tls and profiles read what kubeflow really applied: a dry run of them before the take-over

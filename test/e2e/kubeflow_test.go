@@ -403,6 +403,7 @@ func TestKubeflowV110(t *testing.T) {
 	assertKubeflowPrunes(t, c, args, first)
 	runBedSuites(t, c, "v1.10.2")
 	assertKubeflowUpgrades(t, c, args)
+	assertKubeflowUpgradesHopByHop(t, c, args)
 	assertKubeflowUninstalls(t, c, pristine)
 }
 

@@ -104,5 +104,18 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 	assertCAInjected(t, c, hooks, "admission-webhook-mutating-webhook-configuration")
 	assertCAInjected(t, c, hooks, "inferenceservice.serving.kserve.io")
 	runBedSuites(t, c, "v1.5.0")
+	// No in-place path off the runbook's release: the way off it, exit 2, before any download.
+	names := namespaceNames(t, c)
+	r = runPlugin(t, c, "kubeflow", "--version", "v1.10.2")
+	for _, want := range []string{"Kubeflow v1.5.0 is installed (the apply record kube-system/flexigrobots-applied-kubeflow names it) and cannot be upgraded in place to v1.10.2",
+		"Kubernetes 1.22 removed", "Move to a new cluster", "README: Upgrading"} {
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("kubeflow --version v1.10.2 over v1.5.0: exit %d, stderr lacks %q", r.code, want)
+		}
+	}
+	if after := namespaceNames(t, c); strings.Join(after, ",") != strings.Join(names, ",") || recordedRelease(t, c) != "v1.5.0" {
+		t.Errorf("the refused upgrade changed something: namespaces %v -> %v, record names %q", names, after, recordedRelease(t, c))
+	}
+	assertExportRecreates(t, c)
 	assertKubeflowUninstalls(t, c, pristine)
 }

@@ -51,6 +51,8 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"profile", "uninstall", "extra"}, `error: unknown argument "extra" for "kubectl flexigrobots profile uninstall"`, ""},
 		{[]string{"delete"}, "error: -f is required: give the platform file that was applied, e.g. -f plugins.yaml", ""},
 		{[]string{"delete", "-f", "plugins.yaml", "-o", "xml"}, `error: unknown output format "xml": use -o with one of table|json|yaml`, ""},
+		{[]string{"export", "-o", "table"}, `error: unknown output format "table": use -o with one of yaml|json`, ""},
+		{[]string{"kubeflow", "--plan", "--dry-run=server"}, "error: --plan changes nothing already: leave --dry-run and --diff out", ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out, errOut, code := runWithoutCluster(t, nil, tc.args...)
@@ -80,6 +82,7 @@ func TestNoClusterConfigured(t *testing.T) {
 		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"tls", "status"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
 		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"gpu", "status"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
 		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"profile", "poddefault", "--all-profiles"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
+		{[]string{"KUBECONFIG=/nonexistent/kubeconfig"}, []string{"export"}, "kubeconfig /nonexistent/kubeconfig does not exist"},
 		{nil, []string{"--kubeconfig", "/nonexistent/kubeconfig", "verify"}, "--kubeconfig /nonexistent/kubeconfig does not exist"},
 		{[]string{"KUBECONFIG=", "HOME=" + t.TempDir()}, []string{"verify"}, "KUBECONFIG is not set"},
 	} {

@@ -3,6 +3,7 @@ package kubeflow
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -61,6 +62,12 @@ func TestBuildWithAllEdits(t *testing.T) {
 				if strings.Contains(out.String(), s) {
 					t.Fatalf("built manifests contain secret %q", s)
 				}
+			}
+			// What Installed recognizes a release by that the plugin did not record.
+			api := find(b.Objects, "Deployment", pipelinesAPIServer.Namespace, pipelinesAPIServer.Name)
+			if containers, _, _ := unstructured.NestedSlice(api.Object, "spec", "template", "spec", "containers"); len(containers) == 0 ||
+				imageTag(fmt.Sprint(containers[0].(map[string]any)["image"])) != p.PipelinesTag {
+				t.Errorf("the build's ml-pipeline runs %v, the profile says tag %q", containers, p.PipelinesTag)
 			}
 			cd := find(b.Objects, "Deployment", "kubeflow", "centraldashboard")
 			if got := EnvValue(cd, "REGISTRATION_FLOW"); got != "true" {

@@ -111,7 +111,8 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 			generated[kube.Ref(o)] = true
 		}
 	}
-	a := &kube.Applier{Generated: func(u *unstructured.Unstructured) bool { return generated[kube.Ref(u)] }, Replaces: replacesGeneratorRef(creds.Objects), Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune}
+	a := &kube.Applier{Generated: func(u *unstructured.Unstructured) bool { return generated[kube.Ref(u)] }, Replaces: replacesGeneratorRef(creds.Objects), Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune,
+		KeepMember: (&keeper{c: in.Clients}).keep}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)
 	if err != nil {

@@ -88,6 +88,10 @@ type Profile struct {
 	// DataClaims are the build's PersistentVolumeClaims: they hold data, so uninstall keeps them
 	// unless --delete-data.
 	DataClaims []DataClaim
+	// PipelinesTag is the image tag of Kubeflow Pipelines' API server (Deployment
+	// kubeflow/ml-pipeline) in the build: how Installed recognizes a release the plugin did not
+	// record (a platform built by hand).
+	PipelinesTag string
 	// RemotePins are the sha256 digests of the remote kustomize bases the manifests reference,
 	// by canonical download URL (kustomize.Remotes.Pins); nil when the build is all local.
 	RemotePins map[string]string

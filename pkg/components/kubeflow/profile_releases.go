@@ -69,23 +69,28 @@ var profiles = map[string]Profile{
 		ProxyNeedsOIDC:  true,
 		ObjectStore:     minioStore,
 		DataClaims:      []DataClaim{{Namespace: "istio-system", Name: "authservice-pvc", What: "authservice's login sessions"}, pipelinesDB, minioData, katibDB},
+		PipelinesTag:    "1.8.1",
 	},
 	"v1.9.1": oauth2ProxyRelease("v1.9.1", "c3cf7fd5fe9d4408cf9e40fba686ae84f779edb3f629ce7752d278fa8bec501d", "apps", func(p *Profile) {
 		p.SharedWorkloads = nil // no Istio CNI before v1.10
 		p.ObjectStore, p.DataClaims = minioStore, []DataClaim{katibDB, minioData, pipelinesDB}
+		p.PipelinesTag = "2.3.0"
 	}),
 	"v1.10.2": oauth2ProxyRelease("v1.10.2", "669adac7d0ede70aa70cea665051dd1549f0bf9c91e6081d03682840e1bc3b30", "applications", func(p *Profile) {
 		p.ObjectStore, p.DataClaims = minioStore, []DataClaim{katibDB, minioData, pipelinesDB}
+		p.PipelinesTag = "2.5.0"
 	}),
 	"v1.11.0": oauth2ProxyRelease("v1.11.0", "6461b8e3f319a8eb3b93cc6c747e0ed7f17101bbc68184db468dea2cc236bcb6", "applications", func(p *Profile) {
 		p.Namespaces = append(p.Namespaces, "kubeflow-system")
 		p.RemotePins = remoteBasePins
+		p.PipelinesTag = "2.15.0"
 	}),
 	// 26.03: the first calendar-versioned tag (no "v"); its user Profile has no placeholders.
 	"26.03": oauth2ProxyRelease("26.03", "c2a1037f5c32ff6e7d792c381a51f899ec33211400a3c90f96dbfc14d856d55b", "applications", func(p *Profile) {
 		p.Namespaces = append(p.Namespaces, "kubeflow-system")
 		p.RemotePins = remoteBasePins
 		p.UserProfile = ""
+		p.PipelinesTag = "2.16.0"
 	}),
 }
 

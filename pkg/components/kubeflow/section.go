@@ -36,13 +36,13 @@ func (kubeflowSection) Checks() []checks.Check { return Checks() }
 // Access is the RBAC `kubeflow` needs.
 func (kubeflowSection) Access() access.Section { return Access }
 
-// Prepare refuses a version given that cannot install on the server (exit 2); without one,
-// Build picks (and says) the version that fits.
-func (kubeflowSection) Prepare(_ context.Context, r *section.Run, s section.Spec) error {
-	v := s.(*Spec).Version
-	if v == "" {
-		return nil
-	}
+// Prepare refuses a version given that cannot install on the server (exit 2), and finds the
+// release installed and the upgrade hops to the target (the version given, or the one the
+// version matrix picks): no path from the installed release (a downgrade, v1.5.0, a hop that
+// cannot install here) is exit 2 too. Without a version, Build says which it picked and why.
+func (kubeflowSection) Prepare(ctx context.Context, r *section.Run, s section.Spec) error {
+	spec := s.(*Spec)
+	spec.upgrade = nil
 	if r.Server.Major == 0 && r.Clients == nil {
 		return nil // no cluster to check against: the preflight checks the build
 	}
@@ -50,7 +50,24 @@ func (kubeflowSection) Prepare(_ context.Context, r *section.Run, s section.Spec
 	if err != nil {
 		return core.Wrapf(err, "kubeflow")
 	}
-	return CheckVersion(server, v)
+	var given error
+	if spec.Version != "" {
+		given = CheckVersion(server, spec.Version)
+	}
+	if r.Clients == nil {
+		return given
+	}
+	up, err := planUpgrade(ctx, r.Clients, server, spec)
+	switch {
+	case err != nil && up != nil && up.installed.Version == RunbookVersion:
+		return err // on the runbook's v1.5.0 the way off it says more than "cannot install here"
+	case given != nil:
+		return given
+	case err != nil:
+		return err
+	}
+	spec.upgrade = up
+	return nil
 }
 
 // Build picks the version (saying which and why when none is given) and builds its manifests
@@ -80,7 +97,7 @@ func (k kubeflowSection) Apply(ctx context.Context, r *section.Run, s section.Sp
 	}
 	b := spec.built
 	spec.built = nil // converge edits the build (the cluster's TLS state, dex's hash): build anew next time
-	return installer(r, spec).Converge(ctx, b, spec.github())
+	return k.converge(ctx, r, spec, spec.upgrade, b)
 }
 
 // Uninstall runs `kubeflow uninstall` (its stores' claims kept unless o.DeleteData).
@@ -159,7 +176,7 @@ func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p
 		}
 	}
 	progress.Update("kubeflow: loading and building the %s manifests", p.Version)
-	b, err := Build(ctx, p, Source{Manifests: s.Manifests, RemoteBasesMirror: s.RemoteBasesMirror, Progress: progress, NoBuildCache: s.NoBuildCache}, ed)
+	b, err := Build(ctx, p, Source{Manifests: s.Manifests, ManifestsMirror: s.ManifestsMirror, RemoteBasesMirror: s.RemoteBasesMirror, Progress: progress, NoBuildCache: s.NoBuildCache}, ed)
 	progress.Done()
 	return b, err
 }

@@ -43,6 +43,11 @@ type Source struct {
 	// the flat names of kustomize.Remotes (air-gapped sites). Downloads are cached in the
 	// subfolder "remote" of the cache dir.
 	RemoteBasesMirror string
+	// ManifestsMirror holds GitHub's tag archives of the releases under their tag names
+	// (v1.10.2.tar.gz, 26.03.tar.gz): a local folder or an http(s) base URL, used instead of
+	// GitHub when Manifests is empty and checked against the same pins (air-gapped sites, and
+	// the releases an upgrade passes through).
+	ManifestsMirror string
 	// tagArchiveURL replaces the profile's DefaultURL (tests serve the tag archive locally).
 	tagArchiveURL string
 }
@@ -67,8 +72,13 @@ func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
 	switch {
 	case spec == "":
 		url := p.DefaultURL()
-		if s.tagArchiveURL != "" {
+		switch m := s.ManifestsMirror; {
+		case s.tagArchiveURL != "":
 			url = s.tagArchiveURL
+		case strings.Contains(m, "://"):
+			url = strings.TrimSuffix(m, "/") + "/" + p.Version + ".tar.gz"
+		case m != "":
+			return mirrored(filepath.Join(m, p.Version+".tar.gz"), p)
 		}
 		return s.download(ctx, p, url, p.Version+".tar.gz", p.Top, p.ArchiveSHA256)
 	case strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://"):
@@ -91,6 +101,23 @@ func (s Source) Load(ctx context.Context, p Profile) (*Tree, error) {
 		return nil, core.UsageErrorf("--manifests %s: %v", spec, err)
 	}
 	t.Origin = spec
+	return t, nil
+}
+
+// mirrored reads the tag archive of p from a mirror folder, refusing one that is not the pinned
+// archive (a usage error naming both digests).
+func mirrored(file string, p Profile) (*Tree, error) {
+	t, err := readArchive(file)
+	if err == nil {
+		err = t.check(p, p.Top)
+	}
+	if err == nil && p.ArchiveSHA256 != "" {
+		err = matchPin(file, p.ArchiveSHA256, p)
+	}
+	if err != nil {
+		return nil, core.UsageErrorf("--manifests-mirror: %s: %v", file, err)
+	}
+	t.Origin = file
 	return t, nil
 }
 

@@ -35,6 +35,11 @@ type Spec struct {
 	// Manifests replaces the GitHub tag archive: a kubeflow/manifests checkout folder, a
 	// .tar.gz of it, or an http(s) mirror URL (see Source.Manifests).
 	Manifests string `json:"manifests,omitempty"`
+	// ManifestsMirror holds the releases' GitHub tag archives by tag name (v1.10.2.tar.gz,
+	// 26.03.tar.gz): a local folder or an http(s) base URL, used instead of GitHub for the
+	// release built when Manifests is empty and for every release an upgrade passes through;
+	// checked against the same pinned digests (Source.ManifestsMirror).
+	ManifestsMirror string `json:"manifestsMirror,omitempty"`
 	// RemoteBasesMirror serves the remote kustomize bases a release's build reaches (v1.11.0 and
 	// 26.03: argo-workflows, jobset) from a local folder or an http(s) base URL instead of
 	// GitHub (pkg/kustomize.Remotes names the files it holds).
@@ -73,6 +78,8 @@ type Spec struct {
 	stdin io.Reader
 	// built is what Build made, for Apply.
 	built *Built
+	// upgrade is what Prepare found: the release installed and the hops to the target.
+	upgrade *upgrade
 }
 
 // GitHubSpec is dex's GitHub connector; the client secret only as a file.
@@ -146,6 +153,9 @@ func (s *Spec) Resolve(abs func(string) string) {
 	if s.RemoteBasesMirror != "" && !strings.Contains(s.RemoteBasesMirror, "://") {
 		s.RemoteBasesMirror = abs(s.RemoteBasesMirror)
 	}
+	if s.ManifestsMirror != "" && !strings.Contains(s.ManifestsMirror, "://") {
+		s.ManifestsMirror = abs(s.ManifestsMirror)
+	}
 	if s.GitHub != nil && s.GitHub.ClientSecretFile != "" {
 		s.GitHub.ClientSecretFile = abs(s.GitHub.ClientSecretFile)
 	}
@@ -166,6 +176,11 @@ func (s *Spec) Load() core.Problems {
 	if m := s.RemoteBasesMirror; m != "" && !strings.Contains(m, "://") {
 		if st, err := os.Stat(m); err != nil || !st.IsDir() {
 			ps = append(ps, core.Problemf("remoteBasesMirror", "%s is not a folder: give a folder (or an http(s) URL) holding the remote bases' archives, e.g. argo-workflows-3.7.3.tar.gz", m))
+		}
+	}
+	if m := s.ManifestsMirror; m != "" && !strings.Contains(m, "://") {
+		if st, err := os.Stat(m); err != nil || !st.IsDir() {
+			ps = append(ps, core.Problemf("manifestsMirror", "%s is not a folder: give a folder (or an http(s) URL) holding kubeflow/manifests tag archives by tag, e.g. v1.11.0.tar.gz and 26.03.tar.gz", m))
 		}
 	}
 	if g := s.GitHub; g != nil && g.ClientSecretFile != "" {

@@ -31,6 +31,9 @@ func (in *Installer) Uninstall(ctx context.Context, deleteData bool) (*output.Re
 	results, err := a.Uninstall(ctx, u)
 	in.Progress.Done()
 	rep.Add(results...)
+	if err == nil && len(results) > 0 {
+		err = forgetRelease(ctx, in.Clients, in.DryRun)
+	}
 	if err != nil {
 		return rep, err
 	}

@@ -39,6 +39,7 @@ func addSpecFlags(cmd *cobra.Command, s *kubeflow.Spec) {
 	fl.StringVar(&s.Version, "version", "", "Kubeflow manifests version: one of "+strings.Join(kubeflow.Versions(), ", ")+" (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)")
 	fl.StringVar(&s.RemoteBasesMirror, "remote-bases-mirror", "", "Fetch the remote kustomize bases a release's build reaches (v1.11.0 and 26.03: argo-workflows, jobset) from this folder or http(s) base URL instead of GitHub, e.g. a folder holding argo-workflows-3.7.3.tar.gz, lws-0.7.0.tar.gz and jobset-v0.10.1-manifests.yaml")
 	fl.StringVar(&s.Manifests, "manifests", "", "Manifests instead of the GitHub tag archive, used as given (no pinned digest): a kubeflow/manifests checkout folder, a .tar.gz of it, or an http(s) mirror URL")
+	fl.StringVar(&s.ManifestsMirror, "manifests-mirror", "", "Folder or http(s) base URL holding kubeflow/manifests tag archives by tag (v1.11.0.tar.gz, 26.03.tar.gz), checked against the pinned digests: used instead of GitHub for the release built (unless --manifests) and for every release an upgrade passes through")
 	fl.StringVar(&s.OIDCProvider, "oidc-provider", "", "OIDC issuer URL the auth proxy trusts (v1.5 OIDC_PROVIDER, v1.10 oidc_issuer_url)")
 	fl.BoolVar(&s.RegistrationFlow, "registration-flow", false, "Let new users create their profile namespace (CD_REGISTRATION_FLOW=true)")
 	fl.StringVar(&s.IngressServiceType, "ingress-service-type", "", "Service type of istio-ingressgateway: LoadBalancer (an IP from the lb section), NodePort or ClusterIP (default: the type the manifests ship)")
@@ -83,7 +84,7 @@ func flagOf(field string) string {
 
 // flags are the kubeflow block's fields and their flags.
 var flags = map[string]string{
-	"version": "--version", "manifests": "--manifests", "remoteBasesMirror": "--remote-bases-mirror", "oidcProvider": "--oidc-provider",
+	"version": "--version", "manifests": "--manifests", "manifestsMirror": "--manifests-mirror", "remoteBasesMirror": "--remote-bases-mirror", "oidcProvider": "--oidc-provider",
 	"registrationFlow": "--registration-flow", "ingressServiceType": "--ingress-service-type",
 	"dexIssuer": "--dex-issuer", "enablePasswordDB": "--enable-password-db", "exampleUser": "--example-user",
 	"containerRuntime": "--container-runtime", "forceConflicts": "--force-conflicts",
@@ -147,6 +148,7 @@ type Options struct {
 
 	spec    kubeflow.Spec
 	prune   bool
+	plan    bool
 	run     *section.Run
 	factory *kube.Factory
 	streams genericiooptions.IOStreams
@@ -173,6 +175,14 @@ probe on the same server skips that probe and says so), apply everything in one 
 what an earlier run applied that this build no longer has (--prune=false keeps it), and wait for
 every workload and for the custom resources and Jobs the run changed (kstatus's generic rules).
 
+Over an older release it upgrades hop by hop along the path upstream supports (v1.9.1 → v1.10.2 →
+v1.11.0 → 26.03): each hop builds its release (--manifests-mirror, else GitHub), runs the migrations
+upstream's upgrade notes ask for, converges, waits and records the release; claims are never pruned
+(MinIO's is kept after the move to SeaweedFS), nor Training Operator v1 while v1 jobs exist. A hop
+that fails leaves the cluster at the last finished one and a re-run goes on from there. --plan prints
+the hops and what each creates, changes, prunes and keeps, and changes nothing. A downgrade, and
+v1.5.0 (no in-place path off Kubernetes 1.21), exit 2.
+
 Kubeflow's publicly known OIDC client secret is replaced with a generated one, kept in Secrets that
 this command owns (reused on re-runs). The GitHub client secret goes into Secret auth/dex-github-client
 and reaches dex by environment reference, never into its ConfigMap. Neither is in "kubeflow render".
@@ -185,6 +195,10 @@ Run it again and every object is "unchanged".`,
 
   # A current cluster
   kubectl flexigrobots kubeflow --version v1.10.2
+
+  # What an upgrade to 26.03 would do, hop by hop (changes nothing), then the upgrade
+  kubectl flexigrobots kubeflow --version 26.03 --plan
+  kubectl flexigrobots kubeflow --version 26.03 --manifests-mirror https://mirror.example.com/kubeflow-manifests
 
   # The same edits as a file for GitOps
   kubectl flexigrobots kubeflow render --version v1.10.2 --registration-flow > kubeflow.yaml`,
@@ -200,6 +214,7 @@ Run it again and every object is "unchanged".`,
 		},
 	}
 	addSpecFlags(cmd, &o.spec)
+	cmd.Flags().BoolVar(&o.plan, "plan", false, "Print the upgrade from the release installed to --version (or the one that fits): each hop, and per hop the migrations, what is created, changed, pruned and kept; change nothing")
 	cmd.Flags().BoolVar(&o.prune, "prune", true, "Delete the objects an earlier run applied that this build no longer has (e.g. the GitHub client Secret once the --github-* flags are dropped); --prune=false keeps them")
 	cmd.Flags().BoolVar(&o.spec.ForceConflicts, "force-conflicts", false, cmdutil.ForceConflictsHelp)
 	cmd.Flags().BoolVar(&o.ForceApply, "force-apply", false, "Send every object as a server-side apply, even those the last run's apply record says are unchanged, and record them anew (the escape hatch for a re-run that skips what it should not)")
@@ -210,6 +225,9 @@ Run it again and every object is "unchanged".`,
 
 // Validate checks the flags and reads the GitHub client secret, without the cluster (exit 2).
 func (o *Options) Validate() error {
+	if o.plan && (o.DryRun.Active() || o.Diff) {
+		return core.UsageErrorf("--plan changes nothing already: leave --dry-run and --diff out")
+	}
 	if err := o.MutatingFlags.Validate(); err != nil {
 		return err
 	}
@@ -236,7 +254,19 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	// A version given that cannot install on this cluster: exit 2 before any download or change.
 	if err := kubeflow.Section.Prepare(ctx, o.run, &o.spec); err != nil {
-		return core.UsageErrorf("%s", core.Render(err.Error(), flagOf))
+		if !core.IsUsageError(err) {
+			return err
+		}
+		return core.UsageErrorf("%s", core.Render(core.Unexit(err).Error(), flagOf))
+	}
+	if o.plan {
+		ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+		plan, err := kubeflow.PlanUpgrade(ctx, o.run, &o.spec)
+		if err != nil {
+			return err
+		}
+		return printPlan(o.streams.Out, o.Output, plan)
 	}
 	rep, err := section.Apply(ctx, kubeflow.Section, o.run, &o.spec)
 	if err != nil && rep != nil {
