@@ -206,7 +206,7 @@ func assertDropped(t *testing.T, what, release string, pruned, kept []string) {
 	want := slices.Clone(upstreamDropped[release])
 	if release == "26.03" {
 		want = append(want, "Deployment/kubeflow/minio", "PersistentVolumeClaim/kubeflow/minio-pvc") // kept at the hop before, and again
-		want = append(want, upstreamDropped["v1.11.0"][4:]...)                                     // Training Operator v1, kept while its job exists
+		want = append(want, upstreamDropped["v1.11.0"][4:]...)                                       // Training Operator v1, kept while its job exists
 	}
 	sort.Strings(got)
 	sort.Strings(want)
