@@ -227,3 +227,17 @@ func TestRBACPrintsTheRoleWithoutACluster(t *testing.T) {
 		t.Fatalf("unknown section: exit %d %s", code, errOut)
 	}
 }
+
+// TestVersionWithoutCluster: `version`, the README's first command, with no kubeconfig prints the
+// plugin's version and then, as every other command does, the one line that says no cluster is
+// configured and where it looked (not client-go's dial error), exit 1.
+func TestVersionWithoutCluster(t *testing.T) {
+	for _, env := range [][]string{{"KUBECONFIG=/nonexistent/kubeconfig"}, {"KUBECONFIG=", "HOME=" + t.TempDir()}} {
+		out, errOut, code := runWithoutCluster(t, env, "version")
+		lines := strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n")
+		if code != 1 || !strings.HasPrefix(out.String(), "Plugin Version: ") || len(lines) != 1 ||
+			!strings.Contains(lines[0], "no cluster is configured") || !strings.Contains(lines[0], "--client") || strings.Contains(lines[0], "dial tcp") {
+			t.Errorf("%v version: exit %d\nstdout:\n%s\nstderr:\n%s", env, code, out.String(), errOut.String())
+		}
+	}
+}

@@ -2,6 +2,7 @@
 package version
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -92,6 +93,9 @@ func (o *Options) Run() error {
 	} else if err := output.Print(o.streams.Out, o.Output, info); err != nil {
 		return err
 	}
+	if errors.Is(serverErr, kube.ErrNoCluster) {
+		return fmt.Errorf("version: %w (--client prints the plugin's version alone)", serverErr)
+	}
 	if serverErr != nil {
 		return fmt.Errorf("version: reading the server version: %w (use --client to skip the server)", serverErr)
 	}
@@ -99,6 +103,10 @@ func (o *Options) Run() error {
 }
 
 func (o *Options) fetchServer(info *Info) error {
+	// No kubeconfig: the one line every command says (where it looked, what to do).
+	if err := o.factory.CheckKubeconfig(); err != nil {
+		return err
+	}
 	dc, err := o.factory.ToDiscoveryClient()
 	if err != nil {
 		return err
