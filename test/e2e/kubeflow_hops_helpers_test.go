@@ -108,6 +108,16 @@ func assertKubeflowUpgradesHopByHop(t *testing.T, c *testbed.Cluster, args []str
 		assertDropped(t, "--plan "+h.To, h.To, refsAsKinds(h.Pruned), refsAsKinds(kept))
 	}
 
+	// A server dry run tries the first hop only, and changes nothing.
+	dry := runPlugin(t, c, append(slices.Clone(up), "--dry-run=server")...)
+	if dry.code != 0 || !strings.Contains(dry.stdout+dry.stderr, "dry run: only hop 1 of 2 (v1.10.2 → v1.11.0) was tried") {
+		t.Errorf("--dry-run=server over two hops: exit %d, want a note that only the first was tried", dry.code)
+	}
+	sameState(t, before, platformState(t, c))
+	if got := recordedRelease(t, c); got != "v1.10.2" {
+		t.Errorf("after the dry run the record names %q", got)
+	}
+
 	// A webhook that never answers, for the NetworkPolicies only 26.03 creates in namespace auth.
 	stuck := neverAnswers(t)
 	fail := admissionv1.FailurePolicyType("Fail")

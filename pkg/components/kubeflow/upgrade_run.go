@@ -83,11 +83,13 @@ func (k kubeflowSection) converge(ctx context.Context, r *section.Run, spec *Spe
 		if err != nil {
 			return rep, stopped(i, label, h, err)
 		}
-		rep.Notes = append(rep.Notes, label+" finished")
-		if r.DryRun.Active() && i < len(hops)-1 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("dry run: only %s was tried, the next hops start from its result; `kubectl flexigrobots kubeflow --plan` lists what each does", label))
+		if r.DryRun.Active() {
+			if i < len(hops)-1 {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("dry run: only %s was tried, the next hops start from its result; `kubectl flexigrobots kubeflow --plan` lists what each does", label))
+			}
 			break
 		}
+		rep.Notes = append(rep.Notes, label+" finished")
 	}
 	return rep, nil
 }
