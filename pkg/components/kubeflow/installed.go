@@ -78,46 +78,37 @@ func imageTag(image string) string {
 	return ""
 }
 
-// forgetRelease takes the release off the apply record an uninstall narrowed to the data it
-// kept: with Kubeflow gone, a later install is a new one, not an upgrade. A dry run, or no record
-// left, writes nothing.
-func forgetRelease(ctx context.Context, c *kube.Clients, dry core.DryRunStrategy) error {
-	if dry.Active() {
-		return nil
-	}
-	cms := c.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
-	cm, err := cms.Get(ctx, kube.RecordName(Name), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) || err == nil && cm.Annotations[ReleaseAnnotation] == "" {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("kubeflow: read the apply record: %w", err)
-	}
-	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{ReleaseAnnotation: nil}}})
-	if _, err := cms.Patch(ctx, cm.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager}); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("kubeflow: take the release off the apply record: %w", err)
-	}
-	return nil
-}
-
 // recordRelease names version on the apply record (ReleaseAnnotation) once a converge of it
-// finished; a record that already names it is not written (a re-run moves nothing). A dry run
-// writes nothing.
+// finished; version "" takes the name off the record an uninstall narrowed to the data it kept
+// (with Kubeflow gone, a later install is a new one, not an upgrade). A record that already says
+// so is not written (a re-run moves nothing); a dry run writes nothing, nor does "" on no record.
 func recordRelease(ctx context.Context, c *kube.Clients, dry core.DryRunStrategy, version string) error {
 	if dry.Active() {
 		return nil
 	}
+	what := "record the release " + version
+	var value any = version
+	if version == "" {
+		what, value = "take the release off the apply record", nil
+	}
 	cms := c.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
 	cm, err := cms.Get(ctx, kube.RecordName(Name), metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("kubeflow: record the release %s: %w", version, err)
-	}
-	if cm.Annotations[ReleaseAnnotation] == version {
+	switch {
+	case apierrors.IsNotFound(err) && version == "":
+		return nil
+	case err != nil:
+		return fmt.Errorf("kubeflow: %s: %w", what, err)
+	case cm.Annotations[ReleaseAnnotation] == version:
 		return nil
 	}
-	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{ReleaseAnnotation: version}}})
-	if _, err := cms.Patch(ctx, cm.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager}); err != nil {
-		return fmt.Errorf("kubeflow: record the release %s: %w", version, err)
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{ReleaseAnnotation: value}}})
+	if _, err := cms.Patch(ctx, cm.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager}); err != nil && !(version == "" && apierrors.IsNotFound(err)) {
+		return fmt.Errorf("kubeflow: %s: %w", what, err)
 	}
 	return nil
+}
+
+// recorded tells whether the apply record already names version (no write needed).
+func (in Installation) recorded(version string) bool {
+	return in.Recorded && in.Version == version
 }

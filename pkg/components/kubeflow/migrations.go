@@ -64,21 +64,24 @@ func rebind(name string) func(context.Context, *kube.Clients, core.DryRunStrateg
 	}
 }
 
-// trainingV1 are the objects of Training Operator v1 that v1.11.0 drops (the build diff of
-// v1.10.2 and v1.11.0), by kind and namespace/name.
-var trainingV1 = map[string]bool{
-	"CustomResourceDefinition//tfjobs.kubeflow.org": true, "CustomResourceDefinition//pytorchjobs.kubeflow.org": true,
-	"CustomResourceDefinition//mpijobs.kubeflow.org": true, "CustomResourceDefinition//paddlejobs.kubeflow.org": true,
-	"CustomResourceDefinition//xgboostjobs.kubeflow.org": true, "CustomResourceDefinition//jaxjobs.kubeflow.org": true,
-	"Deployment/kubeflow/training-operator": true, "Service/kubeflow/training-operator": true,
-	"ServiceAccount/kubeflow/training-operator": true, "Secret/kubeflow/training-operator-webhook-cert": true,
-	"ClusterRole//training-operator": true, "ClusterRoleBinding//training-operator": true,
-	"ClusterRole//kubeflow-training-admin": true, "ClusterRole//kubeflow-training-edit": true, "ClusterRole//kubeflow-training-view": true,
-	"ValidatingWebhookConfiguration//validator.training-operator.kubeflow.org": true,
-}
-
 // trainingV1Jobs are the resources of Training Operator v1's jobs (group kubeflow.org, v1).
 var trainingV1Jobs = []string{"tfjobs", "pytorchjobs", "mpijobs", "paddlejobs", "xgboostjobs", "jaxjobs"}
+
+// trainingV1 are the objects of Training Operator v1 that v1.11.0 drops (the build diff of
+// v1.10.2 and v1.11.0), by kind and namespace/name: its jobs' CRDs and these.
+var trainingV1 = func() map[string]bool {
+	objs := map[string]bool{
+		"Deployment/kubeflow/training-operator": true, "Service/kubeflow/training-operator": true,
+		"ServiceAccount/kubeflow/training-operator": true, "Secret/kubeflow/training-operator-webhook-cert": true,
+		"ClusterRole//training-operator": true, "ClusterRoleBinding//training-operator": true,
+		"ClusterRole//kubeflow-training-admin": true, "ClusterRole//kubeflow-training-edit": true, "ClusterRole//kubeflow-training-view": true,
+		"ValidatingWebhookConfiguration//validator.training-operator.kubeflow.org": true,
+	}
+	for _, r := range trainingV1Jobs {
+		objs["CustomResourceDefinition//"+r+".kubeflow.org"] = true
+	}
+	return objs
+}()
 
 // keeper is the kubeflow section's kube.Applier.KeepMember: what a prune leaves though the build
 // dropped it, because it holds data or serves what does. It reads the cluster only for members

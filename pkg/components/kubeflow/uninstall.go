@@ -32,7 +32,7 @@ func (in *Installer) Uninstall(ctx context.Context, deleteData bool) (*output.Re
 	in.Progress.Done()
 	rep.Add(results...)
 	if err == nil && len(results) > 0 {
-		err = forgetRelease(ctx, in.Clients, in.DryRun)
+		err = recordRelease(ctx, in.Clients, in.DryRun, "") // Kubeflow is gone: no release installed
 	}
 	if err != nil {
 		return rep, err

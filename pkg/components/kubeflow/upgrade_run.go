@@ -155,8 +155,3 @@ func stopped(i int, label string, h Hop, err error) error {
 	}
 	return core.Wrapf(err, "kubeflow: the upgrade stopped in %s (%s; run the command again to continue from there)", label, where)
 }
-
-// recorded tells whether the apply record already names version (no write needed).
-func (in Installation) recorded(version string) bool {
-	return in.Recorded && in.Version == version
-}

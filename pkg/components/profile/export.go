@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kubectlapply "k8s.io/kubectl/pkg/cmd/apply"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -66,6 +67,16 @@ func ExportUsers(ctx context.Context, c *kube.Clients) (*Export, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list RoleBindings of %s: %w", ns, err)
 		}
+		policies := map[string]*unstructured.Unstructured{} // by name; none where Istio is not served
+		aps, err := c.Dynamic.Resource(authzPolicyGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("list AuthorizationPolicies of %s: %w", ns, err)
+		}
+		if aps != nil {
+			for j := range aps.Items {
+				policies[aps.Items[j].GetName()] = &aps.Items[j]
+			}
+		}
 		for j := range bindings.Items {
 			rb := &bindings.Items[j]
 			a := rb.GetAnnotations()
@@ -74,12 +85,8 @@ func ExportUsers(ctx context.Context, c *kube.Clients) (*Export, error) {
 			}
 			ex.Objects = append(ex.Objects, portable(rb))
 			ex.Contributors++
-			ap, err := c.Dynamic.Resource(authzPolicyGVR).Namespace(ns).Get(ctx, rb.GetName(), metav1.GetOptions{})
-			switch {
-			case err == nil:
+			if ap := policies[rb.GetName()]; ap != nil {
 				ex.Objects = append(ex.Objects, portable(ap))
-			case !apierrors.IsNotFound(err):
-				return nil, fmt.Errorf("read AuthorizationPolicy %s/%s: %w", ns, rb.GetName(), err)
 			}
 		}
 		pds, err := c.Dynamic.Resource(PodDefaultsGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
@@ -107,27 +114,20 @@ func platforms(o *unstructured.Unstructured) bool {
 	return o.GetLabels()[kubectlapply.ApplysetPartOfLabel] != ""
 }
 
-// portable is o without what its server set (uid, resourceVersion, timestamps, managed fields,
-// owner references, status, kubectl's last-applied annotation): what `kubectl apply` creates
-// again elsewhere.
+// portable is o as `kubectl apply` creates it again elsewhere: diff.Clean's copy (no status, no
+// metadata the server writes), without what ties it to this cluster (owner references,
+// finalizers, a deletion in progress, a generateName) or kubectl's last-applied annotation.
 func portable(o *unstructured.Unstructured) *unstructured.Unstructured {
-	out := &unstructured.Unstructured{Object: map[string]any{}}
-	for k, v := range o.Object {
-		if k != "status" && k != "metadata" {
-			out.Object[k] = v
-		}
+	out := diff.Clean(o)
+	for _, k := range []string{"ownerReferences", "finalizers", "deletionTimestamp", "deletionGracePeriodSeconds", "generateName"} {
+		unstructured.RemoveNestedField(out.Object, "metadata", k)
 	}
-	out.SetAPIVersion(o.GetAPIVersion())
-	out.SetKind(o.GetKind())
-	out.SetName(o.GetName())
-	out.SetNamespace(o.GetNamespace())
-	if l := o.GetLabels(); len(l) > 0 {
-		out.SetLabels(l)
+	unstructured.RemoveNestedField(out.Object, "metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration")
+	if len(out.GetAnnotations()) == 0 {
+		unstructured.RemoveNestedField(out.Object, "metadata", "annotations")
 	}
-	a := o.GetAnnotations()
-	delete(a, "kubectl.kubernetes.io/last-applied-configuration")
-	if len(a) > 0 {
-		out.SetAnnotations(a)
+	if len(out.GetLabels()) == 0 {
+		unstructured.RemoveNestedField(out.Object, "metadata", "labels")
 	}
 	return out
 }
