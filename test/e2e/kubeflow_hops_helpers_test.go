@@ -60,7 +60,7 @@ var pytorchJobs = schema.GroupVersionResource{Group: "kubeflow.org", Version: "v
 // the releases from a loopback mirror of their tag archives, while a Training Operator v1 job
 // exists: --plan names both hops, what each prunes (exactly what upstream dropped, but the MinIO
 // claim and server and, while the job exists, Training Operator v1, which it keeps) and changes
-// nothing; the upgrade with a webhook that never answers for what only the second hop creates
+// nothing; the upgrade (whose first hop copies the artifacts: assertArtifactsCopied) with a webhook that never answers for what only the second hop creates
 // stops there, saying the cluster is at v1.11.0, which its record names; the re-run goes on from
 // there and finishes; every claim is still bound; a re-run changes nothing; once the v1 job is
 // gone, the next run prunes Training Operator v1.
@@ -90,7 +90,9 @@ func assertKubeflowUpgradesHopByHop(t *testing.T, c *testbed.Cluster, args []str
 	before := platformState(t, c)
 	plan := runPlugin(t, c, append(slices.Clone(up), "--plan")...)
 	for _, want := range []string{"Kubeflow v1.10.2 is installed", "the upgrade to 26.03 takes 2 hops", "hop 1 of 2: v1.10.2 → v1.11.0", "hop 2 of 2: v1.11.0 → 26.03",
-		"keep:    PersistentVolumeClaim kubeflow/minio-pvc: holds Kubeflow Pipelines' artifacts (minio)", "Training Operator v1 still has jobs (1 pytorchjobs)", "Nothing was changed"} {
+		"keep:    PersistentVolumeClaim kubeflow/minio-pvc: holds Kubeflow Pipelines' artifacts (minio)", "Training Operator v1 still has jobs (1 pytorchjobs)",
+		"migrate: after the apply, copy Kubeflow Pipelines' artifacts from minio to SeaweedFS (Job kubeflow/" + kubeflow.CopyJobName + ")",
+		"until Job kubeflow/" + kubeflow.CopyJobName + " has copied its artifacts to SeaweedFS", "Nothing was changed"} {
 		if plan.code != 0 || !strings.Contains(plan.stdout, want) {
 			t.Errorf("--plan: exit %d, output lacks %q", plan.code, want)
 		}
@@ -143,6 +145,7 @@ func assertKubeflowUpgradesHopByHop(t *testing.T, c *testbed.Cluster, args []str
 	}
 	pruned, kept := byAction(kfReport(t, r), "hop 1 of 2")
 	assertDropped(t, "hop 1", "v1.11.0", pruned, kept)
+	assertArtifactsCopied(t, c, kfReport(t, r))
 	if err := c.Client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, vwc.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +184,8 @@ func assertKubeflowUpgradesHopByHop(t *testing.T, c *testbed.Cluster, args []str
 
 	r = runPlugin(t, c, append(slices.Clone(up), "-o", "json")...)
 	pruned, kept = byAction(kfReport(t, r), "")
-	if r.code != 0 || len(pruned) != 0 || len(kept) != 2+16 {
-		t.Errorf("re-run after the upgrade: exit %d, pruned %v, kept %d (want the MinIO claim and server, and the 16 objects of Training Operator v1)", r.code, pruned, len(kept))
+	if r.code != 0 || len(pruned) != 0 || len(kept) != 1+16 {
+		t.Errorf("re-run after the upgrade: exit %d, pruned %v, kept %d %v (want the MinIO claim and the 16 objects of Training Operator v1)", r.code, pruned, len(kept), kept)
 	}
 	for _, x := range kfReport(t, r).Results {
 		if x.Action != output.Unchanged && x.Action != output.Kept {
@@ -195,14 +198,15 @@ func assertKubeflowUpgradesHopByHop(t *testing.T, c *testbed.Cluster, args []str
 	}
 	r = runPlugin(t, c, append(slices.Clone(up), "-o", "json")...)
 	pruned, kept = byAction(kfReport(t, r), "")
-	if r.code != 0 || len(pruned) != 16 || len(kept) != 2 {
-		t.Errorf("once the v1 job is gone: exit %d, pruned %d %v, kept %v: want Training Operator v1's 16 objects pruned, the MinIO claim and server kept", r.code, len(pruned), pruned, kept)
+	if r.code != 0 || len(pruned) != 16 || len(kept) != 1 {
+		t.Errorf("once the v1 job is gone: exit %d, pruned %d %v, kept %v: want Training Operator v1's 16 objects pruned, the MinIO claim kept", r.code, len(pruned), pruned, kept)
 	}
 }
 
 // assertDropped checks that pruned and kept (Kind/namespace/name) of the hop to release are
-// exactly what upstream dropped (hashed ConfigMaps aside): kept the MinIO claim and server, and
-// Training Operator v1 while its job exists (the helper's job exists whenever it is called).
+// exactly what upstream dropped (hashed ConfigMaps aside): kept the MinIO claim, server and
+// AuthorizationPolicy (at the hop that copies; the copy deletes the last two), and Training
+// Operator v1 while its job exists (the helper's job exists whenever it is called).
 func assertDropped(t *testing.T, what, release string, pruned, kept []string) {
 	t.Helper()
 	var got []string
@@ -215,8 +219,8 @@ func assertDropped(t *testing.T, what, release string, pruned, kept []string) {
 	}
 	want := slices.Clone(upstreamDropped[release])
 	if release == "26.03" {
-		want = append(want, "Deployment/kubeflow/minio", "PersistentVolumeClaim/kubeflow/minio-pvc") // kept at the hop before, and again
-		want = append(want, upstreamDropped["v1.11.0"][4:]...)                                       // Training Operator v1, kept while its job exists
+		want = append(want, "PersistentVolumeClaim/kubeflow/minio-pvc") // kept at the hop before, and again (the copy deleted minio's server)
+		want = append(want, upstreamDropped["v1.11.0"][4:]...)          // Training Operator v1, kept while its job exists
 	}
 	sort.Strings(got)
 	sort.Strings(want)
@@ -224,7 +228,7 @@ func assertDropped(t *testing.T, what, release string, pruned, kept []string) {
 		t.Errorf("%s: pruned and kept %v\nwant what upstream dropped: %v", what, got, want)
 	}
 	for _, x := range pruned {
-		if x == "PersistentVolumeClaim/kubeflow/minio-pvc" || x == "Deployment/kubeflow/minio" || strings.Contains(x, "training") || strings.Contains(x, "jobs.kubeflow.org") {
+		if x == "PersistentVolumeClaim/kubeflow/minio-pvc" || x == "Deployment/kubeflow/minio" || x == "AuthorizationPolicy/kubeflow/minio-service" || strings.Contains(x, "training") || strings.Contains(x, "jobs.kubeflow.org") {
 			t.Errorf("%s pruned %s, which holds data or serves a job", what, x)
 		}
 	}

@@ -35,6 +35,8 @@ var Access = access.Section{Name: Name, Rules: append(append([]rbacv1.PolicyRule
 	access.Rule("kubeflow.org", []string{"profiles"}, applyVerbs...),
 	// upgrades: Training Operator v1 is kept while its jobs exist
 	access.Rule("kubeflow.org", trainingV1Jobs, "list"),
+	// upgrades: the copy of the pipelines' artifacts from MinIO to SeaweedFS (its Service: above)
+	access.Rule("batch", []string{"jobs"}, "get", "create"),
 	access.Rule("metacontroller.k8s.io", []string{"compositecontrollers", "decoratorcontrollers"}, applyVerbs...),
 	access.Rule("networking.istio.io", []string{"destinationrules", "envoyfilters", "gateways", "sidecars", "virtualservices"}, applyVerbs...),
 	access.Rule("security.istio.io", []string{"authorizationpolicies", "peerauthentications", "requestauthentications"}, applyVerbs...),

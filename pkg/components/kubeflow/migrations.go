@@ -13,14 +13,17 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
 
-// Migration is work a hop does before its apply because upstream's upgrade notes ask for it.
+// Migration is work a hop does besides its apply because upstream's upgrade notes ask for it.
 type Migration struct {
 	// Name says what it does; Source where upstream asks for it.
 	Name, Source string
+	// AfterApply runs it once the hop's apply has converged; otherwise it runs before.
+	AfterApply bool
 	// Run does it (a dry run reports what it would do) against the hop's build.
-	Run func(ctx context.Context, c *kube.Clients, dry core.DryRunStrategy, b *Built) ([]output.Result, error)
+	Run func(ctx context.Context, r *section.Run, b *Built) ([]output.Result, error)
 }
 
 // rebindMetacontroller: v1.10.2 binds metacontroller to its own ClusterRole instead of
@@ -33,8 +36,9 @@ var rebindMetacontroller = Migration{
 
 // rebind deletes ClusterRoleBinding name when the cluster's binds another role than the build's
 // (the apply then creates it with the new roleRef); nothing when it is absent or the same.
-func rebind(name string) func(context.Context, *kube.Clients, core.DryRunStrategy, *Built) ([]output.Result, error) {
-	return func(ctx context.Context, c *kube.Clients, dry core.DryRunStrategy, b *Built) ([]output.Result, error) {
+func rebind(name string) func(context.Context, *section.Run, *Built) ([]output.Result, error) {
+	return func(ctx context.Context, r *section.Run, b *Built) ([]output.Result, error) {
+		c, dry := r.Clients, r.DryRun
 		var want string
 		for _, o := range b.Objects {
 			if o.GetKind() == "ClusterRoleBinding" && o.GetName() == name {
@@ -92,8 +96,9 @@ type keeper struct {
 	v1Jobs     *string
 }
 
-// keep: every PersistentVolumeClaim (its data); the minio Deployment while its claim minio-pvc
-// is there (to copy the artifacts from); Training Operator v1 while v1 jobs exist.
+// keep: every PersistentVolumeClaim (its data); the minio Deployment, and the AuthorizationPolicy
+// that lets clients past Istio's global deny to it, while its claim minio-pvc is there (the copy
+// to SeaweedFS reads from it, then deletes both); Training Operator v1 while v1 jobs exist.
 func (k *keeper) keep(ctx context.Context, kind, ns, name string) (string, bool, error) {
 	switch ref := kind + "/" + ns + "/" + name; {
 	case kind == "PersistentVolumeClaim":
@@ -102,7 +107,7 @@ func (k *keeper) keep(ctx context.Context, kind, ns, name string) (string, bool,
 			what = "data"
 		}
 		return fmt.Sprintf("holds %s, which this release no longer uses: copy it, then delete the claim (or `kubeflow uninstall --delete-data`)", what), true, nil
-	case ref == "Deployment/kubeflow/minio":
+	case ref == "Deployment/kubeflow/minio" || ref == "AuthorizationPolicy/kubeflow/"+minioPolicy:
 		if k.minioClaim == nil {
 			_, err := k.c.Client.CoreV1().PersistentVolumeClaims("kubeflow").Get(ctx, minioData.Name, metav1.GetOptions{})
 			if err != nil && !apierrors.IsNotFound(err) {
@@ -111,7 +116,7 @@ func (k *keeper) keep(ctx context.Context, kind, ns, name string) (string, bool,
 			there := err == nil
 			k.minioClaim = &there
 		}
-		return "serves the kept claim kubeflow/minio-pvc: copy its artifacts to SeaweedFS (README: Upgrading), then delete both", *k.minioClaim, nil
+		return "serves the kept claim kubeflow/minio-pvc until Job kubeflow/" + CopyJobName + " has copied its artifacts to SeaweedFS, which then deletes it", *k.minioClaim, nil
 	case trainingV1[ref]:
 		if k.v1Jobs == nil {
 			jobs, err := k.countV1Jobs(ctx)

@@ -17,14 +17,16 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
 // TestMigrationsOnTheAPIServer (apiserver-only 1.37 bed): the hop to v1.10.2 deletes the
 // metacontroller binding that v1.9.1 made to cluster-admin (a server dry run only says so), so
 // the v1.10.2 build's binding can be created, and leaves a binding that already binds the new
-// role; the prune's keeper keeps every claim, the minio Deployment while its claim is there, and
-// Training Operator v1's objects while a v1 job exists, reading the cluster to say so.
+// role; the prune's keeper keeps every claim, the minio Deployment and AuthorizationPolicy while
+// its claim is there, and Training Operator v1's objects while a v1 job exists, reading the
+// cluster to say so; then the artifact copy (assertArtifactCopyStarts).
 func TestMigrationsOnTheAPIServer(t *testing.T) {
 	p, _ := ProfileFor("v1.10.2")
 	b, err := Build(context.Background(), p, fixtureSource(t, p), Edits{})
@@ -46,14 +48,14 @@ func TestMigrationsOnTheAPIServer(t *testing.T) {
 	if _, err := crbs.Create(ctx, old, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := rebindMetacontroller.Run(ctx, cl, core.DryRunServer, b)
+	res, err := rebindMetacontroller.Run(ctx, &section.Run{Clients: cl, DryRun: core.DryRunServer}, b)
 	if err != nil || len(res) != 1 || res[0].DryRun != core.DryRunServer || !strings.Contains(res[0].Detail, "cluster-admin → kubeflow-metacontroller") {
 		t.Fatalf("server dry run: %v %+v", err, res)
 	}
 	if _, err := crbs.Get(ctx, name, metav1.GetOptions{}); err != nil {
 		t.Fatalf("the dry run deleted the binding: %v", err)
 	}
-	if res, err = rebindMetacontroller.Run(ctx, cl, core.DryRunNone, b); err != nil || len(res) != 1 {
+	if res, err = rebindMetacontroller.Run(ctx, &section.Run{Clients: cl}, b); err != nil || len(res) != 1 {
 		t.Fatalf("migration: %v %+v", err, res)
 	}
 	if _, err := crbs.Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
@@ -71,7 +73,7 @@ func TestMigrationsOnTheAPIServer(t *testing.T) {
 			}
 		}
 	}
-	if res, err = rebindMetacontroller.Run(ctx, cl, core.DryRunNone, b); err != nil || len(res) != 0 {
+	if res, err = rebindMetacontroller.Run(ctx, &section.Run{Clients: cl}, b); err != nil || len(res) != 0 {
 		t.Fatalf("a binding of the new role was touched: %v %+v", err, res)
 	}
 
@@ -99,7 +101,7 @@ func TestMigrationsOnTheAPIServer(t *testing.T) {
 	claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "minio-pvc", Namespace: "kubeflow"}, Spec: corev1.PersistentVolumeClaimSpec{
 		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 		Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
-	if _, err := c.Client.CoreV1().PersistentVolumeClaims("kubeflow").Create(ctx, claim, metav1.CreateOptions{}); err != nil {
+	if _, err := c.Client.CoreV1().PersistentVolumeClaims("kubeflow").Create(ctx, claim, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
 	var crd *unstructured.Unstructured
@@ -119,11 +121,12 @@ func TestMigrationsOnTheAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	k = &keeper{c: cl} // a new run asks again
-	if !keeps("Deployment", "kubeflow", "minio") || !keeps("CustomResourceDefinition", "", "pytorchjobs.kubeflow.org") ||
+	if !keeps("Deployment", "kubeflow", "minio") || !keeps("AuthorizationPolicy", "kubeflow", "minio-service") || !keeps("CustomResourceDefinition", "", "pytorchjobs.kubeflow.org") ||
 		!keeps("ValidatingWebhookConfiguration", "", "validator.training-operator.kubeflow.org") || keeps("Deployment", "kubeflow", "ml-pipeline") {
-		t.Fatal("with the claim and a v1 job: minio and Training Operator v1 not kept, or another Deployment kept")
+		t.Fatal("with the claim and a v1 job: minio (Deployment, AuthorizationPolicy) and Training Operator v1 not kept, or another Deployment kept")
 	}
 	if why, _, _ := k.keep(ctx, "Deployment", "kubeflow", "training-operator"); !strings.Contains(why, "1 pytorchjobs") {
 		t.Errorf("the reason does not name the job: %q", why)
 	}
+	assertArtifactCopyStarts(ctx, t, c, cl) // the claim minio-pvc is there
 }

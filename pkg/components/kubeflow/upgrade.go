@@ -19,7 +19,7 @@ var upgradeChain = []string{"v1.9.1", "v1.10.2", "v1.11.0", "26.03"}
 // besides applying the next release.
 type Hop struct {
 	From, To string
-	// Migrations run before the hop's apply, in order.
+	// Migrations run in order, before the hop's apply or after it (Migration.AfterApply).
 	Migrations []Migration
 	// Notes are what upstream says changes for users at this hop, for the plan and the report.
 	Notes []string
@@ -86,9 +86,10 @@ func hopFrom(from, to string) Hop {
 		h.Migrations = append(h.Migrations, rebindMetacontroller)
 		h.Notes = append(h.Notes, "Istio CNI becomes the default and sidecars become native ones: running pods get them when they restart (kubeflow/manifests v1.10.2 README)")
 	case "v1.11.0":
+		h.Migrations = append(h.Migrations, copyArtifacts)
 		h.Notes = append(h.Notes,
-			"Kubeflow Pipelines' artifact store moves from MinIO to SeaweedFS and upstream copies nothing (kubeflow/manifests 26.03 README, \"1.10.2 -> 1.11.0 migrates from minio to seaweedfs\"): "+
-				"the claim kubeflow/minio-pvc and the Deployment kubeflow/minio stay; copy the artifacts, then delete both (README: Upgrading)",
+			"Kubeflow Pipelines' artifact store moves from MinIO to SeaweedFS and upstream copies nothing: the plugin's Job copies the artifacts, then minio goes; "+
+				"the claim kubeflow/minio-pvc stays until you delete it (README: Upgrading)",
 			"Training Operator v1 gives way to Trainer v2 (v1.11.0 example): while v1 jobs (TFJob, PyTorchJob, MPIJob, PaddleJob, XGBoostJob, JAXJob) exist, their CRDs and the v1 operator stay")
 	case "26.03":
 		h.Notes = append(h.Notes, "Service kubeflow/minio-service goes: clients of the artifact store use seaweedfs.kubeflow:9000 (kubeflow/manifests 26.03 README)",

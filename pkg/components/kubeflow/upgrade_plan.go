@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -41,9 +42,14 @@ type KeptObject struct {
 	Why    string `json:"why"`
 }
 
-// MarshalJSON writes a migration as its name and source.
+// MarshalJSON writes a migration as its name, source and when it runs ("before" or "after" the
+// hop's apply).
 func (m Migration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"name": m.Name, "source": m.Source})
+	when := "before"
+	if m.AfterApply {
+		when = "after"
+	}
+	return json.Marshal(map[string]string{"name": m.Name, "source": m.Source, "when": when})
 }
 
 // PlanUpgrade (after Section.Prepare) builds the installed release and every release of the hops Prepare found (the target with
@@ -108,7 +114,9 @@ func PlanUpgrade(ctx context.Context, r *section.Run, spec *Spec) (*UpgradePlan,
 			}
 			if keep {
 				hp.Kept = append(hp.Kept, KeptObject{Object: ref, Why: why})
-				to[ref] = o // still a member at the next hop
+				if !copies(h) || !servesMinio(o) {
+					to[ref] = o // still a member at the next hop
+				}
 				continue
 			}
 			hp.Pruned = append(hp.Pruned, ref)
@@ -128,4 +136,15 @@ func sameContent(a, b *unstructured.Unstructured) bool {
 	ja, err1 := json.Marshal(a.Object)
 	jb, err2 := json.Marshal(b.Object)
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
+
+// copies tells whether hop h copies the artifacts to SeaweedFS (which then deletes minio).
+func copies(h Hop) bool {
+	return slices.ContainsFunc(h.Migrations, func(m Migration) bool { return m.Name == copyArtifacts.Name })
+}
+
+// servesMinio tells minio's Deployment and AuthorizationPolicy, which the artifact copy deletes.
+func servesMinio(o *unstructured.Unstructured) bool {
+	return o.GetNamespace() == "kubeflow" && (o.GetKind() == "Deployment" && o.GetName() == minioStore.Workload.Name ||
+		o.GetKind() == "AuthorizationPolicy" && o.GetName() == minioPolicy)
 }

@@ -102,26 +102,50 @@ func hopSpec(spec *Spec) *Spec {
 	return &hs
 }
 
-// hop runs h's migrations, then converges b.
+// hop runs h's migrations that go before the apply, converges b, then runs those that go after.
+// The artifact copy runs after every apply of a release with SeaweedFS, hop or not, so that a
+// run goes on with a copy an earlier one left running.
 func (k kubeflowSection) hop(ctx context.Context, r *section.Run, spec *Spec, h Hop, b *Built) (*output.Report, error) {
 	rep := &output.Report{}
+	var before, after []Migration
 	for _, m := range h.Migrations {
-		res, err := m.Run(ctx, r.Clients, r.DryRun, b)
-		rep.Add(res...)
-		if err != nil {
-			return rep, fmt.Errorf("migration %q: %w", m.Name, err)
+		if m.AfterApply {
+			after = append(after, m)
+		} else {
+			before = append(before, m)
 		}
-		if len(res) > 0 {
-			rep.Notes = append(rep.Notes, "migrated: "+m.Name+" ("+m.Source+")")
-		}
+	}
+	if len(after) == 0 && b.Profile.ObjectStore.Name == seaweedStore.Name {
+		after = append(after, copyArtifacts)
+	}
+	if err := migrate(ctx, r, b, rep, before); err != nil {
+		return rep, err
 	}
 	crep, err := installer(r, spec).Converge(ctx, b, spec.github())
 	rep.Add(crep.Results...)
 	rep.Notes = append(rep.Notes, crep.Notes...)
 	if err == nil {
+		err = migrate(ctx, r, b, rep, after)
+	}
+	if err == nil {
 		rep.Notes = append(rep.Notes, h.Notes...)
 	}
 	return rep, err
+}
+
+// migrate runs ms in order into rep, noting each that did something.
+func migrate(ctx context.Context, r *section.Run, b *Built, rep *output.Report, ms []Migration) error {
+	for _, m := range ms {
+		res, err := m.Run(ctx, r, b)
+		rep.Add(res...)
+		if err != nil {
+			return fmt.Errorf("migration %q: %w", m.Name, err)
+		}
+		if len(res) > 0 {
+			rep.Notes = append(rep.Notes, "migrated: "+m.Name+" ("+m.Source+")")
+		}
+	}
+	return nil
 }
 
 // mergeHop adds hop i's report to rep: the last hop's as it is, an earlier hop's objects with

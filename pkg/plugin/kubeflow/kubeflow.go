@@ -177,8 +177,9 @@ every workload and for the custom resources and Jobs the run changed (kstatus's 
 
 Over an older release it upgrades hop by hop along the path upstream supports (v1.9.1 → v1.10.2 →
 v1.11.0 → 26.03): each hop builds its release (--manifests-mirror, else GitHub), runs the migrations
-upstream's upgrade notes ask for, converges, waits and records the release; claims are never pruned
-(MinIO's is kept after the move to SeaweedFS), nor Training Operator v1 while v1 jobs exist. A hop
+upstream's upgrade notes ask for, converges, waits and records the release; claims are never pruned,
+nor Training Operator v1 while v1 jobs exist. At the move to SeaweedFS (v1.11.0) a Job copies the
+pipelines' artifacts from MinIO, whose server goes only once the Job has succeeded (its claim stays). A hop
 that fails leaves the cluster at the last finished one and a re-run goes on from there. --plan prints
 the hops and what each creates, changes, prunes and keeps, and changes nothing. A downgrade, and
 v1.5.0 (no in-place path off Kubernetes 1.21), exit 2.

@@ -29,7 +29,11 @@ func printPlan(w io.Writer, format string, p *kubeflow.UpgradePlan) error {
 		fmt.Fprintf(&b, "\nhop %d of %d: %s → %s: %d created, %d changed, %d pruned, %d kept, %s\n",
 			i+1, len(p.Hops), h.From, h.To, len(h.Created), len(h.Changed), len(h.Pruned), len(h.Kept), output.Count(len(h.Migrations), "migration"))
 		for _, m := range h.Migrations {
-			fmt.Fprintf(&b, "  migrate: %s (%s)\n", m.Name, m.Source)
+			when := "before the apply"
+			if m.AfterApply {
+				when = "after the apply"
+			}
+			fmt.Fprintf(&b, "  migrate: %s, %s (%s)\n", when, m.Name, m.Source)
 		}
 		var reasons []string
 		kept := map[string][]string{}
