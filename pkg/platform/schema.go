@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/schema"
 )
 
@@ -77,7 +78,7 @@ func leaves(ve *jsonschema.ValidationError, p *problems) {
 		known := knownFields(path)
 		for _, name := range k.Properties {
 			msg := fmt.Sprintf("unknown field %q", name)
-			if s := closest(name, known); s != "" {
+			if s := core.Closest(name, known); s != "" {
 				msg += fmt.Sprintf(": did you mean %q?", s)
 			} else if len(known) > 0 {
 				msg += "; known fields here: " + strings.Join(known, ", ")

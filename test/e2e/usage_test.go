@@ -34,7 +34,10 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"kubeflow", "--diff", "--dry-run=client"}, "error: --diff runs a server-side dry run: leave --dry-run out", ""},
 		{[]string{"diff", "-f", "plugins.yaml", "-o", "json"}, "error: unknown shorthand flag: 'o' in -o", ""},
 		// --replicas is an int flag whose error says what a good value is (not strconv's words).
-		{[]string{"gpu", "slicing", "--replicas", "four"}, `error: invalid argument "four" for "--replicas" flag: invalid --replicas "four": give a whole number from 1 to 64`, ""},
+		{[]string{"gpu", "slicing", "--replicas", "four"}, `error: invalid --replicas "four": give a whole number from 1 to 64`, ""},
+		// A misspelt flag gets the nearest one, as a misspelt command does.
+		{[]string{"storage", "--nfs-sever", "127.0.0.1"}, "error: unknown flag: --nfs-sever", "Did you mean this?\n\t--nfs-server\n"},
+		{[]string{"kubeflow", "--registraton-flow"}, "error: unknown flag: --registraton-flow", "\t--registration-flow\n"},
 		// No -n that nothing reads: the error says where namespaces are named instead.
 		{[]string{"storage", "-n", "nfs"}, "error: unknown shorthand flag: 'n' in -n", "--release-namespace"},
 		{[]string{"profile", "poddefault", "--namespace", "alice"}, "error: unknown flag: --namespace", "profile poddefault NAMESPACE"},

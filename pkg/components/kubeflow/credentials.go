@@ -88,7 +88,11 @@ func ownBuildSecrets(objs []*unstructured.Unstructured, p Profile, e Edits) ([]*
 		owned[s.Ref()] = fmt.Sprintf("Secret %s left to converge: generated credentials for %s instead of the published ones", s.Ref(), s.What)
 	}
 	if p.DexHash.Name != "" && !e.ExampleUser {
-		owned[p.DexHash.Namespace+"/"+p.DexHash.Name] = fmt.Sprintf("Secret %s/%s left to converge: the hash of a generated password for dex's static user (the password in Secret %s/%s)", p.DexHash.Namespace, p.DexHash.Name, DexUserNamespace, DexUserSecret)
+		why := fmt.Sprintf("the hash of a generated password for dex's static user (the password in Secret %s/%s)", DexUserNamespace, DexUserSecret)
+		if !e.passwordDB() {
+			why = "a hash no one logs in with (the static user is removed; dex reads the Secret at start), never the published password's"
+		}
+		owned[p.DexHash.Namespace+"/"+p.DexHash.Name] = fmt.Sprintf("Secret %s/%s left to converge: %s", p.DexHash.Namespace, p.DexHash.Name, why)
 	}
 	var kept []*unstructured.Unstructured
 	var refs []string

@@ -130,7 +130,8 @@ func TestGeneratedCredentials(t *testing.T) {
 }
 
 // TestGitHubOnlyKeepsDexPasswords: without a static user dex-passwords still exists (dex reads
-// it with envFrom), holds no published hash, and a second pass keeps it.
+// it with envFrom), holds no published hash, and a second pass keeps it; no note names the
+// password Secret of a static user that is not there.
 func TestGitHubOnlyKeepsDexPasswords(t *testing.T) {
 	e := Edits{GitHub: &GitHub{ClientID: "id", Org: "org", RedirectURI: "https://x/dex/callback", ClientSecret: []byte("s")}}
 	b := buildFixture(t, "v1.10.2", e)
@@ -144,6 +145,11 @@ func TestGitHubOnlyKeepsDexPasswords(t *testing.T) {
 	}
 	if secretData(t, creds.Objects, DexUserNamespace, DexUserSecret, "password") != "" || b.GeneratesDexUser() {
 		t.Fatal("no static user: no password Secret expected")
+	}
+	for _, ed := range b.Edits {
+		if strings.Contains(ed.What, DexUserSecret) {
+			t.Errorf("the build's notes name Secret %s, which a build without a static user never makes: %q", DexUserSecret, ed.What)
+		}
 	}
 	again, err := NewCredentials(context.Background(), fake.NewClientset(liveObjects(t, b, creds.Objects)...), b, e.GitHub)
 	if err != nil {

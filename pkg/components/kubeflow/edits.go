@@ -145,12 +145,18 @@ func (e Edits) apply(t *Tree, p Profile) ([]Edit, error) {
 	return out, nil
 }
 
+// passwordDB is dex's enablePasswordDB as the edits set it: PasswordDB, else true without a
+// connector.
+func (e Edits) passwordDB() bool {
+	if e.PasswordDB != nil {
+		return *e.PasswordDB
+	}
+	return e.GitHub == nil
+}
+
 // editDex sets dex's issuer, GitHub connector and password DB in its ConfigMap's config.yaml.
 func (e Edits) editDex(t *Tree, p Profile) ([]Edit, error) {
-	passwordDB := e.GitHub == nil
-	if e.PasswordDB != nil {
-		passwordDB = *e.PasswordDB
-	}
+	passwordDB := e.passwordDB()
 	if e.DexIssuer == "" && e.GitHub == nil && passwordDB {
 		return nil, nil
 	}

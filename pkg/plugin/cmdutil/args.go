@@ -2,10 +2,12 @@ package cmdutil
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // NoArgs is cobra.NoArgs as a usage error (exit 2) that says what to do: a subcommand name
@@ -32,6 +34,10 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 	return core.UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
 }
 
+// restated matches pflag's `invalid argument "V" for "--F" flag: ` in front of a flag value's own
+// error that begins `invalid --F "V"`.
+var restated = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-., )?--([^"]+)" flag: invalid --(\S+) "(.*?)"`)
+
 // FlagError makes a flag that does not parse (unknown, bad value) a usage error (exit 2) with a
 // pointer to --help; a duration without a unit says how to write one.
 func FlagError(cmd *cobra.Command, err error) error {
@@ -40,11 +46,32 @@ func FlagError(cmd *cobra.Command, err error) error {
 		return NoArgs(cmd, args)
 	}
 	msg := err.Error()
+	if m := restated.FindStringSubmatch(msg); m != nil && m[1] == m[4] && m[2] == m[3] {
+		msg = strings.TrimPrefix(msg, m[0]) // pflag's words before ours, which say it already
+		msg = fmt.Sprintf("invalid --%s %q", m[3], m[4]) + msg
+	}
 	if strings.Contains(msg, "time: missing unit in duration") {
 		msg += " (give a unit, e.g. 90s, 5m or 1h)"
 	}
 	if strings.Contains(msg, "unknown shorthand flag: 'n'") || strings.Contains(msg, "unknown flag: --namespace") {
 		msg += "\n-n/--namespace is not kubectl's here: each command names the namespaces it uses (e.g. --release-namespace, or profile poddefault NAMESPACE...)"
+	} else if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		if s := core.Closest(name, flagNames(cmd)); s != "" {
+			msg += "\n\nDid you mean this?\n\t--" + s
+		}
 	}
 	return core.UsageErrorf("%s\nSee '%s --help' for usage.", msg, cmd.CommandPath())
+}
+
+// flagNames are the flags cmd takes (its own and inherited), hidden and deprecated ones aside.
+func flagNames(cmd *cobra.Command) []string {
+	var names []string
+	add := func(f *pflag.Flag) {
+		if !f.Hidden && f.Deprecated == "" {
+			names = append(names, f.Name)
+		}
+	}
+	cmd.Flags().VisitAll(add)
+	cmd.InheritedFlags().VisitAll(add)
+	return names
 }

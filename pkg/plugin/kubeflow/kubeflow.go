@@ -163,7 +163,7 @@ func NewCmdKubeflow(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.
 func newCmdKubeflow(o *Options) *cobra.Command {
 	f, streams := o.factory, o.streams
 	cmd := &cobra.Command{
-		Use:   "kubeflow [--version v1.5.0] [--manifests DIR|FILE.tar.gz|URL] [edit flags]",
+		Use:   "kubeflow [--version RELEASE] [--manifests DIR|FILE.tar.gz|URL] [edit flags]",
 		Short: "Install Kubeflow in one idempotent pass, with preflight (runbook: Kubeflow installation)",
 		Long: `Fetch kubeflow/manifests at a tag (GitHub's tag archive, downloaded once into the user cache and
 checked against its pinned sha256: a mismatch is an error naming both digests), or use --manifests as given;
