@@ -6,6 +6,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Exit codes of every command (see README "Exit codes").
@@ -78,3 +79,34 @@ func Wrapf(err error, format string, args ...any) error {
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
+
+// Prefixed is msg under name ("lb: msg"), once: a msg that already starts with "name: " is
+// returned as it is.
+func Prefixed(name, msg string) string {
+	if strings.HasPrefix(msg, name+": ") {
+		return msg
+	}
+	return name + ": " + msg
+}
+
+// TrimPrefix is err without prefix at the start of its message, for wrapping it under a line
+// that already names it; errors.Is and errors.As still see err, and an ExitError keeps its code.
+func TrimPrefix(err error, prefix string) error {
+	var e *ExitError
+	if errors.As(err, &e) && e.Err != nil && strings.HasPrefix(e.Err.Error(), prefix) {
+		return &ExitError{Code: e.Code, Err: &trimmed{msg: strings.TrimPrefix(e.Err.Error(), prefix), err: e.Err}}
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), prefix) {
+		return err
+	}
+	return &trimmed{msg: strings.TrimPrefix(err.Error(), prefix), err: err}
+}
+
+// trimmed is an error shown with another message.
+type trimmed struct {
+	msg string
+	err error
+}
+
+func (t *trimmed) Error() string { return t.msg }
+func (t *trimmed) Unwrap() error { return t.err }

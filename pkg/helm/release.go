@@ -215,7 +215,7 @@ func (c *Client) startWait(s Spec, verb, name string, ch *chart.Chart) func() {
 		return func() {}
 	}
 	c.setLastWait(s.Namespace, "")
-	c.progress.Logf("helm: %s release %s/%s (chart %s-%s), waiting up to %s for it to be ready", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version, s.Timeout)
+	c.progress.Logf("helm: %s release %s/%s (chart %s-%s), waiting up to %s for it to be ready", verb, s.Namespace, name, ch.Metadata.Name, ch.Metadata.Version, s.Timeout.Round(time.Second))
 	return c.progress.Done
 }
 

@@ -105,7 +105,7 @@ func Run(ctx context.Context, pl *Platform, blocks []Block, r *section.Run) (*Su
 	}
 	errs := sum.add(newSchedule(jobs, "apply", "needs", Changed).run(ctx, r.Progress))
 	if len(errs) > 0 {
-		err := fmt.Errorf("%s did not apply:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
+		err := fmt.Errorf("%s did not apply (%s):\n  %s", output.Count(len(errs), "section"), strings.Join(sum.failed(), ", "), strings.Join(errs, "\n  "))
 		if sum.onlyUsage() {
 			// Each failed section refused its input before it changed anything (e.g. an object
 			// made by hand holding other values) and no other section changed anything: exit 2,
@@ -158,13 +158,24 @@ func (s *Summary) onlyUsage() bool {
 	return true
 }
 
+// failed names the sections that failed, in the summary's order.
+func (s *Summary) failed() []string {
+	var names []string
+	for _, o := range s.Sections {
+		if o.Result == Failed {
+			names = append(names, o.Section)
+		}
+	}
+	return names
+}
+
 // add appends the outcomes to the summary and returns one line per failed section.
 func (s *Summary) add(outcomes []*Outcome) []string {
 	var failed []string
 	for _, o := range outcomes {
 		s.Sections = append(s.Sections, *o)
 		if o.Result == Failed {
-			failed = append(failed, fmt.Sprintf("%s: %s", o.Section, o.Reason))
+			failed = append(failed, core.Prefixed(o.Section, o.Reason))
 		}
 	}
 	return failed

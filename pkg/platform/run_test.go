@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -92,7 +93,7 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 	ran := &ranLog{}
 	secs := blocks(
 		&fakeSection{name: "storage", changed: true, ran: ran},
-		&fakeSection{name: "lb", applyErr: errors.New("chart not found"), ran: ran},
+		&fakeSection{name: "lb", applyErr: errors.New("lb: chart not found"), ran: ran},
 		&fakeSection{name: "kubeflow", needs: []string{"storage", "lb"}, ran: ran},
 		&fakeSection{name: "tls", needs: []string{"kubeflow"}, ran: ran},
 		&fakeSection{name: "profiles", needs: []string{"kubeflow"}, ran: ran},
@@ -100,8 +101,10 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 	)
 	r := &section.Run{Progress: output.NewProgress(&bytes.Buffer{}), DryRun: core.DryRunNone}
 	sum, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, r)
-	if err == nil || !strings.Contains(err.Error(), "lb: chart not found") {
-		t.Fatalf("want the failure in the error, got %v", err)
+	// The first line names the section (it is all Ctrl-C shows), the next its error, with the
+	// section said once though the section's own error starts with it.
+	if first, rest, _ := strings.Cut(fmt.Sprint(err), "\n"); err == nil || first != "1 section did not apply (lb):" || strings.TrimSpace(rest) != "lb: chart not found" {
+		t.Fatalf("want the failed section named and its error once, got %v", err)
 	}
 	if got := ran.sorted(); got != "gpu,lb,storage" {
 		t.Fatalf("ran %s, want gpu,lb,storage", got)

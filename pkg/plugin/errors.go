@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
@@ -25,7 +26,7 @@ func ExitCode(err, cause error, errOut io.Writer) int {
 	var exit *core.ExitError
 	if errors.As(err, &exit) {
 		if exit.Err != nil {
-			fmt.Fprintf(errOut, "error: %v\n", exit.Err)
+			fmt.Fprintf(errOut, "error: %s\n", timedOutRequests(exit.Err.Error()))
 		}
 		return exit.Code
 	}
@@ -34,8 +35,19 @@ func ExitCode(err, cause error, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "error: %v\nSee 'kubectl flexigrobots --help' for usage.\n", strings.TrimRight(err.Error(), "\n"))
 		return core.ExitUsage
 	}
-	fmt.Fprintf(errOut, "error: %v\n", err)
+	fmt.Fprintf(errOut, "error: %s\n", timedOutRequests(err.Error()))
 	return core.ExitRuntime
+}
+
+// timedOut is client-go's words for a request the budget ended: `Patch "https://host/path?query":
+// context deadline exceeded`.
+var timedOut = regexp.MustCompile(`(Get|Patch|Post|Put|Delete) "https?://[^/"]+([^?"]*)[^"]*": context deadline exceeded`)
+
+// timedOutRequests says in msg what a request cut by the budget was, without the server's
+// address and the query: `Patch /api/v1/namespaces/x/configmaps/y: the --timeout ran out (run
+// again with a longer --timeout; what was done stays)`.
+func timedOutRequests(msg string) string {
+	return timedOut.ReplaceAllString(msg, "${1} ${2}: the --timeout ran out (run again with a longer --timeout; what was done stays)")
 }
 
 func interruptedExit(err error, in *Interrupted, errOut io.Writer) int {

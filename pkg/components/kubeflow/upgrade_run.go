@@ -177,5 +177,5 @@ func stopped(i int, label string, h Hop, err error) error {
 	} else {
 		err = core.Unexit(err)
 	}
-	return core.Wrapf(err, "kubeflow: the upgrade stopped in %s (%s; run the command again to continue from there)", label, where)
+	return core.Wrapf(core.TrimPrefix(err, "kubeflow: "), "kubeflow: the upgrade stopped in %s (%s; run the command again to continue from there)", label, where)
 }
