@@ -8,6 +8,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -20,6 +21,11 @@ func Apply(ctx context.Context, sec Section, r *Run, s Spec) (*output.Report, er
 	rep, err := sec.Apply(ctx, r, s)
 	if rep == nil {
 		rep = &output.Report{}
+	}
+	if err == nil && !r.DryRun.Active() && r.Clients != nil {
+		if rerr := recordBlock(ctx, r, sec.Name(), s); rerr != nil && r.Progress != nil {
+			r.Progress.Logf("warning: %s: applied, but its block was not recorded for `export --platform` (ConfigMap %s/%s): %v", sec.Name(), kube.RecordNamespace, PlatformRecord, rerr)
+		}
 	}
 	if err != nil || r.DryRun.Active() || !r.Wait {
 		return rep, err
@@ -34,6 +40,13 @@ func Uninstall(ctx context.Context, sec Section, r *Run, s Spec, o UninstallOpti
 	rep, err := sec.Uninstall(ctx, r, s, o)
 	if rep == nil {
 		rep = &output.Report{}
+	}
+	// A section took down (something deleted) no longer runs what its block says; one that kept
+	// itself (storage while claims are bound) or was already gone changes nothing.
+	if err == nil && !r.DryRun.Active() && r.Clients != nil && rep.Changed() {
+		if ferr := forgetBlock(ctx, r, sec.Name()); ferr != nil && r.Progress != nil {
+			r.Progress.Logf("warning: %s: uninstalled, but its block is still in ConfigMap %s/%s: %v", sec.Name(), kube.RecordNamespace, PlatformRecord, ferr)
+		}
 	}
 	return rep, err
 }

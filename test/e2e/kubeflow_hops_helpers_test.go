@@ -182,8 +182,12 @@ func assertKubeflowUpgradesHopByHop(t *testing.T, c *testbed.Cluster, args []str
 	}
 	sameState(t, before, platformState(t, c))
 
+	record := platformRecordVersion(t, c)
 	r = runPlugin(t, c, append(slices.Clone(up), "-o", "json")...)
 	pruned, kept = byAction(kfReport(t, r), "")
+	if got := platformRecordVersion(t, c); got != record {
+		t.Errorf("the same run again moved the platform record (resourceVersion %s → %s)", record, got)
+	}
 	if r.code != 0 || len(pruned) != 0 || len(kept) != 1+16 {
 		t.Errorf("re-run after the upgrade: exit %d, pruned %v, kept %d %v (want the MinIO claim and the 16 objects of Training Operator v1)", r.code, pruned, len(kept), kept)
 	}
@@ -192,6 +196,8 @@ func assertKubeflowUpgradesHopByHop(t *testing.T, c *testbed.Cluster, args []str
 			t.Errorf("re-run after the upgrade: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
 		}
 	}
+
+	assertPlatformExported(t, c, "26.03", nil)
 
 	if err := dyn.Resource(pytorchJobs).Namespace("kubeflow").Delete(ctx, job.GetName(), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)

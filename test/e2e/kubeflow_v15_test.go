@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,5 +118,6 @@ func TestKubeflowV15OnRunbookCluster(t *testing.T) {
 		t.Errorf("the refused upgrade changed something: namespaces %v -> %v, record names %q", names, after, recordedRelease(t, c))
 	}
 	assertExportRecreates(t, c)
+	assertPlatformExported(t, c, "v1.5.0", append(slices.Clone(args), "--wait=false"))
 	assertKubeflowUninstalls(t, c, pristine)
 }

@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/storage"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -48,6 +50,10 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, installer, file str
 	if notes := strings.Join(sum["storage"].Report.Notes, " "); !strings.Contains(notes, "kept: the provisioner release") || !strings.Contains(notes, "--delete-data") {
 		t.Errorf("storage's notes do not say the release was kept for the claims: %s", notes)
 	}
+	// What still runs keeps its block for `export --platform`: the storage release kept for the claims.
+	if rec, err := c.Client.CoreV1().ConfigMaps(kube.RecordNamespace).Get(ctx, section.PlatformRecord, metav1.GetOptions{}); err != nil || len(rec.Data) != 1 || rec.Data["storage"] == "" {
+		t.Errorf("after delete -f keeping data, the platform record should hold the storage block alone: %v %v", err, rec)
+	}
 	claims := claimNamespaces(t, c)
 	if !claims["kubeflow"] {
 		t.Fatal("Kubeflow's claims were deleted without --delete-data")
@@ -65,6 +71,7 @@ func assertPlatformDeletes(t *testing.T, c *testbed.Cluster, installer, file str
 		parts := strings.SplitN(k, "/", 3) // resource/namespace/name
 		kept := claims[parts[1]] || parts[1] == storage.DefaultNamespace || (parts[0] == "namespaces" && (claims[parts[2]] || parts[2] == storage.DefaultNamespace)) ||
 			k == "configmaps/kube-system/flexigrobots-applied-kubeflow" || // the record, narrowed to the kept claims
+			k == "configmaps/kube-system/"+section.PlatformRecord || // the storage block, for the kept release
 			parts[0] == "storageclasses" || strings.Contains(parts[2], "nfs-subdir-external-provisioner") // the kept storage release's cluster objects
 		if !kept {
 			t.Errorf("left after delete -f (keeping data), and neither data nor the storage serving it: %s", k)

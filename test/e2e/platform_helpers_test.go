@@ -16,7 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/platform"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -176,7 +178,15 @@ func platformState(t *testing.T, c *testbed.Cluster) map[string]string {
 			t.Fatalf("list %s: %v", gvr.Resource, err)
 		}
 		for _, o := range list.Items {
-			out[gvr.Resource+"/"+o.GetNamespace()+"/"+o.GetName()] = o.GetResourceVersion()
+			rv := o.GetResourceVersion()
+			if gvr.Resource == "configmaps" && o.GetNamespace() == kube.RecordNamespace && o.GetName() == section.PlatformRecord {
+				// Every finished apply records its block there: a run with other flags that
+				// changes no object (another --manifests) still records them. Whether it is
+				// there counts; TestPlatformRecordOnTheAPIServer and the upgrade's identical
+				// re-run prove that the same block writes nothing.
+				rv = "(recorded)"
+			}
+			out[gvr.Resource+"/"+o.GetNamespace()+"/"+o.GetName()] = rv
 		}
 	}
 	return out

@@ -104,6 +104,7 @@ const ReplatformPath = `  Kubernetes 1.22 removed the v1beta1 APIs v1.5.0 needs,
   Kubernetes than v1.5.0 runs on, so there is no in-place path (and RKE1 clusters cannot be upgraded to
   RKE2). Move to a new cluster:
     1. here:  kubectl flexigrobots export > users.yaml   (the users' Profiles, contributors, PodDefaults)
+              kubectl flexigrobots export --platform > plugins.yaml   (drop kubeflow.version in it)
     2. there: kubectl flexigrobots apply -f plugins.yaml, then kubectl apply -f users.yaml
     3. copy the data (the pipelines' MySQL and minio claims, the users' notebook volumes); README: Upgrading.`
 

@@ -22,6 +22,8 @@ import (
 type Options struct {
 	Output  string
 	Timeout time.Duration
+	// Platform writes the platform file instead (section.PlatformRecord).
+	Platform bool
 
 	factory *kube.Factory
 	streams genericiooptions.IOStreams
@@ -31,7 +33,7 @@ type Options struct {
 func NewCmdExport(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{factory: f, streams: streams}
 	cmd := &cobra.Command{
-		Use:   "export [-o yaml|json] > users.yaml",
+		Use:   "export [--platform] [-o yaml|json] > users.yaml",
 		Short: "Write the users' Kubeflow profiles, contributors and PodDefaults, to re-create them on a new cluster",
 		Long: `Read what a new cluster needs from this one to give the users back their Kubeflow profiles, and
 write it as manifests to apply there once the platform runs (kubectl flexigrobots apply -f
@@ -43,13 +45,21 @@ objects (the example Profile), the owner's binding (the profile controller's) an
 
 It is the way off the runbook's Kubeflow v1.5.0 on Kubernetes 1.21, which no release upgrades in
 place. The data (the pipelines' MySQL and object store, notebook volumes) is not in it: copy it with
-your storage's tools. Nothing on the cluster changes.`,
+your storage's tools. Nothing on the cluster changes.
+
+With --platform it writes the platform file instead: each section's block as its last finished
+apply (section command or apply -f) ran it, recorded in ConfigMap kube-system/flexigrobots-platform
+as helm keeps a release's values. Files are named by the paths they had where that apply ran; no
+secret is in it (a block names its files). A section never applied by the plugin is not in it.`,
 		Example: `  # On the old cluster
   kubectl flexigrobots export > users.yaml
 
   # On the new one, once the platform is applied
   kubectl flexigrobots apply -f plugins.yaml
-  kubectl apply -f users.yaml`,
+  kubectl apply -f users.yaml
+
+  # The platform file of this cluster, to apply elsewhere or to take over with apply -f
+  kubectl flexigrobots export --platform > plugins.yaml`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := output.Validate(o.Output, output.YAML, output.JSON); err != nil {
@@ -60,6 +70,7 @@ your storage's tools. Nothing on the cluster changes.`,
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output, output.YAML, output.JSON)
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", time.Minute, "Give up after this long")
+	cmd.Flags().BoolVar(&o.Platform, "platform", false, "Write the platform file the sections' last applies ran with (for apply -f) instead of the users' profiles")
 	return cmd
 }
 
@@ -74,6 +85,9 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	if o.Platform {
+		return o.platformFile(ctx, c)
+	}
 	ex, err := profile.ExportUsers(ctx, c)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

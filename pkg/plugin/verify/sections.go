@@ -1,9 +1,12 @@
 package verify
 
 import (
+	"slices"
+
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section/registry"
 )
 
@@ -18,11 +21,14 @@ func NewRegistry() *checks.Registry {
 	return r
 }
 
-// CommandAccess is each section command's access declaration, in the runbook's order.
+// CommandAccess is each section command's access declaration, in the runbook's order, with
+// what every section's apply and uninstall need besides (its block in section.PlatformRecord).
 func CommandAccess() []access.Section {
 	out := make([]access.Section, 0, len(registry.Sections))
 	for _, s := range registry.Sections {
-		out = append(out, s.Access())
+		a := s.Access()
+		a.Rules = append(slices.Clone(a.Rules), section.PlatformRecordRules...)
+		out = append(out, a)
 	}
 	return out
 }
