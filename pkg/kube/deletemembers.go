@@ -91,10 +91,18 @@ func (a *Applier) deleteMember(ctx context.Context, p prunable, as deletion) (ou
 	}
 	if !as.quiet {
 		dry := ""
-		if a.DryRun != core.DryRunNone {
+		if a.DryRun.Active() {
 			dry = ", " + string(a.DryRun) + " dry run"
 		}
 		a.Progress.Logf("%s%s %s (%s%s)", a.prefix(), p.ref, as.action, as.detail, dry)
 	}
 	return res, nil
+}
+
+// dryRunSuffix is " (server dry run)" for a progress line of a dry run, as kubectl says it.
+func dryRunSuffix(d core.DryRunStrategy) string {
+	if !d.Active() {
+		return ""
+	}
+	return " (" + string(d) + " dry run)"
 }

@@ -111,7 +111,7 @@ func (a *Applier) Uninstall(ctx context.Context, u Uninstall) ([]output.Result, 
 	}
 	var done atomic.Int32
 	as := deletion{action: output.Deleted, detail: "uninstalled", verb: "uninstall", quiet: true, done: func() {
-		a.Progress.Update("%sdeleted %s", a.prefix(), output.CountOf(int(done.Add(1)), total, "object"))
+		a.Progress.Update("%sdeleted %s%s", a.prefix(), output.CountOf(int(done.Add(1)), total, "object"), dryRunSuffix(a.DryRun))
 	}}
 	var deleted []prunable
 	for i, stage := range stages {

@@ -8,6 +8,10 @@
 package platform
 
 import (
+	"context"
+	"slices"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section/registry"
 )
@@ -60,4 +64,25 @@ func (pl *Platform) Block(name string) (Block, bool) {
 		}
 	}
 	return Block{}, false
+}
+
+// NotInFile names the sections an earlier apply recorded (section.RecordedBlocks) that pl does
+// not declare, in the registry's order: left as they are by a run of pl, which says so. With
+// only, just those of only.
+func NotInFile(ctx context.Context, c *kube.Clients, pl *Platform, only []string) ([]string, error) {
+	recorded, err := section.RecordedBlocks(ctx, c)
+	if err != nil || len(recorded) == 0 {
+		return nil, err
+	}
+	declared := map[string]bool{}
+	for _, b := range pl.Blocks {
+		declared[b.Name()] = true
+	}
+	var out []string
+	for _, name := range registry.Names() {
+		if _, ok := recorded[name]; ok && !declared[name] && (len(only) == 0 || slices.Contains(only, name)) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }

@@ -103,7 +103,9 @@ func Run(ctx context.Context, pl *Platform, blocks []Block, r *section.Run) (*Su
 			jobs[i].build = func(ctx context.Context) error { return bu.Build(ctx, r, b.Spec) }
 		}
 	}
-	errs := sum.add(newSchedule(jobs, "apply", "needs", Changed).run(ctx, r.Progress))
+	sc := newSchedule(jobs, "apply", "needs", Changed)
+	sc.dryRun = r.DryRun.Label()
+	errs := sum.add(sc.run(ctx, r.Progress))
 	if len(errs) > 0 {
 		err := fmt.Errorf("%s did not apply (%s):\n  %s", output.Count(len(errs), "section"), strings.Join(sum.failed(), ", "), strings.Join(errs, "\n  "))
 		if sum.onlyUsage() {
@@ -140,7 +142,9 @@ func Delete(ctx context.Context, pl *Platform, blocks []Block, r *section.Run, o
 			return section.Uninstall(ctx, b.Section, r, b.Spec, o)
 		}})
 	}
-	errs := sum.add(newSchedule(jobs, "delete", "comes after", Deleted).run(ctx, r.Progress))
+	sc := newSchedule(jobs, "delete", "comes after", Deleted)
+	sc.dryRun = r.DryRun.Label()
+	errs := sum.add(sc.run(ctx, r.Progress))
 	if len(errs) > 0 {
 		return sum, fmt.Errorf("%s not deleted:\n  %s", output.Count(len(errs), "section"), strings.Join(errs, "\n  "))
 	}

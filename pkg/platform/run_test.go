@@ -280,3 +280,17 @@ func TestOnlyUsageNeedsNothingChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunLinesSayDryRun: a dry run's line that ends each section says it was a dry run, as
+// kubectl does on every line of one.
+func TestDryRunLinesSayDryRun(t *testing.T) {
+	var progress bytes.Buffer
+	r := &section.Run{Progress: output.NewProgress(&progress), DryRun: core.DryRunServer}
+	secs := blocks(&fakeSection{name: "profiles", changed: true, ran: &ranLog{}})
+	if _, err := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "apply: profiles changed (") || !strings.Contains(progress.String(), ", server dry run)") {
+		t.Errorf("progress of a server dry run:\n%s", progress.String())
+	}
+}

@@ -31,6 +31,9 @@ type schedule struct {
 	verb, after string
 	// changed is the result of a section that changed something (Changed, Deleted).
 	changed string
+	// dryRun is the run's dry-run mode ("" for none, else "server" or "client"), said on the
+	// line that ends each section.
+	dryRun string
 
 	mu     sync.Mutex
 	failed map[string]string // section → "failed" or "was skipped"
@@ -119,7 +122,11 @@ func (sc *schedule) runOne(ctx context.Context, progress *output.Progress, s job
 	default:
 		o.Result = Unchanged
 	}
-	progress.Logf("%s: %s %s (%s changed, %s)", sc.verb, s.name, o.Result, output.CountOf(o.Changed, o.Total, "object"), o.Duration.Round(100*time.Millisecond))
+	dry := ""
+	if sc.dryRun != "" {
+		dry = ", " + sc.dryRun + " dry run"
+	}
+	progress.Logf("%s: %s %s (%s changed, %s%s)", sc.verb, s.name, o.Result, output.CountOf(o.Changed, o.Total, "object"), o.Duration.Round(100*time.Millisecond), dry)
 }
 
 // pending names the sections s needs that are in this run.

@@ -235,7 +235,7 @@ func runPlatform(t *testing.T, pc platformCase) {
 		sameState(t, before, platformState(t, c))
 	})
 
-	t.Run("diff -f shows exactly a one-field change, masks secrets, changes nothing", func(t *testing.T) {
+	t.Run("diff -f shows exactly a one-field change, names a dropped block, masks secrets, changes nothing", func(t *testing.T) {
 		before := platformState(t, c)
 		if r := runPlugin(t, c, "diff", "-f", good); r.code != 0 || r.stdout != "" {
 			t.Fatalf("after apply: want exit 0 and no output, got %d:\n%s", r.code, r.stdout)
@@ -251,6 +251,14 @@ func runPlatform(t *testing.T, pc platformCase) {
 		if len(files) != 1 || !strings.HasPrefix(files[0][1], "v1.ConfigMap.") || len(changed) != 2 ||
 			!strings.Contains(changed[0], "replicas: 4") || !strings.Contains(changed[1], "replicas: 5") {
 			t.Fatalf("want one ConfigMap with replicas 4 -> 5, got:\n%s", r.stdout)
+		}
+		// A block dropped from the file: the section is named as left installed, nothing else.
+		noTLS := b.writePlatform(t, "no-tls.yaml", func(s string) string {
+			return strings.Replace(s, "  tls:\n    domain: kubeflow.example.com\n    manual: {certFile: tls.crt, keyFile: tls.key}\n", "", 1)
+		})
+		if r := runPlugin(t, c, "diff", "-f", noTLS); r.code != 0 || r.stdout != "" ||
+			!strings.Contains(r.stderr, "tls: not in "+noTLS+", installed by an earlier apply: left as it is (`kubectl flexigrobots tls uninstall` takes it down)") {
+			t.Errorf("diff -f without the tls block: exit %d, want 0, no diff and a line naming tls as left installed\n%s", r.code, r.stderr)
 		}
 		const newSecret = "a-rotated-github-secret-0xFEED"
 		if err := os.WriteFile(filepath.Join(b.dir, "gh-secret2.txt"), []byte(newSecret), 0o600); err != nil {

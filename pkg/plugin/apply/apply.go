@@ -162,6 +162,7 @@ func (o *Options) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	o.run.Progress.Logf("apply: platform %s from %s on %s: %s", o.platform.Metadata.Name, o.File, o.run.Server, output.Count(len(o.sections), "section"))
+	o.sayNotInFile(ctx)
 	sum, err := platform.Run(ctx, o.platform, o.sections, o.run)
 	if core.IsUsageError(err) && (sum == nil || len(sum.Sections) == 0) {
 		return err // refused before any section ran: nothing to summarise
@@ -170,4 +171,20 @@ func (o *Options) Run(ctx context.Context) error {
 		err = perr
 	}
 	return err
+}
+
+// sayNotInFile names, one line each, the sections an earlier apply installed that the file no
+// longer declares: left as they are, and how to take them down.
+func (o *Options) sayNotInFile(ctx context.Context) {
+	names, err := platform.NotInFile(ctx, o.run.Clients, o.platform, o.Only)
+	if err != nil {
+		o.run.Progress.Logf("warning: cannot tell which sections applied before are not in %s: %v", o.File, err)
+	}
+	for _, name := range names {
+		command := name
+		if name == "profiles" {
+			command = "profile" // its command's name
+		}
+		o.run.Progress.Logf("%s: not in %s, installed by an earlier apply: left as it is (`kubectl flexigrobots %s uninstall` takes it down)", name, o.File, command)
+	}
 }
