@@ -52,21 +52,24 @@ func Parse(name, dir string, data []byte) (*Platform, error) {
 	if err := validateSchema(doc, p); err != nil {
 		return nil, err
 	}
-	if len(p.list) > 0 {
-		return nil, usage(&Errors{File: name, Problems: p.sorted()})
-	}
+	// A block the schema found wrong is not decoded; the others still are, so that their own
+	// rules and files are reported in the same run.
+	flawed := blocksWithProblems(p.list)
 	pl := &Platform{Path: name, Dir: dir}
 	var file struct {
 		Header
 		Spec map[string]json.RawMessage `json:"spec"`
 	}
 	if err := json.Unmarshal(doc, &file); err != nil {
+		if len(p.list) > 0 {
+			return nil, usage(&Errors{File: name, Problems: p.sorted()})
+		}
 		return nil, usage(&Errors{File: name, Problems: []Problem{{Message: err.Error()}}})
 	}
 	pl.Header = file.Header
 	for _, sec := range registry.Sections {
 		raw, ok := file.Spec[sec.Name()]
-		if !ok {
+		if !ok || flawed[sec.Name()] {
 			continue
 		}
 		spec, err := pl.decode(sec, raw, p)
@@ -177,4 +180,21 @@ func (pl *Platform) resolve(p string) string {
 		return p
 	}
 	return filepath.Join(pl.Dir, p)
+}
+
+// blocksWithProblems names the sections whose block has a problem in ps (by its path).
+func blocksWithProblems(ps []Problem) map[string]bool {
+	out := map[string]bool{}
+	for _, pr := range ps {
+		rest, ok := strings.CutPrefix(pr.Path, "spec.")
+		if !ok {
+			continue
+		}
+		name := rest
+		if i := strings.IndexAny(rest, ".["); i >= 0 {
+			name = rest[:i]
+		}
+		out[name] = true
+	}
+	return out
 }

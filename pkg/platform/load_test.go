@@ -139,3 +139,20 @@ func TestSyntaxAndShape(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaAndBlockProblemsAtOnce: a block the schema finds wrong does not hide the other
+// blocks' own problems: every entry of lb's addresses and gpu's unknown field in one run.
+func TestSchemaAndBlockProblemsAtOnce(t *testing.T) {
+	doc := "apiVersion: flexigrobots.io/v1alpha1\nkind: Platform\nmetadata: {name: a}\nspec:\n" +
+		"  lb:\n    addresses: [127.240.0.20-127.240.0.10, 10.0.0.5/24]\n" +
+		"  gpu:\n    slicing: {replicas: 4}\n    bogus: 1\n"
+	_, err := Parse("bad.yaml", t.TempDir(), []byte(doc))
+	if !core.IsUsageError(err) {
+		t.Fatalf("want a usage error, got %v", err)
+	}
+	for _, want := range []string{"bad.yaml:6:17: spec.lb.addresses[0]: ", "swap them", "bad.yaml:6:44: spec.lb.addresses[1]: ", "host bits", "bad.yaml:9:5: spec.gpu.bogus: unknown field"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
