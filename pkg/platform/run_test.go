@@ -125,6 +125,10 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 	if err := PrintSummary(&out, io.Discard, output.Table, sum); err != nil {
 		t.Fatal(err)
 	}
+	// The object storage changed, as kubectl prints it, before the table; gpu's unchanged one not.
+	if !strings.HasPrefix(out.String(), "storage: configmap/storage configured\nSECTION") || strings.Contains(out.String(), "configmap/gpu") {
+		t.Errorf("summary does not start with the one changed object:\n%s", out.String())
+	}
 	for _, w := range []string{"SECTION", "storage    changed", "1/1", "kubeflow   skipped", "needs lb, which failed"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("summary lacks %q:\n%s", w, out.String())
