@@ -68,6 +68,12 @@ var prunedAs = deletion{action: Pruned, detail: "no longer in the desired set", 
 
 func (a *Applier) deleteMember(ctx context.Context, p prunable, as deletion) (output.Result, error) {
 	res := output.Result{Kind: p.kind, Namespace: p.namespace, Name: p.name, Action: as.action, Detail: as.detail}
+	if a.DryRun.Active() && a.Diff != nil {
+		// A diff (--diff, diff -f) shows what would go as a removed file, as kubectl diff --prune does.
+		if live, err := a.resource(p.gvr, p.namespace).Get(ctx, p.name, metav1.GetOptions{}); err == nil {
+			a.Diff.Record(live, nil)
+		}
+	}
 	if a.DryRun == core.DryRunClient {
 		res.DryRun = a.DryRun
 		return res, nil

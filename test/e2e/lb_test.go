@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -221,6 +222,15 @@ func TestLB(t *testing.T) {
 		}
 		if after := lbState(t, c, dyn); !maps.Equal(before, after) {
 			t.Fatalf("a dry run moved resourceVersions:\nbefore %v\nafter  %v", before, after)
+		}
+		// --diff shows the pruned pool as a removed file, as kubectl diff --prune does.
+		diff := runPlugin(t, c, append(renamed, "--diff")...)
+		if diff.code != 1 || !regexp.MustCompile(`(?m)^diff -u -N \S+/metallb\.io\.v1beta1\.IPAddressPool\.metallb-system\.ai-platform-pool `).MatchString(diff.stdout) ||
+			!strings.Contains(diff.stdout, "-  name: ai-platform-pool") {
+			t.Errorf("--diff renaming the pool: exit %d, want 1 and the old pool removed:\n%s", diff.code, diff.stdout)
+		}
+		if after := lbState(t, c, dyn); !maps.Equal(before, after) {
+			t.Fatalf("--diff moved resourceVersions:\nbefore %v\nafter  %v", before, after)
 		}
 		if r := runPlugin(t, c, append(renamed, "--prune=false")...); r.code != 0 || names() != "ai-platform-pool,renamed-pool" {
 			t.Fatalf("--prune=false: exit %d, pools %s: want both", r.code, names())
