@@ -236,7 +236,9 @@ type applyRun struct {
 	done     atomic.Int32
 	changed  atomic.Int32 // objects the run created or changed so far
 	total    int
-	finished func()
+	// finished counts an item that got a result (applied, or skipped as unchanged) and says how
+	// far the run is; one that failed or was cut off is not counted, as the final count does not.
+	finished func(it *item)
 	// dryNamespaces would be created by this dry run: the server cannot check objects in them.
 	dryNamespaces map[string]bool
 }
@@ -277,7 +279,10 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		}
 	}
 	r := &applyRun{gate: newWebhookGate(a.Clients), total: len(items), crds: newCRDTracker(a.Clients), dryNamespaces: map[string]bool{}}
-	r.finished = func() {
+	r.finished = func(it *item) {
+		if it.err != nil || it.result.Action == "" {
+			return // failed or cut off: counted as the final count counts it, not done
+		}
 		r.done.Add(1)
 		// The words tell the truth: nothing is "applied" by a dry run or a run that found every
 		// object so far unchanged.
@@ -300,7 +305,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 			if a.awaitCRD(ctx, r, it) {
 				return true
 			}
-			r.finished()
+			r.finished(it)
 			return false
 		}
 		a.run(ctx, stage, hold, func(ctx context.Context, it *item) { a.applyItem(ctx, r, it) })
@@ -355,7 +360,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 
 // applyItem applies one object (or skips it as unchanged) and counts it done.
 func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
-	defer r.finished()
+	defer r.finished(it)
 	if a.skip(ctx, r.rec, it) {
 		it.skipped = true
 		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName(), Action: output.Unchanged}

@@ -22,6 +22,9 @@ type Progress struct {
 	last     string
 	lastTime time.Time
 	dirty    bool
+	// pending is the newest update not printed (within a second of the last), which Done
+	// prints: a wait's last state is always said.
+	pending string
 }
 
 // NewProgress writes to w (normally the command's stderr).
@@ -50,9 +53,10 @@ func (p *Progress) Update(format string, args ...any) {
 		return
 	}
 	if msg != p.last && !p.lastTime.IsZero() && time.Since(p.lastTime) < time.Second {
+		p.pending = msg
 		return
 	}
-	p.last, p.lastTime = msg, time.Now()
+	p.last, p.lastTime, p.pending = msg, time.Now(), ""
 	fmt.Fprintln(p.w, msg)
 }
 
@@ -70,13 +74,18 @@ func (p *Progress) Logf(format string, args ...any) {
 	fmt.Fprintf(p.w, format+"\n", args...)
 }
 
-// Done clears an updating line.
+// Done clears an updating line; without a TTY it prints the last update not yet printed.
 func (p *Progress) Done() {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.pending != "" && p.pending != p.last {
+		fmt.Fprintln(p.w, p.pending)
+		p.last, p.lastTime = p.pending, time.Now()
+	}
+	p.pending = ""
 	if p.dirty {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.dirty = false
