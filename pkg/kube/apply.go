@@ -230,12 +230,12 @@ type item struct {
 
 // applyRun is the state one Apply call shares between its workers.
 type applyRun struct {
-	gate     *webhookGate
-	rec      *record
-	crds     *crdTracker
-	done     atomic.Int32
-	changed  atomic.Int32 // objects the run created or changed so far
-	total    int
+	gate    *webhookGate
+	rec     *record
+	crds    *crdTracker
+	done    atomic.Int32
+	changed atomic.Int32 // objects the run created or changed so far
+	total   int
 	// finished counts an item that got a result (applied, or skipped as unchanged) and says how
 	// far the run is; one that failed or was cut off is not counted, as the final count does not.
 	finished func(it *item)
