@@ -15,6 +15,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
@@ -296,5 +297,17 @@ func TestDryRunLinesSayDryRun(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "apply: profiles changed (") || !strings.Contains(progress.String(), ", server dry run)") {
 		t.Errorf("progress of a server dry run:\n%s", progress.String())
+	}
+}
+
+// TestInterruptedSectionCountsAllItsObjects: a section cut off counts what it had to apply, not
+// only the objects it got to (kubeflow "failed 13/612", not "13/13").
+func TestInterruptedSectionCountsAllItsObjects(t *testing.T) {
+	cut := &kube.ApplyError{Section: "kubeflow", Total: 612, Applied: 1, Interrupted: true}
+	secs := blocks(&fakeSection{name: "kubeflow", changed: true, applyErr: cut, ran: &ranLog{}})
+	r := &section.Run{Progress: output.NewProgress(&bytes.Buffer{})}
+	sum, _ := Run(context.Background(), &Platform{Path: "p.yaml"}, secs, r)
+	if o := sum.Sections[0]; o.Result != Failed || o.Changed != 1 || o.Total != 612 {
+		t.Errorf("interrupted section: %s %d/%d, want failed 1/612", o.Result, o.Changed, o.Total)
 	}
 }

@@ -2,12 +2,14 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
@@ -112,6 +114,10 @@ func (sc *schedule) runOne(ctx context.Context, progress *output.Progress, s job
 				o.Changed++
 			}
 		}
+	}
+	var ae *kube.ApplyError
+	if errors.As(err, &ae) && ae.Total > o.Total {
+		o.Total = ae.Total // of every object the section had to apply, not of those it got to
 	}
 	switch {
 	case err != nil:
