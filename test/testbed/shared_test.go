@@ -11,8 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -97,9 +100,16 @@ func TestSharedAPIServerBed(t *testing.T) {
 			t.Errorf("kubeconfig cluster %s server %q: want 127.0.0.1", name, cl.Server)
 		}
 	}
-	svc, err := c.Client.CoreV1().Services("default").Get(context.Background(), "kubernetes", metav1.GetOptions{})
+	// The API server's own controller creates the Service shortly after it serves: on a loaded
+	// machine that can take a few seconds.
+	var svc *corev1.Service
+	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		var gerr error
+		svc, gerr = c.Client.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+		return gerr == nil, nil
+	})
 	if err != nil {
-		t.Fatalf("kubernetes Service: %v", err)
+		t.Fatalf("kubernetes Service: not there 30 s after the bed started: %v", err)
 	}
 	_, loopback, _ := net.ParseCIDR(ServiceCIDR)
 	if ip := net.ParseIP(svc.Spec.ClusterIP); ip == nil || !loopback.Contains(ip) {
