@@ -73,7 +73,7 @@ func setBlock(ctx context.Context, r *Run, name, block string) error {
 		rv := cm.ResourceVersion
 		err := cms.Delete(ctx, PlatformRecord, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
 		if !apierrors.IsConflict(err) {
-			return client(err)
+			return unlessNotFound(err)
 		}
 	}
 	var value any = block
@@ -82,11 +82,11 @@ func setBlock(ctx context.Context, r *Run, name, block string) error {
 	}
 	patch, _ := json.Marshal(map[string]any{"data": map[string]any{name: value}})
 	_, err = cms.Patch(ctx, PlatformRecord, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager})
-	return client(err)
+	return unlessNotFound(err)
 }
 
-// client is err without a NotFound (the record already gone).
-func client(err error) error {
+// unlessNotFound is err, or nil when it says the record is gone already.
+func unlessNotFound(err error) error {
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
