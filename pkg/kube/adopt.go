@@ -172,15 +172,15 @@ func (a *Applier) adoptionOf(ctx context.Context, it *item) (*adoption, []FieldC
 	if err != nil {
 		return nil, nil, nil // not served yet (a CRD of the set): nothing of that kind exists
 	}
-	var live *unstructured.Unstructured
+	var live *metav1.PartialObjectMetadata
 	err = Retry(ctx, func(ctx context.Context) error {
-		live, err = a.live.get(ctx, a.Clients, m.Resource, it.obj.GetNamespace(), it.obj.GetName())
+		live, err = a.live.meta(ctx, a.Clients, m.Resource, it.obj.GetNamespace(), it.obj.GetName())
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	if live == nil || appliedBy(live.GetManagedFields(), a.FieldManager) || len(handManagersOf(live.GetManagedFields())) == 0 {
+	if live == nil || appliedBy(live.ManagedFields, a.FieldManager) || len(handManagersOf(live.ManagedFields)) == 0 {
 		return nil, nil, nil
 	}
 	var ad *adoption

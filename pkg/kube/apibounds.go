@@ -70,8 +70,9 @@ func UnservedKinds(dc discovery.DiscoveryInterface, objs []*unstructured.Unstruc
 			continue
 		}
 		gk := CRDGroupKind(o)
-		versions, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
-		for _, v := range versions {
+		versions, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", "versions") // no copy of the schemas
+		list, _ := versions.([]any)
+		for _, v := range list {
 			if m, ok := v.(map[string]any); ok {
 				if name, _ := m["name"].(string); name != "" {
 					fromCRDs[gk.WithVersion(name)] = true

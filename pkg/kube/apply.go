@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
@@ -429,6 +431,27 @@ func (a *Applier) prepare(o *unstructured.Unstructured) {
 		}
 	}
 	dropInjectedCABundles(o)
+}
+
+// preparable returns a copy of o that prepare (and labelling it a member) may change without
+// changing o: the top level, metadata, webhooks and the CRD conversion that dropInjectedCABundles
+// edits are copied, the rest (a CRD's schemas, the bulk of a build) is shared and only read.
+// A deep copy of every CRD made a re-run's preflight spend a tenth of a second on copies.
+func preparable(o *unstructured.Unstructured) *unstructured.Unstructured {
+	c := maps.Clone(o.Object)
+	for _, k := range []string{"metadata", "webhooks"} {
+		if v, ok := c[k]; ok {
+			c[k] = runtime.DeepCopyJSONValue(v)
+		}
+	}
+	if spec, ok := c["spec"].(map[string]any); ok {
+		spec = maps.Clone(spec)
+		if conv, ok := spec["conversion"]; ok {
+			spec["conversion"] = runtime.DeepCopyJSONValue(conv)
+		}
+		c["spec"] = spec
+	}
+	return &unstructured.Unstructured{Object: c}
 }
 
 // mapping resolves the object's REST mapping, defaulting its namespace; a kind not yet served is

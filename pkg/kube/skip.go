@@ -96,11 +96,9 @@ func (a *Applier) loadRecord(ctx context.Context) *record {
 	return r
 }
 
-// desiredHash hashes the prepared object (JSON of a map is key-sorted, so stable).
+// desiredHash hashes the prepared object (canonically: see valueHash).
 func desiredHash(o *unstructured.Unstructured) string {
-	b, _ := json.Marshal(o.Object)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	return valueHash(o.Object)
 }
 
 func recordable(o *unstructured.Unstructured) bool {
@@ -194,15 +192,13 @@ func (a *Applier) saveRecord(ctx context.Context, r *record) error {
 func ownedFields(entries []metav1.ManagedFieldsEntry, manager string) string {
 	for _, e := range entries {
 		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
-			raw := e.FieldsV1.Raw
 			var set map[string]any
-			if err := json.Unmarshal(raw, &set); err == nil {
-				if sorted, err := json.Marshal(set); err == nil {
-					raw = sorted
-				}
+			if err := json.Unmarshal(e.FieldsV1.Raw, &set); err != nil {
+				sum := sha256.Sum256(e.FieldsV1.Raw)
+				return hex.EncodeToString(sum[:16])
 			}
-			sum := sha256.Sum256(raw)
-			return hex.EncodeToString(sum[:16])
+			return valueHash(set) // canonical: the server may list the fields in another order
+
 		}
 	}
 	return ""

@@ -88,7 +88,8 @@ func (a *Applier) DroppedStoredVersions(ctx context.Context, objs []*unstructure
 // droppedLine says which stored versions the new CRD o lacks, and how to move on ("" if none).
 func droppedLine(o *unstructured.Unstructured, stored []string) string {
 	var versions []string
-	list, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
+	field, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", "versions") // no copy of the schemas
+	list, _ := field.([]any)
 	for _, v := range list {
 		if name, _ := v.(map[string]any)["name"].(string); name != "" {
 			versions = append(versions, name)
@@ -116,7 +117,7 @@ func droppedLine(o *unstructured.Unstructured, stored []string) string {
 // sentHash is the record's hash of o as an Apply of a sends it: prepared and, in an ApplySet,
 // labelled as a member (see plan and beginApplySet).
 func (a *Applier) sentHash(o *unstructured.Unstructured) string {
-	c := o.DeepCopy()
+	c := preparable(o)
 	a.prepare(c)
 	if a.ApplySet && (a.Unrecorded == nil || !a.Unrecorded(c)) {
 		(&applySet{id: ApplySetID(a.Section)}).labelMember(c)

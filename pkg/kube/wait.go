@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -118,41 +119,83 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target) error {
 	return w.explain(last, lastErr, err)
 }
 
+// pollParallelism is how many targets a poll reads at once (a section waits on a few kinds in
+// each of its namespaces; read one after another they made a settled re-run wait on ~20
+// round trips).
+const pollParallelism = 8
+
 func (w *Waiter) poll(ctx context.Context, targets []Target) ([]status, error) {
+	each := make([][]status, len(targets))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pollParallelism)
+	for i, t := range targets {
+		g.Go(func() error {
+			st, err := w.pollTarget(gctx, t)
+			each[i] = st
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(each...), nil // in the targets' order, as before
+}
+
+// pollTarget reads one target's objects and evaluates each.
+func (w *Waiter) pollTarget(ctx context.Context, t Target) ([]status, error) {
+	ri := w.Clients.Dynamic.Resource(t.GVR).Namespace(t.Namespace)
 	var out []status
-	for _, t := range targets {
-		ri := w.Clients.Dynamic.Resource(t.GVR).Namespace(t.Namespace)
-		var items []unstructured.Unstructured
-		if t.Name != "" {
-			u, err := ri.Get(ctx, t.Name, metav1.GetOptions{})
-			if err != nil {
-				out = append(out, status{ref: t.GVR.Resource + "/" + t.Name, reason: err.Error()})
-				continue
-			}
-			items = []unstructured.Unstructured{*u}
-		} else {
-			list, err := ri.List(ctx, metav1.ListOptions{LabelSelector: t.Selector})
-			if err != nil {
-				return nil, err
-			}
-			items = list.Items
-			if len(t.Names) > 0 {
-				items = slices.DeleteFunc(items, func(u unstructured.Unstructured) bool { return !slices.Contains(t.Names, u.GetName()) })
-				for _, n := range t.Names {
-					if !slices.ContainsFunc(items, func(u unstructured.Unstructured) bool { return u.GetName() == n }) {
-						out = append(out, status{ref: t.GVR.Resource + "/" + n, namespace: t.Namespace, reason: "not found"})
-					}
+	var items []unstructured.Unstructured
+	if t.Name != "" {
+		u, err := ri.Get(ctx, t.Name, metav1.GetOptions{})
+		if err != nil {
+			return []status{{ref: t.GVR.Resource + "/" + t.Name, reason: err.Error()}}, nil
+		}
+		items = []unstructured.Unstructured{*u}
+	} else {
+		list, err := ri.List(ctx, metav1.ListOptions{LabelSelector: t.Selector})
+		if err != nil {
+			return nil, err
+		}
+		items = list.Items
+		if len(t.Names) > 0 {
+			items = slices.DeleteFunc(items, func(u unstructured.Unstructured) bool { return !slices.Contains(t.Names, u.GetName()) })
+			for _, n := range t.Names {
+				if !slices.ContainsFunc(items, func(u unstructured.Unstructured) bool { return u.GetName() == n }) {
+					out = append(out, status{ref: t.GVR.Resource + "/" + n, namespace: t.Namespace, reason: "not found"})
 				}
 			}
 		}
-		for i := range items {
-			if slices.Contains(t.Except, items[i].GetName()) {
-				continue
-			}
-			out = append(out, evaluate(&items[i], t))
+	}
+	for i := range items {
+		if slices.Contains(t.Except, items[i].GetName()) {
+			continue
 		}
+		out = append(out, evaluate(&items[i], t))
 	}
 	return out, nil
+}
+
+// rolloutView is the part of a Deployment, StatefulSet or DaemonSet that kubectl's rollout
+// status viewers read (name, generation, replicas, update strategy, status), sharing u's values:
+// the viewers convert the object to its typed form, and converting the pod template and the
+// managed fields of every workload cost a settled re-run's one poll more than its requests.
+func rolloutView(u *unstructured.Unstructured) *unstructured.Unstructured {
+	md := map[string]any{"name": u.GetName(), "namespace": u.GetNamespace(), "generation": u.GetGeneration()}
+	view := map[string]any{"apiVersion": u.GetAPIVersion(), "kind": u.GetKind(), "metadata": md}
+	if spec, ok := u.Object["spec"].(map[string]any); ok {
+		s := map[string]any{}
+		for _, k := range []string{"replicas", "updateStrategy"} {
+			if v, ok := spec[k]; ok {
+				s[k] = v
+			}
+		}
+		view["spec"] = s
+	}
+	if st, ok := u.Object["status"]; ok {
+		view["status"] = st
+	}
+	return &unstructured.Unstructured{Object: view}
 }
 
 // evaluate tells whether one object is ready and, if not, why.
@@ -163,7 +206,7 @@ func evaluate(u *unstructured.Unstructured, t Target) status {
 	}
 	gk := u.GroupVersionKind().GroupKind()
 	if viewer, err := polymorphichelpers.StatusViewerFor(gk); err == nil && t.Condition == "" {
-		msg, done, err := viewer.Status(u, 0)
+		msg, done, err := viewer.Status(rolloutView(u), 0)
 		s.ready = done && err == nil
 		s.reason = strings.TrimSpace(msg)
 		if err != nil {
