@@ -3,6 +3,9 @@
 package main
 
 import (
+	// First: no package may load kubectl's translations before it (see the package).
+	_ "github.com/flexigrobots/kubectl-flexigrobots/internal/noi18n"
+
 	"context"
 	"os"
 

@@ -19,7 +19,7 @@ func (a *Applier) plan(objs []*unstructured.Unstructured) ([]*item, [3][]*item) 
 	items := make([]*item, len(objs))
 	crdOf := map[schema.GroupKind]*item{}
 	for i, o := range objs {
-		o = o.DeepCopy()
+		o = preparable(o) // the engine changes metadata only; the caller's objects stay as given
 		a.prepare(o)
 		items[i] = &item{index: i, obj: o, done: make(chan struct{})}
 		if isCRD(o) {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -161,7 +162,10 @@ func loadBuild(file, key string, p Profile) (*Built, bool) {
 		return nil, false
 	}
 	// One pass: the objects decode straight into maps (integers kept as int64, as the API
-	// machinery decodes them), not once for the entry and again per object.
+	// machinery decodes them), not once for the entry and again per object. The decode keeps
+	// nearly all it allocates, so the collector is held off meanwhile: it would only mark the
+	// growing heap of objects again at each doubling (a third of a no-op re-run's decode).
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	var c struct {
 		cachedBuild
 		Objects []map[string]any `json:"objects"`
