@@ -11,8 +11,10 @@ package helm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +51,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	lastWait map[string]string // namespace → helm's last readiness message there, for a timeout error
+	releases map[string]*releaseCache
 }
 
 // NewClient returns a Client over getter; progress (may be nil) receives waits and recoveries on
@@ -276,7 +279,26 @@ func (c *Client) config(namespace string) (*action.Configuration, error) {
 	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
 		kc.Namespace = namespace
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.releases == nil {
+		c.releases = map[string]*releaseCache{}
+	}
+	if c.releases[namespace] == nil {
+		c.releases[namespace] = newReleaseCache(cfg.Releases.Driver, c.forgetReleases)
+	}
+	cfg.Releases.Driver = c.releases[namespace] // the namespace's releases decoded once a run
 	return cfg, nil
+}
+
+// forgetReleases empties every namespace's release cache (after a write through any of them).
+func (c *Client) forgetReleases() {
+	c.mu.Lock()
+	caches := slices.Collect(maps.Values(c.releases))
+	c.mu.Unlock()
+	for _, rc := range caches {
+		rc.forget()
+	}
 }
 
 // forgetDiscovery drops cached discovery and mappings so the chart's custom resources map to the

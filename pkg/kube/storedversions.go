@@ -28,17 +28,12 @@ import (
 func (a *Applier) DroppedStoredVersions(ctx context.Context, objs []*unstructured.Unstructured) ([]string, error) {
 	a.defaults()
 	var crds []*unstructured.Unstructured
-	rec := a.loadRecord(ctx)
 	for _, o := range objs {
-		if !isCRD(o) {
-			continue
+		if isCRD(o) {
+			crds = append(crds, o)
 		}
-		if prev, ok := rec.old[Ref(o)]; ok && prev.Hash == a.sentHash(o) {
-			continue
-		}
-		crds = append(crds, o)
 	}
-	if len(crds) == 0 {
+	if crds = a.NotRecorded(ctx, crds); len(crds) == 0 {
 		return nil, nil
 	}
 	cfg := rest.CopyConfig(a.Config)
@@ -112,6 +107,25 @@ func droppedLine(o *unstructured.Unstructured, stored []string) string {
 	}
 	return fmt.Sprintf("CustomResourceDefinition %s: the cluster stores its objects as %s, which the new build no longer defines (it defines %s): the API server would refuse the update half way; migrate the objects to a version it keeps (rewrite each, e.g. with kube-storage-version-migrator) and remove %s from the CRD's status.storedVersions first",
 		o.GetName(), strings.Join(dropped, ", "), strings.Join(versions, ", "), strings.Join(dropped, ", "))
+}
+
+// NotRecorded returns the objects of objs that the section's apply record does not hold exactly
+// as an Apply of a sends them: new, changed, or never applied so. The others were accepted by
+// this API server as they are, so a check in front of the apply (a server dry run, a read of the
+// live CRD) need not try them again; whether someone changed them since is the apply's to find.
+func (a *Applier) NotRecorded(ctx context.Context, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	if len(objs) == 0 {
+		return nil
+	}
+	a.defaults()
+	rec := a.loadRecord(ctx)
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if prev, ok := rec.old[Ref(o)]; !ok || !recordable(o) || prev.Hash != a.sentHash(o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // sentHash is the record's hash of o as an Apply of a sends it: prepared and, in an ApplySet,

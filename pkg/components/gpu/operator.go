@@ -52,14 +52,17 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 		ReleaseName: ChartName, Namespace: o.ReleaseNamespace, ChartName: ChartName, Chart: o.Chart,
 		Values: values, CreateNamespace: true, Wait: in.Wait, Timeout: core.Budget(ctx, in.Timeout), DryRun: in.DryRun,
 		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
-			// A server dry run of every CRD first: one the server refuses (CEL rules on
-			// Kubernetes < 1.25) fails the run before any CRD is changed.
-			dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, ForceConflicts: true, Section: Name}
-			if _, err := dry.Apply(ctx, crds); err != nil {
-				return fmt.Errorf("server dry run, nothing changed: %w", err)
-			}
 			// SkipUnchanged: Kubernetes 1.21 writes on a no-op apply of some of these CRDs.
 			a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, ForceConflicts: true, Progress: in.Progress, Section: Name, SkipUnchanged: true}
+			// A server dry run of every CRD first: one the server refuses (CEL rules on
+			// Kubernetes < 1.25) fails the run before any CRD is changed. The CRDs the apply
+			// record holds as they are were accepted already: a re-run dry-runs none of them.
+			if tried := a.NotRecorded(ctx, crds); len(tried) > 0 {
+				dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, ForceConflicts: true, Section: Name}
+				if _, err := dry.Apply(ctx, tried); err != nil {
+					return fmt.Errorf("server dry run, nothing changed: %w", err)
+				}
+			}
 			r, err := a.Apply(ctx, crds)
 			rep.Add(r.Results...)
 			return err
