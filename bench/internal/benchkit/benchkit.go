@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	storagev1 "k8s.io/api/storage/v1"
@@ -53,6 +54,44 @@ func StartBed(defaultClass bool) (*testbed.Cluster, *standins.AdmissionWebhooks,
 	return c, hooks, nil
 }
 
+// StartUserBed starts a fresh bed as a user's cluster looks to a command that waits for
+// readiness: admission webhooks on with their backends served, and every stand-in of the e2e
+// tests (NFS provisioner, MetalLB, GPU device plugin, profile controller, cert-manager), so the
+// workloads a command applies get Ready. It has no StorageClass: give one as the runbook does
+// (StorageFromPlugin).
+func StartUserBed() (*testbed.Cluster, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	return testbed.Start(ctx, testbed.Options{Webhooks: true,
+		StandIns: append(standins.All(), standins.NewAdmissionWebhooks(WebhookDelay))})
+}
+
+// StorageFromPlugin installs the runbook's NFS storage (the default StorageClass the Kubeflow
+// claims bind through) on c with the plugin's storage command and the fixtures' chart, before
+// any clock starts; env isolates the caller's caches.
+func StorageFromPlugin(plugin string, c *testbed.Cluster, env []string) error {
+	fixtures := testbed.DefaultFixturesDir()
+	if fixtures == "" {
+		return fmt.Errorf("the chart fixtures (../shared/fixtures) are not there")
+	}
+	work, err := os.MkdirTemp("", "bench-charts-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	url, stop, err := testbed.ServeChartDir(filepath.Join(fixtures, "charts"), work)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	cmd := exec.Command(plugin, "--kubeconfig", c.Kubeconfig, "storage", "--nfs-server", "127.0.0.1", "--nfs-path", "/nfsroot/kubeflow_nfs", "--chart-repo", url)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("storage: %w: %s", err, out)
+	}
+	return nil
+}
+
 // StopBed stops the test bed and removes its folder.
 func StopBed(c *testbed.Cluster) {
 	c.Stop()
@@ -66,6 +105,9 @@ type Sample struct {
 	Wall time.Duration
 	// CPU is machine-wide busy CPU-seconds from /proc/stat; negative where unavailable.
 	CPU float64
+	// Own is the CPU-seconds of the timed processes alone (user and system time of the
+	// children fn started and waited for: the plugin, or the script with its kubectl and helm).
+	Own float64
 }
 
 // String prints the sample as "12.34s (20.1 CPU-s)".
@@ -78,14 +120,40 @@ func (s Sample) String() string {
 
 // Time runs fn and samples its wall time and the machine's CPU time.
 func Time(fn func() error) (Sample, error) {
-	cpu0 := machineCPU()
+	cpu0, own0 := machineCPU(), childrenCPU()
 	start := time.Now()
 	err := fn()
-	s := Sample{Wall: time.Since(start), CPU: -1}
+	s := Sample{Wall: time.Since(start), CPU: -1, Own: childrenCPU() - own0}
 	if cpu0 >= 0 {
 		s.CPU = machineCPU() - cpu0
 	}
 	return s, err
+}
+
+// childrenCPU is the user and system CPU-seconds of this process's children that ended and were
+// waited for (the test bed's processes run on, so only what a timed fn started counts).
+func childrenCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// WithOwn prints the sample with its own CPU: "0.91s (1.6 CPU-s, 0.79 its own)".
+func (s Sample) WithOwn() string {
+	return fmt.Sprintf("%.2fs (%.1f CPU-s, %.2f its own)", s.Wall.Seconds(), s.CPU, s.Own)
+}
+
+// Spread prints the median of samples with their range of wall times and own CPU.
+func Spread(samples []Sample) string {
+	walls := make([]float64, len(samples))
+	owns := make([]float64, len(samples))
+	for i, x := range samples {
+		walls[i], owns[i] = x.Wall.Seconds(), x.Own
+	}
+	return fmt.Sprintf("%s, %d runs: %.2f-%.2fs, its own %.2f-%.2f CPU-s", Median(samples).WithOwn(), len(samples),
+		slices.Min(walls), slices.Max(walls), slices.Min(owns), slices.Max(owns))
 }
 
 // machineCPU is the machine's busy CPU-seconds since boot (all but idle and iowait), from
