@@ -26,7 +26,7 @@ import (
 //   - theirs: the runbook's commands as a script: fetch and untar the archive (first run only, the
 //     clone is kept), `kubectl kustomize example` (every run, as the runbook builds before it
 //     applies), then `kubectl apply --server-side --force-conflicts` again until it succeeds (a
-//     failed pass retried after 0.2 s), then its re-run reruns times. The file it applies is
+//     failed pass retried after 0.2 s), then its re-run three times. The file it applies is
 //     `kubeflow render --include-secrets` of the same edits, made before the clock starts: the
 //     same objects as ours minus the Secrets our converge generates; the timed kustomize build
 //     stands for the runbook's build and sed edits. The runbook has no wait (its user looks at
@@ -49,19 +49,6 @@ const (
 	reruns    = 5                // no-op re-runs timed in a row
 	settleFor = 30 * time.Second // before the settled re-runs
 )
-
-// timeReruns times fn n times in a row.
-func timeReruns(what string, n int, fn func() error) ([]benchkit.Sample, error) {
-	var out []benchkit.Sample
-	for i := range n {
-		s, err := benchkit.Time(fn)
-		if err != nil {
-			return out, fmt.Errorf("%s re-run %d: %w", what, i+1, err)
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
 
 // e2eBed is a fresh bed with the archive served and a folder for the side's files and caches.
 type e2eBed struct {
@@ -138,11 +125,11 @@ func timeOursEndToEnd(plugin, archive string) (s e2eSamples, err error) {
 	if s.first, err = benchkit.Time(converge); err != nil {
 		return s, fmt.Errorf("kubeflow first run: %w", err)
 	}
-	if s.reruns, err = timeReruns("kubeflow", reruns, converge); err != nil {
+	if s.reruns, err = benchkit.Reruns("kubeflow", reruns, converge); err != nil {
 		return s, err
 	}
 	time.Sleep(settleFor)
-	if s.settled, err = timeReruns("kubeflow (settled)", reruns, converge); err != nil {
+	if s.settled, err = benchkit.Reruns("kubeflow (settled)", reruns, converge); err != nil {
 		return s, err
 	}
 	if err := os.RemoveAll(filepath.Join(b.dir, "cache")); err != nil {
@@ -185,7 +172,7 @@ func timeRunbookEndToEnd(plugin, archive string) (s e2eSamples, err error) {
 	if s.first, err = benchkit.Time(script); err != nil {
 		return s, fmt.Errorf("runbook first run: %w", err)
 	}
-	s.reruns, err = timeReruns("runbook", 3, script)
+	s.reruns, err = benchkit.Reruns("runbook", 3, script)
 	return s, err
 }
 

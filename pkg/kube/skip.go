@@ -198,7 +198,6 @@ func ownedFields(entries []metav1.ManagedFieldsEntry, manager string) string {
 				return hex.EncodeToString(sum[:16])
 			}
 			return valueHash(set) // canonical: the server may list the fields in another order
-
 		}
 	}
 	return ""

@@ -121,7 +121,7 @@ func (a *Applier) NotRecorded(ctx context.Context, objs []*unstructured.Unstruct
 	rec := a.loadRecord(ctx)
 	var out []*unstructured.Unstructured
 	for _, o := range objs {
-		if prev, ok := rec.old[Ref(o)]; !ok || !recordable(o) || prev.Hash != a.sentHash(o) {
+		if prev, ok := rec.old[Ref(o)]; !ok || prev.Hash != a.sentHash(o) { // Secrets are never recorded
 			out = append(out, o)
 		}
 	}

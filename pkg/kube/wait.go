@@ -119,15 +119,12 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target) error {
 	return w.explain(last, lastErr, err)
 }
 
-// pollParallelism is how many targets a poll reads at once (a section waits on a few kinds in
-// each of its namespaces; read one after another they made a settled re-run wait on ~20
-// round trips).
-const pollParallelism = 8
-
 func (w *Waiter) poll(ctx context.Context, targets []Target) ([]status, error) {
 	each := make([][]status, len(targets))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(pollParallelism)
+	// As many reads at once as the engine's applies (a section waits on a few kinds in each of
+	// its namespaces; read one after another they made a settled re-run wait on ~20 round trips).
+	g.SetLimit(DefaultParallelism)
 	for i, t := range targets {
 		g.Go(func() error {
 			st, err := w.pollTarget(gctx, t)

@@ -193,6 +193,19 @@ func FirstAndRerun(what string, fn func() error) (first, rerun Sample, err error
 	return first, rerun, nil
 }
 
+// Reruns times fn n times in a row (the spread of a no-op re-run).
+func Reruns(what string, n int, fn func() error) ([]Sample, error) {
+	var out []Sample
+	for i := range n {
+		s, err := Time(fn)
+		if err != nil {
+			return out, fmt.Errorf("%s re-run %d: %w", what, i+1, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // Ratio is how many times faster b is than a, by wall time.
 func Ratio(a, b Sample) float64 { return a.Wall.Seconds() / b.Wall.Seconds() }
 
