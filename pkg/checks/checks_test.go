@@ -126,3 +126,25 @@ func TestSeverityEncodesAsName(t *testing.T) {
 		t.Error("severities out of order")
 	}
 }
+
+func TestListAsConvertsOncePerSnapshotAndType(t *testing.T) {
+	s := NewSnapshot().WithObjects(podsGVR, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}})
+	first, err := ListAs[corev1.Pod](s, podsGVR)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("ListAs = %+v, %v", first, err)
+	}
+	first[0] = corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "changed by a caller"}}
+	items, _ := s.List(podsGVR)
+	items[0].SetName("renamed after the conversion")
+	again, err := ListAs[corev1.Pod](s, podsGVR)
+	if err != nil || len(again) != 1 || again[0].Name != "p" {
+		t.Fatalf("second ListAs = %+v, %v: want the first conversion, unaffected by the caller's slice", again, err)
+	}
+	if metas, err := ListAs[metav1.PartialObjectMetadata](s, podsGVR); err != nil || metas[0].Name != "renamed after the conversion" {
+		t.Fatalf("another type converts on its own: %+v, %v", metas, err)
+	}
+	s.WithObjects(podsGVR, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "q"}})
+	if fresh, err := ListAs[corev1.Pod](s, podsGVR); err != nil || fresh[0].Name != "q" {
+		t.Fatalf("after the list was recorded anew: %+v, %v", fresh, err)
+	}
+}

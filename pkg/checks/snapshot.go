@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -24,6 +26,15 @@ type Snapshot struct {
 	mu     sync.Mutex
 	lists  map[schema.GroupVersionResource]listResult
 	probes map[string]probeResult
+	// typed memoizes ListAs: several checks of a section read the same LIST as the same Go
+	// type (storage's three checks each look for the provisioners among every Deployment), and
+	// the conversion costs more than the LIST's decode.
+	typed map[typedKey]any
+}
+
+type typedKey struct {
+	gvr schema.GroupVersionResource
+	typ reflect.Type
 }
 
 type listResult struct {
@@ -114,6 +125,11 @@ func (s *Snapshot) setList(gvr schema.GroupVersionResource, r listResult) *Snaps
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lists[gvr] = r
+	for k := range s.typed {
+		if k.gvr == gvr {
+			delete(s.typed, k)
+		}
+	}
 	return s
 }
 
@@ -129,8 +145,17 @@ func (s *Snapshot) List(gvr schema.GroupVersionResource) ([]unstructured.Unstruc
 	return r.items, r.err
 }
 
-// ListAs returns the objects of gvr converted to the Go type T (e.g. corev1.Node).
+// ListAs returns the objects of gvr converted to the Go type T (e.g. corev1.Node). The
+// conversion is done once per snapshot and type; each caller gets its own slice (the objects'
+// maps and slices are shared: checks only read them).
 func ListAs[T any](s *Snapshot, gvr schema.GroupVersionResource) ([]T, error) {
+	key := typedKey{gvr, reflect.TypeFor[T]()}
+	s.mu.Lock()
+	memo, ok := s.typed[key]
+	s.mu.Unlock()
+	if ok {
+		return slices.Clone(memo.([]T)), nil
+	}
 	items, err := s.List(gvr)
 	if err != nil {
 		return nil, err
@@ -141,7 +166,13 @@ func ListAs[T any](s *Snapshot, gvr schema.GroupVersionResource) ([]T, error) {
 			return nil, fmt.Errorf("decode %s %s: %w", gvrString(gvr), items[i].GetName(), err)
 		}
 	}
-	return out, nil
+	s.mu.Lock()
+	if s.typed == nil {
+		s.typed = map[typedKey]any{}
+	}
+	s.typed[key] = out
+	s.mu.Unlock()
+	return slices.Clone(out), nil
 }
 
 // Probe returns a probe's value or error.

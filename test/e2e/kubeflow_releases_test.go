@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -10,7 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/components/kubeflow"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -18,7 +25,8 @@ import (
 // of its own: upstream states 1.34, its bounds allow 1.29 on, so a warning), with its remote
 // kustomize bases from a mirror. A mirror whose argo-workflows archive differs from the pin is
 // refused naming both digests, before any change; the real bytes install (server-side apply of
-// the whole build, --wait=false) and the re-run is unchanged. The plugin runs with an empty PATH:
+// the whole build, --wait=false) and the re-run is unchanged; a password set by hand in the
+// static user's Secret is hashed by the next run. The plugin runs with an empty PATH:
 // no git binary (or any other) can resolve a base for it.
 func TestKubeflowV111RemoteBases(t *testing.T) {
 	c := testbed.StartT(t, testbed.Options{Version: testbed.V133, APIServerOnly: true})
@@ -70,6 +78,46 @@ func TestKubeflowV111RemoteBases(t *testing.T) {
 	for _, x := range kfReport(t, r).Results {
 		if x.Action != "unchanged" {
 			t.Errorf("re-run: %s %s/%s %s", x.Kind, x.Namespace, x.Name, x.Action)
+		}
+	}
+
+	// A password the user sets by hand in the static user's Secret: the next run hashes it (the
+	// remembered answer of the last compare is for the Secret as it was), and the run after is
+	// unchanged again.
+	ctx := context.Background()
+	const byHand = "a-password-set-by-hand"
+	patch := fmt.Sprintf(`{"stringData":{"password":%q}}`, byHand)
+	if _, err := c.Client.CoreV1().Secrets(kubeflow.DexUserNamespace).Patch(ctx, kubeflow.DexUserSecret, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r = runPlugin(t, c, append(args, "-o", "json")...)
+	if r.code != 0 {
+		t.Fatalf("run after the password was set by hand: exit %d\n%s", r.code, r.stderr)
+	}
+	p, _ := kubeflow.ProfileFor("v1.11.0")
+	changed := map[string]string{}
+	for _, x := range kfReport(t, r).Results {
+		if x.Action != "unchanged" {
+			changed[x.Kind+" "+x.Namespace+"/"+x.Name] = x.Action
+		}
+	}
+	if _, ok := changed["Secret "+p.DexHash.Namespace+"/"+p.DexHash.Name]; !ok {
+		t.Errorf("a new password by hand: want Secret %s/%s changed, got %v", p.DexHash.Namespace, p.DexHash.Name, changed)
+	}
+	hashes, err := c.Client.CoreV1().Secrets(p.DexHash.Namespace).Get(ctx, p.DexHash.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bcrypt.CompareHashAndPassword(hashes.Data[p.DexHash.Key], []byte(byHand)) != nil {
+		t.Error("dex's hash does not verify the password set by hand")
+	}
+	if !strings.Contains(r.stdout, "password kept") {
+		t.Errorf("the run's report does not say the password was kept:\n%s", r.stdout)
+	}
+	r = runPlugin(t, c, append(args, "-o", "json")...)
+	for _, x := range kfReport(t, r).Results {
+		if r.code != 0 || x.Action != "unchanged" {
+			t.Errorf("the run after: exit %d, %s %s/%s %s", r.code, x.Kind, x.Namespace, x.Name, x.Action)
 		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 func cacheEntries(t *testing.T, dir string) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "builds", "*.json.gz"))
+	files, _ := filepath.Glob(filepath.Join(dir, "builds", "*.cbor.gz"))
 	return files
 }
 

@@ -154,16 +154,22 @@ func storeCredentials(ctx context.Context, c kubernetes.Interface, owned []strin
 // liveData returns a Secret's data as strings, nil when it does not exist (or c is nil: a client
 // dry run without a cluster).
 func liveData(ctx context.Context, c kubernetes.Interface, ns, name string) (map[string]string, error) {
+	data, _, err := liveSecret(ctx, c, ns, name)
+	return data, err
+}
+
+// liveSecret is liveData with the Secret's identity (see objectStamp; "" when it is absent).
+func liveSecret(ctx context.Context, c kubernetes.Interface, ns, name string) (data map[string]string, from string, err error) {
 	if c == nil {
-		return nil, nil
+		return nil, "", nil
 	}
 	s, err := getSecret(ctx, c, ns, name)
 	if err != nil || s == nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := map[string]string{}
 	for k, v := range s.Data {
 		out[k] = string(v)
 	}
-	return out, nil
+	return out, objectStamp(string(s.UID), s.ResourceVersion), nil
 }

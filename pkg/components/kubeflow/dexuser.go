@@ -84,31 +84,31 @@ func dexCredentials(ctx context.Context, c kubernetes.Interface, b *Built) (objs
 	if !staticUser && !hashOwned {
 		return nil, nil, false, nil
 	}
-	live, err := liveData(ctx, c, DexUserNamespace, DexUserSecret)
+	live, passwordFrom, err := liveSecret(ctx, c, DexUserNamespace, DexUserSecret)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	password := live["password"]
 	kept := password != "" && password != PublicDexPassword
 	if !kept {
-		password = randomHex(12)
+		password, passwordFrom = randomHex(12), ""
 	}
-	liveHash := ""
+	liveHash, hashFrom := "", ""
 	if hashOwned {
-		h, err := liveData(ctx, c, p.DexHash.Namespace, p.DexHash.Name)
+		h, from, err := liveSecret(ctx, c, p.DexHash.Namespace, p.DexHash.Name)
 		if err != nil {
 			return nil, nil, false, err
 		}
-		liveHash = h[p.DexHash.Key]
-	} else if liveHash, err = liveConfigHash(ctx, c); err != nil {
+		liveHash, hashFrom = h[p.DexHash.Key], from
+	} else if liveHash, hashFrom, err = liveConfigHash(ctx, c); err != nil {
 		return nil, nil, false, err
 	}
 	hash := liveHash
 	// Without a static user nobody logs in with the hash (dex-passwords only has to exist): any
 	// live one but the published password's is kept.
-	keep := hash != "" && bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	keep := hash != "" && bcryptMatches(hash, password, hashFrom, passwordFrom)
 	if !staticUser {
-		keep = hash != "" && bcrypt.CompareHashAndPassword([]byte(hash), []byte(PublicDexPassword)) != nil
+		keep = hash != "" && !bcryptMatches(hash, PublicDexPassword, hashFrom, "published password")
 	}
 	if !keep {
 		h, err := bcrypt.GenerateFromPassword([]byte(password), dexHashCost)
@@ -161,24 +161,25 @@ func (b *Built) GeneratesDexUser() bool {
 	return d != nil && len(d.users) > 0 && !b.ExampleUser
 }
 
-// liveConfigHash returns the hash of the first static user in the live ConfigMap auth/dex.
-func liveConfigHash(ctx context.Context, c kubernetes.Interface) (string, error) {
+// liveConfigHash returns the hash of the first static user in the live ConfigMap auth/dex, and
+// the ConfigMap's identity (see objectStamp).
+func liveConfigHash(ctx context.Context, c kubernetes.Interface) (hash, from string, err error) {
 	if c == nil {
-		return "", nil
+		return "", "", nil
 	}
 	cm, err := c.CoreV1().ConfigMaps("auth").Get(ctx, "dex", metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read ConfigMap auth/dex: %w", err)
+		return "", "", fmt.Errorf("read ConfigMap auth/dex: %w", err)
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{"data": map[string]any{"config.yaml": cm.Data["config.yaml"]}}}
 	if d := parseDexConfig(u); d != nil && len(d.users) > 0 {
 		h, _ := d.users[0]["hash"].(string)
-		return h, nil
+		return h, objectStamp(string(cm.UID), cm.ResourceVersion), nil
 	}
-	return "", nil
+	return "", "", nil
 }
 
 // getSecret reads a Secret by name (nil when it does not exist).
