@@ -41,6 +41,7 @@ spec:
     addresses: [` + lbAddress + `]
     chart: {repo: ` + b.repo + `}
   kubeflow:
+    version: v1.10.2
     manifests: ` + b.kfURL + `
     registrationFlow: true
     ingressServiceType: LoadBalancer

@@ -6,8 +6,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
@@ -175,5 +178,49 @@ func TestNearVersions(t *testing.T) {
 	}
 	if got := strings.Join(nearVersions(all, "latest", 2), ","); got != "4.0.18,4.0.17" {
 		t.Fatalf("newest: %s", got)
+	}
+}
+
+func TestChartCRDsCachedDecodeAsParsed(t *testing.T) {
+	c := NewClient(nil, nil)
+	c.CacheDir = t.TempDir()
+	local := filepath.Join(testbed.FixturesDir(t), "charts", "gpu-operator-v26.7.0.tgz")
+	ch, err := c.LoadChart(context.Background(), Spec{Chart: core.ChartSource{Chart: local}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := chartCRDs(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.chartCRDsCached(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := filepath.Glob(filepath.Join(c.CacheDir, "crds", "*.cbor"))
+	if len(entries) != 1 {
+		t.Fatalf("cache entries %v, want one", entries)
+	}
+	cached, err := c.chartCRDsCached(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range [][]*unstructured.Unstructured{first, cached} {
+		if len(got) != len(parsed) {
+			t.Fatalf("%d CRDs, want %d", len(got), len(parsed))
+		}
+		for i := range parsed {
+			if !reflect.DeepEqual(got[i].Object, parsed[i].Object) {
+				t.Fatalf("CRD %s from the cache differs from the parsed one (types included)", parsed[i].GetName())
+			}
+		}
+	}
+	// An entry that does not decode is parsed again.
+	if err := os.WriteFile(entries[0], []byte("not cbor"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.chartCRDsCached(ch)
+	if err != nil || len(again) != len(parsed) || !reflect.DeepEqual(again[0].Object, parsed[0].Object) {
+		t.Fatalf("after a corrupt entry: %d CRDs, %v", len(again), err)
 	}
 }

@@ -180,7 +180,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	if err != nil {
 		return res, nil, err
 	}
-	crds, err := chartCRDs(ch)
+	crds, err := c.chartCRDsCached(ch)
 	if err != nil {
 		return res, nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/internal/cachefile"
 )
 
 const (
@@ -131,7 +133,7 @@ func (r Remotes) obtain(ctx context.Context, spec remoteSpec, useCache bool) (fe
 		return res, err
 	}
 	if cache != "" {
-		if err := writeAtomic(cache, data); err != nil {
+		if err := cachefile.Write(cache, data); err != nil {
 			r.logf("remote: could not cache %s: %v", src, err)
 		}
 	}
@@ -216,26 +218,4 @@ func get(ctx context.Context, client *http.Client, src string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: larger than %d bytes", src, maxDownloadBytes)
 	}
 	return data, nil
-}
-
-// writeAtomic writes data to file through a temp file in the same folder and a rename, so a
-// reader never sees a partial entry.
-func writeAtomic(file string, data []byte) error {
-	dir := filepath.Dir(file)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".download-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
 }

@@ -105,3 +105,53 @@ func RecordedBlocks(ctx context.Context, c *kube.Clients) (map[string]string, er
 	}
 	return cm.Data, nil
 }
+
+// pendingAnnotation is the PlatformRecord's annotation that says section name's post-conditions
+// have not passed since it last changed the cluster (see Apply).
+func pendingAnnotation(name string) string { return "post-conditions.flexigrobots.io/" + name }
+
+// postConditionsPending tells whether section name's post-conditions are pending.
+func postConditionsPending(ctx context.Context, r *Run, name string) (bool, error) {
+	cm, err := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace).Get(ctx, PlatformRecord, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return cm.Annotations[pendingAnnotation(name)] == "true", nil
+}
+
+// setPostConditionsPending notes (or clears) that section name's post-conditions are pending,
+// writing only when the note changes; a merge patch of its one annotation, so that sections
+// noting at the same time do not conflict.
+func setPostConditionsPending(ctx context.Context, r *Run, name string, pending bool) error {
+	cms := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
+	key := pendingAnnotation(name)
+	cm, err := cms.Get(ctx, PlatformRecord, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err) && !pending:
+		return nil
+	case apierrors.IsNotFound(err):
+		cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: PlatformRecord, Namespace: kube.RecordNamespace,
+			Labels: map[string]string{"app.kubernetes.io/managed-by": kube.FieldManager}, Annotations: map[string]string{key: "true"}}}
+		if _, err = cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: kube.FieldManager}); !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+		if cm, err = cms.Get(ctx, PlatformRecord, metav1.GetOptions{}); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	if (cm.Annotations[key] == "true") == pending {
+		return nil
+	}
+	var value any = "true"
+	if !pending {
+		value = nil
+	}
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{key: value}}})
+	_, err = cms.Patch(ctx, PlatformRecord, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager})
+	return unlessNotFound(err)
+}

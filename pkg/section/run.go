@@ -12,9 +12,13 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
 
-// Apply runs sec.Apply within r.Timeout (the one budget of the section), then, when the run
-// changed the cluster and waited, the section's post-conditions: an error result fails the run
-// with exit code 3 (as verify), a warning is printed. Every entry point applies through it.
+// Apply runs sec.Apply within r.Timeout (the one budget of the section), then the section's
+// post-conditions when the run waited and either changed the cluster or finds them pending: an
+// error result fails the run with exit code 3 (as verify), a warning is printed. They are
+// pending (a note on the PlatformRecord) from a run that changed the cluster without passing
+// them (it did not wait, failed, or they failed) until a run passes them: a no-op re-run reads
+// no workloads, and a script that re-runs until exit 0 still gets 3 while they fail. Every
+// entry point applies through it.
 func Apply(ctx context.Context, sec Section, r *Run, s Spec) (*output.Report, error) {
 	ctx, cancel := core.WithBudget(ctx, r.Timeout)
 	defer cancel()
@@ -22,15 +26,41 @@ func Apply(ctx context.Context, sec Section, r *Run, s Spec) (*output.Report, er
 	if rep == nil {
 		rep = &output.Report{}
 	}
-	if err == nil && !r.DryRun.Active() && r.Clients != nil {
-		if rerr := recordBlock(ctx, r, sec.Name(), s); rerr != nil && r.Progress != nil {
-			r.Progress.Logf("warning: %s: applied, but its block was not recorded for `export --platform` (ConfigMap %s/%s): %v", sec.Name(), kube.RecordNamespace, PlatformRecord, rerr)
-		}
-	}
-	if err != nil || r.DryRun.Active() || !r.Wait {
+	if r.DryRun.Active() || r.Clients == nil {
 		return rep, err
 	}
-	return rep, PostConditions(ctx, sec.Name(), r, sec.PostConditions(s))
+	name := sec.Name()
+	if err == nil {
+		if rerr := recordBlock(ctx, r, name, s); rerr != nil && r.Progress != nil {
+			r.Progress.Logf("warning: %s: applied, but its block was not recorded for `export --platform` (ConfigMap %s/%s): %v", name, kube.RecordNamespace, PlatformRecord, rerr)
+		}
+	}
+	cs := sec.PostConditions(s)
+	if len(cs) == 0 {
+		return rep, err
+	}
+	if err != nil || !r.Wait {
+		if rep.Changed() {
+			notePending(ctx, r, name, true)
+		}
+		return rep, err
+	}
+	if !rep.Changed() {
+		if pending, perr := postConditionsPending(ctx, r, name); perr == nil && !pending {
+			return rep, nil
+		}
+	}
+	err = PostConditions(ctx, name, r, cs)
+	notePending(ctx, r, name, err != nil)
+	return rep, err
+}
+
+// notePending notes on the PlatformRecord whether section name's post-conditions are pending;
+// a failure to note is a warning (the next run then runs them, or not, as the old note says).
+func notePending(ctx context.Context, r *Run, name string, pending bool) {
+	if err := setPostConditionsPending(ctx, r, name, pending); err != nil && r.Progress != nil {
+		r.Progress.Logf("warning: %s: could not note on ConfigMap %s/%s whether its post-conditions are pending: %v", name, kube.RecordNamespace, PlatformRecord, err)
+	}
 }
 
 // Uninstall runs sec.Uninstall within r.Timeout.
@@ -44,6 +74,7 @@ func Uninstall(ctx context.Context, sec Section, r *Run, s Spec, o UninstallOpti
 	// A section took down (something deleted) no longer runs what its block says; one that kept
 	// itself (storage while claims are bound) or was already gone changes nothing.
 	if err == nil && !r.DryRun.Active() && r.Clients != nil && rep.Changed() {
+		notePending(ctx, r, sec.Name(), false) // nothing of it left to check
 		if ferr := forgetBlock(ctx, r, sec.Name()); ferr != nil && r.Progress != nil {
 			r.Progress.Logf("warning: %s: uninstalled, but its block is still in ConfigMap %s/%s: %v", sec.Name(), kube.RecordNamespace, PlatformRecord, ferr)
 		}

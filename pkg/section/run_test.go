@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
@@ -25,7 +26,9 @@ import (
 type scripted struct {
 	applyErr error
 	holds    bool
+	changes  bool // its Apply reports a configured object
 	deadline time.Time
+	checked  int // how many times its post-conditions ran
 }
 
 type noSpec struct{}
@@ -44,10 +47,15 @@ func (s *scripted) Uninstall(context.Context, *section.Run, section.Spec, sectio
 }
 func (s *scripted) Apply(ctx context.Context, _ *section.Run, _ section.Spec) (*output.Report, error) {
 	s.deadline, _ = ctx.Deadline()
-	return &output.Report{}, s.applyErr
+	rep := &output.Report{}
+	if s.changes {
+		rep.Add(output.Result{Kind: "ConfigMap", Name: "demo", Action: output.Configured})
+	}
+	return rep, s.applyErr
 }
 func (s *scripted) PostConditions(section.Spec) []checks.Check {
 	return []checks.Check{{ID: "DEMO-001", Section: "demo", Title: "Demo holds", Severity: checks.Error, Run: func(*checks.Snapshot) []checks.Result {
+		s.checked++
 		if s.holds {
 			return []checks.Result{checks.Pass("holds")}
 		}
@@ -72,11 +80,12 @@ func TestApplyRunsThePostConditionsOnce(t *testing.T) {
 		wantCode int
 		want     string
 	}{
-		{"fails after a real apply", &scripted{}, run(core.DryRunNone, true), core.ExitFailed, "DEMO-001 Demo holds: does not hold (fix: make it hold)"},
-		{"holds", &scripted{holds: true}, run(core.DryRunNone, true), core.ExitOK, ""},
-		{"not in a dry run", &scripted{}, run(core.DryRunServer, true), core.ExitOK, ""},
-		{"not without waiting", &scripted{}, run(core.DryRunNone, false), core.ExitOK, ""},
-		{"not after a failed apply", &scripted{applyErr: errors.New("boom")}, run(core.DryRunNone, true), core.ExitRuntime, "boom"},
+		{"fails after a real apply", &scripted{changes: true}, run(core.DryRunNone, true), core.ExitFailed, "DEMO-001 Demo holds: does not hold (fix: make it hold)"},
+		{"holds", &scripted{changes: true, holds: true}, run(core.DryRunNone, true), core.ExitOK, ""},
+		{"not after an apply that changed nothing", &scripted{}, run(core.DryRunNone, true), core.ExitOK, ""},
+		{"not in a dry run", &scripted{changes: true}, run(core.DryRunServer, true), core.ExitOK, ""},
+		{"not without waiting", &scripted{changes: true}, run(core.DryRunNone, false), core.ExitOK, ""},
+		{"not after a failed apply", &scripted{changes: true, applyErr: errors.New("boom")}, run(core.DryRunNone, true), core.ExitRuntime, "boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.r
@@ -94,4 +103,48 @@ func TestApplyRunsThePostConditionsOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPostConditionsPendingUntilTheyPass: a run that changed the cluster without passing its
+// post-conditions (no wait, a failure, or they failed) leaves them pending, and a later run that
+// waits runs them though it changes nothing, until they pass; then a no-op re-run runs none and
+// writes nothing.
+func TestPostConditionsPendingUntilTheyPass(t *testing.T) {
+	sec := &scripted{changes: true}
+	r := run(core.DryRunNone, false)
+	apply := func(wait bool) error {
+		r.Wait = wait
+		_, err := section.Apply(context.Background(), sec, r, &noSpec{})
+		return err
+	}
+	step := func(what string, wait bool, wantCode, wantChecked int) {
+		t.Helper()
+		before := sec.checked
+		code := core.ExitOK
+		if err := apply(wait); err != nil {
+			code = core.ExitCode(err)
+		}
+		if code != wantCode || sec.checked-before != wantChecked {
+			t.Fatalf("%s: exit %d with post-conditions run %d times, want %d and %d", what, code, sec.checked-before, wantCode, wantChecked)
+		}
+	}
+	step("a change without waiting", false, core.ExitOK, 0)
+	sec.changes = false
+	step("a no-op that waits, after the change that did not", true, core.ExitFailed, 1)
+	step("the same, still failing", true, core.ExitFailed, 1)
+	sec.holds = true
+	step("the no-op once they hold", true, core.ExitOK, 1)
+	record, err := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace).Get(context.Background(), section.PlatformRecord, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("a no-op after they passed", true, core.ExitOK, 0)
+	again, _ := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace).Get(context.Background(), section.PlatformRecord, metav1.GetOptions{})
+	if again.ResourceVersion != record.ResourceVersion || len(again.Annotations) != 0 {
+		t.Errorf("the no-op wrote the record (resourceVersion %s -> %s) or left a note %v", record.ResourceVersion, again.ResourceVersion, again.Annotations)
+	}
+	sec.changes, sec.applyErr = true, errors.New("boom")
+	step("a change that failed", true, core.ExitRuntime, 0)
+	sec.changes, sec.applyErr = false, nil
+	step("the no-op after it", true, core.ExitOK, 1)
 }

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/serializer/cbor/direct"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/internal/cachefile"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
 )
 
@@ -202,14 +203,6 @@ func readGzip(file string) ([]byte, error) {
 
 // storeBuild writes b under key; a failure only costs the next run a build.
 func storeBuild(file, key string, b *Built) error {
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".build-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
 	c := storedBuild{Key: key, Origin: b.Origin, Edits: b.Edits, OIDCProvider: b.OIDCProvider, WaitsForTLS: b.WaitsForTLS, Owned: b.Owned, ExampleUser: b.ExampleUser, Remote: b.Remote}
 	c.Objects = make([]map[string]any, len(b.Objects))
 	for i, o := range b.Objects {
@@ -219,16 +212,13 @@ func storeBuild(file, key string, b *Built) error {
 	if err != nil {
 		return err
 	}
-	gz := gzip.NewWriter(tmp)
-	_, err = gz.Write(data)
-	if cerr := gz.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	var zipped bytes.Buffer
+	gz := gzip.NewWriter(&zipped)
+	if _, err := gz.Write(data); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), file)
+	if err := gz.Close(); err != nil {
+		return err
+	}
+	return cachefile.Write(file, zipped.Bytes())
 }

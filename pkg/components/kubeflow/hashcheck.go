@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/internal/cachefile"
 )
 
 // bcryptMatches tells whether hash is the bcrypt hash of password. A bcrypt compare costs about
@@ -31,7 +33,7 @@ func bcryptMatches(hash, password string, hashFrom, passwordFrom string) bool {
 		if match {
 			answer = "match"
 		}
-		writeMemo(file, answer)
+		_ = cachefile.Write(file, []byte(answer)) // a failure only costs the next run the compare
 	}
 	return match
 }
@@ -48,24 +50,6 @@ func hashCheckMemo(hashFrom, passwordFrom string) string {
 	}
 	sum := sha256.Sum256([]byte(strings.Join([]string{"dex-hash-check/1", hashFrom, passwordFrom}, "\x00")))
 	return filepath.Join(dir, "kubectl-flexigrobots", "kubeflow", "hash-checks", hex.EncodeToString(sum[:16]))
-}
-
-// writeMemo writes a memo through a temp file (concurrent runs never read half of one); a failure
-// only costs the next run the compare.
-func writeMemo(file, content string) {
-	if os.MkdirAll(filepath.Dir(file), 0o700) != nil {
-		return
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".memo-*")
-	if err != nil {
-		return
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(content)
-	if cerr := tmp.Close(); err != nil || cerr != nil {
-		return
-	}
-	_ = os.Rename(tmp.Name(), file)
 }
 
 // objectStamp identifies one state of an object: its uid and resourceVersion.

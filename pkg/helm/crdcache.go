@@ -1,0 +1,56 @@
+package helm
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/serializer/cbor/direct"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/internal/cachefile"
+)
+
+// chartCRDsCached is chartCRDs through a cache in CacheDir: the parsed CRDs in CBOR, keyed by a
+// digest of the chart's crds/ files (names and bytes). Every run of a helm section parses its
+// chart's CRDs (the API preflight and the CRD apply read them); the GPU operator's are a few
+// hundred KB of YAML, about 50 ms of CPU to parse and a few to decode from the cache. An entry
+// that does not decode is parsed again; a failure to write one only costs the next run the parse.
+func (c *Client) chartCRDsCached(ch *chart.Chart) ([]*unstructured.Unstructured, error) {
+	files := ch.CRDObjects()
+	if len(files) == 0 || c.CacheDir == "" {
+		return chartCRDs(ch)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "chart-crds/1\x00")
+	for _, f := range files {
+		fmt.Fprintf(h, "%d\x00%s\x00%d\x00", len(f.Filename), f.Filename, len(f.File.Data))
+		h.Write(f.File.Data)
+	}
+	file := filepath.Join(c.CacheDir, "crds", hex.EncodeToString(h.Sum(nil))[:32]+".cbor")
+	if data, err := os.ReadFile(file); err == nil {
+		var objs []map[string]any
+		if direct.Unmarshal(data, &objs) == nil && len(objs) > 0 {
+			out := make([]*unstructured.Unstructured, len(objs))
+			for i, o := range objs {
+				out[i] = &unstructured.Unstructured{Object: o}
+			}
+			return out, nil
+		}
+	}
+	crds, err := chartCRDs(ch)
+	if err != nil || len(crds) == 0 {
+		return crds, err
+	}
+	objs := make([]map[string]any, len(crds))
+	for i, o := range crds {
+		objs[i] = o.Object
+	}
+	if data, err := direct.Marshal(objs); err == nil {
+		_ = cachefile.Write(file, data)
+	}
+	return crds, nil
+}
