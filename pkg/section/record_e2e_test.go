@@ -83,3 +83,51 @@ func TestPlatformRecordOnTheAPIServer(t *testing.T) {
 		t.Errorf("forgetting without a record: %v", err)
 	}
 }
+
+// TestPendingNotesOnTheAPIServer (apiserver-only 1.37 bed): sections noting at once each keep
+// their note; the same note again writes nothing; a note is written on a run whose context is
+// gone (Ctrl-C after a change); clearing takes it out.
+func TestPendingNotesOnTheAPIServer(t *testing.T) {
+	c := testbed.SharedAPIServer(t, testbed.Options{Version: testbed.V137})
+	cl, err := kube.NewClients(kube.NewFactory(c.ConfigFlags()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cms := c.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
+	t.Cleanup(func() { _ = cms.Delete(context.Background(), PlatformRecord, metav1.DeleteOptions{}) })
+	r := &Run{Clients: cl}
+	names := []string{"pending-a", "pending-b", "pending-c"}
+	var wg sync.WaitGroup
+	for _, n := range names {
+		wg.Go(func() { notePending(ctx, r, n, true) })
+	}
+	wg.Wait()
+	for _, n := range names {
+		if on, err := postConditionsPending(ctx, r, n); err != nil || !on {
+			t.Errorf("%s after noting at once: pending %v, %v", n, on, err)
+		}
+	}
+	cm, err := cms.Get(ctx, PlatformRecord, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notePending(ctx, r, "pending-a", true)
+	if again, _ := cms.Get(ctx, PlatformRecord, metav1.GetOptions{}); again.ResourceVersion != cm.ResourceVersion {
+		t.Error("the same note again moved the resourceVersion")
+	}
+	gone, stop := context.WithCancel(ctx)
+	stop()
+	notePending(gone, r, "interrupted", true)
+	if on, err := postConditionsPending(ctx, r, "interrupted"); err != nil || !on {
+		t.Errorf("a note from a run whose context is gone: pending %v, %v", on, err)
+	}
+	notePending(ctx, r, "pending-b", false)
+	if on, _ := postConditionsPending(ctx, r, "pending-b"); on {
+		t.Error("a cleared note is still there")
+	}
+	if on, _ := postConditionsPending(ctx, r, "pending-a"); !on {
+		t.Error("clearing one note took another")
+	}
+}

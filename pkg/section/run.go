@@ -57,7 +57,11 @@ func Apply(ctx context.Context, sec Section, r *Run, s Spec) (*output.Report, er
 
 // notePending notes on the PlatformRecord whether section name's post-conditions are pending;
 // a failure to note is a warning (the next run then runs them, or not, as the old note says).
+// The note is written on a context of its own: a run stopped by Ctrl-C or its budget after a
+// change still leaves them pending.
 func notePending(ctx context.Context, r *Run, name string, pending bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err := setPostConditionsPending(ctx, r, name, pending); err != nil && r.Progress != nil {
 		r.Progress.Logf("warning: %s: could not note on ConfigMap %s/%s whether its post-conditions are pending: %v", name, kube.RecordNamespace, PlatformRecord, err)
 	}

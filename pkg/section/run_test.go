@@ -26,7 +26,8 @@ import (
 type scripted struct {
 	applyErr error
 	holds    bool
-	changes  bool // its Apply reports a configured object
+	changes  bool   // its Apply reports a configured object
+	cancel   func() // called by its Apply (a Ctrl-C during the run)
 	deadline time.Time
 	checked  int // how many times its post-conditions ran
 }
@@ -47,6 +48,9 @@ func (s *scripted) Uninstall(context.Context, *section.Run, section.Spec, sectio
 }
 func (s *scripted) Apply(ctx context.Context, _ *section.Run, _ section.Spec) (*output.Report, error) {
 	s.deadline, _ = ctx.Deadline()
+	if s.cancel != nil {
+		s.cancel()
+	}
 	rep := &output.Report{}
 	if s.changes {
 		rep.Add(output.Result{Kind: "ConfigMap", Name: "demo", Action: output.Configured})
@@ -147,4 +151,14 @@ func TestPostConditionsPendingUntilTheyPass(t *testing.T) {
 	step("a change that failed", true, core.ExitRuntime, 0)
 	sec.changes, sec.applyErr = false, nil
 	step("the no-op after it", true, core.ExitOK, 1)
+
+	// Ctrl-C after a change: the run fails with its context gone, and the note is written (on a
+	// real API server too: TestPendingNotesOnTheAPIServer).
+	ctx, cancel := context.WithCancel(context.Background())
+	sec.changes, sec.applyErr, sec.cancel = true, context.Canceled, cancel
+	if _, err := section.Apply(ctx, sec, r, &noSpec{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	sec.changes, sec.applyErr, sec.cancel = false, nil, nil
+	step("the no-op after an interrupted change", true, core.ExitOK, 1)
 }
