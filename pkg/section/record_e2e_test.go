@@ -28,14 +28,8 @@ func (*blockSpec) Validate() core.Problems { return nil }
 // keep their block; the same block again writes nothing (no resourceVersion moves); a changed
 // one is written; forgetting takes a block out, and the ConfigMap goes with the last one.
 func TestPlatformRecordOnTheAPIServer(t *testing.T) {
-	c := testbed.SharedAPIServer(t, testbed.Options{Version: testbed.V137})
-	cl, err := kube.NewClients(kube.NewFactory(c.ConfigFlags()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	r := &Run{Clients: cl}
+	c, r, ctx := recordBed(t)
+	cl := r.Clients
 	names := []string{"storage", "lb", "kubeflow", "gpu"}
 	var wg sync.WaitGroup
 	errs := make([]error, len(names))
@@ -88,16 +82,9 @@ func TestPlatformRecordOnTheAPIServer(t *testing.T) {
 // their note; the same note again writes nothing; a note is written on a run whose context is
 // gone (Ctrl-C after a change); clearing takes it out.
 func TestPendingNotesOnTheAPIServer(t *testing.T) {
-	c := testbed.SharedAPIServer(t, testbed.Options{Version: testbed.V137})
-	cl, err := kube.NewClients(kube.NewFactory(c.ConfigFlags()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	c, r, ctx := recordBed(t)
 	cms := c.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
 	t.Cleanup(func() { _ = cms.Delete(context.Background(), PlatformRecord, metav1.DeleteOptions{}) })
-	r := &Run{Clients: cl}
 	names := []string{"pending-a", "pending-b", "pending-c"}
 	var wg sync.WaitGroup
 	for _, n := range names {
@@ -130,4 +117,17 @@ func TestPendingNotesOnTheAPIServer(t *testing.T) {
 	if on, _ := postConditionsPending(ctx, r, "pending-a"); !on {
 		t.Error("clearing one note took another")
 	}
+}
+
+// recordBed is the shared apiserver-only 1.37 bed, a Run on its clients and a minute's context.
+func recordBed(t *testing.T) (*testbed.Cluster, *Run, context.Context) {
+	t.Helper()
+	c := testbed.SharedAPIServer(t, testbed.Options{Version: testbed.V137})
+	cl, err := kube.NewClients(kube.NewFactory(c.ConfigFlags()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return c, &Run{Clients: cl}, ctx
 }
