@@ -5,8 +5,8 @@
 //	go run ./bench/platformbench --plugin bin/kubectl-flexigrobots
 //
 // Ours is the plugin binary as a user runs it: `apply -f plugins.yaml` with its defaults (the
-// readiness wait included), with an empty cache, so the first run includes the Kubeflow download, the kustomize build, chart
-// downloads and every preflight. Theirs is the runbook as a script (see runbook.go): the
+// readiness wait included), with an empty cache, so the first run includes the Kubeflow
+// download, the kustomize build, chart downloads and every preflight. Theirs is the runbook as a script (see runbook.go): the
 // Kubeflow manifests fetched from the same local URL and built with `kubectl kustomize example`,
 // helm install x3 with the kubectl steps between them, and `kubectl apply --server-side` of the
 // Kubeflow build again until it succeeds. The file they apply is made before the clock starts

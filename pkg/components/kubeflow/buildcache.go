@@ -174,6 +174,10 @@ func loadBuild(file, key string, p Profile) (*Built, bool) {
 		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser, Remote: c.Remote}, true
 }
 
+// maxBuildEntry bounds what readGzip allocates from a trailer it has not yet checked (a build
+// entry is about 5 MB; a corrupt trailer must not ask for gigabytes).
+const maxBuildEntry = 256 << 20
+
 // readGzip reads a gzip file whole into one buffer of the size its trailer gives (the size
 // mod 2^32; an entry is a few MB), instead of growing a buffer by doublings, each zeroed and
 // copied: that growth cost as much CPU as the decode's allocations. It reads to the end, where
@@ -187,6 +191,9 @@ func readGzip(file string) ([]byte, error) {
 		return nil, io.ErrUnexpectedEOF
 	}
 	size := binary.LittleEndian.Uint32(raw[len(raw)-4:])
+	if size > maxBuildEntry {
+		return nil, fmt.Errorf("%s: its gzip trailer says %d bytes: not a build entry", file, size)
+	}
 	gz, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, err

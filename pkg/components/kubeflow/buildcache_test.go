@@ -193,3 +193,41 @@ func TestBuildKeyFollowsRemoteBases(t *testing.T) {
 		t.Fatal("the pins are not part of the key")
 	}
 }
+
+func TestReadGzipTrustsNoTrailer(t *testing.T) {
+	dir := t.TempDir()
+	content := bytes.Repeat([]byte("kubeflow "), 10000)
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write(content)
+	zw.Close()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if got, err := readGzip(write("good", zipped.Bytes())); err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("a whole entry: %d bytes, %v", len(got), err)
+	}
+	raw := zipped.Bytes()
+	withTrailer := func(size uint32) []byte {
+		b := bytes.Clone(raw)
+		b[len(b)-4], b[len(b)-3], b[len(b)-2], b[len(b)-1] = byte(size), byte(size>>8), byte(size>>16), byte(size>>24)
+		return b
+	}
+	if _, err := readGzip(write("huge", withTrailer(1<<31))); err == nil || !strings.Contains(err.Error(), "not a build entry") {
+		t.Errorf("a trailer asking for 2 GiB: %v, want a refusal before any allocation", err)
+	}
+	for name, data := range map[string][]byte{
+		"short trailer": withTrailer(uint32(len(content) - 1)),
+		"long trailer":  withTrailer(uint32(len(content) + 1)),
+		"truncated":     raw[:len(raw)/2],
+		"empty":         nil,
+	} {
+		if _, err := readGzip(write(strings.ReplaceAll(name, " ", "-"), data)); err == nil {
+			t.Errorf("%s: read without an error", name)
+		}
+	}
+}
