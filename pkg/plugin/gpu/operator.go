@@ -66,7 +66,8 @@ func (o *OperatorOptions) Validate() error {
 }
 
 // Run installs or upgrades the operator through section.Apply (the post-conditions after a
-// wait: the gpu checks, exit code 3) and prints what it did.
+// wait, when it changed something or they are pending: the gpu checks, exit code 3) and prints
+// what it did.
 func (o *OperatorOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()

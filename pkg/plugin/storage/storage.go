@@ -119,8 +119,8 @@ func (o *Options) Complete() error {
 }
 
 // Run applies the section (install, the smoke test when asked, then the post-conditions when
-// it waited: exit code 3 when they fail) and prints the report (also what was done before an
-// error).
+// it waited and changed something or they are pending: exit code 3 when they fail; see
+// section.Apply) and prints the report (also what was done before an error).
 func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
