@@ -16,9 +16,9 @@ import (
 // post-conditions when the run waited and either changed the cluster or finds them pending: an
 // error result fails the run with exit code 3 (as verify), a warning is printed. They are
 // pending (a note on the PlatformRecord) from a run that changed the cluster without passing
-// them (it did not wait, failed, or they failed) until a run passes them: a no-op re-run reads
-// no workloads, and a script that re-runs until exit 0 still gets 3 while they fail. Every
-// entry point applies through it.
+// them (it did not wait, failed, or they failed) until a run passes them: a no-op re-run after a
+// passed apply runs none, and a script that re-runs until exit 0 still gets 3 while they fail.
+// Every entry point applies through it.
 func Apply(ctx context.Context, sec Section, r *Run, s Spec) (*output.Report, error) {
 	ctx, cancel := core.WithBudget(ctx, r.Timeout)
 	defer cancel()
