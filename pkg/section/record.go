@@ -30,58 +30,76 @@ var PlatformRecordRules = []rbacv1.PolicyRule{
 	access.Named("", []string{"configmaps"}, []string{PlatformRecord}, "patch", "delete"),
 }
 
-// recordBlock writes s as section name's block, when it differs from the recorded one.
-func recordBlock(ctx context.Context, r *Run, name string, s Spec) error {
+// recordBlock writes s as section name's block, when it differs from the recorded one, and
+// returns the record as it read it (nil when there is none).
+func recordBlock(ctx context.Context, r *Run, name string, s Spec) (*corev1.ConfigMap, error) {
 	block, err := yaml.Marshal(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	return setBlock(ctx, r, name, string(block))
 }
 
 // forgetBlock takes section name's block out ("" block), and the ConfigMap with the last one.
 func forgetBlock(ctx context.Context, r *Run, name string) error {
-	return setBlock(ctx, r, name, "")
+	_, err := setBlock(ctx, r, name, "")
+	return err
 }
 
 // setBlock sets (or, with "", removes) one data key with a merge patch, so that sections
-// recording at the same time do not conflict.
-func setBlock(ctx context.Context, r *Run, name, block string) error {
-	cms := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
-	cm, err := cms.Get(ctx, PlatformRecord, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err) && block == "":
-		return nil
-	case apierrors.IsNotFound(err):
-		cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: PlatformRecord, Namespace: kube.RecordNamespace,
-			Labels: map[string]string{"app.kubernetes.io/managed-by": kube.FieldManager}}, Data: map[string]string{name: block}}
-		if _, err = cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: kube.FieldManager}); !apierrors.IsAlreadyExists(err) {
-			return err
-		}
-		cm, err = cms.Get(ctx, PlatformRecord, metav1.GetOptions{}) // another section made it meanwhile
-		if err != nil {
-			return err
-		}
-	case err != nil:
-		return err
+// recording at the same time do not conflict; it returns the record as it read it.
+func setBlock(ctx context.Context, r *Run, name, block string) (*corev1.ConfigMap, error) {
+	var seed *corev1.ConfigMap
+	if block != "" {
+		seed = &corev1.ConfigMap{Data: map[string]string{name: block}}
+	}
+	cm, err := readRecord(ctx, r, seed)
+	if cm == nil || err != nil {
+		return cm, err
 	}
 	old, had := cm.Data[name]
 	if old == block && (had || block == "") {
-		return nil
+		return cm, nil
 	}
+	cms := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
 	if block == "" && len(cm.Data) == 1 {
 		rv := cm.ResourceVersion
 		err := cms.Delete(ctx, PlatformRecord, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
 		if !apierrors.IsConflict(err) {
-			return unlessNotFound(err)
+			return cm, unlessNotFound(err)
 		}
 	}
 	var value any = block
 	if block == "" {
 		value = nil
 	}
-	patch, _ := json.Marshal(map[string]any{"data": map[string]any{name: value}})
-	_, err = cms.Patch(ctx, PlatformRecord, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager})
+	return cm, patchRecord(ctx, r, map[string]any{"data": map[string]any{name: value}})
+}
+
+// readRecord returns the PlatformRecord; when it is missing, it is created from seed's data and
+// annotations (another section may make it meanwhile: then that one is read), or nil is
+// returned when seed is nil.
+func readRecord(ctx context.Context, r *Run, seed *corev1.ConfigMap) (*corev1.ConfigMap, error) {
+	cms := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
+	cm, err := cms.Get(ctx, PlatformRecord, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err) && seed == nil:
+		return nil, nil
+	case apierrors.IsNotFound(err):
+		cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: PlatformRecord, Namespace: kube.RecordNamespace,
+			Labels: map[string]string{"app.kubernetes.io/managed-by": kube.FieldManager}, Annotations: seed.Annotations}, Data: seed.Data}
+		if _, err = cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: kube.FieldManager}); !apierrors.IsAlreadyExists(err) {
+			return cm, err
+		}
+		return cms.Get(ctx, PlatformRecord, metav1.GetOptions{}) // another section made it meanwhile
+	}
+	return cm, err
+}
+
+// patchRecord merge-patches the PlatformRecord (a record gone meanwhile is no error).
+func patchRecord(ctx context.Context, r *Run, patch map[string]any) error {
+	data, _ := json.Marshal(patch)
+	_, err := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace).Patch(ctx, PlatformRecord, types.MergePatchType, data, metav1.PatchOptions{FieldManager: kube.FieldManager})
 	return unlessNotFound(err)
 }
 
@@ -112,46 +130,31 @@ func pendingAnnotation(name string) string { return "post-conditions.flexigrobot
 
 // postConditionsPending tells whether section name's post-conditions are pending.
 func postConditionsPending(ctx context.Context, r *Run, name string) (bool, error) {
-	cm, err := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace).Get(ctx, PlatformRecord, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return cm.Annotations[pendingAnnotation(name)] == "true", nil
+	cm, err := readRecord(ctx, r, nil)
+	return pendingIn(cm, name), err
+}
+
+// pendingIn tells whether record notes section name's post-conditions as pending.
+func pendingIn(record *corev1.ConfigMap, name string) bool {
+	return record != nil && record.Annotations[pendingAnnotation(name)] == "true"
 }
 
 // setPostConditionsPending notes (or clears) that section name's post-conditions are pending,
 // writing only when the note changes; a merge patch of its one annotation, so that sections
 // noting at the same time do not conflict.
 func setPostConditionsPending(ctx context.Context, r *Run, name string, pending bool) error {
-	cms := r.Clients.Client.CoreV1().ConfigMaps(kube.RecordNamespace)
 	key := pendingAnnotation(name)
-	cm, err := cms.Get(ctx, PlatformRecord, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err) && !pending:
-		return nil
-	case apierrors.IsNotFound(err):
-		cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: PlatformRecord, Namespace: kube.RecordNamespace,
-			Labels: map[string]string{"app.kubernetes.io/managed-by": kube.FieldManager}, Annotations: map[string]string{key: "true"}}}
-		if _, err = cms.Create(ctx, cm, metav1.CreateOptions{FieldManager: kube.FieldManager}); !apierrors.IsAlreadyExists(err) {
-			return err
-		}
-		if cm, err = cms.Get(ctx, PlatformRecord, metav1.GetOptions{}); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
+	var seed *corev1.ConfigMap
+	if pending {
+		seed = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{key: "true"}}}
 	}
-	if (cm.Annotations[key] == "true") == pending {
-		return nil
+	cm, err := readRecord(ctx, r, seed)
+	if cm == nil || err != nil || pendingIn(cm, name) == pending {
+		return err
 	}
 	var value any = "true"
 	if !pending {
 		value = nil
 	}
-	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{key: value}}})
-	_, err = cms.Patch(ctx, PlatformRecord, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager})
-	return unlessNotFound(err)
+	return patchRecord(ctx, r, map[string]any{"metadata": map[string]any{"annotations": map[string]any{key: value}}})
 }

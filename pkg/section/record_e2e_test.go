@@ -34,7 +34,7 @@ func TestPlatformRecordOnTheAPIServer(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, len(names))
 	for i, n := range names {
-		wg.Go(func() { errs[i] = recordBlock(ctx, r, n, &blockSpec{Pool: n + "-pool"}) })
+		wg.Go(func() { _, errs[i] = recordBlock(ctx, r, n, &blockSpec{Pool: n + "-pool"}) })
 	}
 	wg.Wait()
 	blocks, err := RecordedBlocks(ctx, cl)
@@ -55,10 +55,10 @@ func TestPlatformRecordOnTheAPIServer(t *testing.T) {
 		return cm.ResourceVersion
 	}
 	before := rv()
-	if err := recordBlock(ctx, r, "lb", &blockSpec{Pool: "lb-pool"}); err != nil || rv() != before {
+	if _, err := recordBlock(ctx, r, "lb", &blockSpec{Pool: "lb-pool"}); err != nil || rv() != before {
 		t.Errorf("recording the same block again: %v, resourceVersion moved: %v", err, rv() != before)
 	}
-	if err := recordBlock(ctx, r, "lb", &blockSpec{Pool: "other"}); err != nil || rv() == before {
+	if _, err := recordBlock(ctx, r, "lb", &blockSpec{Pool: "other"}); err != nil || rv() == before {
 		t.Errorf("a changed block: %v, written: %v", err, rv() != before)
 	}
 	for i, n := range names {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
@@ -30,8 +32,10 @@ func Apply(ctx context.Context, sec Section, r *Run, s Spec) (*output.Report, er
 		return rep, err
 	}
 	name := sec.Name()
+	var record *corev1.ConfigMap // as recordBlock read it: the pending notes without a second GET
 	if err == nil {
-		if rerr := recordBlock(ctx, r, name, s); rerr != nil && r.Progress != nil {
+		var rerr error
+		if record, rerr = recordBlock(ctx, r, name, s); rerr != nil && r.Progress != nil {
 			r.Progress.Logf("warning: %s: applied, but its block was not recorded for `export --platform` (ConfigMap %s/%s): %v", name, kube.RecordNamespace, PlatformRecord, rerr)
 		}
 	}
@@ -46,7 +50,11 @@ func Apply(ctx context.Context, sec Section, r *Run, s Spec) (*output.Report, er
 		return rep, err
 	}
 	if !rep.Changed() {
-		if pending, perr := postConditionsPending(ctx, r, name); perr == nil && !pending {
+		pending, perr := pendingIn(record, name), error(nil)
+		if record == nil {
+			pending, perr = postConditionsPending(ctx, r, name)
+		}
+		if perr == nil && !pending {
 			return rep, nil
 		}
 	}
