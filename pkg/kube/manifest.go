@@ -8,7 +8,9 @@ import (
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 )
 
@@ -89,4 +91,20 @@ func SortedRefs(objs []*unstructured.Unstructured) []string {
 func IsSecret(u *unstructured.Unstructured) bool {
 	gvk := u.GroupVersionKind()
 	return gvk.Group == "" && gvk.Kind == "Secret"
+}
+
+// AsUnstructured converts a typed object of client-go's scheme (a Pod, a Job) to an unstructured
+// one, its apiVersion and kind set.
+func AsUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
+	gvks, _, err := scheme.Scheme.ObjectKinds(obj)
+	if err != nil {
+		return nil, err
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetGroupVersionKind(gvks[0])
+	return u, nil
 }

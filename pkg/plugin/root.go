@@ -89,7 +89,7 @@ Each command names the namespaces it uses (e.g. --release-namespace): there is n
 	add(GroupSections, tls.NewCmdTLS(f, streams))
 	add(GroupSections, profile.NewCmdProfile(f, streams))
 	add(GroupSections, gpu.NewCmdGPU(f, streams))
-	add(GroupPlatform, apply.NewCmdApply(f, streams), apply.NewCmdDelete(f, streams), apply.NewCmdDiff(f, streams), verify.NewCmdVerify(f, streams), rbac.NewCmdRBAC(streams), export.NewCmdExport(f, streams))
+	add(GroupPlatform, apply.NewCmdApply(f, streams), apply.NewCmdDelete(f, streams), apply.NewCmdDiff(f, streams), apply.NewCmdImages(f, streams), verify.NewCmdVerify(f, streams), rbac.NewCmdRBAC(streams), export.NewCmdExport(f, streams))
 	add(GroupOther, version.NewCmdVersion(f, streams), releases.NewCmdReleases(f, streams), completion.NewCmdCompletion(streams))
 	enableDiff(root, f, streams)
 	cobra.CheckErr(completion.RegisterFlagCompletions(root, f))

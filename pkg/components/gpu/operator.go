@@ -38,35 +38,26 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 	if len(gpus) == 0 {
 		in.Progress.Logf("warning: gpu: no node advertises NVIDIA GPUs (capacity nvidia.com/gpu, or label %s / %s); the operator installs but has nothing to manage: %s", LabelPresent, LabelNFDNvidiaPCI, DriverCheckHint)
 	}
-	values := map[string]any{"driver": map[string]any{"enabled": o.DriverEnabled}}
-	existing, err := in.Helm.Find(o.ReleaseNamespace, ChartName)
+	spec, err := operatorRelease(in.Helm, o)
 	if err != nil {
 		return rep, err
 	}
-	if existing != nil {
-		if cfg, ok := devicePluginConfig(existing.Config); ok {
-			values["devicePlugin"] = map[string]any{"config": cfg}
-		}
-	}
-	spec := helm.Spec{
-		ReleaseName: ChartName, Namespace: o.ReleaseNamespace, ChartName: ChartName, Chart: o.Chart,
-		Values: values, CreateNamespace: true, Wait: in.Wait, Timeout: core.Budget(ctx, in.Timeout), DryRun: in.DryRun,
-		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
-			// SkipUnchanged: Kubernetes 1.21 writes on a no-op apply of some of these CRDs.
-			a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, ForceConflicts: true, Progress: in.Progress, Section: Name, SkipUnchanged: true}
-			// A server dry run of every CRD first: one the server refuses (CEL rules on
-			// Kubernetes < 1.25) fails the run before any CRD is changed. The CRDs the apply
-			// record holds as they are were accepted already: a re-run dry-runs none of them.
-			if tried := a.NotRecorded(ctx, crds); len(tried) > 0 {
-				dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, ForceConflicts: true, Section: Name}
-				if _, err := dry.Apply(ctx, tried); err != nil {
-					return fmt.Errorf("server dry run, nothing changed: %w", err)
-				}
+	spec.Wait, spec.Timeout, spec.DryRun = in.Wait, core.Budget(ctx, in.Timeout), in.DryRun
+	spec.ApplyCRDs = func(ctx context.Context, crds []*unstructured.Unstructured) error {
+		// SkipUnchanged: Kubernetes 1.21 writes on a no-op apply of some of these CRDs.
+		a := &kube.Applier{Clients: in.Clients, DryRun: in.DryRun, ForceConflicts: true, Progress: in.Progress, Section: Name, SkipUnchanged: true}
+		// A server dry run of every CRD first: one the server refuses (CEL rules on
+		// Kubernetes < 1.25) fails the run before any CRD is changed. The CRDs the apply
+		// record holds as they are were accepted already: a re-run dry-runs none of them.
+		if tried := a.NotRecorded(ctx, crds); len(tried) > 0 {
+			dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, ForceConflicts: true, Section: Name}
+			if _, err := dry.Apply(ctx, tried); err != nil {
+				return fmt.Errorf("server dry run, nothing changed: %w", err)
 			}
-			r, err := a.Apply(ctx, crds)
-			rep.Add(r.Results...)
-			return err
-		},
+		}
+		r, err := a.Apply(ctx, crds)
+		rep.Add(r.Results...)
+		return err
 	}
 	res, _, err := in.Helm.Ensure(ctx, spec)
 	if err != nil {
@@ -83,6 +74,24 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 		return rep, nil
 	}
 	return rep, in.waitClusterPolicy(ctx)
+}
+
+// operatorRelease is the operator's release as o wants it (without the run's wait, budget, dry
+// run and CRDs): the driver as o says, and the device-plugin config the deployed release points
+// at (`gpu slicing`'s) kept.
+func operatorRelease(h *helm.Client, o OperatorSpec) (helm.Spec, error) {
+	values := map[string]any{"driver": map[string]any{"enabled": o.DriverEnabled}}
+	existing, err := h.Find(o.ReleaseNamespace, ChartName)
+	if err != nil {
+		return helm.Spec{}, err
+	}
+	if existing != nil {
+		if cfg, ok := devicePluginConfig(existing.Config); ok {
+			values["devicePlugin"] = map[string]any{"config": cfg}
+		}
+	}
+	return helm.Spec{ReleaseName: ChartName, Namespace: o.ReleaseNamespace, ChartName: ChartName, Chart: o.Chart,
+		Values: values, CreateNamespace: true}, nil
 }
 
 // devicePluginConfig returns devicePlugin.config.{name,default} of release values, and whether

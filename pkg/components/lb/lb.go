@@ -52,6 +52,11 @@ type Installer struct {
 	Progress *output.Progress
 }
 
+// releaseSpec is MetalLB's release as s wants it (without the run's budget, dry run and CRDs).
+func releaseSpec(s *Spec) helm.Spec {
+	return helm.Spec{ReleaseName: s.ReleaseName, Namespace: s.ReleaseNamespace, ChartName: ChartName, Chart: s.Chart, CreateNamespace: true}
+}
+
 // Converge makes the cluster match s (validated, its chart version picked): kube-proxy strictARP
 // (checked; fixed with FixStrictARP), the MetalLB release, its workloads ready, its webhook
 // answering, then the pool and the L2Advertisement, within ctx (the section's budget). It is
@@ -59,19 +64,17 @@ type Installer struct {
 func (in *Installer) Converge(ctx context.Context, r *section.Run, s *Spec) (*output.Report, error) {
 	rep := &output.Report{}
 	applier := &kube.Applier{Clients: in.Clients, DryRun: r.DryRun, Progress: in.Progress, Section: Name, TakeBack: true}
-	release := helm.Spec{
-		ReleaseName: s.ReleaseName, Namespace: s.ReleaseNamespace, ChartName: ChartName, Chart: s.Chart,
-		CreateNamespace: true, Timeout: core.Budget(ctx, r.Timeout), DryRun: r.DryRun,
-		ApplyCRDs: func(ctx context.Context, crds []*unstructured.Unstructured) error {
-			// A server dry run of every CRD first: one the server refuses (CEL rules on
-			// Kubernetes < 1.25) fails the run before any CRD is changed.
-			dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, Section: Name, TakeBack: true}
-			if _, err := dry.Apply(ctx, crds); err != nil {
-				return fmt.Errorf("server dry run, nothing changed: %w", err)
-			}
-			_, err := applier.Apply(ctx, crds)
-			return err
-		},
+	release := releaseSpec(s)
+	release.Timeout, release.DryRun = core.Budget(ctx, r.Timeout), r.DryRun
+	release.ApplyCRDs = func(ctx context.Context, crds []*unstructured.Unstructured) error {
+		// A server dry run of every CRD first: one the server refuses (CEL rules on
+		// Kubernetes < 1.25) fails the run before any CRD is changed.
+		dry := &kube.Applier{Clients: in.Clients, DryRun: core.DryRunServer, Section: Name, TakeBack: true}
+		if _, err := dry.Apply(ctx, crds); err != nil {
+			return fmt.Errorf("server dry run, nothing changed: %w", err)
+		}
+		_, err := applier.Apply(ctx, crds)
+		return err
 	}
 	// The chart and values first: a bad --chart-version or --set is refused (exit 2) before
 	// --fix-strict-arp edits kube-proxy.

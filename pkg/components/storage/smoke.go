@@ -77,20 +77,7 @@ func (in installer) smokeTest(ctx context.Context, s *Spec) (res *SmokeResult, e
 			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Mi")}},
 		},
 	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
-		Spec: corev1.PodSpec{
-			RestartPolicy: corev1.RestartPolicyNever,
-			Containers: []corev1.Container{{
-				Name: "test-pod", Image: SmokeTestImage,
-				Command:      []string{"/bin/sh", "-c", "touch /mnt/SUCCESS && exit 0 || exit 1"},
-				VolumeMounts: []corev1.VolumeMount{{Name: "nfs-pvc", MountPath: "/mnt"}},
-			}},
-			Volumes: []corev1.Volume{{Name: "nfs-pvc", VolumeSource: corev1.VolumeSource{
-				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name},
-			}}},
-		},
-	}
+	pod := smokePod(name, ns, labels)
 
 	within := ""
 	if _, ok := ctx.Deadline(); ok {
@@ -218,4 +205,22 @@ func (in installer) cleanup(ctx context.Context, ns, name, volume string) error 
 		return fmt.Errorf("clean up: %s still there after deletion (the provisioner deletes the volume; is it running?): check kubectl get pod,pvc -n %s %s and kubectl get pv", left, ns, name)
 	}
 	return nil
+}
+
+// smokePod is the runbook's test pod: it writes SUCCESS on claim name and exits.
+func smokePod(name, namespace string, labels map[string]string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{
+				Name: "test-pod", Image: SmokeTestImage,
+				Command:      []string{"/bin/sh", "-c", "touch /mnt/SUCCESS && exit 0 || exit 1"},
+				VolumeMounts: []corev1.VolumeMount{{Name: "nfs-pvc", MountPath: "/mnt"}},
+			}},
+			Volumes: []corev1.Volume{{Name: "nfs-pvc", VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name},
+			}}},
+		},
+	}
 }

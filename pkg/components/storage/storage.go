@@ -28,17 +28,9 @@ type installer struct{ *section.Run }
 // says which classes were demoted.
 func (in installer) install(ctx context.Context, s *Spec) (*output.Report, error) {
 	rep := &output.Report{}
-	res, _, err := in.Helm.Ensure(ctx, helm.Spec{
-		ReleaseName:     ReleaseName,
-		Namespace:       s.ReleaseNamespace,
-		ChartName:       ChartName,
-		Chart:           s.Chart,
-		Values:          s.values(),
-		CreateNamespace: true,
-		Wait:            in.Wait,
-		Timeout:         core.Budget(ctx, in.Timeout),
-		DryRun:          in.DryRun,
-	})
+	release := releaseSpec(s)
+	release.Wait, release.Timeout, release.DryRun = in.Wait, core.Budget(ctx, in.Timeout), in.DryRun
+	res, _, err := in.Helm.Ensure(ctx, release)
 	if err != nil {
 		return rep, core.Wrapf(err, "storage")
 	}
@@ -53,6 +45,12 @@ func (in installer) install(ctx context.Context, s *Spec) (*output.Report, error
 		return rep, err
 	}
 	return rep, nil
+}
+
+// releaseSpec is the provisioner's release as s wants it (without the run's wait and dry run).
+func releaseSpec(s *Spec) helm.Spec {
+	return helm.Spec{ReleaseName: ReleaseName, Namespace: s.ReleaseNamespace, ChartName: ChartName,
+		Chart: s.Chart, Values: s.values(), CreateNamespace: true}
 }
 
 // demoteOthers sets both default-class annotations to "false" on every default StorageClass
