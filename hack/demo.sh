@@ -3,7 +3,8 @@
 # MetalLB's controller and the GPU device plugin, and a local mirror of the chart repositories),
 # shows what apply would create (diff -f), applies the whole platform from one file (apply -f),
 # verifies it (verify -f), applies it again to show every section is "unchanged", diffs the file
-# (empty) and a one-field change of it, then runs section commands as a user would (through
+# (empty) and a one-field change of it, lists the images storage, lb and gpu run (images -f),
+# then runs section commands as a user would (through
 # kubectl's plugin discovery), and stops the cluster.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,6 +70,7 @@ step apply -f "$DIR/plugins.yaml"
 step verify -f "$DIR/plugins.yaml"
 step apply -f "$DIR/plugins.yaml"
 step diff -f "$DIR/plugins.yaml"   # nothing would change: no output, exit 0
+step images -f "$DIR/plugins.yaml" --only storage,lb,gpu   # the images those sections run, and where each is named
 sed 's/replicas: 4/replicas: 8/' "$DIR/plugins.yaml" > "$DIR/plugins-8.yaml"
 step diff -f "$DIR/plugins-8.yaml" --only gpu || [ $? -eq 1 ]   # exit 1: the time-slicing config
 

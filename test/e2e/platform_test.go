@@ -23,6 +23,9 @@ type platformCase struct {
 	// badVersion is an edit giving a version that cannot work there, and what the error names.
 	badVersion     func(string) string
 	badVersionWant []string
+	// configOnly are images the Kubeflow release names only in configs (read from its
+	// manifests by hand), which `images` must list.
+	configOnly []string
 }
 
 // TestPlatformV137: the whole platform from one file with no version in it on Kubernetes 1.37
@@ -36,6 +39,8 @@ func TestPlatformV137(t *testing.T) {
 			return strings.Replace(s, "  kubeflow:\n", "  kubeflow:\n    version: v1.5.0\n", 1)
 		},
 		badVersionWant: []string{"Kubeflow v1.5.0 cannot be installed on Kubernetes v1.37.2", "the release that installs here", "26.03"},
+		configOnly: []string{"gcr.io/istio-release/proxyv2:1.29.0", "ghcr.io/kubeflow/kfp-launcher:2.16.0",
+			"quay.io/argoproj/argoexec:v3.7.3", "ghcr.io/kubeflow/kfp-frontend:2.16.0", "quay.io/jetstack/cert-manager-acmesolver:v1.19.4"},
 	})
 }
 
@@ -53,6 +58,8 @@ func TestPlatformV121(t *testing.T) {
 			return strings.Replace(s, "    operator:\n      chart: {repo: ", "    operator:\n      chart: {version: v26.7.0, repo: ", 1)
 		},
 		badVersionWant: []string{"MetalLB chart 0.15.3 cannot be installed on Kubernetes v1.21.14", "the release that installs here", "0.14.3", "gpu-operator chart v26.7.0 cannot be installed", "v23.6.2"},
+		configOnly: []string{"docker.io/istio/proxyv2:1.11.4", "gcr.io/ml-pipeline/visualization-server:1.8.1",
+			"gcr.io/ml-pipeline/argoexec:v3.2.3-license-compliance"},
 	})
 }
 
@@ -233,6 +240,10 @@ func runPlatform(t *testing.T, pc platformCase) {
 			t.Error("the probe did not prove the full pool by the ingress gateway's address")
 		}
 		sameState(t, before, platformState(t, c))
+	})
+
+	t.Run("images lists every image the platform runs and changes nothing", func(t *testing.T) {
+		checkImages(t, c, good, pc.configOnly)
 	})
 
 	t.Run("diff -f shows exactly a one-field change, names a dropped block, masks secrets, changes nothing", func(t *testing.T) {

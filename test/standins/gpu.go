@@ -213,7 +213,7 @@ func (g *GPUDevicePlugin) ensureDaemonSet(ctx context.Context, client kubernetes
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
 					NodeSelector: map[string]string{nvidiaLabelPresent: "true"},
-					Containers:   []corev1.Container{{Name: "nvidia-device-plugin", Image: "k8s-device-plugin:v0.20.0"}},
+					Containers:   []corev1.Container{{Name: "nvidia-device-plugin", Image: devicePluginImage(cp)}},
 				},
 			},
 		},
@@ -222,5 +222,17 @@ func (g *GPUDevicePlugin) ensureDaemonSet(ctx context.Context, client kubernetes
 }
 
 var controller = true
+
+// devicePluginImage is the device plugin's image as the operator forms it from the
+// ClusterPolicy: spec.devicePlugin's repository/image:version.
+func devicePluginImage(cp *unstructured.Unstructured) string {
+	repo, _, _ := unstructured.NestedString(cp.Object, "spec", "devicePlugin", "repository")
+	image, _, _ := unstructured.NestedString(cp.Object, "spec", "devicePlugin", "image")
+	version, _, _ := unstructured.NestedString(cp.Object, "spec", "devicePlugin", "version")
+	if image == "" {
+		return "k8s-device-plugin:unknown"
+	}
+	return repo + "/" + image + ":" + version
+}
 
 func ptr(v int) *int { return &v }
