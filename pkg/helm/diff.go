@@ -39,13 +39,21 @@ func (c *Client) recordDiff(namespace string, old, rel *release.Release) {
 	}
 }
 
-// manifestObjects parses a release manifest into objects by kube.Ref; a namespaced object
-// without a namespace gets the release's (as helm installs it). A manifest that does not parse
-// shows nothing (helm has just rendered it, so it does).
+// manifestObjects parses a release manifest into objects by kube.Ref (see manifestList).
 func (c *Client) manifestObjects(namespace, manifest string) map[string]*unstructured.Unstructured {
-	objs, _ := kube.DecodeManifests([]byte(manifest))
-	mapper, _ := c.getter.ToRESTMapper()
+	objs, _ := c.manifestList(namespace, manifest)
 	out := map[string]*unstructured.Unstructured{}
+	for _, u := range objs {
+		out[kube.Ref(u)] = u
+	}
+	return out
+}
+
+// manifestList parses a release manifest into objects, in order; a namespaced object without a
+// namespace gets the release's (as helm installs it).
+func (c *Client) manifestList(namespace, manifest string) ([]*unstructured.Unstructured, error) {
+	objs, err := kube.DecodeManifests([]byte(manifest))
+	mapper, _ := c.getter.ToRESTMapper()
 	for _, u := range objs {
 		if u.GetNamespace() == "" && mapper != nil {
 			gvk := u.GroupVersionKind()
@@ -53,7 +61,6 @@ func (c *Client) manifestObjects(namespace, manifest string) map[string]*unstruc
 				u.SetNamespace(namespace)
 			}
 		}
-		out[kube.Ref(u)] = u
 	}
-	return out
+	return objs, err
 }

@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
 // Rendered is a chart rendered as Ensure would install or upgrade it.
@@ -76,7 +75,7 @@ func (c *Client) Render(ctx context.Context, s Spec) (*Rendered, error) {
 		manifests = append(manifests, h.Manifest)
 	}
 	for _, m := range manifests {
-		objs, err := kube.DecodeManifests([]byte(m))
+		objs, err := c.manifestList(s.Namespace, m)
 		if err != nil {
 			return nil, fmt.Errorf("helm: chart %s rendered a manifest that does not parse: %w", out.Chart, err)
 		}

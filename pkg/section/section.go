@@ -15,6 +15,8 @@
 //   - Checks, PostConditions: verify's checks, and the ones that must hold after an apply that
 //     waited (run by section.Apply; a failure is exit code 3, as in verify).
 //   - Access: the RBAC its commands need (`rbac`, CLUSTER-005).
+//   - Render (optional, Renderer): the objects it would apply and the pods the plugin starts,
+//     changing nothing (`images`).
 //   - Needs: the sections that must have succeeded before it applies.
 //
 // Adding a section: write pkg/components/<name> with a value implementing Section (and its
