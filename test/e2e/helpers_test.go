@@ -31,10 +31,16 @@ func runPlugin(t *testing.T, c *testbed.Cluster, args ...string) result {
 
 func runPluginIn(t *testing.T, c *testbed.Cluster, stdin []byte, args ...string) result {
 	t.Helper()
+	return runPluginWith(t, c, stdin, nil, args...)
+}
+
+// runPluginWith runs the plugin with stdin (may be nil) and env added to the test's environment.
+func runPluginWith(t *testing.T, c *testbed.Cluster, stdin []byte, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testbed.PluginBinary(t), args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1"), env...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

@@ -77,24 +77,40 @@ Exit codes: 0 listed, 2 invalid file or flags, 1 a section could not be rendered
 	cmd.Flags().StringVarP(&o.Output, "output", "o", output.Table, "Output format: table|wide|json|yaml|text")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "Give up after this long (downloads and builds included)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(images.Formats, cobra.ShellCompDirectiveNoFileComp))
+	cmd.AddCommand(newCmdMirror(f, streams))
 	return cmd
 }
 
-// Run renders the selected sections in order and prints their images.
+// Run renders the selected sections and prints their images.
 func (o *ImagesOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	r, err := newRun("images", o.factory, o.streams, core.DryRunClient, false, o.Timeout)
+	list, notes, progress, err := o.list(ctx)
 	if err != nil {
 		return err
+	}
+	if o.Output == output.Table || o.Output == "wide" {
+		for _, n := range notes {
+			progress.Logf("%s", n)
+		}
+	}
+	return images.Print(o.streams.Out, o.Output, list, notes)
+}
+
+// list renders the selected sections in order (each checked by Prepare first) and scans what
+// they would run; notes name the sections that run no workload of their own.
+func (o *ImagesOptions) list(ctx context.Context) ([]images.Image, []string, *output.Progress, error) {
+	r, err := newRun("images", o.factory, o.streams, core.DryRunClient, false, o.Timeout)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	// Every section is checked before any is rendered: bad input is exit 2 with nothing read.
 	for _, b := range o.sections {
 		if err := b.Section.Prepare(ctx, r, b.Spec); err != nil {
-			return core.Wrapf(err, "%s", b.Name())
+			return nil, nil, r.Progress, core.Wrapf(err, "%s", b.Name())
 		}
 	}
 	var sc images.Scanner
@@ -109,7 +125,7 @@ func (o *ImagesOptions) Run(ctx context.Context) error {
 		out, err := rd.Render(ctx, r, b.Spec)
 		r.Progress.Done()
 		if err != nil {
-			return err
+			return nil, nil, r.Progress, err
 		}
 		sc.DriverOS = out.NodeOS
 		sc.Scan(b.Name(), out.Objects, false)
@@ -117,10 +133,5 @@ func (o *ImagesOptions) Run(ctx context.Context) error {
 	}
 	list := sc.List.Images()
 	r.Progress.Logf("images: %s from %s", output.Count(len(list), "image"), output.Count(len(o.sections), "section"))
-	if o.Output == output.Table || o.Output == "wide" {
-		for _, n := range notes {
-			r.Progress.Logf("%s", n)
-		}
-	}
-	return images.Print(o.streams.Out, o.Output, list, notes)
+	return list, notes, r.Progress, nil
 }
