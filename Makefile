@@ -53,6 +53,10 @@ bench-profile: testbin build ## profile poddefault --all-profiles vs the runbook
 bench-platform: testbin build ## apply -f of the whole platform vs the runbook's commands (helm x3, kubectl steps, apply loop), fresh bed per side
 	go run ./bench/platformbench --plugin $(BIN) --pairs 3
 
+bench-mirror: build ## images mirror vs a crane copy loop over Kubeflow 26.03's images, between stand-in registries on loopback
+	go build -o .testbin/tools/crane github.com/google/go-containerregistry/cmd/crane
+	go run ./bench/mirrorbench --plugin $(BIN)
+
 dist: ## release archives + sha256sums.txt in dist/ and krew-manifest.yaml (VERSION=vX.Y.Z)
 	go run ./hack/dist -version '$(VERSION)' -commit '$(COMMIT)' -out dist -manifest krew-manifest.yaml
 

@@ -30,7 +30,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -40,9 +39,18 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
+// T is what the stand-ins need of their caller: a test's T, or a benchmark's own.
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
 // Upstream is the stand-in for the public registries.
 type Upstream struct {
-	t      *testing.T
+	t      T
 	ca     *x509.Certificate
 	caKey  *ecdsa.PrivateKey
 	caFile string
@@ -53,7 +61,7 @@ type Upstream struct {
 }
 
 // NewUpstream starts the proxy; registries start per host as Seed needs them.
-func NewUpstream(t *testing.T) *Upstream {
+func NewUpstream(t T) *Upstream {
 	t.Helper()
 	u := &Upstream{t: t, hosts: map[string]*httptest.Server{}}
 	u.ca, u.caKey = newCA(t)
@@ -71,9 +79,18 @@ func (u *Upstream) Env() []string {
 	return []string{"HTTPS_PROXY=" + u.proxy.URL, "https_proxy=" + u.proxy.URL, "SSL_CERT_FILE=" + u.caFile}
 }
 
-// Seed pushes a small synthetic image under every reference of refs that names a tag; the
-// references pinned by digest are returned (they cannot be seeded).
+// CAFile is the test CA's certificate (PEM) that signs every stand-in public registry.
+func (u *Upstream) CAFile() string { return u.caFile }
+
+// Seed pushes a small synthetic image (one 256-byte layer) under every reference of refs that
+// names a tag; the references pinned by digest are returned (they cannot be seeded).
 func (u *Upstream) Seed(refs []string) (pinned []string) {
+	u.t.Helper()
+	return u.SeedSized(refs, 256, 1)
+}
+
+// SeedSized is Seed with images of layers random layers of layerBytes each.
+func (u *Upstream) SeedSized(refs []string, layerBytes, layers int64) (pinned []string) {
 	u.t.Helper()
 	for _, r := range refs {
 		ref, err := name.ParseReference(r)
@@ -90,7 +107,7 @@ func (u *Upstream) Seed(refs []string) (pinned []string) {
 		if err != nil {
 			u.t.Fatal(err)
 		}
-		img, err := random.Image(256, 1)
+		img, err := random.Image(layerBytes, layers)
 		if err != nil {
 			u.t.Fatal(err)
 		}
@@ -115,8 +132,9 @@ func (u *Upstream) registry(host string) *httptest.Server {
 	if srv, ok := u.hosts[host]; ok {
 		return srv
 	}
-	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(quiet())))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{u.leaf(host)}, MinVersion: tls.VersionTLS12}
+	srv.Config.ErrorLog = quiet() // clients race https against http on loopback: handshakes are cut
 	srv.StartTLS()
 	u.t.Cleanup(srv.Close)
 	u.hosts[host] = srv
@@ -174,14 +192,14 @@ type Mirror struct {
 }
 
 // NewMirror starts a private mirror.
-func NewMirror(t *testing.T) *Mirror {
+func NewMirror(t T) *Mirror {
 	t.Helper()
 	dir := t.TempDir()
 	m := &Mirror{Username: "robot", PasswordFile: filepath.Join(dir, "password")}
 	if err := os.WriteFile(m.PasswordFile, []byte("mirror-s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	reg := registry.New(registry.Logger(quiet()))
 	m.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if user, pw, ok := r.BasicAuth(); !ok || user != m.Username || pw != "mirror-s3cret" {
 			w.Header().Set("WWW-Authenticate", `Basic realm="mirror"`)
@@ -193,6 +211,7 @@ func NewMirror(t *testing.T) *Mirror {
 		}
 		reg.ServeHTTP(w, r)
 	}))
+	m.srv.Config.ErrorLog = quiet()
 	m.srv.StartTLS()
 	t.Cleanup(m.srv.Close)
 	m.Host = strings.TrimPrefix(m.srv.URL, "https://")
@@ -213,7 +232,9 @@ func (m *Mirror) Options() []remote.Option {
 	return []remote.Option{remote.WithTransport(m.srv.Client().Transport), remote.WithAuth(&authn.Basic{Username: m.Username, Password: "mirror-s3cret"})}
 }
 
-func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
+func quiet() *log.Logger { return log.New(io.Discard, "", 0) }
+
+func newCA(t T) (*x509.Certificate, *ecdsa.PrivateKey) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
