@@ -9,7 +9,7 @@ TESTBIN ?= $(CURDIR)/.testbin
 export TESTBIN
 GOTEST_TIMEOUT ?= 75m
 
-.PHONY: all build test unit e2e testbin demo sim lint bench bench-kubeflow bench-profile bench-platform bench-startup dist clean
+.PHONY: all build test unit e2e testbin demo sim lint bench bench-kubeflow bench-profile bench-platform bench-mirror bench-startup dist clean
 
 all: build
 
