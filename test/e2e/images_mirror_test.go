@@ -159,8 +159,18 @@ func TestImagesMirror(t *testing.T) {
 			t.Fatalf("to the folder: exit %d, %+v", out.code, got)
 		}
 		inside := registries.NewMirror(t)
-		// No proxy: the site reaches nothing but its own registry.
-		in := runPlugin(t, c, append([]string{"images", "mirror", "--from", "oci:" + dir, "--to", inside.Host + "/ai", "-o", "json"}, inside.Flags()...)...)
+		// No proxy: the site reaches nothing but its own registry; its login is the one
+		// `docker login` wrote, not flags.
+		docker := t.TempDir()
+		pw, err := os.ReadFile(inside.PasswordFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		login := `{"auths":{"` + inside.Host + `":{"username":"` + inside.Username + `","password":"` + strings.TrimSpace(string(pw)) + `"}}}`
+		if err := os.WriteFile(filepath.Join(docker, "config.json"), []byte(login), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		in := runPluginWith(t, c, nil, []string{"DOCKER_CONFIG=" + docker}, "images", "mirror", "--from", "oci:"+dir, "--to", inside.Host+"/ai", "-o", "json", "--registry-ca-file", inside.CAFile)
 		got := parseMirror(t, in)
 		if in.code != 0 || got.count("copied") != len(got.Images) || len(got.Images) != len(parseMirror(t, out).Images) {
 			t.Fatalf("from the folder: exit %d, %+v", in.code, got)

@@ -251,3 +251,43 @@ func TestParseTargetAndMap(t *testing.T) {
 		t.Errorf("two sources on one target name: %v", err)
 	}
 }
+
+// TestSourceLoginFromTheDockerConfig: a registry that wants a login is reached with the
+// credentials `docker login` wrote (DOCKER_CONFIG; the keychain both sides use without flags),
+// and refused without them.
+func TestSourceLoginFromTheDockerConfig(t *testing.T) {
+	host, access := privateMirror(t, "")
+	opts, err := access.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := host + "/team/private:v1"
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := name.ParseReference(src)
+	if err := remote.Write(r, img, opts...); err != nil {
+		t.Fatal(err)
+	}
+	// The keychain of SourceOptions, with a transport that trusts this registry's CA (a fresh
+	// process would take it from SSL_CERT_FILE, as the e2e test does).
+	source, err := Access{CAFile: access.CAFile}.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := `{"auths":{"` + host + `":{"username":"mirror","password":"s3cret"}}}`
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := ParseTarget("--to", OCIPrefix+filepath.Join(t.TempDir(), "out"))
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no login
+	if res, err := run(t, &Mirror{To: out, Source: source}, []string{src}); err == nil || !strings.Contains(res[0].Error, "401") && !strings.Contains(res[0].Error, "UNAUTHORIZED") {
+		t.Fatalf("without a login: %v %+v", err, res)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+	if res, err := run(t, &Mirror{To: out, Source: source}, []string{src}); err != nil || res[0].Action != Copied {
+		t.Fatalf("with the docker config's login: %v %+v", err, res)
+	}
+}
