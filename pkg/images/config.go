@@ -156,7 +156,7 @@ func scanProfileController(o *unstructured.Unstructured, all []*unstructured.Uns
 	if code == "" {
 		return
 	}
-	walk(o.Object, "", func(path string, _ map[string]any, key string, v any) {
+	walk(o.Object, "", func(path, key string, v any) {
 		if key != "env" || !inContainerList(path+".") {
 			return
 		}

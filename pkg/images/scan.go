@@ -46,7 +46,7 @@ func (sc *Scanner) scanObject(section string, o *unstructured.Unstructured, all 
 	if started {
 		podOrigin = Plugin
 	}
-	walk(o.Object, "", func(path string, _ map[string]any, key string, v any) {
+	walk(o.Object, "", func(path, key string, v any) {
 		s, ok := v.(string)
 		if !ok {
 			return
@@ -58,7 +58,7 @@ func (sc *Scanner) scanObject(section string, o *unstructured.Unstructured, all 
 			add(s, path, Config, "")
 		}
 	})
-	walk(o.Object, "", func(path string, _ map[string]any, key string, v any) {
+	walk(o.Object, "", func(path, key string, v any) {
 		if !inContainerList(path + ".") {
 			return
 		}
@@ -82,9 +82,9 @@ func objectRef(o *unstructured.Unstructured) string {
 	return o.GetKind() + "/" + o.GetName()
 }
 
-// walk calls fn for every value in v with its path (a.b[name].c, list items by their name when
-// they have one, else by index), the map that holds it and its key.
-func walk(v any, path string, fn func(path string, parent map[string]any, key string, v any)) {
+// walk calls fn for every value in a map in v with its path (a.b[name].c, list items by their
+// name when they have one, else by index) and its key.
+func walk(v any, path string, fn func(path, key string, v any)) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
@@ -92,7 +92,7 @@ func walk(v any, path string, fn func(path string, parent map[string]any, key st
 			if path != "" {
 				p = path + "." + k
 			}
-			fn(p, t, k, x)
+			fn(p, k, x)
 			walk(x, p, fn)
 		}
 	case []any:

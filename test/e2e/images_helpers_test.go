@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
@@ -30,61 +31,45 @@ type imageList struct {
 // liveImages are the images of every pod template and pod the cluster holds outside
 // kube-system (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods), each
 // with the first object that runs it: what the platform's releases, manifests and operators
-// (the gpu stand-in's device plugin) run on the test bed, read with client-go's types.
+// (the gpu stand-in's device plugin) run on the test bed.
 func liveImages(t *testing.T, c *testbed.Cluster) map[string]string {
 	t.Helper()
-	cs := kubernetes.NewForConfigOrDie(c.Config)
-	ctx, all := context.Background(), metav1.ListOptions{}
-	out := map[string]string{}
-	note := func(kind string, m metav1.ObjectMeta, spec corev1.PodSpec) {
-		if m.Namespace == "kube-system" {
-			return
-		}
-		for _, ct := range append(spec.InitContainers, spec.Containers...) {
-			if _, seen := out[ct.Image]; !seen {
-				out[ct.Image] = kind + "/" + m.Namespace + "/" + m.Name
-			}
-		}
+	dyn := dynamic.NewForConfigOrDie(c.Config)
+	apps := func(r string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: r}
 	}
-	must := func(err error) {
+	batch := func(r string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: r}
+	}
+	template := []string{"spec", "template", "spec"}
+	out := map[string]string{}
+	for _, w := range []struct {
+		gvr  schema.GroupVersionResource
+		spec []string
+	}{
+		{apps("deployments"), template}, {apps("statefulsets"), template}, {apps("daemonsets"), template},
+		{apps("replicasets"), template}, {batch("jobs"), template},
+		{batch("cronjobs"), []string{"spec", "jobTemplate", "spec", "template", "spec"}},
+		{schema.GroupVersionResource{Version: "v1", Resource: "pods"}, []string{"spec"}},
+	} {
+		list, err := dyn.Resource(w.gvr).List(context.Background(), metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	deps, err := cs.AppsV1().Deployments("").List(ctx, all)
-	must(err)
-	for _, o := range deps.Items {
-		note("Deployment", o.ObjectMeta, o.Spec.Template.Spec)
-	}
-	sts, err := cs.AppsV1().StatefulSets("").List(ctx, all)
-	must(err)
-	for _, o := range sts.Items {
-		note("StatefulSet", o.ObjectMeta, o.Spec.Template.Spec)
-	}
-	dss, err := cs.AppsV1().DaemonSets("").List(ctx, all)
-	must(err)
-	for _, o := range dss.Items {
-		note("DaemonSet", o.ObjectMeta, o.Spec.Template.Spec)
-	}
-	rss, err := cs.AppsV1().ReplicaSets("").List(ctx, all)
-	must(err)
-	for _, o := range rss.Items {
-		note("ReplicaSet", o.ObjectMeta, o.Spec.Template.Spec)
-	}
-	jobs, err := cs.BatchV1().Jobs("").List(ctx, all)
-	must(err)
-	for _, o := range jobs.Items {
-		note("Job", o.ObjectMeta, o.Spec.Template.Spec)
-	}
-	cjs, err := cs.BatchV1().CronJobs("").List(ctx, all)
-	must(err)
-	for _, o := range cjs.Items {
-		note("CronJob", o.ObjectMeta, o.Spec.JobTemplate.Spec.Template.Spec)
-	}
-	pods, err := cs.CoreV1().Pods("").List(ctx, all)
-	must(err)
-	for _, o := range pods.Items {
-		note("Pod", o.ObjectMeta, o.Spec)
+		for _, o := range list.Items {
+			if o.GetNamespace() == "kube-system" {
+				continue
+			}
+			for _, field := range []string{"initContainers", "containers"} {
+				cts, _, _ := unstructured.NestedSlice(o.Object, append(slices.Clone(w.spec), field)...)
+				for _, ct := range cts {
+					image, _ := ct.(map[string]any)["image"].(string)
+					if _, seen := out[image]; !seen && image != "" {
+						out[image] = o.GetKind() + "/" + o.GetNamespace() + "/" + o.GetName()
+					}
+				}
+			}
+		}
 	}
 	if len(out) < 10 {
 		t.Fatalf("only %d images run on the bed: %v", len(out), out)

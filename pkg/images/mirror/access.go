@@ -3,6 +3,7 @@ package mirror
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -72,7 +73,10 @@ func ParsePlatform(s string) (*v1.Platform, error) {
 		return nil, nil
 	}
 	p, err := v1.ParsePlatform(s)
-	if err != nil || p.OS == "" || p.Architecture == "" {
+	if err == nil && (p.OS == "" || p.Architecture == "") {
+		err = errors.New("an OS and an architecture are needed")
+	}
+	if err != nil {
 		return nil, core.UsageErrorf("--platform %q: %v (want os/arch, e.g. linux/amd64)", s, err)
 	}
 	return p, nil

@@ -150,10 +150,10 @@ func (o *mirrorOptions) mirror() (*mirror.Mirror, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &mirror.Mirror{To: to, Jobs: o.Jobs, Source: mirror.SourceOptions()}
 	if o.Jobs < 1 {
 		return nil, core.UsageErrorf("--jobs %d: want 1 or more", o.Jobs)
 	}
+	m := &mirror.Mirror{To: to, Jobs: o.Jobs, Source: mirror.SourceOptions()}
 	if o.From != "" {
 		from, err := mirror.ParseTarget("--from", o.From)
 		if err != nil {
