@@ -177,6 +177,19 @@ func TestImagesMirror(t *testing.T) {
 		}
 	})
 
+	t.Run("one tar file carries the images too", func(t *testing.T) {
+		tarFile := filepath.Join(t.TempDir(), "platform-images.tar")
+		out := runPluginWith(t, c, nil, up.Env(), "images", "mirror", "-f", file, "--only", "storage", "--to", tarFile, "-o", "json")
+		if got := parseMirror(t, out); out.code != 0 || got.count("copied") != 2 {
+			t.Fatalf("to the file: exit %d, %+v", out.code, got)
+		}
+		inside := registries.NewMirror(t)
+		in := runPlugin(t, c, append([]string{"images", "mirror", "--from", tarFile, "--to", inside.Host, "-o", "json"}, inside.Flags()...)...)
+		if got := parseMirror(t, in); in.code != 0 || got.count("copied") != 2 {
+			t.Fatalf("from the file: exit %d, %+v", in.code, got)
+		}
+	})
+
 	t.Run("bad input exits 2 and copies nothing", func(t *testing.T) {
 		before := site.Puts.Load()
 		for why, args := range map[string][]string{
@@ -187,6 +200,7 @@ func TestImagesMirror(t *testing.T) {
 			"no password file":     {"images", "mirror", "--images", list, "--to", site.Host, "--registry-username", "robot", "--registry-password-file", filepath.Join(t.TempDir(), "absent")},
 			"--from a registry":    {"images", "mirror", "--from", site.Host, "--to", site.Host},
 			"a list with no image": {"images", "mirror", "--images", os.DevNull, "--to", site.Host},
+			"a missing tar file":   {"images", "mirror", "--from", filepath.Join(t.TempDir(), "absent.tar"), "--to", site.Host},
 		} {
 			if r := runPluginWith(t, c, nil, up.Env(), args...); r.code != 2 || r.stdout != "" {
 				t.Errorf("%s: exit %d (want 2), stdout %q", why, r.code, r.stdout)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -28,8 +30,9 @@ const (
 // Mirror copies images to To.
 type Mirror struct {
 	To Target
-	// From, when set, is the OCI layout folder the images are read from (what a mirror run
-	// with --to oci:DIR wrote); otherwise they are pulled from their registries.
+	// From, when set, is the OCI layout folder (or its FILE.tar) the images are read from (what
+	// a mirror run with --to oci:DIR or FILE.tar wrote); otherwise they are pulled from their
+	// registries.
 	From string
 	// Platform, when set, copies only that platform's image of a multi-platform tag. An image
 	// pinned by digest is copied whole: its digest names the whole index.
@@ -41,6 +44,7 @@ type Mirror struct {
 	Progress     *output.Progress
 
 	layoutMu sync.Mutex // an OCI layout's index.json takes one writer at a time
+	label    string     // the target as results name it, when not To (a FILE.tar's folder)
 }
 
 // Result is what happened to one image.
@@ -64,6 +68,9 @@ type artifact struct {
 // returns one result per image, in the order given. An image that fails does not stop the
 // others; the error says how many failed.
 func (m *Mirror) Run(ctx context.Context, refs []string) ([]Result, error) {
+	if strings.HasSuffix(m.From, TarSuffix) || m.To.Archive != "" {
+		return m.viaFolders(ctx, refs)
+	}
 	if m.From != "" {
 		var err error
 		if refs, err = LayoutRefs(m.From); err != nil {
@@ -128,9 +135,52 @@ func (m *Mirror) Run(ctx context.Context, refs []string) ([]Result, error) {
 	return results, ctx.Err()
 }
 
+// viaFolders runs m with its tar files unpacked into folders: --from FILE.tar is read from its
+// folder; --to FILE.tar is unpacked first (what it holds is skipped) and packed again after the
+// run, also when images failed, so that a re-run resumes.
+func (m *Mirror) viaFolders(ctx context.Context, refs []string) ([]Result, error) {
+	inner := &Mirror{To: m.To, From: m.From, Platform: m.Platform, Jobs: m.Jobs, Source: m.Source, Dest: m.Dest, Progress: m.Progress}
+	if strings.HasSuffix(m.From, TarSuffix) {
+		dir, err := os.MkdirTemp("", "flexigrobots-images-from-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if _, err := os.Stat(m.From); err != nil {
+			return nil, fmt.Errorf("mirror: %w", err)
+		}
+		if err := unpack(m.From, dir); err != nil {
+			return nil, fmt.Errorf("mirror: %w", err)
+		}
+		inner.From = dir
+	}
+	if m.To.Archive == "" {
+		return inner.Run(ctx, refs)
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(m.To.Archive), ".flexigrobots-images-")
+	if err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := unpack(m.To.Archive, dir); err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
+	inner.To, inner.label = Target{Layout: dir}, m.To.Archive
+	results, err := inner.Run(ctx, refs)
+	if _, serr := os.Stat(filepath.Join(dir, "index.json")); serr == nil {
+		if perr := pack(dir, m.To.Archive); perr != nil && err == nil {
+			err = fmt.Errorf("mirror: write %s: %w", m.To.Archive, perr)
+		}
+	}
+	return results, err
+}
+
 // one copies one image.
 func (m *Mirror) one(ctx context.Context, ref string, src name.Reference) Result {
 	res := Result{Image: ref, Target: m.To.String()}
+	if m.label != "" {
+		res.Target = m.label
+	}
 	fail := func(err error) Result {
 		res.Action, res.Error = Failed, err.Error()
 		return res
@@ -238,7 +288,7 @@ func openLayout(dir string) (layout.Path, error) {
 	if err == nil {
 		return p, nil
 	}
-	if _, serr := os.Stat(dir); serr == nil {
+	if entries, rerr := os.ReadDir(dir); rerr == nil && len(entries) > 0 {
 		return "", fmt.Errorf("mirror: %s is not an OCI image layout (%v): give an empty or new folder", dir, err)
 	}
 	return layout.Write(dir, empty.Index)

@@ -291,3 +291,39 @@ func TestSourceLoginFromTheDockerConfig(t *testing.T) {
 		t.Fatalf("with the docker config's login: %v %+v", err, res)
 	}
 }
+
+// TestMirrorThroughATarFile: --to FILE.tar packs the layout into one file, a second run finds
+// everything there, and --from FILE.tar pushes it into a registry.
+func TestMirrorThroughATarFile(t *testing.T) {
+	refs, _ := upstream(t)
+	file := filepath.Join(t.TempDir(), "platform-images.tar")
+	to, err := ParseTarget("--to", file)
+	if err != nil || to.Archive != file {
+		t.Fatalf("%+v %v", to, err)
+	}
+	out := &Mirror{To: to, Jobs: 2, Source: SourceOptions()}
+	if res, err := run(t, out, refs); err != nil || actions(res) != "copied,copied,copied" || res[0].Target != file {
+		t.Fatalf("to the file: %v %+v", err, res)
+	}
+	if res, err := run(t, out, refs); err != nil || actions(res) != "present,present,present" {
+		t.Fatalf("again: %v %+v", err, res)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(file), ".flexigrobots-images-*")); len(leftovers) > 0 {
+		t.Errorf("work folders left beside the file: %v", leftovers)
+	}
+	host, access := privateMirror(t, "")
+	dest, _ := access.Options()
+	reg, _ := ParseTarget("--to", host)
+	res, err := run(t, &Mirror{To: reg, From: file, Dest: dest}, nil)
+	if err != nil || actions(res) != "copied,copied,copied" {
+		t.Fatalf("from the file: %v %+v", err, res)
+	}
+	for i, r := range res {
+		src, _ := name.ParseReference(refs[i])
+		want, _ := remote.Head(src)
+		dst, _ := name.ParseReference(r.Target)
+		if got, err := remote.Head(dst, dest...); err != nil || got.Digest != want.Digest {
+			t.Errorf("%s: %v %v, want %s", r.Target, err, got, want.Digest)
+		}
+	}
+}

@@ -26,16 +26,22 @@ const OCIPrefix = "oci:"
 const RefAnnotation = "org.opencontainers.image.ref.name"
 
 // Target is where images go (or, for --from, come from): a registry with an optional path
-// prefix, or an OCI layout folder.
+// prefix, an OCI layout folder, or an OCI layout in one tar file.
 type Target struct {
 	// Registry is host[:port], Prefix the path under it (may be empty).
 	Registry, Prefix string
 	// Layout is the OCI layout folder (oci:DIR).
 	Layout string
+	// Archive is the tar file of an OCI layout (FILE.tar).
+	Archive string
 }
 
-// ParseTarget reads --to/--from: REGISTRY[/PREFIX] or oci:DIR. A bad value is a usage error.
+// ParseTarget reads --to/--from: REGISTRY[/PREFIX], oci:DIR or FILE.tar (a value ending in .tar
+// is a file). A bad value is a usage error.
 func ParseTarget(flag, s string) (Target, error) {
+	if strings.HasSuffix(s, TarSuffix) && !strings.HasPrefix(s, OCIPrefix) {
+		return Target{Archive: s}, nil
+	}
 	if dir, ok := strings.CutPrefix(s, OCIPrefix); ok {
 		if dir == "" {
 			return Target{}, core.UsageErrorf("%s %q: give the folder, e.g. %s./platform-images", flag, s, OCIPrefix)
@@ -61,6 +67,8 @@ func ParseTarget(flag, s string) (Target, error) {
 // String is the target as given.
 func (t Target) String() string {
 	switch {
+	case t.Archive != "":
+		return t.Archive
 	case t.Layout != "":
 		return OCIPrefix + t.Layout
 	case t.Prefix != "":

@@ -32,7 +32,7 @@ type mirrorOptions struct {
 func newCmdMirror(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &mirrorOptions{ImagesOptions: ImagesOptions{factory: f, streams: streams}}
 	cmd := &cobra.Command{
-		Use:   "mirror (-f plugins.yaml | --images FILE | --from oci:DIR) --to REGISTRY[/PREFIX]|oci:DIR",
+		Use:   "mirror (-f plugins.yaml | --images FILE | --from oci:DIR|FILE.tar) --to REGISTRY[/PREFIX]|oci:DIR|FILE.tar",
 		Short: "Copy every image the platform runs to a private registry, or to a folder for a site with no line",
 		Long: `Copy the images ` + "`images -f`" + ` lists (or those of a list file, or of a folder an earlier mirror wrote)
 to a registry, by digest, with go-containerregistry: multi-platform images whole (every platform)
@@ -48,8 +48,9 @@ busybox:stable -> REGISTRY/PREFIX/library/busybox:stable. Two images that would 
 refused before anything is copied.
 
 For a site with no line out: --to oci:DIR writes an OCI image layout folder on the connected side
-(each image annotated with its source reference); carry it in, then
-` + "`images mirror --from oci:DIR --to REGISTRY`" + ` pushes it from there.
+(each image annotated with its source reference), --to FILE.tar the same layout as one tar file
+(written whole at the end of the run); carry it in, then
+` + "`images mirror --from oci:DIR|FILE.tar --to REGISTRY`" + ` pushes it from there.
 
 Sources are pulled with the docker config's credentials (docker login) and the environment's proxy
 and CAs (HTTPS_PROXY, SSL_CERT_FILE). The destination takes the docker config's credentials, or
@@ -75,8 +76,8 @@ Exit codes: 0 every image copied or already there, 1 an image failed (each named
 	o.addFlags(cmd, "The platform file whose images are copied (relative paths in it are relative to it)", "Copy the images of", "Leave these sections' images out (comma-separated)")
 	fl := cmd.Flags()
 	fl.StringVar(&o.ImagesFile, "images", "", "A file of image references to copy, one a line (# comments; - for stdin), e.g. images -o text")
-	fl.StringVar(&o.From, "from", "", "Copy what an earlier mirror wrote to this folder (oci:DIR)")
-	fl.StringVar(&o.To, "to", "", "Where to copy: REGISTRY[/PREFIX] or oci:DIR")
+	fl.StringVar(&o.From, "from", "", "Copy what an earlier mirror wrote to this folder or file (oci:DIR or FILE.tar)")
+	fl.StringVar(&o.To, "to", "", "Where to copy: REGISTRY[/PREFIX], oci:DIR or FILE.tar")
 	fl.StringVar(&o.Platform, "platform", "", "Copy only this platform of multi-platform images (os/arch, e.g. linux/amd64); default every platform")
 	fl.IntVar(&o.Jobs, "jobs", 4, "How many images to copy at once")
 	fl.StringVar(&o.Access.Username, "registry-username", "", "The destination registry's username (with --registry-password-file)")
@@ -141,10 +142,10 @@ func (o *mirrorOptions) mirror() (*mirror.Mirror, error) {
 		}
 	}
 	if given != 1 {
-		return nil, core.UsageErrorf("give exactly one of -f plugins.yaml, --images FILE or --from oci:DIR")
+		return nil, core.UsageErrorf("give exactly one of -f plugins.yaml, --images FILE or --from oci:DIR|FILE.tar")
 	}
 	if o.To == "" {
-		return nil, core.UsageErrorf("--to is required: REGISTRY[/PREFIX] (e.g. registry.example:5000/ai) or oci:DIR")
+		return nil, core.UsageErrorf("--to is required: REGISTRY[/PREFIX] (e.g. registry.example:5000/ai), oci:DIR or FILE.tar")
 	}
 	to, err := mirror.ParseTarget("--to", o.To)
 	if err != nil {
@@ -159,16 +160,22 @@ func (o *mirrorOptions) mirror() (*mirror.Mirror, error) {
 		if err != nil {
 			return nil, err
 		}
-		if from.Layout == "" {
-			return nil, core.UsageErrorf("--from %q: want oci:DIR (a folder an earlier `images mirror --to oci:DIR` wrote)", o.From)
+		switch {
+		case from.Layout == "" && from.Archive == "":
+			return nil, core.UsageErrorf("--from %q: want oci:DIR or FILE.tar (what an earlier `images mirror --to` wrote)", o.From)
+		case to.Layout != "" || to.Archive != "":
+			return nil, core.UsageErrorf("--from copies into a registry: give --to REGISTRY[/PREFIX]")
+		case from.Archive != "":
+			if _, err := os.Stat(from.Archive); err != nil {
+				return nil, core.UsageErrorf("--from: %v", err)
+			}
+			m.From = from.Archive
+		default:
+			if _, err := mirror.LayoutRefs(from.Layout); err != nil {
+				return nil, core.UsageErrorf("--from: %v", err)
+			}
+			m.From = from.Layout
 		}
-		if to.Layout != "" {
-			return nil, core.UsageErrorf("--from oci:DIR copies into a registry: give --to REGISTRY[/PREFIX]")
-		}
-		if _, err := mirror.LayoutRefs(from.Layout); err != nil {
-			return nil, core.UsageErrorf("--from: %v", err)
-		}
-		m.From = from.Layout
 	}
 	if m.Platform, err = mirror.ParsePlatform(o.Platform); err != nil {
 		return nil, err
