@@ -18,14 +18,17 @@ import (
 
 // imageList is `images -o json` as a user's script reads it.
 type imageList struct {
-	Kind   string `json:"kind"`
-	Images []struct {
-		Image   string `json:"image"`
-		Sources []struct {
-			Section, Object, Field, Origin, Note string
-		} `json:"sources"`
-	} `json:"images"`
-	Notes []string `json:"notes"`
+	Kind   string           `json:"kind"`
+	Images []imageListEntry `json:"images"`
+	Notes  []string         `json:"notes"`
+}
+
+// imageListEntry is one image of imageList.
+type imageListEntry struct {
+	Image   string `json:"image"`
+	Sources []struct {
+		Section, Object, Field, Origin, Note string
+	} `json:"sources"`
 }
 
 // liveImages are the images of every pod template and pod the cluster holds outside

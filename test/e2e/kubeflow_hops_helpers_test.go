@@ -110,6 +110,25 @@ func assertKubeflowUpgradesHopByHop(t *testing.T, c *testbed.Cluster, args []str
 		assertDropped(t, "--plan "+h.To, h.To, refsAsKinds(h.Pruned), refsAsKinds(kept))
 	}
 
+	// images lists the upgrade's target and the Job the plugin starts to copy the artifacts.
+	file := filepath.Join(t.TempDir(), "plugins.yaml")
+	doc := "apiVersion: flexigrobots.io/v1alpha1\nkind: Platform\nmetadata: {name: upgrade}\nspec:\n  kubeflow:\n    version: \"26.03\"\n" +
+		"    manifestsMirror: " + mirror + "\n    remoteBasesMirror: " + bases + "\n"
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var listed imageList
+	if r := runPlugin(t, c, "images", "-f", file, "-o", "json"); r.code != 0 || json.Unmarshal([]byte(r.stdout), &listed) != nil {
+		t.Fatalf("images before the upgrade: exit %d", r.code)
+	}
+	copier := slices.ContainsFunc(listed.Images, func(im imageListEntry) bool {
+		return im.Image == kubeflow.CopyImage && len(im.Sources) == 1 && im.Sources[0].Origin == "plugin" && strings.Contains(im.Sources[0].Object, kubeflow.CopyJobName)
+	})
+	if !copier || !slices.ContainsFunc(listed.Images, func(im imageListEntry) bool { return im.Image == "ghcr.io/kubeflow/kfp-driver:2.16.0" }) {
+		t.Errorf("images before the upgrade to 26.03: the copy Job's %s as plugin %v, 26.03's KFP driver listed", kubeflow.CopyImage, copier)
+	}
+	sameState(t, before, platformState(t, c))
+
 	// A server dry run tries the first hop only, and changes nothing.
 	dry := runPlugin(t, c, append(slices.Clone(up), "--dry-run=server")...)
 	if dry.code != 0 || !strings.Contains(dry.stdout+dry.stderr, "dry run: only hop 1 of 2 (v1.10.2 → v1.11.0) was tried") {
