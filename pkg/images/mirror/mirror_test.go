@@ -113,6 +113,23 @@ func run(t *testing.T, m *Mirror, refs []string) ([]Result, error) {
 	return m.Run(context.Background(), refs)
 }
 
+// sameDigests checks that each result's target holds its source's digest (results read from a
+// layout come in the layout's order, the order the images were written).
+func sameDigests(t *testing.T, res []Result, dest []remote.Option) {
+	t.Helper()
+	for _, r := range res {
+		src, _ := name.ParseReference(r.Image)
+		want, err := remote.Head(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, _ := name.ParseReference(r.Target)
+		if got, err := remote.Head(dst, dest...); err != nil || got.Digest != want.Digest || r.Digest != want.Digest.String() {
+			t.Errorf("%s -> %s: %v, target has %v, result says %s, want %s", r.Image, r.Target, err, got, r.Digest, want.Digest)
+		}
+	}
+}
+
 func actions(rs []Result) string {
 	var out []string
 	for _, r := range rs {
@@ -149,18 +166,7 @@ func TestMirrorCopiesByDigestAndResumes(t *testing.T) {
 		t.Fatalf("third run: %v %+v", err, res)
 	}
 	// What the mirror holds has the source's digest, under the source's path.
-	for i, r := range res {
-		src, _ := name.ParseReference(refs[i])
-		want, err := remote.Head(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst, _ := name.ParseReference(r.Target)
-		got, err := remote.Head(dst, dest...)
-		if err != nil || got.Digest != want.Digest || r.Digest != want.Digest.String() {
-			t.Errorf("%s -> %s: %v, digest %v want %v", refs[i], r.Target, err, got, want.Digest)
-		}
-	}
+	sameDigests(t, res, dest)
 	if res[0].Target != host+"/ai/kubeflow/kfp-driver:2.16.0" || !strings.HasPrefix(res[1].Target, host+"/ai/knative/queue@sha256:") {
 		t.Errorf("targets: %s, %s", res[0].Target, res[1].Target)
 	}
@@ -214,14 +220,7 @@ func TestMirrorThroughALayoutFolder(t *testing.T) {
 	if err != nil || actions(res) != "copied,copied,copied" {
 		t.Fatalf("from the folder: %v %+v", err, res)
 	}
-	for i, r := range res {
-		src, _ := name.ParseReference(refs[i])
-		want, _ := remote.Head(src)
-		dst, _ := name.ParseReference(r.Target)
-		if got, err := remote.Head(dst, dest...); err != nil || got.Digest != want.Digest {
-			t.Errorf("%s: %v %v, want %s", r.Target, err, got, want.Digest)
-		}
-	}
+	sameDigests(t, res, dest)
 }
 
 func TestParseTargetAndMap(t *testing.T) {
@@ -318,12 +317,5 @@ func TestMirrorThroughATarFile(t *testing.T) {
 	if err != nil || actions(res) != "copied,copied,copied" {
 		t.Fatalf("from the file: %v %+v", err, res)
 	}
-	for i, r := range res {
-		src, _ := name.ParseReference(refs[i])
-		want, _ := remote.Head(src)
-		dst, _ := name.ParseReference(r.Target)
-		if got, err := remote.Head(dst, dest...); err != nil || got.Digest != want.Digest {
-			t.Errorf("%s: %v %v, want %s", r.Target, err, got, want.Digest)
-		}
-	}
+	sameDigests(t, res, dest)
 }
