@@ -319,3 +319,27 @@ func TestMirrorThroughATarFile(t *testing.T) {
 	}
 	sameDigests(t, res, dest)
 }
+
+// TestInsecureSkipTLSVerify: without the registry's CA the push fails on its certificate;
+// --registry-insecure-skip-tls-verify pushes without checking it.
+func TestInsecureSkipTLSVerify(t *testing.T) {
+	refs, _ := upstream(t)
+	host, access := privateMirror(t, "")
+	to, _ := ParseTarget("--to", host)
+	noCA := Access{Username: access.Username, PasswordFile: access.PasswordFile}
+	dest, err := noCA.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := run(t, &Mirror{To: to, Source: SourceOptions(), Dest: dest}, refs[2:]); err == nil || !strings.Contains(res[0].Error, "certificate") {
+		t.Fatalf("without the CA: %v %+v", err, res)
+	}
+	noCA.InsecureSkipTLSVerify = true
+	if dest, err = noCA.Options(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := run(t, &Mirror{To: to, Source: SourceOptions(), Dest: dest}, refs[2:])
+	if err != nil || res[0].Action != Copied {
+		t.Fatalf("with --registry-insecure-skip-tls-verify: %v %+v", err, res)
+	}
+}
