@@ -296,7 +296,7 @@ func openLayout(dir string) (layout.Path, error) {
 
 // LayoutRefs are the source references of the images an OCI layout folder holds, in order.
 func LayoutRefs(dir string) ([]string, error) {
-	idx, err := layoutIndex(dir)
+	_, idx, err := layoutIndex(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -312,26 +312,22 @@ func LayoutRefs(dir string) ([]string, error) {
 	return out, nil
 }
 
-func layoutIndex(dir string) (*v1.IndexManifest, error) {
+func layoutIndex(dir string) (v1.ImageIndex, *v1.IndexManifest, error) {
 	p, err := layout.FromPath(dir)
 	if err != nil {
-		return nil, fmt.Errorf("mirror: %s is not an OCI image layout: %w", dir, err)
+		return nil, nil, fmt.Errorf("mirror: %s is not an OCI image layout: %w", dir, err)
 	}
 	ii, err := p.ImageIndex()
 	if err != nil {
-		return nil, fmt.Errorf("mirror: %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("mirror: %s: %w", dir, err)
 	}
-	return ii.IndexManifest()
+	m, err := ii.IndexManifest()
+	return ii, m, err
 }
 
 // layoutArtifact is the image or index of ref in the layout folder dir.
 func layoutArtifact(dir, ref string) (artifact, error) {
-	idx, err := layoutIndex(dir)
-	if err != nil {
-		return artifact{}, err
-	}
-	p, _ := layout.FromPath(dir)
-	ii, err := p.ImageIndex()
+	ii, idx, err := layoutIndex(dir)
 	if err != nil {
 		return artifact{}, err
 	}
