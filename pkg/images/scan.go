@@ -11,6 +11,10 @@ import (
 // Scanner finds the images in objects and adds them to List.
 type Scanner struct {
 	List List
+	// rewrite, when set, makes the scan set every reference it finds to its name in the
+	// registry (see Registry.Rewrite); err keeps the first reference that would not map.
+	rewrite *Registry
+	err     error
 	// DriverOS are the operating systems of the GPU nodes, as the gpu-operator names them
 	// ("ubuntu22.04": node-feature-discovery's os_release ID and VERSION_ID). The operator
 	// appends one to the driver image's tag per node; empty when no node says.
@@ -27,8 +31,11 @@ func (sc *Scanner) Scan(section string, objs []*unstructured.Unstructured, start
 
 func (sc *Scanner) scanObject(section string, o *unstructured.Unstructured, all []*unstructured.Unstructured, started bool) {
 	ref := objectRef(o)
-	add := func(image, field string, origin Origin, note string) {
-		sc.List.Add(image, Source{Section: section, Object: ref, Field: field, Origin: origin, Note: note})
+	add := func(image, field string, origin Origin, note string, at slot) {
+		if !sc.List.Add(image, Source{Section: section, Object: ref, Field: field, Origin: origin, Note: note}) {
+			return
+		}
+		sc.set(at, ref+" "+field)
 	}
 	switch o.GetKind() {
 	case "CustomResourceDefinition":
@@ -46,32 +53,74 @@ func (sc *Scanner) scanObject(section string, o *unstructured.Unstructured, all 
 	if started {
 		podOrigin = Plugin
 	}
-	walk(o.Object, "", func(path, key string, v any) {
+	walk(o.Object, "", func(path, key string, v any, parent map[string]any) {
 		s, ok := v.(string)
-		if !ok {
+		if !ok || key != "image" || s == istioAuto {
 			return
 		}
-		switch {
-		case key == "image" && inContainerList(path):
-			add(s, path, podOrigin, "")
-		case key == "image":
-			add(s, path, Config, "")
+		at := slot{raw: s, set: func(n string) { parent[key] = n }}
+		if inContainerList(path) {
+			add(s, path, podOrigin, "", at)
+		} else {
+			add(s, path, Config, "", at)
 		}
 	})
-	walk(o.Object, "", func(path, key string, v any) {
+	walk(o.Object, "", func(path, key string, v any, parent map[string]any) {
 		if !inContainerList(path + ".") {
 			return
 		}
 		switch key {
 		case "args", "command":
-			for i, flagImage := range imageFlags(v) {
-				add(flagImage, fmt.Sprintf("%s[%d]", path, i), Config, "")
+			for i, f := range imageFlags(v) {
+				add(f.raw, fmt.Sprintf("%s[%d]", path, i), Config, "", f)
 			}
 		case "env":
 			envImages(v, path, all, o.GetNamespace(), add)
 		}
 	})
 	scanProfileController(o, all, add)
+	if sc.rewrite != nil {
+		addPullSecrets(o, sc.rewrite.PullSecrets)
+	}
+}
+
+// hubProbe is the image name a hub is mapped with.
+const hubProbe = "image"
+
+// istioAuto is the image istio's injector replaces with its proxy (gateways' "image: auto").
+const istioAuto = "auto"
+
+// slot is where a found reference is held: raw is the value as the object holds it (a
+// repository without a tag where the tag is set apart, e.g. KFP's X_IMAGE with X_TAG, or the
+// gpu-operator's repository), set replaces it; set is nil where it cannot be replaced.
+type slot struct {
+	raw string
+	set func(string)
+	// hub: raw is a registry path that image names are joined to (istio's global.hub), not an
+	// image: "docker.io/istio" maps as its images do, not as Docker Hub's library/istio.
+	hub bool
+}
+
+// set replaces the reference at with its name in the registry, when the scan rewrites.
+func (sc *Scanner) set(at slot, where string) {
+	if sc.rewrite == nil || at.set == nil {
+		return
+	}
+	raw := at.raw
+	if at.hub {
+		raw += "/" + hubProbe
+	}
+	mapped, err := sc.rewrite.MapRef(raw)
+	mapped = strings.TrimSuffix(mapped, "/"+hubProbe)
+	if err != nil {
+		if sc.err == nil {
+			sc.err = fmt.Errorf("%s: image %q: %w", where, at.raw, err)
+		}
+		return
+	}
+	if mapped != at.raw {
+		at.set(mapped)
+	}
 }
 
 // objectRef is Kind/name or Kind/namespace/name.
@@ -83,8 +132,8 @@ func objectRef(o *unstructured.Unstructured) string {
 }
 
 // walk calls fn for every value in a map in v with its path (a.b[name].c, list items by their
-// name when they have one, else by index) and its key.
-func walk(v any, path string, fn func(path, key string, v any)) {
+// name when they have one, else by index), its key and the map that holds it.
+func walk(v any, path string, fn func(path, key string, v any, parent map[string]any)) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
@@ -92,7 +141,7 @@ func walk(v any, path string, fn func(path, key string, v any)) {
 			if path != "" {
 				p = path + "." + k
 			}
-			fn(p, k, x)
+			fn(p, k, x, t)
 			walk(x, p, fn)
 		}
 	case []any:
@@ -125,22 +174,25 @@ func imageKey(k string) bool {
 
 // imageFlags are the values of --*-image flags in a container's args or command
 // ("--executor-image=X" or "--executor-image", "X"), by the index of the flag.
-func imageFlags(v any) map[int]string {
+func imageFlags(v any) map[int]slot {
 	list, _ := v.([]any)
-	out := map[int]string{}
+	out := map[int]slot{}
 	for i, x := range list {
 		s, _ := x.(string)
 		if !strings.HasPrefix(s, "-") {
 			continue
 		}
-		flag, val, hasVal := strings.Cut(strings.TrimLeft(s, "-"), "=")
-		if !imageKey(flag) {
+		name, val, hasVal := strings.Cut(s, "=")
+		if !imageKey(strings.TrimLeft(name, "-")) {
 			continue
 		}
-		if !hasVal && i+1 < len(list) {
+		switch {
+		case hasVal:
+			out[i] = slot{raw: val, set: func(n string) { list[i] = name + "=" + n }}
+		case i+1 < len(list):
 			val, _ = list[i+1].(string)
+			out[i] = slot{raw: val, set: func(n string) { list[i+1] = n }}
 		}
-		out[i] = val
 	}
 	return out
 }

@@ -79,3 +79,42 @@ func TestBuiltImages(t *testing.T) {
 		})
 	}
 }
+
+// TestBuiltImagesRewritten rewrites each release's build to a mirror: a scan of the rewritten
+// objects lists exactly the mirror's names of what it listed before, none outside the mirror.
+func TestBuiltImagesRewritten(t *testing.T) {
+	r := images.Registry{Registry: "mirror.example:5000/ai"}
+	for _, v := range []string{"26.03", RunbookVersion} {
+		t.Run(v, func(t *testing.T) {
+			p, _ := ProfileFor(v)
+			b, err := Build(context.Background(), p, fixtureSource(t, p), allEdits("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before images.Scanner
+			before.Scan(Name, b.Objects, false)
+			want := map[string]bool{}
+			for _, im := range before.List.Images() {
+				m, err := r.MapRef(im.Ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[m] = true
+			}
+			if err := r.Rewrite(b.Objects); err != nil {
+				t.Fatal(err)
+			}
+			var after images.Scanner
+			after.Scan(Name, b.Objects, false)
+			got := after.List.Images()
+			for _, im := range got {
+				if !want[im.Ref] || !r.Within(im.Ref) {
+					t.Errorf("after the rewrite: %s (%+v)", im.Ref, im.Sources[0])
+				}
+			}
+			if len(got) != len(want) || len(got) < 50 {
+				t.Errorf("%d images after the rewrite, %d before", len(got), len(want))
+			}
+		})
+	}
+}
