@@ -29,6 +29,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/diff"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	ourkube "github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -110,6 +111,11 @@ type Spec struct {
 	// When the run records what it would send (--diff, a dry run with -o json|yaml) it is called on
 	// dry runs too: it must honour DryRun.
 	ApplyCRDs func(ctx context.Context, crds []*unstructured.Unstructured) error
+	// Images, when enabled, rewrites every image reference of the rendered templates to its
+	// registry (helm's post-render step) and is kept in the release's labels, so a changed
+	// registry upgrades the release. Helm v3 does not post-render hooks: a section whose chart
+	// has hooks with images sets those through the chart's values.
+	Images images.Registry
 }
 
 // chartFor loads the chart to install or upgrade with: the deployed release's own with
@@ -184,7 +190,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	if err != nil {
 		return res, nil, err
 	}
-	chk := &apiCheck{c: c, chart: res.Detail[len("chart "):], crds: crds}
+	chk := &apiCheck{c: c, chart: res.Detail[len("chart "):], crds: crds, images: s.Images}
 	if err := chk.check(nil); err != nil {
 		return res, nil, err
 	}
@@ -201,6 +207,9 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		res.Name = st.name
 		if st.name != s.ReleaseName {
 			c.progress.Logf("helm: found release %s of chart %s in namespace %s; upgrading it instead of installing a second release %s", st.name, s.ChartName, s.Namespace, s.ReleaseName)
+		}
+		if s.ReuseValues && !s.Images.Enabled() && st.deployed != nil && st.deployed.Labels[ImagesLabel] != "" {
+			return res, st.deployed, core.UsageErrorf("helm: release %s/%s pulls its images from an image registry (set by --image-registry or imageRegistry); give the same --image-registry (and --image-pull-secret) again, or the upgrade would pull from the upstream registries; nothing was changed", s.Namespace, st.name)
 		}
 	}
 
@@ -248,7 +257,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 	if s.ReuseValues {
 		vals = mergeValues(copyValues(base.Config), vals)
 	}
-	if st.last.Info.Status == release.StatusDeployed && sameChart(base.Chart, ch) && equalValues(base.Config, vals) {
+	if st.last.Info.Status == release.StatusDeployed && sameChart(base.Chart, ch) && equalValues(base.Config, vals) && base.Labels[ImagesLabel] == imagesLabelValue(s.Images) {
 		res.Action = output.Unchanged
 		if recovered {
 			// The rollback made a new revision with exactly what is wanted.

@@ -2,12 +2,16 @@ package helm
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
 )
@@ -22,7 +26,9 @@ type apiCheck struct {
 	chart string
 	// crds are the chart's crds/ objects: they define kinds the templates may use.
 	crds []*unstructured.Unstructured
-	err  error
+	// images rewrites the templates' image references when enabled.
+	images images.Registry
+	err    error
 }
 
 // check returns the usage error for objs, or nil.
@@ -42,7 +48,8 @@ func (a *apiCheck) check(objs []*unstructured.Unstructured) error {
 	return core.UsageErrorf("chart %s cannot be installed on %s, nothing was changed:\n  - %s\n(give a chart version that fits: `kubectl flexigrobots releases` lists them)", a.chart, s, strings.Join(problems, "\n  - "))
 }
 
-// Run is helm's post-render step: it checks the rendered templates and passes them on unchanged.
+// Run is helm's post-render step: it checks the rendered templates and passes them on, with
+// their images rewritten to the registry when one is set (unchanged otherwise).
 func (a *apiCheck) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
 	objs, err := kube.DecodeManifests(rendered.Bytes())
 	if err != nil {
@@ -51,5 +58,34 @@ func (a *apiCheck) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
 	if a.err = a.check(objs); a.err != nil {
 		return nil, a.err
 	}
-	return rendered, nil
+	if !a.images.Enabled() {
+		return rendered, nil
+	}
+	if a.err = a.images.Rewrite(objs); a.err != nil {
+		return nil, fmt.Errorf("chart %s: %w", a.chart, a.err)
+	}
+	out := new(bytes.Buffer)
+	for _, o := range objs {
+		doc, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return nil, err
+		}
+		out.WriteString("---\n")
+		out.Write(doc)
+	}
+	return out, nil
+}
+
+// ImagesLabel is the release label that holds a digest of the image registry the release's
+// templates were rewritten to (see Spec.Images); absent when they were not.
+const ImagesLabel = "flexigrobots.io/images"
+
+// imagesLabelValue is ImagesLabel's value for r ("" when r is not enabled): a digest, as a
+// registry's name is not a label value.
+func imagesLabelValue(r images.Registry) string {
+	if !r.Enabled() {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(r.Key()))
+	return hex.EncodeToString(sum[:])[:20]
 }

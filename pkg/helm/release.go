@@ -133,6 +133,9 @@ func (c *Client) install(ctx context.Context, cfg *action.Configuration, s Spec,
 	in.Namespace = s.Namespace
 	in.CreateNamespace = s.CreateNamespace
 	in.Replace = replace
+	if v := imagesLabelValue(s.Images); v != "" {
+		in.Labels = map[string]string{ImagesLabel: v}
+	}
 	in.Timeout = s.Timeout
 	in.Wait = s.Wait && !s.dryRun()
 	in.SkipCRDs = s.ApplyCRDs != nil
@@ -189,6 +192,10 @@ func (c *Client) upgrade(ctx context.Context, cfg *action.Configuration, s Spec,
 	up.PostRenderer = chk
 	up.Namespace = s.Namespace
 	up.ResetValues = true
+	up.Labels = map[string]string{ImagesLabel: imagesLabelValue(s.Images)}
+	if up.Labels[ImagesLabel] == "" {
+		up.Labels[ImagesLabel] = "null" // helm's way to take a label off the release
+	}
 	up.Timeout = s.Timeout
 	up.Wait = s.Wait && !s.dryRun()
 	up.SkipCRDs = true

@@ -41,7 +41,9 @@ func (r Registry) Enabled() bool { return r.Registry != "" || len(r.PullSecrets)
 func (r Registry) Validate() core.Problems {
 	var ps core.Problems
 	if r.Registry != "" {
-		if t, err := mirror.ParseTarget("imageRegistry", r.Registry); err != nil {
+		if strings.ContainsAny(r.Registry[:1], "./~") {
+			ps = append(ps, core.Problemf("imageRegistry", "%q is a path: pods pull from a registry, give REGISTRY[/PREFIX] (e.g. mirror.example:5000/ai), the one `images mirror --to` filled", r.Registry))
+		} else if t, err := mirror.ParseTarget("imageRegistry", r.Registry); err != nil {
 			ps = append(ps, core.Problemf("imageRegistry", "%s", strings.TrimPrefix(err.Error(), "imageRegistry ")))
 		} else if t.Registry == "" {
 			ps = append(ps, core.Problemf("imageRegistry", "%q is a folder or a file: pods pull from a registry, give REGISTRY[/PREFIX] (e.g. mirror.example:5000/ai), the one `images mirror --to` filled", r.Registry))

@@ -1,6 +1,10 @@
 package images
 
 import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -54,4 +58,24 @@ func addPullSecrets(o *unstructured.Unstructured, secrets []string) {
 		}
 	}
 	_ = unstructured.SetNestedSlice(o.Object, list, append(path, "imagePullSecrets")...)
+}
+
+// RewritePodSpec is Rewrite for a pod spec the plugin builds itself (a smoke test, a data
+// copy): each container's image mapped to the registry, the pull secrets named.
+func (r Registry) RewritePodSpec(spec *corev1.PodSpec) error {
+	for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range list {
+			mapped, err := r.MapRef(list[i].Image)
+			if err != nil {
+				return fmt.Errorf("container %s: image %q: %w", list[i].Name, list[i].Image, err)
+			}
+			list[i].Image = mapped
+		}
+	}
+	for _, s := range r.PullSecrets {
+		if !slices.Contains(spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s}) {
+			spec.ImagePullSecrets = append(spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+		}
+	}
+	return nil
 }

@@ -201,7 +201,7 @@ func TestRewriteMapsEveryListedImage(t *testing.T) {
 }
 
 func TestRegistryValidateAndWithin(t *testing.T) {
-	for _, bad := range []string{"https://mirror.example", "oci:./dir", "mirror.example/ai:1", "x.tar", "Mirror Example"} {
+	for _, bad := range []string{"https://mirror.example", "oci:./dir", "mirror.example/ai:1", "x.tar", "Mirror Example", "./a-folder", "/srv/mirror"} {
 		if ps := (Registry{Registry: bad}).Validate(); len(ps) != 1 || ps[0].Field != "imageRegistry" {
 			t.Errorf("%q: %v", bad, ps)
 		}

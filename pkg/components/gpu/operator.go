@@ -12,6 +12,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/helm"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
@@ -38,7 +39,7 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 	if len(gpus) == 0 {
 		in.Progress.Logf("warning: gpu: no node advertises NVIDIA GPUs (capacity nvidia.com/gpu, or label %s / %s); the operator installs but has nothing to manage: %s", LabelPresent, LabelNFDNvidiaPCI, DriverCheckHint)
 	}
-	spec, err := operatorRelease(in.Helm, o)
+	spec, err := operatorRelease(ctx, in.Helm, o, in.images)
 	if err != nil {
 		return rep, err
 	}
@@ -77,9 +78,9 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 }
 
 // operatorRelease is the operator's release as o wants it (without the run's wait, budget, dry
-// run and CRDs): the driver as o says, and the device-plugin config the deployed release points
-// at (`gpu slicing`'s) kept.
-func operatorRelease(h *helm.Client, o OperatorSpec) (helm.Spec, error) {
+// run and CRDs): the driver as o says, the device-plugin config the deployed release points
+// at (`gpu slicing`'s) kept, and its images from reg (see hookImages).
+func operatorRelease(ctx context.Context, h *helm.Client, o OperatorSpec, reg images.Registry) (helm.Spec, error) {
 	values := map[string]any{"driver": map[string]any{"enabled": o.DriverEnabled}}
 	existing, err := h.Find(o.ReleaseNamespace, ChartName)
 	if err != nil {
@@ -90,9 +91,46 @@ func operatorRelease(h *helm.Client, o OperatorSpec) (helm.Spec, error) {
 			values["devicePlugin"] = map[string]any{"config": cfg}
 		}
 	}
-	return helm.Spec{ReleaseName: ChartName, Namespace: o.ReleaseNamespace, ChartName: ChartName, Chart: o.Chart,
-		Values: values, CreateNamespace: true}, nil
+	spec := helm.Spec{ReleaseName: ChartName, Namespace: o.ReleaseNamespace, ChartName: ChartName, Chart: o.Chart,
+		Values: values, CreateNamespace: true, Images: reg}
+	if reg.Registry != "" {
+		defaults, err := h.DefaultValues(ctx, spec)
+		if err != nil {
+			return helm.Spec{}, err
+		}
+		if err := hookImages(defaults, values, reg); err != nil {
+			return helm.Spec{}, err
+		}
+	}
+	return spec, nil
 }
+
+// hookImages sets, in values, the images of the chart's hooks to reg: helm does not post-render
+// hooks, so the rewrite of the templates cannot reach them. The gpu-operator's hooks (the CRD
+// upgrade, the cleanups) run the operator's image (operator.repository/image:version) and
+// node-feature-discovery's prune Job its image (image.repository:tag); defaults are the chart's
+// own values.
+func hookImages(defaults, values map[string]any, reg images.Registry) error {
+	if repo, _, _ := unstructured.NestedString(defaults, "operator", "repository"); repo != "" {
+		image, _, _ := unstructured.NestedString(defaults, "operator", "image")
+		mapped, err := reg.MapRef(strings.TrimSuffix(repo, "/") + "/" + image)
+		if err != nil {
+			return fmt.Errorf("gpu: operator image %s/%s: %w", repo, image, err)
+		}
+		values["operator"] = map[string]any{"repository": strings.TrimSuffix(mapped, "/"+image)}
+	}
+	if repo, _, _ := unstructured.NestedString(defaults, NFDValues, "image", "repository"); repo != "" {
+		mapped, err := reg.MapRef(repo)
+		if err != nil {
+			return fmt.Errorf("gpu: node-feature-discovery image %s: %w", repo, err)
+		}
+		values[NFDValues] = map[string]any{"image": map[string]any{"repository": mapped}}
+	}
+	return nil
+}
+
+// NFDValues is the key of node-feature-discovery's values in the gpu-operator chart.
+const NFDValues = "node-feature-discovery"
 
 // devicePluginConfig returns devicePlugin.config.{name,default} of release values, and whether
 // the values set devicePlugin.config.name at all (`gpu slicing` sets it, to "" when disabled).

@@ -57,6 +57,7 @@ func (in *installer) slicing(ctx context.Context, namespace string, chart core.C
 	release := helm.Spec{
 		ReleaseName: rel.Name, Namespace: namespace, ChartName: ChartName, Chart: chart,
 		ReuseValues: true, ReuseChart: reuseChart, Wait: in.Wait, Timeout: core.Budget(ctx, in.Timeout), DryRun: in.DryRun,
+		Images: in.images,
 	}
 	// The chart and values first: a bad --chart-version or --set is refused (exit 2) before the
 	// ConfigMap is written.

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
@@ -81,7 +82,7 @@ func moveArtifacts(ctx context.Context, r *section.Run, b *Built) ([]output.Resu
 	var res []output.Result
 	job, err := cs.BatchV1().Jobs("kubeflow").Get(ctx, CopyJobName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		job, res, err = startCopy(ctx, r, minio.Spec.Selector.MatchLabels)
+		job, res, err = startCopy(ctx, r, minio.Spec.Selector.MatchLabels, b.Images)
 		if err != nil || r.DryRun.Active() {
 			return res, err
 		}
@@ -107,8 +108,11 @@ func moveArtifacts(ctx context.Context, r *section.Run, b *Built) ([]output.Resu
 
 // startCopy creates the Job and, owned by it, the Service to the minio pods (selected by sel);
 // a dry run only says it would.
-func startCopy(ctx context.Context, r *section.Run, sel map[string]string) (*batchv1.Job, []output.Result, error) {
+func startCopy(ctx context.Context, r *section.Run, sel map[string]string, reg images.Registry) (*batchv1.Job, []output.Result, error) {
 	job, svc := copyJob(), copySource(sel)
+	if err := reg.RewritePodSpec(&job.Spec.Template.Spec); err != nil {
+		return nil, nil, fmt.Errorf("Job kubeflow/%s: %w", CopyJobName, err)
+	}
 	res := []output.Result{
 		{Kind: "Job", Namespace: "kubeflow", Name: CopyJobName, Action: output.Created, Detail: "copies every bucket of minio to SeaweedFS", DryRun: r.DryRun},
 		{Kind: "Service", Namespace: "kubeflow", Name: CopySourceService, Action: output.Created, Detail: "the copy's way to the minio pods", DryRun: r.DryRun},

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kustomize"
 )
@@ -35,6 +36,9 @@ type Built struct {
 	// Remote lists the remote kustomize bases the build fetched and made local (v1.11.0 and
 	// later), each also reported in Edits.
 	Remote []kustomize.Fetched
+	// Images is the registry the run rewrites the build's images to (the spec's; never
+	// cached: a build is the same whatever the registry).
+	Images images.Registry
 }
 
 // owns tells whether the build left Secret ref (namespace/name) to converge.

@@ -102,6 +102,9 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	for _, w := range creds.Warnings {
 		in.Progress.Logf("warning: kubeflow: %s", w)
 	}
+	if err := b.Images.Rewrite(b.Objects); err != nil {
+		return rep, fmt.Errorf("kubeflow: image registry: %w", err)
+	}
 	objs := append(append([]*unstructured.Unstructured{}, b.Objects...), creds.Objects...)
 	// The Secrets converge generates (never the dex ConfigMap that may hold a hash: its other
 	// settings are a person's to keep) replace what a hand-made install left, published values.

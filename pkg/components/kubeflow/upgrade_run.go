@@ -118,6 +118,7 @@ func (k kubeflowSection) hop(ctx context.Context, r *section.Run, spec *Spec, h 
 	if len(after) == 0 && b.Profile.ObjectStore.Name == seaweedStore.Name {
 		after = append(after, copyArtifacts)
 	}
+	b.Images = spec.Registry
 	if err := migrate(ctx, r, b, rep, before); err != nil {
 		return rep, err
 	}

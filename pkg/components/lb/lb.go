@@ -54,7 +54,7 @@ type Installer struct {
 
 // releaseSpec is MetalLB's release as s wants it (without the run's budget, dry run and CRDs).
 func releaseSpec(s *Spec) helm.Spec {
-	return helm.Spec{ReleaseName: s.ReleaseName, Namespace: s.ReleaseNamespace, ChartName: ChartName, Chart: s.Chart, CreateNamespace: true}
+	return helm.Spec{ReleaseName: s.ReleaseName, Namespace: s.ReleaseNamespace, ChartName: ChartName, Chart: s.Chart, CreateNamespace: true, Images: s.Registry}
 }
 
 // Converge makes the cluster match s (validated, its chart version picked): kube-proxy strictARP

@@ -78,6 +78,9 @@ func (in installer) smokeTest(ctx context.Context, s *Spec) (res *SmokeResult, e
 		},
 	}
 	pod := smokePod(name, ns, labels)
+	if err := s.Registry.RewritePodSpec(&pod.Spec); err != nil {
+		return nil, fmt.Errorf("storage: smoke test: %w", err)
+	}
 
 	within := ""
 	if _, ok := ctx.Deadline(); ok {

@@ -50,7 +50,7 @@ func (in installer) install(ctx context.Context, s *Spec) (*output.Report, error
 // releaseSpec is the provisioner's release as s wants it (without the run's wait and dry run).
 func releaseSpec(s *Spec) helm.Spec {
 	return helm.Spec{ReleaseName: ReleaseName, Namespace: s.ReleaseNamespace, ChartName: ChartName,
-		Chart: s.Chart, Values: s.values(), CreateNamespace: true}
+		Chart: s.Chart, Values: s.values(), CreateNamespace: true, Images: s.Registry}
 }
 
 // demoteOthers sets both default-class annotations to "false" on every default StorageClass

@@ -121,6 +121,11 @@ func (o *ImagesOptions) list(ctx context.Context) ([]images.Image, []string, *ou
 			notes = append(notes, fmt.Sprintf("%s: runs no workload of its own", b.Name()))
 			continue
 		}
+		// The upstream names: what `images mirror` copies (an imageRegistry in the file is
+		// where the copies go, not where they come from).
+		if ra, ok := b.Spec.(images.RegistryAware); ok {
+			*ra.ImageRegistry() = images.Registry{}
+		}
 		r.Progress.Update("images: rendering %s", b.Name())
 		out, err := rd.Render(ctx, r, b.Spec)
 		r.Progress.Done()
