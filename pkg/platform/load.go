@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section/registry"
 )
@@ -67,16 +69,22 @@ func Parse(name, dir string, data []byte) (*Platform, error) {
 		return nil, usage(&Errors{File: name, Problems: []Problem{{Message: err.Error()}}})
 	}
 	pl.Header = file.Header
+	defaults := specDefaultsOf(file.Spec, flawed, p)
+	declared := false
 	for _, sec := range registry.Sections {
 		raw, ok := file.Spec[sec.Name()]
+		declared = declared || ok
 		if !ok || flawed[sec.Name()] {
 			continue
 		}
-		spec, err := pl.decode(sec, raw, p)
+		spec, err := pl.decode(sec, raw, defaults, p)
 		if err != nil {
 			return nil, usage(&Errors{File: name, Problems: []Problem{{Path: "spec." + sec.Name(), Message: err.Error()}}})
 		}
 		pl.Blocks = append(pl.Blocks, Block{Section: sec, Spec: spec})
+	}
+	if !declared && len(p.list) == 0 {
+		p.add([]string{"spec"}, false, "declares no section: give at least one block of %s (imageRegistry and imagePullSecrets here are only the blocks' defaults)", strings.Join(registry.Names(), ", "))
 	}
 	if len(p.list) > 0 {
 		return nil, usage(&Errors{File: name, Problems: p.sorted()})
@@ -84,16 +92,59 @@ func Parse(name, dir string, data []byte) (*Platform, error) {
 	return pl, nil
 }
 
-// decode reads one block into its section's Spec as a command fills it from flags: paths made
-// relative to the file, defaults filled, then the Spec's rules and its files checked, every
-// problem added at its field.
-func (pl *Platform) decode(sec section.Section, raw json.RawMessage, p *problems) (section.Spec, error) {
+// specDefaults are the fields of spec besides the sections' blocks: the spec-wide defaults of
+// the blocks whose Spec has the same fields (images.RegistryAware), which a block's own values
+// override.
+type specDefaults struct {
+	images.Registry
+}
+
+// specDefaultsOf reads the spec-wide defaults and adds their problems at spec.<field>. A default
+// the schema or its own rules found wrong is left out (its problem is said once, not again in
+// every block that would take it).
+func specDefaultsOf(spec map[string]json.RawMessage, flawed map[string]bool, p *problems) specDefaults {
+	var d specDefaults
+	for field, into := range map[string]any{"imageRegistry": &d.Registry.Registry, "imagePullSecrets": &d.PullSecrets} {
+		if raw, ok := spec[field]; ok && !flawed[field] {
+			if err := json.Unmarshal(raw, into); err != nil {
+				p.add([]string{"spec", field}, false, "%v", err) // the schema says it first; kept as a guard
+			}
+		}
+	}
+	ps := d.Registry.Validate()
+	addProblems(p, []string{"spec"}, ps)
+	if len(ps) > 0 {
+		return specDefaults{}
+	}
+	return d
+}
+
+// inherit gives a block that left its image registry fields empty the spec-wide ones.
+func (d specDefaults) inherit(spec section.Spec) {
+	ra, ok := spec.(images.RegistryAware)
+	if !ok {
+		return
+	}
+	r := ra.ImageRegistry()
+	if r.Registry == "" {
+		r.Registry = d.Registry.Registry
+	}
+	if len(r.PullSecrets) == 0 {
+		r.PullSecrets = slices.Clone(d.PullSecrets)
+	}
+}
+
+// decode reads one block into its section's Spec as a command fills it from flags: the
+// spec-wide defaults where the block left their fields empty, paths made relative to the file,
+// defaults filled, then the Spec's rules and its files checked, every problem added at its field.
+func (pl *Platform) decode(sec section.Section, raw json.RawMessage, defaults specDefaults, p *problems) (section.Spec, error) {
 	spec := sec.NewSpec()
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields() // the schema and the Spec must agree: a test holds them together
 	if err := d.Decode(spec); err != nil {
 		return nil, err
 	}
+	defaults.inherit(spec)
 	fs, files := spec.(section.FileSpec)
 	if files {
 		fs.Resolve(pl.resolve)
@@ -103,13 +154,18 @@ func (pl *Platform) decode(sec section.Section, raw json.RawMessage, p *problems
 	if files {
 		ps = append(ps, fs.Load()...)
 	}
-	block := []string{"spec", sec.Name()}
+	addProblems(p, []string{"spec", sec.Name()}, ps)
+	return spec, nil
+}
+
+// addProblems adds ps, whose fields are relative to the document path at, each at its field
+// (the {field} references of its message rendered as document paths too).
+func addProblems(p *problems, at []string, ps core.Problems) {
 	for _, pr := range ps {
-		path := append(append([]string{}, block...), fieldTokens(pr.Field)...)
-		msg := core.Render(pr.Message, func(f string) string { return pathString(append(append([]string{}, block...), fieldTokens(f)...)) })
+		path := join(at, fieldTokens(pr.Field)...)
+		msg := core.Render(pr.Message, func(f string) string { return pathString(join(at, fieldTokens(f)...)) })
 		p.add(path, false, "%s", msg)
 	}
-	return spec, nil
 }
 
 // fieldTokens splits a field path ("operator.chart.certFile", "addresses[1]") into the tokens
@@ -151,6 +207,10 @@ func yamlLine(err error) int {
 // ...File references.
 var secretName = regexp.MustCompile(`(?i)(secret|password|passwd|token|privatekey|apikey)$|^(key|cert|certificate)$`)
 
+// pullSecret matches field names that name a pull Secret (imagePullSecret, misspelt for
+// imagePullSecrets): a Secret's name, not a secret value.
+var pullSecret = regexp.MustCompile(`(?i)pullsecret$`)
+
 // inlineSecrets reports every mapping key that names a secret value given inline.
 func inlineSecrets(n *yaml.Node, path []string, p *problems) {
 	switch n.Kind {
@@ -165,7 +225,7 @@ func inlineSecrets(n *yaml.Node, path []string, p *problems) {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if secretName.MatchString(k.Value) && v.Kind == yaml.ScalarNode {
+			if secretName.MatchString(k.Value) && !pullSecret.MatchString(k.Value) && v.Kind == yaml.ScalarNode {
 				p.claim(join(path, k.Value), "%q is a secret given inline: secrets are only read from files, never kept in the platform file; put it in a file (chmod 600) and give %sFile: PATH (relative to this file) instead", k.Value, k.Value)
 				continue
 			}

@@ -14,6 +14,8 @@ import (
 // TestSchemaIsTheSpecs: the published schema and the sections' Spec types describe the same
 // file: every property of a section's block (nested blocks included) is a json field of its
 // Spec, and every json field of the Spec is a property, so neither can drift from the other.
+// The properties of spec are the sections' blocks and the spec-wide defaults (images.Registry's
+// fields, see specDefaults), which are json fields of each block that has them too.
 func TestSchemaIsTheSpecs(t *testing.T) {
 	var doc map[string]any
 	if err := json.Unmarshal(schema.Platform, &doc); err != nil {
@@ -36,9 +38,12 @@ func TestSchemaIsTheSpecs(t *testing.T) {
 	}
 	slices.Sort(names)
 	want := registry.Names()
+	for n := range jsonFields(reflect.TypeOf(specDefaults{})) {
+		want = append(want, n)
+	}
 	slices.Sort(want)
 	if !slices.Equal(names, want) {
-		t.Fatalf("schema blocks %v, registry sections %v", names, want)
+		t.Fatalf("schema's spec properties %v, want the registry's sections and the spec-wide defaults %v", names, want)
 	}
 	var compare func(path string, node map[string]any, typ reflect.Type)
 	compare = func(path string, node map[string]any, typ reflect.Type) {
@@ -70,6 +75,16 @@ func TestSchemaIsTheSpecs(t *testing.T) {
 	}
 	for _, s := range registry.Sections {
 		compare("spec."+s.Name(), blocks[s.Name()].(map[string]any), reflect.TypeOf(s.NewSpec()))
+	}
+	// A spec-wide default takes the values its field in a block takes.
+	for name := range jsonFields(reflect.TypeOf(specDefaults{})) {
+		def := resolve(blocks[name].(map[string]any))
+		for _, s := range registry.Sections {
+			props := resolve(blocks[s.Name()].(map[string]any))["properties"].(map[string]any)
+			if sub, ok := props[name].(map[string]any); ok && !reflect.DeepEqual(resolve(sub), def) {
+				t.Errorf("spec.%s.%s is not spec.%s's schema", s.Name(), name, name)
+			}
+		}
 	}
 }
 

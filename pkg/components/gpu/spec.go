@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 )
 
 // Budgets of the commands (their --timeout defaults): the operator's is also the block's.
@@ -34,6 +35,10 @@ type Spec struct {
 	Operator OperatorSpec `json:"operator,omitzero"`
 	// Slicing is the device plugin's time-slicing; nil leaves it as it is.
 	Slicing *SlicingSpec `json:"slicing,omitempty"`
+	// Registry is where the operator's pods, and the ones its ClusterPolicy starts, pull their
+	// images from (imageRegistry, imagePullSecrets at the top of the block; `gpu operator`'s
+	// --image-registry, --image-pull-secret).
+	images.Registry
 	// SkipOperator leaves the operator's release as it is and configures time-slicing only, on
 	// the release in Operator.ReleaseNamespace (upgraded with Operator.Chart when that gives a
 	// version or a chart; the release's own chart otherwise): `gpu slicing`, never in the file.
@@ -88,7 +93,7 @@ func (s *Spec) Validate() core.Problems {
 	case s.SkipOperator:
 		ps = append(ps, core.Problemf("slicing", "is missing: without the operator there is nothing to do"))
 	}
-	return ps
+	return append(ps, s.Registry.Validate()...)
 }
 
 func (s *SlicingSpec) validate() core.Problems {

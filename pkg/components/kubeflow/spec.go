@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 )
 
 // Defaults of the kubeflow command's run (the Spec itself has none: a version left out is
@@ -64,6 +65,9 @@ type Spec struct {
 	ForceConflicts bool `json:"forceConflicts,omitempty"`
 	// GitHub adds dex's GitHub connector.
 	GitHub *GitHubSpec `json:"github,omitempty"`
+	// Registry is where Kubeflow's pods pull their images from, also the ones its controllers
+	// start at run time (imageRegistry, imagePullSecrets; --image-registry, --image-pull-secret).
+	images.Registry
 
 	// NoBuildCache builds even when the build cache holds this build (`kubeflow --no-cache`;
 	// not in the file).
@@ -141,7 +145,7 @@ func (s *Spec) Validate() core.Problems {
 			}
 		}
 	}
-	return ps
+	return append(ps, s.Registry.Validate()...)
 }
 
 // Resolve makes the local paths absolute with abs: the manifests when not a URL, and the GitHub

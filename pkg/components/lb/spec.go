@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 )
 
 // Spec is the lb section's desired state: the platform file's `lb` block (json names as in
@@ -33,6 +34,9 @@ type Spec struct {
 	Probe bool `json:"probe,omitempty"`
 	// Chart is the MetalLB chart; an empty version picks the one that fits the server.
 	Chart core.ChartSource `json:"chart,omitempty"`
+	// Registry is where MetalLB's and the probe's pods pull their images from (imageRegistry,
+	// imagePullSecrets; --image-registry, --image-pull-secret).
+	images.Registry
 	// NoPrune keeps the pool and L2Advertisement an earlier run applied under other names. Only
 	// the command sets it (--prune=false); the file always prunes.
 	NoPrune bool `json:"-"`
@@ -66,7 +70,8 @@ func (s *Spec) Validate() core.Problems {
 	}
 	_, cidrs := parseServiceCIDRs(s.ServiceCIDRs)
 	ps = append(ps, cidrs...)
-	return append(ps, s.Chart.Validate().At("chart")...)
+	ps = append(ps, s.Chart.Validate().At("chart")...)
+	return append(ps, s.Registry.Validate()...)
 }
 
 // Resolve makes the chart's local paths absolute with abs.

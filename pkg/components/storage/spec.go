@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 )
 
 // Defaults of the section (the runbook's helm command): Spec.Default fills them, and the
@@ -41,6 +42,9 @@ type Spec struct {
 	// Chart is where the chart comes from (--chart-repo, --chart-version, --chart, --set, -f,
 	// --chart-*).
 	Chart core.ChartSource `json:"chart,omitempty"`
+	// Registry is where the provisioner's and the smoke test's pods pull their images from
+	// (imageRegistry, imagePullSecrets; --image-registry, --image-pull-secret).
+	images.Registry
 }
 
 // Default fills every field left empty with the section's default, and cleans NFSPath (e.g. a
@@ -73,7 +77,8 @@ func (s *Spec) Validate() core.Problems {
 	if errs := validation.IsDNS1123Label(s.ReleaseNamespace); len(errs) > 0 {
 		ps = append(ps, core.Problemf("releaseNamespace", "%q is not a valid namespace name: %s (e.g. %s)", s.ReleaseNamespace, strings.Join(errs, "; "), DefaultNamespace))
 	}
-	return append(ps, s.Chart.Validate().At("chart")...)
+	ps = append(ps, s.Chart.Validate().At("chart")...)
+	return append(ps, s.Registry.Validate()...)
 }
 
 // Resolve makes the chart's local paths absolute with abs.

@@ -68,6 +68,9 @@ func flagOf(field string) string {
 	if chart, ok := strings.CutPrefix(field, "operator.chart."); ok {
 		return core.ChartFlag(chart)
 	}
+	if f, ok := cmdutil.ImageRegistryFlag(field); ok {
+		return f
+	}
 	return field
 }
 

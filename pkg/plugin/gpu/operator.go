@@ -26,7 +26,11 @@ type OperatorOptions struct {
 
 // NewCmdOperator builds `kubectl flexigrobots gpu operator`.
 func NewCmdOperator(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &OperatorOptions{factory: f, streams: streams}
+	return newCmdOperator(&OperatorOptions{factory: f, streams: streams})
+}
+
+// newCmdOperator is `gpu operator` with its flags bound into o.
+func newCmdOperator(o *OperatorOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "operator [--release-namespace gpu-operator] [--driver-enabled=false]",
 		Short: "Install or upgrade NVIDIA's gpu-operator (drivers on the host: driver.enabled=false)",
@@ -38,7 +42,10 @@ of verify). Before anything it warns when no node advertises NVIDIA GPUs.`,
 		Example: `  kubectl flexigrobots gpu operator
 
   # Air-gapped mirror of the chart repository, another chart version
-  kubectl flexigrobots gpu operator --chart-repo https://charts.example.org/nvidia --chart-version v26.7.0`,
+  kubectl flexigrobots gpu operator --chart-repo https://charts.example.org/nvidia --chart-version v26.7.0
+
+  # The operator's images, and those of the pods its ClusterPolicy starts, from the mirror
+  kubectl flexigrobots gpu operator --image-registry mirror.example:5000/ai --image-pull-secret mirror-pull`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -53,6 +60,7 @@ of verify). Before anything it warns when no node advertises NVIDIA GPUs.`,
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)"
 	cmd.Flags().StringVar(&o.Spec.Operator.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release (created when missing)")
 	cmd.Flags().BoolVar(&o.Spec.Operator.DriverEnabled, "driver-enabled", false, "Let the operator install the NVIDIA driver (false: the driver is on the host, as in the runbook)")
+	cmdutil.AddImageRegistryFlags(cmd, &o.Spec.Registry)
 	return cmd
 }
 

@@ -87,6 +87,7 @@ func TestFlagOf(t *testing.T) {
 		"operator.releaseNamespace": "--release-namespace", "operator.chart.certFile": "--chart-cert-file",
 		"operator.chart.version": "--chart-version", "operator.chart.set[1]": "--set", "operator.chart.valuesFiles[0]": "-f",
 		"slicing.replicas": "--replicas", "slicing.configName": "--config-name",
+		"imageRegistry": "--image-registry", "imagePullSecrets[0]": "--image-pull-secret",
 	} {
 		if got := flagOf(field); got != want {
 			t.Errorf("flagOf(%s) = %s, want %s", field, got, want)
@@ -116,5 +117,32 @@ func TestFlagsBindIntoTheSpec(t *testing.T) {
 	}
 	if got := cmd.Flags().Lookup("config-name").DefValue; got != gpucomp.DefaultConfigName {
 		t.Errorf("--config-name default %q", got)
+	}
+}
+
+// TestOperatorImageRegistryFlags: `gpu operator`'s --image-registry and --image-pull-secret fill
+// the block's top-level registry; a bad value is a usage error naming the flag.
+func TestOperatorImageRegistryFlags(t *testing.T) {
+	parse := func(args ...string) (*OperatorOptions, error) {
+		t.Helper()
+		o := &OperatorOptions{}
+		cmd := newCmdOperator(o)
+		if err := cmd.ParseFlags(args); err != nil {
+			t.Fatal(err)
+		}
+		return o, o.Validate()
+	}
+	o, err := parse("--image-registry", "mirror.example:5000/ai", "--image-pull-secret", "a", "--image-pull-secret", "b")
+	if r := o.Spec.Registry; err != nil || r.Registry != "mirror.example:5000/ai" || strings.Join(r.PullSecrets, ",") != "a,b" {
+		t.Fatalf("gpu operator: %v, %+v", err, r)
+	}
+	for args, want := range map[string]string{
+		"--image-registry=mirror.example:5000/ai:latest": `--image-registry: "mirror.example:5000/ai:latest": want REGISTRY[/PREFIX]`,
+		"--image-pull-secret=Bad_Name":                   `--image-pull-secret: "Bad_Name" is not a Secret name`,
+	} {
+		_, err := parse(args)
+		if core.ExitCode(err) != core.ExitUsage || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: want a usage error %q, got %v", args, want, err)
+		}
 	}
 }

@@ -67,7 +67,10 @@ named in a note and kept: --prune-adopted deletes it once the device plugin read
   kubectl flexigrobots gpu slicing --replicas 4 --prune-adopted
 
   # Back to whole GPUs
-  kubectl flexigrobots gpu slicing --disable`,
+  kubectl flexigrobots gpu slicing --disable
+
+  # An operator installed with --image-registry: give the same registry again
+  kubectl flexigrobots gpu slicing --replicas 4 --image-registry mirror.example:5000/ai`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -82,6 +85,9 @@ named in a note and kept: --prune-adopted deletes it once the device plugin read
 	cmdutil.AddChartFlags(cmd, &o.Spec.Operator.Chart, gpucomp.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(gpucomp.ChartName))
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to upgrade the release to (default: the release's own version)"
+	// The upgrade re-renders the operator's templates: a release installed with a registry
+	// needs it again (refused otherwise: helm keeps no registry to reuse).
+	cmdutil.AddImageRegistryFlags(cmd, &o.Spec.Registry)
 	cmd.Flags().StringVar(&o.Spec.Operator.ReleaseNamespace, "release-namespace", gpucomp.DefaultNamespace, "Namespace of the gpu-operator release; the config ConfigMap goes there too")
 	cmd.Flags().Var(replicasFlag{&sl.Replicas}, "replicas", "Pods sharing each physical GPU, 1 to 64 (1 turns time-slicing off)")
 	cmd.Flags().BoolVar(&sl.RenameByDefault, "rename-by-default", false, "Advertise shared GPUs as nvidia.com/gpu.shared instead of nvidia.com/gpu")

@@ -54,6 +54,7 @@ func addSpecFlags(cmd *cobra.Command, s *kubeflow.Spec) {
 	fl.BoolVar(&s.ExampleUser, "example-user", false, "Keep dex's static example user with Kubeflow's published password (default: a generated password, read from Secret "+kubeflow.DexUserNamespace+"/"+kubeflow.DexUserSecret+"); warns on a LoadBalancer gateway")
 	fl.BoolVar(&s.NoBuildCache, "no-cache", false, "Build the manifests even when the build cache (in the user cache dir) holds this build")
 	fl.StringVar(&s.ContainerRuntime, "container-runtime", "", "v1.5 only: nodes' container runtime (docker or containerd) to pick the pipelines variant; default: read from the nodes")
+	cmdutil.AddImageRegistryFlags(cmd, &s.Registry)
 }
 
 // validateSpec checks the Spec the flags filled and reads the files it names (the GitHub client
@@ -73,6 +74,9 @@ func validateSpec(s *kubeflow.Spec, stdin io.Reader) error {
 
 // flagOf names the flag of a field of the kubeflow block.
 func flagOf(field string) string {
+	if f, ok := cmdutil.ImageRegistryFlag(field); ok {
+		return f
+	}
 	if i := strings.IndexByte(field, '['); i >= 0 {
 		field = field[:i]
 	}
@@ -197,6 +201,10 @@ Run it again and every object is "unchanged".`,
   # A current cluster
   kubectl flexigrobots kubeflow --version v1.10.2
 
+  # Every image pulled from the mirror "images mirror --to" filled, also the pods Kubeflow starts
+  kubectl flexigrobots kubeflow --version v1.10.2 \
+    --image-registry mirror.example:5000/ai --image-pull-secret mirror-pull
+
   # What an upgrade to 26.03 would do, hop by hop (changes nothing), then the upgrade
   kubectl flexigrobots kubeflow --version 26.03 --plan
   kubectl flexigrobots kubeflow --version 26.03 --manifests-mirror https://mirror.example.com/kubeflow-manifests
@@ -287,7 +295,10 @@ func newCmdRender(f *kube.Factory, streams genericiooptions.IOStreams) *cobra.Co
 
   # From a local mirror of kubeflow/manifests, with the runbook's edits
   kubectl flexigrobots kubeflow render --version v1.10.2 --manifests ./manifests-1.10.2.tar.gz \
-    --registration-flow --ingress-service-type LoadBalancer > kubeflow.yaml`,
+    --registration-flow --ingress-service-type LoadBalancer > kubeflow.yaml
+
+  # The images rewritten to the mirror "images mirror --to" filled
+  kubectl flexigrobots kubeflow render --version v1.10.2 --image-registry mirror.example:5000/ai > kubeflow.yaml`,
 		Long: `Print exactly the objects "kubectl flexigrobots kubeflow" applies with the same flags, as one YAML
 stream, for GitOps. The edits made are listed on stderr. Not printed: the Secrets holding the OIDC
 client secret and the GitHub client secret, which "kubeflow" creates (generated, reused on re-runs):

@@ -31,13 +31,15 @@ func TestFlagsBindIntoTheSpec(t *testing.T) {
 	}
 	o, err := parse(t, "", "--version", "v1.10.2", "--registration-flow", "--ingress-service-type", "LoadBalancer",
 		"--github-client-id", "id", "--github-client-secret-file", secret, "--github-org", "org", "--github-team", "ml",
-		"--github-redirect-uri", "https://kf/dex/callback", "--enable-password-db", "--prune=false", "--force-conflicts")
+		"--github-redirect-uri", "https://kf/dex/callback", "--enable-password-db", "--prune=false", "--force-conflicts",
+		"--image-registry", "mirror.example:5000/ai", "--image-pull-secret", "mirror-pull")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := o.spec
 	if s.Version != "v1.10.2" || !s.RegistrationFlow || s.IngressServiceType != "LoadBalancer" || s.GitHub == nil || s.GitHub.Teams[0] != "ml" ||
-		s.EnablePasswordDB == nil || !*s.EnablePasswordDB || !s.NoPrune || !s.ForceConflicts {
+		s.EnablePasswordDB == nil || !*s.EnablePasswordDB || !s.NoPrune || !s.ForceConflicts ||
+		s.Registry.Registry != "mirror.example:5000/ai" || len(s.PullSecrets) != 1 || s.PullSecrets[0] != "mirror-pull" {
 		t.Fatalf("spec %+v", s)
 	}
 	if got := string(s.Edits().GitHub.ClientSecret); got != "s3cret" {
@@ -58,6 +60,8 @@ func TestProblemsNameTheFlags(t *testing.T) {
 		{[]string{"--version", "v9"}, []string{`--version: unknown Kubeflow version "v9"`}},
 		{[]string{"--github-client-id", "x"}, []string{"3 problems", "--github-client-secret-file: is missing", "--github-org: is missing", "--github-redirect-uri: is missing"}},
 		{[]string{"--manifests", "/nope/manifests"}, []string{"--manifests: stat /nope/manifests"}},
+		{[]string{"--image-registry", "mirror.example/ai:v1"}, []string{`--image-registry: "mirror.example/ai:v1": want REGISTRY[/PREFIX]`}},
+		{[]string{"--image-pull-secret", "-x"}, []string{`--image-pull-secret: "-x" is not a Secret name`}},
 		{[]string{"--github-client-id", "x", "--github-client-secret-file", "-", "--github-org", "o", "--github-redirect-uri", "https://x"}, []string{"--github-client-secret-file: - is empty"}},
 	} {
 		_, err := parse(t, "", tc.args...)

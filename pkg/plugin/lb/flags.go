@@ -15,6 +15,7 @@ var flags = map[string]string{
 	"addresses": "--addresses", "pool": "--pool", "l2Advertisement": "--l2-advertisement",
 	"releaseNamespace": "--release-namespace", "releaseName": "--release-name",
 	"serviceCIDRs": "--service-cidr", "fixStrictARP": "--fix-strict-arp", "probe": "--probe",
+	"imageRegistry": "--image-registry", "imagePullSecrets": "--image-pull-secret",
 }
 
 // flagOf names a field of complb.Spec by its flag: "pool" is --pool, "addresses[1]" the second

@@ -66,7 +66,10 @@ run skips it (the report says so).`,
   kubectl flexigrobots lb --addresses 198.51.100.10-198.51.100.20,203.0.113.16/28 --probe
 
   # What would change, from an air-gapped mirror
-  kubectl flexigrobots lb --addresses 203.0.113.10/32 --chart-repo https://charts.example.internal/metallb --dry-run=server`,
+  kubectl flexigrobots lb --addresses 203.0.113.10/32 --chart-repo https://charts.example.internal/metallb --dry-run=server
+
+  # MetalLB's images (and the probe's) pulled from the mirror "images mirror --to" filled
+  kubectl flexigrobots lb --addresses 203.0.113.10/32 --image-registry mirror.example:5000/ai`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -93,6 +96,7 @@ run skips it (the report says so).`,
 	cmdutil.AddForceConflictsFlag(cmd, &o.Mutating)
 	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, complb.DefaultChartRepo, "")
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(complb.ChartName))
+	cmdutil.AddImageRegistryFlags(cmd, &o.Spec.Registry)
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)"
 	return cmd
 }

@@ -40,6 +40,8 @@ func TestValidateNamesFlags(t *testing.T) {
 		{[]string{"--addresses", "127.240.0.10/32", "--chart-cert-file", "c.pem"}, "--chart-cert-file: goes with --chart-key-file"},
 		{[]string{"--addresses", "127.240.0.10/32", "-f", "/nonexistent/values.yaml"}, "-f: stat /nonexistent/values.yaml"},
 		{[]string{"--addresses", "x", "--pool", "A"}, "2 problems, nothing was changed:\n  --addresses entry 1: "},
+		{[]string{"--addresses", "127.240.0.10/32", "--image-registry", "oci:./images"}, `--image-registry: "oci:./images" is a folder or a file`},
+		{[]string{"--addresses", "127.240.0.10/32", "--image-pull-secret", "ok", "--image-pull-secret", "Not_OK"}, `--image-pull-secret entry 2: "Not_OK" is not a Secret name`},
 	}
 	for _, tc := range cases {
 		_, _, err := validate(t, tc.args...)
@@ -66,12 +68,14 @@ func TestValidateProbe(t *testing.T) {
 }
 
 func TestFlagsBindTheSpec(t *testing.T) {
-	o, _, err := validate(t, "--addresses", "127.240.0.10/32,127.240.0.20-127.240.0.21", "--pool", "p", "--prune=false", "--fix-strict-arp", "--chart-version", "0.14.3")
+	o, _, err := validate(t, "--addresses", "127.240.0.10/32,127.240.0.20-127.240.0.21", "--pool", "p", "--prune=false", "--fix-strict-arp", "--chart-version", "0.14.3",
+		"--image-registry", "mirror.example:5000/ai", "--image-pull-secret", "mirror-pull")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := o.Spec
-	if len(s.Addresses) != 2 || s.Pool != "p" || !s.NoPrune || !s.FixStrictARP || s.Chart.Version != "0.14.3" || s.L2Advertisement != "ai-platform" {
+	if len(s.Addresses) != 2 || s.Pool != "p" || !s.NoPrune || !s.FixStrictARP || s.Chart.Version != "0.14.3" || s.L2Advertisement != "ai-platform" ||
+		s.Registry.Registry != "mirror.example:5000/ai" || len(s.PullSecrets) != 1 || s.PullSecrets[0] != "mirror-pull" {
 		t.Fatalf("spec %+v", s)
 	}
 	if o, _, _ := validate(t, "--addresses", "127.240.0.10/32"); o.Spec.NoPrune {

@@ -25,7 +25,7 @@ import (
 type Options struct {
 	cmdutil.MutatingFlags
 	// Spec is what --nfs-server, --nfs-path, --storage-class, --release-namespace, --no-default,
-	// --smoke-test and the chart flags fill.
+	// --smoke-test, the chart flags, --image-registry and --image-pull-secret fill.
 	Spec storage.Spec
 	// noDefault is --no-default: Spec.MakeDefault false (left out, Default makes it true).
 	noDefault bool
@@ -62,6 +62,10 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
   kubectl flexigrobots storage --nfs-server nfs.example.com --nfs-path /exports/k8s \
     --chart-repo https://charts.example.com/nfs --no-default
 
+  # Every image pulled from the mirror that "images mirror --to mirror.example:5000/ai" filled
+  kubectl flexigrobots storage --nfs-server 192.0.2.10 --nfs-path /nfsroot/kubeflow_nfs \
+    --image-registry mirror.example:5000/ai --image-pull-secret mirror-pull
+
   # The /etc/exports lines for the nodes, and which nodes an existing file misses
   kubectl flexigrobots storage exports --nfs-path /nfsroot/kubeflow_nfs --check /etc/exports`,
 		Args: cmdutil.NoArgs,
@@ -86,6 +90,7 @@ Run it again and it prints "unchanged". The NFS server must export the path to e
 	cmdutil.AddChartFlags(cmd, &o.Spec.Chart, storage.DefaultChartRepo, "")
 	cmd.Flags().Lookup("chart-version").Usage = "Chart version to install or upgrade to (default: the release the version matrix picks for the server's Kubernetes version; see `kubectl flexigrobots releases`)"
 	cmdutil.CompleteChartVersions(cmd, helm.VersionLister(storage.ChartName))
+	cmdutil.AddImageRegistryFlags(cmd, &o.Spec.Registry)
 	cmdutil.AddMutatingFlags(cmd, &o.MutatingFlags, helm.DefaultTimeout)
 	cmd.AddCommand(NewCmdExports(f, streams), NewCmdUninstall(f, streams))
 	return cmd, o
@@ -147,6 +152,9 @@ func flagOf(field string) string {
 	}
 	if f, ok := strings.CutPrefix(field, "chart."); ok {
 		return core.ChartFlag(f)
+	}
+	if f, ok := cmdutil.ImageRegistryFlag(field); ok {
+		return f
 	}
 	return field
 }

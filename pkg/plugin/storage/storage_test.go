@@ -35,6 +35,10 @@ func TestFlagsFillTheSpec(t *testing.T) {
 	if err != nil || *o.Spec.MakeDefault {
 		t.Fatalf("--no-default: %v, %+v", err, o.Spec)
 	}
+	o, err = parse(t, "--nfs-server", "h", "--nfs-path", "/x", "--image-registry", "mirror.example:5000/ai", "--image-pull-secret", "a", "--image-pull-secret", "b")
+	if r := o.Spec.Registry; err != nil || r.Registry != "mirror.example:5000/ai" || strings.Join(r.PullSecrets, ",") != "a,b" {
+		t.Fatalf("--image-registry, --image-pull-secret: %v, %+v", err, r)
+	}
 }
 
 func TestProblemsNameTheFlags(t *testing.T) {
@@ -52,6 +56,8 @@ func TestProblemsNameTheFlags(t *testing.T) {
 		{[]string{"--nfs-server", "h", "--nfs-path", "/x", "--chart-cert-file", "c.pem"}, "--chart-cert-file: goes with --chart-key-file"},
 		{[]string{"--nfs-server", "h", "--nfs-path", "/x", "-f", "/nonexistent/values.yaml"}, "-f: stat /nonexistent/values.yaml"},
 		{[]string{"--nfs-server", "h", "--nfs-path", "/x", "--timeout", "0s"}, "--timeout must be positive"},
+		{[]string{"--nfs-server", "h", "--nfs-path", "/x", "--image-registry", "https://mirror.example"}, `--image-registry: "https://mirror.example": want REGISTRY[/PREFIX]`},
+		{[]string{"--nfs-server", "h", "--nfs-path", "/x", "--image-pull-secret", "Pull_Secret"}, `--image-pull-secret: "Pull_Secret" is not a Secret name`},
 	} {
 		_, err := parse(t, tc.args...)
 		if !core.IsUsageError(err) || !strings.Contains(err.Error(), tc.want) {
@@ -73,6 +79,7 @@ func TestFlagOf(t *testing.T) {
 		"nfsServer": "--nfs-server", "nfsPath": "--nfs-path", "storageClass": "--storage-class", "releaseNamespace": "--release-namespace",
 		"default": "--no-default", "smokeTest": "--smoke-test", "chart.repo": "--chart-repo", "chart.version": "--chart-version",
 		"chart.set[1]": "--set", "chart.valuesFiles[0]": "-f", "chart.caFile": "--chart-ca-file",
+		"imageRegistry": "--image-registry", "imagePullSecrets[1]": "--image-pull-secret",
 	} {
 		if got := flagOf(field); got != flag {
 			t.Errorf("flagOf(%q) = %q, want %q", field, got, flag)
