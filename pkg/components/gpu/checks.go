@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
 )
 
 // Resource types the gpu checks list.
@@ -29,7 +31,16 @@ func Checks() []checks.Check {
 		{ID: "GPU-001", Section: Name, Title: "GPU operator ready", Severity: checks.Error, Resources: []schema.GroupVersionResource{DeploymentsGVR}, Run: operatorReady},
 		{ID: "GPU-002", Section: Name, Title: "ClusterPolicy ready", Severity: checks.Error, Resources: []schema.GroupVersionResource{ClusterPoliciesGVR}, Run: clusterPolicyReady},
 		{ID: "GPU-003", Section: Name, Title: "Every GPU node advertises GPUs", Severity: checks.Error, Resources: []schema.GroupVersionResource{NodesGVR}, Run: nodesAdvertise},
+		cluster.ImageRegistryCheck(Name, "GPU-004", registryNamespaces),
 	}
+}
+
+// registryNamespaces is where the operator and the operands its ClusterPolicy starts run
+// (GPU-004): the recorded block's operator.releaseNamespace, DefaultNamespace when it leaves it
+// out.
+func registryNamespaces(_ *checks.Snapshot, block []byte) ([]string, error) {
+	ns, err := cluster.BlockString(block, "operator", "releaseNamespace")
+	return []string{cmp.Or(ns, DefaultNamespace)}, err
 }
 
 const installFix = "run `kubectl flexigrobots gpu operator` (installs NVIDIA's gpu-operator chart with driver.enabled=false)"

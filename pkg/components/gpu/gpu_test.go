@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 )
 
@@ -160,12 +161,12 @@ func TestChecks(t *testing.T) {
 		want map[string]checks.Severity
 		msg  string
 	}{
-		{"all green", checks.NewSnapshot().WithObjects(DeploymentsGVR, &ready).WithItems(ClusterPoliciesGVR, []unstructured.Unstructured{cp("ready")}).WithObjects(NodesGVR, &good, &plain),
-			map[string]checks.Severity{"GPU-001": checks.OK, "GPU-002": checks.OK, "GPU-003": checks.OK}, "gpu-worker (4 nvidia.com/gpu)"},
-		{"nothing installed", checks.NewSnapshot().WithObjects(DeploymentsGVR).WithNotServed(ClusterPoliciesGVR).WithObjects(NodesGVR, &plain),
-			map[string]checks.Severity{"GPU-001": checks.Error, "GPU-002": checks.Error, "GPU-003": checks.Warn}, "gpu operator"},
-		{"not ready yet", checks.NewSnapshot().WithObjects(DeploymentsGVR, &notReady).WithItems(ClusterPoliciesGVR, []unstructured.Unstructured{cp("notReady")}).WithObjects(NodesGVR, &silent),
-			map[string]checks.Severity{"GPU-001": checks.Error, "GPU-002": checks.Error, "GPU-003": checks.Error}, "nvidia-smi"},
+		{"all green", checks.NewSnapshot().WithObjects(DeploymentsGVR, &ready).WithItems(ClusterPoliciesGVR, []unstructured.Unstructured{cp("ready")}).WithObjects(NodesGVR, &good, &plain).WithObjects(cluster.ConfigMapsGVR).WithObjects(cluster.PodsGVR),
+			map[string]checks.Severity{"GPU-001": checks.OK, "GPU-002": checks.OK, "GPU-003": checks.OK, "GPU-004": checks.OK}, "gpu-worker (4 nvidia.com/gpu)"},
+		{"nothing installed", checks.NewSnapshot().WithObjects(DeploymentsGVR).WithNotServed(ClusterPoliciesGVR).WithObjects(NodesGVR, &plain).WithObjects(cluster.ConfigMapsGVR).WithObjects(cluster.PodsGVR),
+			map[string]checks.Severity{"GPU-001": checks.Error, "GPU-002": checks.Error, "GPU-003": checks.Warn, "GPU-004": checks.OK}, "gpu operator"},
+		{"not ready yet", checks.NewSnapshot().WithObjects(DeploymentsGVR, &notReady).WithItems(ClusterPoliciesGVR, []unstructured.Unstructured{cp("notReady")}).WithObjects(NodesGVR, &silent).WithObjects(cluster.ConfigMapsGVR).WithObjects(cluster.PodsGVR),
+			map[string]checks.Severity{"GPU-001": checks.Error, "GPU-002": checks.Error, "GPU-003": checks.Error, "GPU-004": checks.OK}, "nvidia-smi"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

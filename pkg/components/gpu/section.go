@@ -6,6 +6,7 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/versions"
@@ -57,6 +58,7 @@ func (gpuSection) Apply(ctx context.Context, r *section.Run, s section.Spec) (*o
 		return rep, err
 	}
 	in := newInstaller(r)
+	in.images = spec.Registry
 	switch {
 	case spec.SkipOperator && spec.Slicing == nil:
 		return rep, nil // Validate refuses it
@@ -98,14 +100,15 @@ func (gpuSection) Uninstall(ctx context.Context, r *section.Run, s section.Spec,
 // Checks are the checks of `verify --section gpu`.
 func (gpuSection) Checks() []checks.Check { return Checks() }
 
-// PostConditions are every gpu check (GPU-001 operator ready, GPU-002 ClusterPolicy ready,
-// GPU-003 every GPU node advertises GPUs; no GPU node at all is a warning) once the operator
-// was applied; none for `gpu slicing` alone, which waits for the advertised GPUs itself.
+// PostConditions are GPU-001 operator ready, GPU-002 ClusterPolicy ready and GPU-003 every GPU
+// node advertises GPUs (no GPU node at all is a warning) once the operator was applied; none
+// for `gpu slicing` alone, which waits for the advertised GPUs itself. GPU-004 (where the pods
+// pull from) is verify's: the operator rolls its operands to a new registry at its own pace.
 func (gpuSection) PostConditions(s section.Spec) []checks.Check {
 	if spec, ok := s.(*Spec); ok && spec.SkipOperator {
 		return nil
 	}
-	return Checks()
+	return checks.Pick(Checks(), "GPU-001", "GPU-002", "GPU-003")
 }
 
 // Access is the RBAC of the gpu commands.
@@ -116,7 +119,11 @@ func specOf(s section.Spec) (*Spec, error) { return section.SpecAs[Spec](Name, s
 
 // installer runs the section's steps with the clients, dry-run strategy, wait and budget of
 // one Run.
-type installer struct{ *section.Run }
+type installer struct {
+	*section.Run
+	// images is the registry the operator's release and its ClusterPolicy pull from.
+	images images.Registry
+}
 
 // newInstaller is an installer of r; a Run without a dry-run strategy is none.
 func newInstaller(r *section.Run) *installer {
@@ -125,5 +132,5 @@ func newInstaller(r *section.Run) *installer {
 		c.DryRun = core.DryRunNone
 		r = &c
 	}
-	return &installer{r}
+	return &installer{Run: r}
 }

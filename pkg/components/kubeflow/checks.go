@@ -3,7 +3,8 @@ package kubeflow
 // The checks of section "kubeflow": the workloads of Kubeflow's namespaces
 // are ready, the ingress gateway is reachable, dex has a login connector, and neither the OIDC
 // client secret nor the stores' credentials or dex's static user's password are the ones every
-// Kubeflow release publishes.
+// Kubeflow release publishes; and the pods of its namespaces pull from the imageRegistry it was
+// applied with.
 
 import (
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
 )
 
 // Name is the section's name: its block in the platform file, and what `verify --section`
@@ -47,6 +49,7 @@ func Checks() []checks.Check {
 		{ID: "KUBEFLOW-003", Section: Name, Title: "Dex has a login connector", Severity: checks.Warn, Resources: []schema.GroupVersionResource{ConfigMapsGVR}, Run: dexConnector},
 		{ID: "KUBEFLOW-004", Section: Name, Title: "OIDC client secret is not Kubeflow's public default", Severity: checks.Error, Probes: []checks.Probe{oidcSecretsProbe}, Run: oidcSecret},
 		{ID: "KUBEFLOW-005", Section: Name, Title: "Store credentials and dex's static user are not Kubeflow's published ones", Severity: checks.Error, Probes: []checks.Probe{credentialsProbe}, Run: credentials},
+		cluster.ImageRegistryCheck(Name, "KUBEFLOW-006", registryNamespaces, cluster.NamespacesGVR),
 	}
 }
 

@@ -33,4 +33,5 @@ var Access = access.Section{Name: Name, Rules: append([]rbacv1.PolicyRule{
 	access.Rule("", []string{"nodes", "pods", "events"}, "list"),        // preflight's node addresses; the wait's explanation
 	access.Rule("networking.k8s.io", []string{"servicecidrs"}, "list"),  // preflight's service ranges (Kubernetes >= 1.33)
 	access.Rule("discovery.k8s.io", []string{"endpointslices"}, "list"), // the webhook gate: backends ready
+	access.Rule("", []string{"configmaps"}, "list"),                     // checks (LB-007): the platform record's imageRegistry
 }, kube.LeftoversRules...)}

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/access"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 )
 
@@ -66,7 +68,15 @@ func ChecksFor(e Expect) []checks.Check {
 			Run: ingressGatewayIP},
 		{ID: "LB-006", Section: Name, Title: "kube-proxy strictARP in IPVS mode", Severity: checks.Warn, Probes: []checks.Probe{proxyModeProbe},
 			Run: strictARPCheck},
+		cluster.ImageRegistryCheck(Name, "LB-007", registryNamespaces),
 	}
+}
+
+// registryNamespaces is where MetalLB's pods run (LB-007): the recorded block's
+// releaseNamespace, DefaultNamespace when it leaves it out.
+func registryNamespaces(_ *checks.Snapshot, block []byte) ([]string, error) {
+	ns, err := cluster.BlockString(block, "releaseNamespace")
+	return []string{cmp.Or(ns, DefaultNamespace)}, err
 }
 
 const installFix = "run `kubectl flexigrobots lb --addresses FIRST-LAST` (installs MetalLB and its pool)"

@@ -95,7 +95,7 @@ func (lbSection) Uninstall(ctx context.Context, r *section.Run, sp section.Spec,
 	return installer(r).Uninstall(ctx, r, ns)
 }
 
-// Checks are LB-001..LB-006.
+// Checks are LB-001..LB-007.
 func (lbSection) Checks() []checks.Check { return Checks() }
 
 // PostConditions are LB-001..LB-004 for the spec's namespace, pool and addresses: MetalLB's

@@ -32,4 +32,6 @@ var Access = access.Section{Name: Name, Rules: append([]rbacv1.PolicyRule{
 	access.Rule("", []string{"nodes"}, "list"),
 	// uninstall: bound claims, claims and volumes on their way out
 	access.Rule("", []string{"persistentvolumeclaims", "persistentvolumes"}, "list"),
+	// checks (STORAGE-004): the platform record's imageRegistry and the pods that must pull from it
+	access.Rule("", []string{"configmaps", "pods"}, "list"),
 }, kube.LeftoversRules...)}

@@ -1,11 +1,12 @@
 package storage
 
 // The checks of section "storage": the nfs-subdir-external-provisioner is
-// running, its StorageClass exists with the provisioner's name, and that class is the only
-// default. The provisioners are found by their Deployments (container env PROVISIONER_NAME, as
+// running, its StorageClass exists with the provisioner's name, that class is the only
+// default, and the section's pods pull from the imageRegistry it was applied with. The provisioners are found by their Deployments (container env PROVISIONER_NAME, as
 // the chart renders it), so the checks need no flags.
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -80,7 +81,27 @@ func Checks() []checks.Check {
 		{ID: "STORAGE-001", Section: Name, Title: "NFS provisioner Deployment ready", Severity: checks.Error, Resources: deps, Run: provisionerReady},
 		{ID: "STORAGE-002", Section: Name, Title: "NFS StorageClass exists with the provisioner's name", Severity: checks.Error, Resources: both, Run: classExists},
 		{ID: "STORAGE-003", Section: Name, Title: "NFS StorageClass is the only default", Severity: checks.Error, Resources: both, Run: onlyDefault},
+		cluster.ImageRegistryCheck(Name, "STORAGE-004", registryNamespaces, DeploymentsGVR),
 	}
+}
+
+// registryNamespaces are where the section's pods run (STORAGE-004): the recorded release
+// namespace (DefaultNamespace when the block leaves it out) and those of the provisioner
+// Deployments found.
+func registryNamespaces(s *checks.Snapshot, block []byte) ([]string, error) {
+	ns, err := cluster.BlockString(block, "releaseNamespace")
+	if err != nil {
+		return nil, err
+	}
+	deps, err := checks.ListAs[appsv1.Deployment](s, DeploymentsGVR)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{cmp.Or(ns, DefaultNamespace)}
+	for _, p := range Provisioners(deps) {
+		out = append(out, p.Namespace)
+	}
+	return out, nil
 }
 
 func provisioners(s *checks.Snapshot) ([]Provisioner, *checks.Result) {

@@ -86,7 +86,7 @@ func (storageSection) Uninstall(ctx context.Context, r *section.Run, s section.S
 	return installer{r}.uninstall(ctx, spec.ReleaseNamespace, o)
 }
 
-// Checks are STORAGE-001..003.
+// Checks are STORAGE-001..004.
 func (storageSection) Checks() []checks.Check { return Checks() }
 
 // PostConditions are the section's checks, STORAGE-003 (the class is the only default) only
