@@ -32,7 +32,8 @@ type imageListEntry struct {
 }
 
 // liveImages are the images of every pod template and pod the cluster holds outside
-// kube-system (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods), each
+// kube-system (Deployments, StatefulSets, DaemonSets, ReplicaSets not scaled to zero, Jobs,
+// CronJobs, Pods not being deleted), each
 // with the first object that runs it: what the platform's releases, manifests and operators
 // (the gpu stand-in's device plugin) run on the test bed.
 func liveImages(t *testing.T, c *testbed.Cluster) map[string]string {
@@ -60,8 +61,11 @@ func liveImages(t *testing.T, c *testbed.Cluster) map[string]string {
 			t.Fatal(err)
 		}
 		for _, o := range list.Items {
-			if o.GetNamespace() == "kube-system" {
+			if o.GetNamespace() == "kube-system" || o.GetDeletionTimestamp() != nil {
 				continue
+			}
+			if n, found, _ := unstructured.NestedInt64(o.Object, "spec", "replicas"); o.GetKind() == "ReplicaSet" && found && n == 0 {
+				continue // a rollout's old ReplicaSet: it runs nothing
 			}
 			for _, field := range []string{"initContainers", "containers"} {
 				cts, _, _ := unstructured.NestedSlice(o.Object, append(slices.Clone(w.spec), field)...)

@@ -397,8 +397,8 @@ func TestKubeflowV110(t *testing.T) {
 			t.Errorf("%s printed the OIDC client secret", x.ID)
 		}
 	}
-	if len(seen) != 5 {
-		t.Fatalf("want the 5 kubeflow checks, got %v", seen)
+	if len(seen) != 6 {
+		t.Fatalf("want the 6 kubeflow checks, got %v", seen)
 	}
 	assertKubeflowPrunes(t, c, args, first)
 	runBedSuites(t, c, "v1.10.2")

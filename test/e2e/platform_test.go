@@ -427,6 +427,10 @@ func runPlatform(t *testing.T, pc platformCase) {
 			}
 		}
 	})
+	t.Run("imageRegistry points every image at the mirror; verify names a pod that pulls from elsewhere", func(t *testing.T) {
+		checkImageRegistry(t, c, b, installer)
+	})
+
 	t.Run("storage uninstall refuses while Kubeflow's claims are bound", func(t *testing.T) {
 		assertStorageUninstallRefused(t, c, "kubeflow/")
 	})

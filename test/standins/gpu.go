@@ -196,10 +196,21 @@ func advertise(ctx context.Context, client kubernetes.Interface, n *corev1.Node,
 
 // ensureDaemonSet creates the device plugin DaemonSet the operator would run on GPU nodes,
 // controlled by the ClusterPolicy as the operator's operands are (the garbage collector deletes
-// it with the ClusterPolicy).
+// it with the ClusterPolicy), and sets its image and pull secrets again when the ClusterPolicy
+// changes them, as the operator reconciles its operands.
 func (g *GPUDevicePlugin) ensureDaemonSet(ctx context.Context, client kubernetes.Interface, ns string, cp *unstructured.Unstructured) {
 	dss := client.AppsV1().DaemonSets(ns)
-	if _, err := dss.Get(ctx, nvidiaDevicePluginDS, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	var secrets []corev1.LocalObjectReference
+	names, _, _ := unstructured.NestedStringSlice(cp.Object, "spec", "devicePlugin", "imagePullSecrets")
+	for _, n := range names {
+		secrets = append(secrets, corev1.LocalObjectReference{Name: n})
+	}
+	if live, err := dss.Get(ctx, nvidiaDevicePluginDS, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		spec := &live.Spec.Template.Spec
+		if err == nil && (spec.Containers[0].Image != devicePluginImage(cp) || len(spec.ImagePullSecrets) != len(secrets)) {
+			spec.Containers[0].Image, spec.ImagePullSecrets = devicePluginImage(cp), secrets
+			_, _ = dss.Update(ctx, live, metav1.UpdateOptions{})
+		}
 		return
 	}
 	labels := map[string]string{"app": nvidiaDevicePluginDS}
@@ -212,8 +223,9 @@ func (g *GPUDevicePlugin) ensureDaemonSet(ctx context.Context, client kubernetes
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
-					NodeSelector: map[string]string{nvidiaLabelPresent: "true"},
-					Containers:   []corev1.Container{{Name: "nvidia-device-plugin", Image: devicePluginImage(cp)}},
+					NodeSelector:     map[string]string{nvidiaLabelPresent: "true"},
+					Containers:       []corev1.Container{{Name: "nvidia-device-plugin", Image: devicePluginImage(cp)}},
+					ImagePullSecrets: secrets,
 				},
 			},
 		},
