@@ -299,6 +299,25 @@ func TestKubeflowV110(t *testing.T) {
 			t.Errorf("render printed Secret %s/%s without --include-secrets", o.GetNamespace(), o.GetName())
 		}
 	}
+	// render --image-registry prints the build with every workload's image in the mirror.
+	mr := runPlugin(t, c, append([]string{"kubeflow", "render", "--image-registry", bedMirror}, args...)...)
+	mirrored, err := kube.DecodeManifests([]byte(mr.stdout))
+	if mr.code != 0 || err != nil {
+		t.Fatalf("render --image-registry: exit %d, %v", mr.code, err)
+	}
+	workloadImages := 0
+	for _, o := range mirrored {
+		cts, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+		for _, ct := range cts {
+			workloadImages++
+			if image, _ := ct.(map[string]any)["image"].(string); !strings.HasPrefix(image, bedMirror+"/") {
+				t.Errorf("render --image-registry: %s %s runs %s", o.GetKind(), o.GetName(), image)
+			}
+		}
+	}
+	if workloadImages < 20 {
+		t.Errorf("render --image-registry: only %d workload containers", workloadImages)
+	}
 	// render --include-secrets equals what was applied: same objects (the converge-owned
 	// Secrets aside), same edits.
 	rr = runPlugin(t, c, append([]string{"kubeflow", "render", "--include-secrets"}, args...)...)

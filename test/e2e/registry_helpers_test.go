@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,7 @@ func checkImageRegistry(t *testing.T, c *testbed.Cluster, b *platformBed, instal
 			t.Errorf("%s runs %s", where, image)
 		}
 	}
+	checkPullSecret(t, c, "mirror-pull")
 	pc, err := c.Client.AppsV1().Deployments("kubeflow").Get(context.Background(), "kubeflow-pipelines-profile-controller", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -168,5 +170,54 @@ func checkImageRegistry(t *testing.T, c *testbed.Cluster, b *platformBed, instal
 	v = runPlugin(t, c, "verify", "-f", mirrored)
 	if v.code != 3 || !regexp.MustCompile(`(?m)^ERROR\s+LB-007\s`).MatchString(v.stdout) || !strings.Contains(v.stdout, "metallb-system/pulls-upstream: docker.io/library/busybox:1.36") {
 		t.Errorf("verify with a pod from upstream in metallb-system: exit %d, want 3 and LB-007 failing naming the pod and its image", v.code)
+	}
+}
+
+// checkPullSecret: every Deployment, StatefulSet and DaemonSet outside kube-system (all the
+// platform's on the bed) names secret in its pod template's imagePullSecrets.
+func checkPullSecret(t *testing.T, c *testbed.Cluster, secret string) {
+	t.Helper()
+	ctx := context.Background()
+	apps := c.Client.AppsV1()
+	var templates []struct {
+		name    string
+		secrets []corev1.LocalObjectReference
+	}
+	add := func(kind, ns, name string, spec corev1.PodSpec) {
+		if ns != "kube-system" {
+			templates = append(templates, struct {
+				name    string
+				secrets []corev1.LocalObjectReference
+			}{kind + "/" + ns + "/" + name, spec.ImagePullSecrets})
+		}
+	}
+	deps, err := apps.Deployments("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range deps.Items {
+		add("Deployment", d.Namespace, d.Name, d.Spec.Template.Spec)
+	}
+	sts, err := apps.StatefulSets("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range sts.Items {
+		add("StatefulSet", d.Namespace, d.Name, d.Spec.Template.Spec)
+	}
+	dss, err := apps.DaemonSets("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dss.Items {
+		add("DaemonSet", d.Namespace, d.Name, d.Spec.Template.Spec)
+	}
+	if len(templates) < 10 {
+		t.Fatalf("only %d workloads on the bed", len(templates))
+	}
+	for _, w := range templates {
+		if !slices.Contains(w.secrets, corev1.LocalObjectReference{Name: secret}) {
+			t.Errorf("%s: imagePullSecrets %v, want %s", w.name, w.secrets, secret)
+		}
 	}
 }

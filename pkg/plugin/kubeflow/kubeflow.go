@@ -332,6 +332,9 @@ as "kubeflow" applies them.`,
 			for _, x := range b.Edits {
 				progress.Logf("edit %s: %s", x.File, x.What)
 			}
+			if err := spec.Registry.Rewrite(b.Objects); err != nil {
+				return fmt.Errorf("kubeflow render: image registry: %w", err)
+			}
 			progress.Logf("not rendered (created by `kubectl flexigrobots kubeflow` with generated values): Secrets %s",
 				strings.Join(kubeflow.ConvergeSecrets(b, spec.Edits().GitHub), ", "))
 			if b.Profile.DexHash.Name == "" && b.GeneratesDexUser() {
