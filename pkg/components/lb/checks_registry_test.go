@@ -11,7 +11,6 @@ import (
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/checks/cluster"
-	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/section"
 )
@@ -19,11 +18,7 @@ import (
 // recordedBlock is the block an apply of s records (section.recordBlock: the Spec as YAML).
 func recordedBlock(t *testing.T, s *Spec, registry string) string {
 	t.Helper()
-	ra, ok := any(s).(images.RegistryAware)
-	if !ok {
-		t.Skip("the lb Spec has no imageRegistry yet")
-	}
-	ra.ImageRegistry().Registry = registry
+	s.Registry.Registry = registry
 	b, err := yaml.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
