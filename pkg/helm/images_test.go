@@ -2,10 +2,12 @@ package helm
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/images"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/output"
 )
@@ -43,6 +45,20 @@ func TestEnsureImageRegistry(t *testing.T) {
 	before := h.snapshot(ns)
 	h.ensure(s, output.Unchanged)
 	h.sameSnapshot(before, ns)
+
+	// Reusing the release's values (gpu slicing) without the registry would re-render the
+	// templates from upstream: refused, nothing changed.
+	reuse := h.nfsSpec(ns, "nfs.path=/elsewhere")
+	reuse.ReuseValues = true
+	if _, _, err := h.client.Ensure(context.Background(), reuse); !core.IsUsageError(err) || !strings.Contains(err.Error(), "--image-registry") {
+		t.Fatalf("reuse values without the registry: %v, want a usage error naming --image-registry", err)
+	}
+	h.sameSnapshot(before, ns)
+	reuse.Images = mirror
+	h.ensure(reuse, output.Upgraded)
+	if got, _ := image(); got != "127.0.0.1:5000/ai/sig-storage/nfs-subdir-external-provisioner:v4.0.2" {
+		t.Fatalf("reuse values with the registry: image %s", got)
+	}
 
 	s.Images = images.Registry{Registry: "127.0.0.1:5001"}
 	h.ensure(s, output.Upgraded)

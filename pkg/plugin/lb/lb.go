@@ -68,7 +68,7 @@ run skips it (the report says so).`,
   # What would change, from an air-gapped mirror
   kubectl flexigrobots lb --addresses 203.0.113.10/32 --chart-repo https://charts.example.internal/metallb --dry-run=server
 
-  # MetalLB's images (and the probe's) pulled from the mirror "images mirror --to" filled
+  # MetalLB's images pulled from the mirror "images mirror --to" filled
   kubectl flexigrobots lb --addresses 203.0.113.10/32 --image-registry mirror.example:5000/ai`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
