@@ -1,9 +1,10 @@
 package storage
 
-// The checks of section "storage": the nfs-subdir-external-provisioner is
-// running, its StorageClass exists with the provisioner's name, that class is the only
-// default, and the section's pods pull from the imageRegistry it was applied with. The provisioners are found by their Deployments (container env PROVISIONER_NAME, as
-// the chart renders it), so the checks need no flags.
+// The checks of section "storage": the nfs-subdir-external-provisioner is running, its
+// StorageClass exists with the provisioner's name, that class is the only default, and the
+// section's pods pull from the imageRegistry it was applied with. The provisioners are found by
+// their Deployments (container env PROVISIONER_NAME, as the chart renders it), so the checks
+// need no flags.
 
 import (
 	"cmp"
