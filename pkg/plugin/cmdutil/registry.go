@@ -12,7 +12,7 @@ import (
 // value's name: --image-registry REGISTRY[/PREFIX]).
 const (
 	ImageRegistryHelp   = "Pull every image this section runs from this registry (`REGISTRY[/PREFIX]`, the one `kubectl flexigrobots images mirror --to` filled): image references in pod templates, in the configs that start pods at run time and in the charts are rewritten to it, tags and digests kept"
-	ImagePullSecretHelp = "Name a Secret of type kubernetes.io/dockerconfigjson in the pod templates' imagePullSecrets (repeatable; it must exist in each namespace of the section)"
+	ImagePullSecretHelp = "Name the Secret `NAME` (type kubernetes.io/dockerconfigjson) in the pod templates' imagePullSecrets (repeatable; it must exist in each namespace of the section)"
 )
 
 // AddImageRegistryFlags registers --image-registry and --image-pull-secret into r (the Spec's
