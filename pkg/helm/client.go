@@ -116,6 +116,10 @@ type Spec struct {
 	// registry upgrades the release. Helm v3 does not post-render hooks: a section whose chart
 	// has hooks with images sets those through the chart's values.
 	Images images.Registry
+	// ChartValues, when set, gives values computed from the chart's own defaults (its
+	// subcharts' under their names), under Values: e.g. the images of the chart's hooks, which
+	// the post-render step cannot reach. It is called once the chart is loaded (see valuesOf).
+	ChartValues func(defaults map[string]any) (map[string]any, error)
 }
 
 // chartFor loads the chart to install or upgrade with: the deployed release's own with
@@ -144,10 +148,11 @@ func (s *Spec) dryRun() bool { return s.DryRun != "" && s.DryRun != core.DryRunN
 // refuse (a chart or version that does not exist, a missing values file, a bad --set) is a
 // usage error (exit code 2) here, so a section can refuse it before its own first write.
 func (c *Client) Check(ctx context.Context, s Spec) error {
-	if _, err := c.chartFor(ctx, s); err != nil {
+	ch, err := c.chartFor(ctx, s)
+	if err != nil {
 		return err
 	}
-	_, err := userValues(s)
+	_, err = valuesOf(ch, s)
 	return err
 }
 
@@ -182,7 +187,7 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 		s.ChartName = ch.Metadata.Name
 	}
 	res.Detail = "chart " + ch.Metadata.Name + "-" + ch.Metadata.Version
-	vals, err := userValues(s)
+	vals, err := valuesOf(ch, s)
 	if err != nil {
 		return res, nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
@@ -22,10 +21,10 @@ type Rendered struct {
 
 // Render renders the chart of s with the values Ensure would send (the deployed release's
 // values under them with ReuseValues), for this cluster's Kubernetes version and API versions,
-// changing nothing: no release is read beyond the deployed one, nothing is written. With
-// s.Images the templates' objects are rewritten as Ensure's post-render step does (the hooks
-// are not: helm does not post-render them). Bad input (an unknown version, a bad --set) is a
-// usage error, as in Ensure.
+// changing nothing: no release is read beyond the deployed one, nothing is written. The images
+// are the chart's own (s.Images is Ensure's post-render step, not applied here: `images` lists
+// what upstream names). Bad input (an unknown version, a bad --set) is a usage error, as in
+// Ensure.
 func (c *Client) Render(ctx context.Context, s Spec) (*Rendered, error) {
 	if s.Namespace == "" || (s.ChartName == "" && s.Chart.Chart == "") {
 		return nil, fmt.Errorf("helm: release %q: namespace and chart name are required", s.ReleaseName)
@@ -37,7 +36,7 @@ func (c *Client) Render(ctx context.Context, s Spec) (*Rendered, error) {
 	if s.ChartName == "" {
 		s.ChartName = ch.Metadata.Name
 	}
-	vals, err := userValues(s)
+	vals, err := valuesOf(ch, s)
 	if err != nil {
 		return nil, err
 	}
@@ -77,27 +76,12 @@ func (c *Client) Render(ctx context.Context, s Spec) (*Rendered, error) {
 	for _, h := range rel.Hooks {
 		manifests = append(manifests, h.Manifest)
 	}
-	for i, m := range manifests {
+	for _, m := range manifests {
 		objs, err := c.manifestList(s.Namespace, m)
 		if err != nil {
 			return nil, fmt.Errorf("helm: chart %s rendered a manifest that does not parse: %w", out.Chart, err)
 		}
-		if i == 0 {
-			if err := s.Images.Rewrite(objs); err != nil {
-				return nil, fmt.Errorf("helm: chart %s: %w", out.Chart, err)
-			}
-		}
 		out.Objects = append(out.Objects, objs...)
 	}
 	return out, nil
-}
-
-// DefaultValues are the chart's values as it ships them, its subcharts' under their names:
-// what the templates see when the user sets nothing.
-func (c *Client) DefaultValues(ctx context.Context, s Spec) (map[string]any, error) {
-	ch, err := c.chartFor(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	return chartutil.CoalesceValues(ch, map[string]any{})
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/strvals"
@@ -32,6 +33,23 @@ func userValues(s Spec) (map[string]any, error) {
 		return nil, core.UsageErrorf("chart values (-f, --set): %v", err)
 	}
 	return mergeValues(copyValues(s.Values), override), nil
+}
+
+// valuesOf are the values of s for the loaded chart ch: what s.ChartValues computes from ch's
+// defaults, under s.Values, then the -f files and --set (userValues).
+func valuesOf(ch *chart.Chart, s Spec) (map[string]any, error) {
+	if s.ChartValues != nil {
+		defaults, err := chartutil.CoalesceValues(ch, map[string]any{})
+		if err != nil {
+			return nil, fmt.Errorf("helm: chart %s: read its values: %w", ch.Metadata.Name, err)
+		}
+		extra, err := s.ChartValues(defaults)
+		if err != nil {
+			return nil, err
+		}
+		s.Values = mergeValues(extra, s.Values)
+	}
+	return userValues(s)
 }
 
 // mergeValues deep-merges over into base (maps merge key by key, anything else replaces) and

@@ -39,7 +39,7 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 	if len(gpus) == 0 {
 		in.Progress.Logf("warning: gpu: no node advertises NVIDIA GPUs (capacity nvidia.com/gpu, or label %s / %s); the operator installs but has nothing to manage: %s", LabelPresent, LabelNFDNvidiaPCI, DriverCheckHint)
 	}
-	spec, err := operatorRelease(ctx, in.Helm, o, in.images)
+	spec, err := operatorRelease(in.Helm, o, in.images)
 	if err != nil {
 		return rep, err
 	}
@@ -80,7 +80,7 @@ func (in *installer) operator(ctx context.Context, o OperatorSpec) (*output.Repo
 // operatorRelease is the operator's release as o wants it (without the run's wait, budget, dry
 // run and CRDs): the driver as o says, the device-plugin config the deployed release points
 // at (`gpu slicing`'s) kept, and its images from reg (see hookImages).
-func operatorRelease(ctx context.Context, h *helm.Client, o OperatorSpec, reg images.Registry) (helm.Spec, error) {
+func operatorRelease(h *helm.Client, o OperatorSpec, reg images.Registry) (helm.Spec, error) {
 	values := map[string]any{"driver": map[string]any{"enabled": o.DriverEnabled}}
 	existing, err := h.Find(o.ReleaseNamespace, ChartName)
 	if err != nil {
@@ -94,39 +94,34 @@ func operatorRelease(ctx context.Context, h *helm.Client, o OperatorSpec, reg im
 	spec := helm.Spec{ReleaseName: ChartName, Namespace: o.ReleaseNamespace, ChartName: ChartName, Chart: o.Chart,
 		Values: values, CreateNamespace: true, Images: reg}
 	if reg.Registry != "" {
-		defaults, err := h.DefaultValues(ctx, spec)
-		if err != nil {
-			return helm.Spec{}, err
-		}
-		if err := hookImages(defaults, values, reg); err != nil {
-			return helm.Spec{}, err
-		}
+		spec.ChartValues = func(defaults map[string]any) (map[string]any, error) { return hookImages(defaults, reg) }
 	}
 	return spec, nil
 }
 
-// hookImages sets, in values, the images of the chart's hooks to reg: helm does not post-render
-// hooks, so the rewrite of the templates cannot reach them. The gpu-operator's hooks (the CRD
-// upgrade, the cleanups) run the operator's image (operator.repository/image:version) and
-// node-feature-discovery's prune Job its image (image.repository:tag); defaults are the chart's
-// own values.
-func hookImages(defaults, values map[string]any, reg images.Registry) error {
+// hookImages are the values that set the images of the chart's hooks to reg: helm does not
+// post-render hooks, so the rewrite of the templates cannot reach them. The gpu-operator's hooks
+// (the CRD upgrade, the cleanups) run the operator's image (operator.repository/image:version)
+// and node-feature-discovery's prune Job its image (image.repository:tag); defaults are the
+// chart's own values.
+func hookImages(defaults map[string]any, reg images.Registry) (map[string]any, error) {
+	values := map[string]any{}
 	if repo, _, _ := unstructured.NestedString(defaults, "operator", "repository"); repo != "" {
 		image, _, _ := unstructured.NestedString(defaults, "operator", "image")
 		mapped, err := reg.MapRef(strings.TrimSuffix(repo, "/") + "/" + image)
 		if err != nil {
-			return fmt.Errorf("gpu: operator image %s/%s: %w", repo, image, err)
+			return nil, fmt.Errorf("gpu: operator image %s/%s: %w", repo, image, err)
 		}
 		values["operator"] = map[string]any{"repository": strings.TrimSuffix(mapped, "/"+image)}
 	}
 	if repo, _, _ := unstructured.NestedString(defaults, NFDValues, "image", "repository"); repo != "" {
 		mapped, err := reg.MapRef(repo)
 		if err != nil {
-			return fmt.Errorf("gpu: node-feature-discovery image %s: %w", repo, err)
+			return nil, fmt.Errorf("gpu: node-feature-discovery image %s: %w", repo, err)
 		}
 		values[NFDValues] = map[string]any{"image": map[string]any{"repository": mapped}}
 	}
-	return nil
+	return values, nil
 }
 
 // NFDValues is the key of node-feature-discovery's values in the gpu-operator chart.

@@ -35,7 +35,7 @@ func (gpuSection) Render(ctx context.Context, r *section.Run, s section.Spec) (*
 	if err := versions.GPUOperator.Resolve(server, &o.Chart, r.Progress.Logf); err != nil {
 		return nil, err
 	}
-	release, err := operatorRelease(ctx, r.Helm, o, spec.Registry)
+	release, err := operatorRelease(r.Helm, o, spec.Registry)
 	if err != nil {
 		return nil, err
 	}
