@@ -183,6 +183,9 @@ func (a *Applier) adoptionOf(ctx context.Context, it *item) (*adoption, []FieldC
 	if live == nil || appliedBy(live.ManagedFields, a.FieldManager) || len(handManagersOf(live.ManagedFields)) == 0 {
 		return nil, nil, nil
 	}
+	if err := a.complete(it.obj); err != nil {
+		return nil, nil, err
+	}
 	var ad *adoption
 	var found []FieldConflict
 	err = Retry(ctx, func(ctx context.Context) error {

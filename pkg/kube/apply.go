@@ -56,6 +56,10 @@ type Applier struct {
 	// and records what it sent: the escape hatch (--force-apply) for a record that no longer
 	// says the truth.
 	ForceApply bool
+	// Complete fills in what an object holds only as placeholders (a cached build's CRD schemas,
+	// see SchemaPlaceholder) before the object is sent or printed; an object the apply record
+	// skips is never completed (its hash is the whole object's). Nil: objects are whole.
+	Complete func(*unstructured.Unstructured) error
 	// Unrecorded names objects that another section also writes (with the same field manager):
 	// SkipUnchanged never skips or records them, so the other section's writes cannot make a
 	// re-run rewrite the record. They are applied every time (a no-op apply moves nothing).
@@ -371,6 +375,9 @@ func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
 		}
 		return
 	}
+	if it.err = a.complete(it.obj); it.err != nil {
+		return
+	}
 	if ns := it.obj.GetNamespace(); a.DryRun == core.DryRunServer && r.dryNamespaces[ns] {
 		it.result = output.Result{Kind: it.obj.GetKind(), Namespace: ns, Name: it.obj.GetName(),
 			Action: output.Created, DryRun: a.DryRun, Detail: "not sent: its namespace is new"}
@@ -392,6 +399,14 @@ func (a *Applier) applyItem(ctx context.Context, r *applyRun, it *item) {
 	if r.rec != nil && it.err == nil && it.hash != "" && it.owned != "" {
 		r.rec.set(Ref(it.obj), appliedState{Hash: it.hash, Fields: it.owned})
 	}
+}
+
+// complete runs Complete on o, when set.
+func (a *Applier) complete(o *unstructured.Unstructured) error {
+	if a.Complete == nil {
+		return nil
+	}
+	return a.Complete(o)
 }
 
 func (a *Applier) prefix() string {

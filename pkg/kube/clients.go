@@ -60,6 +60,7 @@ func NewClients(f *Factory) (*Clients, error) {
 	if c.Mapper, err = f.ToRESTMapper(); err != nil {
 		return nil, err
 	}
+	c.Mapper = newMemoMapper(c.Mapper)
 	if c.Namespace, _, err = f.ToRawKubeConfigLoader().Namespace(); err != nil {
 		return nil, err
 	}

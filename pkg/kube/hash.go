@@ -16,7 +16,10 @@ import (
 // type, strings and containers with their length, so two different values never share an
 // encoding. It is what the apply record compares on every re-run, for hundreds of objects: it
 // walks the value once, with no reflection and no encoded copy (json.Marshal of a CRD with its
-// schemas cost a re-run a fifth of its CPU). Any other Go type is hashed as its JSON.
+// schemas cost a re-run a fifth of its CPU). Any other Go type is hashed as its JSON. The value
+// of a key "openAPIV3Schema" (a CRD version's schema, the bulk of a CRD) enters as its own
+// digest (SchemaDigest), so an object whose schemas are placeholders (SchemaPlaceholder, as a
+// cached build holds them until they are sent) hashes the same as the whole object.
 func valueHash(v any) string {
 	w := hashWriters.Get().(*hashWriter)
 	defer hashWriters.Put(w)
@@ -109,8 +112,54 @@ func (w *hashWriter) object(m map[string]any) {
 	w.depth++
 	for _, k := range keys {
 		w.str('k', k)
+		if k == schemaKey {
+			if d, ok := schemaDigestOf(m[k]); ok {
+				w.str('S', d)
+				continue
+			}
+		}
 		w.value(m[k])
 	}
 	w.depth--
 	w.keys[w.depth] = keys[:0] // its capacity serves the next map at this depth
+}
+
+// schemaKey is the key whose value valueHash hashes apart (see SchemaDigest).
+const schemaKey = "openAPIV3Schema"
+
+// placeholderKey is the one key of a schema placeholder: a NUL-led key no API object has, so a
+// placeholder cannot be taken for a schema, and one sent by mistake is refused by the API server.
+const placeholderKey = "\x00flexigrobots-schema-digest"
+
+// SchemaDigest is the digest a CRD version's openAPIV3Schema enters the apply record's hash with.
+func SchemaDigest(schema map[string]any) string {
+	return valueHash(schema)
+}
+
+// SchemaPlaceholder stands for a schema of the given digest in an object whose schemas are
+// decoded only when it is sent (see Applier.Complete): it hashes as the schema it stands for.
+func SchemaPlaceholder(digest string) map[string]any {
+	return map[string]any{placeholderKey: digest}
+}
+
+// PlaceholderDigest returns the digest a SchemaPlaceholder stands for; false for anything else.
+func PlaceholderDigest(v any) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return "", false
+	}
+	d, ok := m[placeholderKey].(string)
+	return d, ok
+}
+
+// schemaDigestOf is the digest of a schema value or placeholder; false for a value that is no map.
+func schemaDigestOf(v any) (string, bool) {
+	if d, ok := PlaceholderDigest(v); ok {
+		return d, true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	return SchemaDigest(m), true
 }

@@ -70,3 +70,40 @@ func BenchmarkJSONHash(b *testing.B) {
 		_ = hex.EncodeToString(sum[:16])
 	}
 }
+
+// TestSchemaPlaceholderHashesAsTheSchema: a CRD whose schema is a placeholder of the schema's
+// digest hashes as the whole CRD (a cached build's re-run skips it by the record); another
+// schema, or a placeholder of another digest, does not.
+func TestSchemaPlaceholderHashesAsTheSchema(t *testing.T) {
+	whole := bigObject()
+	schemaOf := func(o map[string]any) map[string]any {
+		return o["spec"].(map[string]any)["versions"].([]any)[0].(map[string]any)["schema"].(map[string]any)
+	}
+	withSchema := func(v any) map[string]any {
+		o := bigObject()
+		schemaOf(o)["openAPIV3Schema"] = v
+		return o
+	}
+	digest := SchemaDigest(schemaOf(whole)["openAPIV3Schema"].(map[string]any))
+	if d, ok := PlaceholderDigest(SchemaPlaceholder(digest)); !ok || d != digest {
+		t.Fatalf("PlaceholderDigest(SchemaPlaceholder(%s)) = %s, %v", digest, d, ok)
+	}
+	if valueHash(withSchema(SchemaPlaceholder(digest))) != valueHash(whole) {
+		t.Fatal("the CRD with its schema's placeholder hashes differently from the whole CRD")
+	}
+	other := withSchema(map[string]any{"type": "object"})
+	if valueHash(other) == valueHash(whole) {
+		t.Fatal("another schema hashed as the first")
+	}
+	if valueHash(withSchema(SchemaPlaceholder(SchemaDigest(map[string]any{"type": "object"})))) != valueHash(other) {
+		t.Fatal("a placeholder of the other schema hashes differently from the CRD holding it")
+	}
+	if valueHash(withSchema(SchemaPlaceholder("0123"))) == valueHash(whole) {
+		t.Fatal("a placeholder of another digest hashed as the whole CRD")
+	}
+	for _, notOne := range []any{map[string]any{"x": digest}, map[string]any{placeholderKey: digest, "type": "object"}, "text"} {
+		if _, ok := PlaceholderDigest(notOne); ok {
+			t.Fatalf("%#v taken for a placeholder", notOne)
+		}
+	}
+}

@@ -39,6 +39,9 @@ type Built struct {
 	// Images is the registry the run rewrites the build's images to (the spec's; never
 	// cached: a build is the same whatever the registry).
 	Images images.Registry
+	// schemas are the encoded CRD schemas the Objects hold as placeholders, by digest (a build
+	// read from the cache with Source.LazySchemas; see lazyschemas.go); nil when they are whole.
+	schemas map[string][]byte
 }
 
 // owns tells whether the build left Secret ref (namespace/name) to converge.
@@ -56,7 +59,7 @@ func (b *Built) owns(ref string) bool {
 func Build(ctx context.Context, p Profile, src Source, e Edits) (*Built, error) {
 	key, file := src.buildKey(p, e)
 	if key != "" {
-		if b, ok := loadBuild(file, key, p); ok {
+		if b, ok := loadBuild(file, key, p, src.LazySchemas); ok {
 			return b, nil
 		}
 	}

@@ -50,6 +50,9 @@ type storedBuild struct {
 	Owned        []string            `json:"owned,omitempty"`
 	ExampleUser  bool                `json:"exampleUser,omitempty"`
 	Remote       []kustomize.Fetched `json:"remote,omitempty"`
+	// Schemas are the CRDs' schemas, each encoded apart under its digest, which the CRDs hold as
+	// placeholders (see lazyschemas.go).
+	Schemas map[string][]byte `json:"schemas,omitempty"`
 }
 
 // buildKey is the cache key of building p from s with e, and the entry's file; "" when the
@@ -79,7 +82,7 @@ func (s Source) buildKey(p Profile, e Edits) (key, file string) {
 		Format, Exe, Source, Remote string
 		Profile                     Profile
 		Edits                       Edits
-	}{"kubeflow-build/4", exe, src, remote, p, e})
+	}{"kubeflow-build/5", exe, src, remote, p, e})
 	if err != nil {
 		return "", ""
 	}
@@ -151,8 +154,9 @@ func githubWithoutSecret(g *GitHub) *GitHub {
 	return &c
 }
 
-// loadBuild returns the cached build under key, or false when there is none usable.
-func loadBuild(file, key string, p Profile) (*Built, bool) {
+// loadBuild returns the cached build under key, or false when there is none usable. With lazy,
+// its CRDs keep their schemas as placeholders until Complete; without, they are whole.
+func loadBuild(file, key string, p Profile, lazy bool) (*Built, bool) {
 	data, err := readGzip(file)
 	if err != nil {
 		return nil, false
@@ -170,8 +174,12 @@ func loadBuild(file, key string, p Profile) (*Built, bool) {
 	for i, o := range c.Objects {
 		objs[i] = &unstructured.Unstructured{Object: o}
 	}
-	return &Built{Profile: p, Origin: c.Origin + " (build cached)", Objects: objs, Edits: c.Edits,
-		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser, Remote: c.Remote}, true
+	b := &Built{Profile: p, Origin: c.Origin + " (build cached)", Objects: objs, Edits: c.Edits,
+		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser, Remote: c.Remote, schemas: c.Schemas}
+	if !lazy && b.CompleteAll() != nil {
+		return nil, false
+	}
+	return b, true
 }
 
 // maxBuildEntry bounds what readGzip allocates from a trailer it has not yet checked (a build
@@ -212,8 +220,12 @@ func readGzip(file string) ([]byte, error) {
 func storeBuild(file, key string, b *Built) error {
 	c := storedBuild{Key: key, Origin: b.Origin, Edits: b.Edits, OIDCProvider: b.OIDCProvider, WaitsForTLS: b.WaitsForTLS, Owned: b.Owned, ExampleUser: b.ExampleUser, Remote: b.Remote}
 	c.Objects = make([]map[string]any, len(b.Objects))
+	c.Schemas = map[string][]byte{}
 	for i, o := range b.Objects {
-		c.Objects[i] = o.Object
+		var err error
+		if c.Objects[i], err = splitSchemas(o.Object, c.Schemas); err != nil {
+			return err
+		}
 	}
 	data, err := direct.Marshal(c)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
@@ -61,6 +65,50 @@ func TestBuildCache(t *testing.T) {
 		}
 		if !strings.HasSuffix(b.Origin, "(build cached)") || !bytes.Equal(objectsJSON(t, b), objectsJSON(t, first)) || len(b.Edits) != len(first.Edits) {
 			t.Fatalf("origin %q, %d edits: want the cached build, equal to the first", b.Origin, len(b.Edits))
+		}
+	})
+	t.Run("lazy: the CRDs' schemas stay encoded until completed, whole then", func(t *testing.T) {
+		s := src
+		s.LazySchemas = true
+		b, err := Build(ctx, p, s, edits)
+		if err != nil || !strings.HasSuffix(b.Origin, "(build cached)") {
+			t.Fatalf("origin %q (%v): want the cached build", b.Origin, err)
+		}
+		placeholders := 0
+		for i, o := range b.Objects {
+			whole, _ := json.Marshal(first.Objects[i])
+			if lazy, _ := json.Marshal(o); bytes.Equal(lazy, whole) {
+				continue
+			}
+			placeholders++
+			if o.GetKind() != "CustomResourceDefinition" || !strings.Contains(string(must(json.Marshal(o))), "flexigrobots-schema-digest") {
+				t.Fatalf("%s differs from the first build without a schema placeholder", kube.Ref(o))
+			}
+			// Completed on a copy sharing its values (as the apply's prepared copies are): the
+			// copy is whole, the build's object keeps its placeholders.
+			c := &unstructured.Unstructured{Object: maps.Clone(o.Object)}
+			if err := b.Complete(c); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := json.Marshal(c); !bytes.Equal(got, whole) {
+				t.Fatalf("%s completed differs from the first build's", kube.Ref(o))
+			}
+			if again, _ := json.Marshal(o); bytes.Equal(again, whole) {
+				t.Fatalf("completing a copy of %s changed the build's object", kube.Ref(o))
+			}
+		}
+		if placeholders < 20 {
+			t.Fatalf("%d objects hold schema placeholders; want every CRD of v1.10.2", placeholders)
+		}
+		if err := b.CompleteAll(); err != nil || !bytes.Equal(objectsJSON(t, b), objectsJSON(t, first)) {
+			t.Fatalf("CompleteAll (%v): want the objects of the first build", err)
+		}
+		corrupt, _ := Build(ctx, p, s, edits)
+		for d := range corrupt.schemas {
+			corrupt.schemas[d] = []byte{0xa1, 0x61, 0x78, 0x01} // {"x": 1}: decodes, another digest
+		}
+		if err := corrupt.CompleteAll(); err == nil || !strings.Contains(err.Error(), "--no-cache") {
+			t.Fatalf("a schema that does not match its digest: %v; want an error saying --no-cache", err)
 		}
 	})
 	t.Run("no secret value in the cache folder", func(t *testing.T) {
@@ -230,4 +278,11 @@ func TestReadGzipTrustsNoTrailer(t *testing.T) {
 			t.Errorf("%s: read without an error", name)
 		}
 	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -102,6 +102,11 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 	for _, w := range creds.Warnings {
 		in.Progress.Logf("warning: kubeflow: %s", w)
 	}
+	if b.Images.Enabled() {
+		if err := b.CompleteAll(); err != nil { // the rewrite reads every object whole
+			return rep, err
+		}
+	}
 	if err := b.Images.Rewrite(b.Objects); err != nil {
 		return rep, fmt.Errorf("kubeflow: image registry: %w", err)
 	}
@@ -114,7 +119,7 @@ func (in *Installer) Converge(ctx context.Context, b *Built, gh *GitHub) (*outpu
 			generated[kube.Ref(o)] = true
 		}
 	}
-	a := &kube.Applier{Generated: func(u *unstructured.Unstructured) bool { return generated[kube.Ref(u)] }, Replaces: replacesGeneratorRef(creds.Objects), Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, NoPrune: !in.Prune,
+	a := &kube.Applier{Generated: func(u *unstructured.Unstructured) bool { return generated[kube.Ref(u)] }, Replaces: replacesGeneratorRef(creds.Objects), Clients: in.Clients, DryRun: in.DryRun, Progress: in.Progress, Section: Name, ForceConflicts: in.ForceConflicts, SkipUnchanged: true, ForceApply: in.ForceApply, Unrecorded: ingress.IsShared, ApplySet: true, Complete: b.Complete, NoPrune: !in.Prune,
 		KeepMember: (&keeper{c: in.Clients}).keep}
 	applied, err := a.Apply(ctx, objs)
 	rep.Add(applied.Results...)

@@ -57,6 +57,11 @@ func Preflight(ctx context.Context, c *kube.Clients, b *Built, csrTimeout time.D
 	if s, err := versions.Read(c.Discovery); err == nil {
 		minor = s.Minor
 	}
+	if minor > 0 && minor < versions.CELMinor {
+		if err := b.CompleteAll(); err != nil { // the CEL check reads the schemas
+			return nil, err
+		}
+	}
 	if problems := kube.APIProblems(c.Discovery, minor, b.Objects); len(problems) > 0 {
 		for _, p := range problems {
 			f.Errors = append(f.Errors, fmt.Sprintf("%s; Kubeflow %s installs on Kubernetes %s (leave --version out for the release that fits this cluster; `kubectl flexigrobots releases` lists them)", p, b.Profile.Version, installsOn(b.Profile.Version)))

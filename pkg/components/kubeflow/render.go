@@ -21,6 +21,9 @@ func (k kubeflowSection) Render(ctx context.Context, r *section.Run, s section.S
 			return nil, err
 		}
 	}
+	if err := spec.built.CompleteAll(); err != nil {
+		return nil, err
+	}
 	out := &section.Rendered{Objects: spec.built.Objects}
 	if spec.upgrade != nil && slices.ContainsFunc(spec.upgrade.hops, copies) {
 		job, err := kube.AsUnstructured(copyJob())

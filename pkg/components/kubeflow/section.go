@@ -79,7 +79,8 @@ func (kubeflowSection) Build(ctx context.Context, r *section.Run, s section.Spec
 	if err != nil {
 		return err
 	}
-	b, err := BuildFor(ctx, r.Clients, r.Progress, p, spec)
+	// Lazy: Apply sends few of the CRDs, often none; Render completes them.
+	b, err := buildFor(ctx, r.Clients, r.Progress, p, spec, true)
 	if err != nil {
 		return err
 	}
@@ -165,6 +166,11 @@ func ResolveVersion(c *kube.Clients, progress *output.Progress, version string) 
 // it reads the nodes' container runtime when the edits do not name one (a failure to read it is
 // a warning).
 func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p Profile, s *Spec) (*Built, error) {
+	return buildFor(ctx, c, progress, p, s, false)
+}
+
+// buildFor is BuildFor; lazy leaves a cached build's CRD schemas encoded (Source.LazySchemas).
+func buildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p Profile, s *Spec, lazy bool) (*Built, error) {
 	ed := s.Edits()
 	if p.PipelinesPNS != "" && ed.ContainerRuntime == "" && c != nil {
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -176,7 +182,7 @@ func BuildFor(ctx context.Context, c *kube.Clients, progress *output.Progress, p
 		}
 	}
 	progress.Update("kubeflow: loading and building the %s manifests", p.Version)
-	b, err := Build(ctx, p, Source{Manifests: s.Manifests, ManifestsMirror: s.ManifestsMirror, RemoteBasesMirror: s.RemoteBasesMirror, Progress: progress, NoBuildCache: s.NoBuildCache}, ed)
+	b, err := Build(ctx, p, Source{Manifests: s.Manifests, ManifestsMirror: s.ManifestsMirror, RemoteBasesMirror: s.RemoteBasesMirror, Progress: progress, NoBuildCache: s.NoBuildCache, LazySchemas: lazy}, ed)
 	progress.Done()
 	return b, err
 }

@@ -38,6 +38,9 @@ type Source struct {
 	// NoBuildCache builds every time, neither reading nor writing the build cache (--no-cache;
 	// see buildcache.go).
 	NoBuildCache bool
+	// LazySchemas leaves a cached build's CRD schemas encoded until Built.Complete decodes them
+	// (the converge sends few CRDs, often none); without it a build's objects are whole.
+	LazySchemas bool
 	// RemoteBasesMirror serves the remote kustomize bases the manifests reference (v1.11.0 and
 	// later): "" fetches them from GitHub; a local folder or an http(s) base URL holds them under
 	// the flat names of kustomize.Remotes (air-gapped sites). Downloads are cached in the

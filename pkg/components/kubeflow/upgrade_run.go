@@ -66,7 +66,7 @@ func (k kubeflowSection) converge(ctx context.Context, r *section.Run, spec *Spe
 		if i < len(hops)-1 {
 			p, err := ProfileFor(h.To)
 			if err == nil {
-				b, err = BuildFor(ctx, r.Clients, r.Progress, p, hopSpec(spec))
+				b, err = buildFor(ctx, r.Clients, r.Progress, p, hopSpec(spec), true)
 			}
 			if err != nil {
 				return rep, stopped(i, label, h, err)

@@ -1,0 +1,127 @@
+package kubeflow
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/serializer/cbor/direct"
+
+	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
+)
+
+// The CRDs' schemas are about nine tenths of a cached build's bytes (Kubeflow 26.03: 74 CRDs),
+// and a re-run that changes nothing sends none of them: the apply record skips every CRD by its
+// hash, in which a schema enters as its digest (kube.SchemaDigest). So the build cache keeps each
+// schema apart, encoded, under its digest; a build read from the cache with LazySchemas holds a
+// placeholder (kube.SchemaPlaceholder) in each CRD version's openAPIV3Schema, and a schema is
+// decoded only for a CRD the apply sends (kube.Applier.Complete), or for all of them when a
+// reader needs them whole (CompleteAll: render, the CEL preflight before 1.25, an image rewrite).
+
+// schemaKey is where a CRD version holds its schema: spec.versions[].schema.openAPIV3Schema.
+const schemaKey = "openAPIV3Schema"
+
+// splitSchemas returns a copy of the CRD o whose schemas are placeholders, adding each schema's
+// encoding to out under its digest; o itself is left whole. Other objects are returned as they are.
+func splitSchemas(o map[string]any, out map[string][]byte) (map[string]any, error) {
+	return mapSchemas(o, func(schema any) (any, bool, error) {
+		m, ok := schema.(map[string]any)
+		if !ok {
+			return nil, false, nil
+		}
+		d := kube.SchemaDigest(m)
+		if _, done := out[d]; !done {
+			raw, err := direct.Marshal(m)
+			if err != nil {
+				return nil, false, err
+			}
+			out[d] = raw
+		}
+		return kube.SchemaPlaceholder(d), true, nil
+	})
+}
+
+// Complete decodes the schemas the CRD o holds as placeholders (o from this build, or a copy of
+// one sharing its values: the containers on the way to a schema are copied, never edited). Each
+// schema must match the digest it replaces.
+func (b *Built) Complete(o *unstructured.Unstructured) error {
+	if len(b.schemas) == 0 {
+		return nil
+	}
+	full, err := mapSchemas(o.Object, func(schema any) (any, bool, error) {
+		d, ok := kube.PlaceholderDigest(schema)
+		if !ok {
+			return nil, false, nil
+		}
+		raw, ok := b.schemas[d]
+		var m map[string]any
+		if ok {
+			err := direct.Unmarshal(raw, &m)
+			ok = err == nil && kube.SchemaDigest(m) == d
+		}
+		if !ok {
+			return nil, false, fmt.Errorf("%s: the build cache's schema %s is missing or corrupt: run again with --no-cache", kube.Ref(o), d)
+		}
+		return m, true, nil
+	})
+	if err != nil {
+		return err
+	}
+	o.Object = full
+	return nil
+}
+
+// CompleteAll decodes every schema the build holds as a placeholder, for readers that need the
+// objects whole.
+func (b *Built) CompleteAll() error {
+	for _, o := range b.Objects {
+		if err := b.Complete(o); err != nil {
+			return err
+		}
+	}
+	b.schemas = nil
+	return nil
+}
+
+// mapSchemas returns o with each CRD version's openAPIV3Schema replaced by f's value where f says
+// so: the maps and slices on the way to a replaced schema are copies, everything else is shared
+// with o; o itself when f replaced nothing or o is no CRD.
+func mapSchemas(o map[string]any, f func(any) (any, bool, error)) (map[string]any, error) {
+	if o["kind"] != "CustomResourceDefinition" {
+		return o, nil
+	}
+	spec, _ := o["spec"].(map[string]any)
+	versions, _ := spec["versions"].([]any)
+	var out []any // a copy, made at the first schema replaced
+	for i, v := range versions {
+		vm, _ := v.(map[string]any)
+		sch, _ := vm["schema"].(map[string]any)
+		old, ok := sch[schemaKey]
+		if !ok {
+			continue
+		}
+		repl, replaced, err := f(old)
+		if err != nil {
+			return nil, err
+		}
+		if !replaced {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(versions)
+		}
+		vm, sch = maps.Clone(vm), maps.Clone(sch)
+		sch[schemaKey] = repl
+		vm["schema"] = sch
+		out[i] = vm
+	}
+	if out == nil {
+		return o, nil
+	}
+	spec = maps.Clone(spec)
+	spec["versions"] = out
+	c := maps.Clone(o)
+	c["spec"] = spec
+	return c, nil
+}
