@@ -3,6 +3,7 @@ package helm
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -52,8 +53,9 @@ func (c *releaseCache) List(filter func(*release.Release) bool) ([]*release.Rele
 	return out, nil
 }
 
-// Query answers a label query from its first answer (errors, such as no release found, are not
-// kept).
+// Query answers a label query from the namespace's releases when they were listed (a query of
+// helm's owner label selects among them: the Secrets driver lists those), else from its first
+// answer (errors, such as no release found, are not kept).
 func (c *releaseCache) Query(labels map[string]string) ([]*release.Release, error) {
 	var key strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
@@ -62,6 +64,17 @@ func (c *releaseCache) Query(labels map[string]string) ([]*release.Release, erro
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rels, ok := c.queries[key.String()]
+	if !ok && c.all != nil && labels["owner"] == "helm" {
+		for _, r := range c.all {
+			if matches(r, labels) {
+				rels = append(rels, r)
+			}
+		}
+		if len(rels) == 0 {
+			return nil, driver.ErrReleaseNotFound // as the driver says it
+		}
+		ok = true
+	}
 	if !ok {
 		var err error
 		if rels, err = c.Driver.Query(labels); err != nil {
@@ -74,6 +87,32 @@ func (c *releaseCache) Query(labels map[string]string) ([]*release.Release, erro
 		out[i] = ownCopy(r)
 	}
 	return out, nil
+}
+
+// matches tells whether r carries labels: helm's own (name, owner, status, version) as the
+// drivers set them from r, the others from r.Labels.
+func matches(r *release.Release, labels map[string]string) bool {
+	for k, v := range labels {
+		var have string
+		switch k {
+		case "name":
+			have = r.Name
+		case "owner":
+			have = "helm"
+		case "status":
+			if r.Info != nil {
+				have = r.Info.Status.String()
+			}
+		case "version":
+			have = strconv.Itoa(r.Version)
+		default:
+			have = r.Labels[k]
+		}
+		if have != v {
+			return false
+		}
+	}
+	return true
 }
 
 // Create stores rls and forgets what was read.

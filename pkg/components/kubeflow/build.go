@@ -39,9 +39,9 @@ type Built struct {
 	// Images is the registry the run rewrites the build's images to (the spec's; never
 	// cached: a build is the same whatever the registry).
 	Images images.Registry
-	// schemas are the encoded CRD schemas the Objects hold as placeholders, by digest (a build
-	// read from the cache with Source.LazySchemas; see lazyschemas.go); nil when they are whole.
-	schemas map[string][]byte
+	// schemas holds the CRD schemas the Objects hold as placeholders (a build read from the
+	// cache with Source.LazySchemas; see lazyschemas.go); nil when they are whole.
+	schemas *schemaFile
 }
 
 // owns tells whether the build left Secret ref (namespace/name) to converge.

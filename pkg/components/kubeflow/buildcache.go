@@ -50,9 +50,9 @@ type storedBuild struct {
 	Owned        []string            `json:"owned,omitempty"`
 	ExampleUser  bool                `json:"exampleUser,omitempty"`
 	Remote       []kustomize.Fetched `json:"remote,omitempty"`
-	// Schemas are the CRDs' schemas, each encoded apart under its digest, which the CRDs hold as
-	// placeholders (see lazyschemas.go).
-	Schemas map[string][]byte `json:"schemas,omitempty"`
+	// Schemas locate the CRDs' schemas, which the CRDs hold as placeholders, in the entry's
+	// schemas file (see lazyschemas.go): digest -> offset and length.
+	Schemas map[string][2]int64 `json:"schemas,omitempty"`
 }
 
 // buildKey is the cache key of building p from s with e, and the entry's file; "" when the
@@ -175,7 +175,10 @@ func loadBuild(file, key string, p Profile, lazy bool) (*Built, bool) {
 		objs[i] = &unstructured.Unstructured{Object: o}
 	}
 	b := &Built{Profile: p, Origin: c.Origin + " (build cached)", Objects: objs, Edits: c.Edits,
-		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser, Remote: c.Remote, schemas: c.Schemas}
+		OIDCProvider: c.OIDCProvider, WaitsForTLS: c.WaitsForTLS, Owned: c.Owned, ExampleUser: c.ExampleUser, Remote: c.Remote}
+	if len(c.Schemas) > 0 {
+		b.schemas = &schemaFile{entry: file, path: schemasFile(file), index: c.Schemas}
+	}
 	if !lazy && b.CompleteAll() != nil {
 		return nil, false
 	}
@@ -220,12 +223,18 @@ func readGzip(file string) ([]byte, error) {
 func storeBuild(file, key string, b *Built) error {
 	c := storedBuild{Key: key, Origin: b.Origin, Edits: b.Edits, OIDCProvider: b.OIDCProvider, WaitsForTLS: b.WaitsForTLS, Owned: b.Owned, ExampleUser: b.ExampleUser, Remote: b.Remote}
 	c.Objects = make([]map[string]any, len(b.Objects))
-	c.Schemas = map[string][]byte{}
+	c.Schemas = map[string][2]int64{}
+	var schemas bytes.Buffer
 	for i, o := range b.Objects {
 		var err error
-		if c.Objects[i], err = splitSchemas(o.Object, c.Schemas); err != nil {
+		if c.Objects[i], err = splitSchemas(o.Object, c.Schemas, &schemas); err != nil {
 			return err
 		}
+	}
+	// The schemas first: an entry found always finds its schemas (each is checked against its
+	// digest when read, so a schemas file of another writer of the same key is fine too).
+	if err := cachefile.Write(schemasFile(file), schemas.Bytes()); err != nil {
+		return err
 	}
 	data, err := direct.Marshal(c)
 	if err != nil {

@@ -104,11 +104,20 @@ func TestBuildCache(t *testing.T) {
 			t.Fatalf("CompleteAll (%v): want the objects of the first build", err)
 		}
 		corrupt, _ := Build(ctx, p, s, edits)
-		for d := range corrupt.schemas {
-			corrupt.schemas[d] = []byte{0xa1, 0x61, 0x78, 0x01} // {"x": 1}: decodes, another digest
+		data, err := os.ReadFile(corrupt.schemas.path)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := corrupt.CompleteAll(); err == nil || !strings.Contains(err.Error(), "--no-cache") {
-			t.Fatalf("a schema that does not match its digest: %v; want an error saying --no-cache", err)
+		at := len(data)/2 + bytes.Index(data[len(data)/2:], []byte("type"))
+		data[at] = 'T' // a key of some schema ("Type")
+		if err := os.WriteFile(corrupt.schemas.path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := corrupt.CompleteAll(); err == nil || !strings.Contains(err.Error(), "run again to build anew") {
+			t.Fatalf("a schema that does not match its digest: %v; want an error saying the entry is removed", err)
+		}
+		if b, err := Build(ctx, p, s, edits); err != nil || strings.Contains(b.Origin, "build cached") || b.CompleteAll() != nil || !bytes.Equal(objectsJSON(t, b), objectsJSON(t, first)) {
+			t.Fatalf("after a corrupt schema: origin %q (%v); want a fresh build equal to the first", b.Origin, err)
 		}
 	})
 	t.Run("no secret value in the cache folder", func(t *testing.T) {
