@@ -112,7 +112,7 @@ func (w *hashWriter) object(m map[string]any) {
 	w.depth++
 	for _, k := range keys {
 		w.str('k', k)
-		if k == schemaKey {
+		if k == SchemaKey {
 			if d, ok := schemaDigestOf(m[k]); ok {
 				w.str('S', d)
 				continue
@@ -124,8 +124,9 @@ func (w *hashWriter) object(m map[string]any) {
 	w.keys[w.depth] = keys[:0] // its capacity serves the next map at this depth
 }
 
-// schemaKey is the key whose value valueHash hashes apart (see SchemaDigest).
-const schemaKey = "openAPIV3Schema"
+// SchemaKey is where a CRD version holds its schema (spec.versions[].schema.openAPIV3Schema):
+// the key whose value valueHash hashes apart (see SchemaDigest).
+const SchemaKey = "openAPIV3Schema"
 
 // placeholderKey is the one key of a schema placeholder: a NUL-led key no API object has, so a
 // placeholder cannot be taken for a schema, and one sent by mistake is refused by the API server.

@@ -25,9 +25,6 @@ import (
 // when a reader needs them whole (CompleteAll: render, the CEL preflight before 1.25, an image
 // rewrite); without it, when the build is read.
 
-// schemaKey is where a CRD version holds its schema: spec.versions[].schema.openAPIV3Schema.
-const schemaKey = "openAPIV3Schema"
-
 // schemasFile is where the entry file's schemas are.
 func schemasFile(entry string) string {
 	return strings.TrimSuffix(entry, ".cbor.gz") + ".schemas.cbor"
@@ -137,7 +134,7 @@ func mapSchemas(o map[string]any, f func(any) (any, bool, error)) (map[string]an
 	for i, v := range versions {
 		vm, _ := v.(map[string]any)
 		sch, _ := vm["schema"].(map[string]any)
-		old, ok := sch[schemaKey]
+		old, ok := sch[kube.SchemaKey]
 		if !ok {
 			continue
 		}
@@ -152,7 +149,7 @@ func mapSchemas(o map[string]any, f func(any) (any, bool, error)) (map[string]an
 			out = slices.Clone(versions)
 		}
 		vm, sch = maps.Clone(vm), maps.Clone(sch)
-		sch[schemaKey] = repl
+		sch[kube.SchemaKey] = repl
 		vm["schema"] = sch
 		out[i] = vm
 	}
