@@ -23,7 +23,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/kube"
 	"helm.sh/helm/v3/pkg/release"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
@@ -223,7 +222,9 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 			if err := s.ApplyCRDs(ctx, crds); err != nil {
 				return res, nil, core.Wrapf(err, "helm: release %s/%s: apply the CRDs of %s", s.Namespace, res.Name, res.Detail[len("chart "):])
 			}
-			c.forgetDiscovery()
+			if !c.served(crds) {
+				c.forgetDiscovery()
+			}
 		}
 	}
 
@@ -312,19 +313,6 @@ func (c *Client) forgetReleases() {
 	c.mu.Unlock()
 	for _, rc := range caches {
 		rc.forget()
-	}
-}
-
-// forgetDiscovery drops cached discovery and mappings so the chart's custom resources map to the
-// CRDs just applied (no "no matches for kind").
-func (c *Client) forgetDiscovery() {
-	if dc, err := c.getter.ToDiscoveryClient(); err == nil {
-		dc.Invalidate()
-	}
-	if m, err := c.getter.ToRESTMapper(); err == nil {
-		if r, ok := m.(meta.ResettableRESTMapper); ok {
-			r.Reset()
-		}
 	}
 }
 

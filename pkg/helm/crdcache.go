@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 
 	"helm.sh/helm/v3/pkg/chart"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/cbor/direct"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/internal/cachefile"
@@ -53,4 +55,46 @@ func (c *Client) chartCRDsCached(ch *chart.Chart) ([]*unstructured.Unstructured,
 		_ = cachefile.Write(file, data)
 	}
 	return crds, nil
+}
+
+// served tells whether the RESTMapper maps every served version of every CRD in crds (the
+// chart's custom resources will map): true after a re-run that changed no CRD, so the
+// discovery it read stays (dropping it costs a download of every group's resources and a
+// rewrite of kubectl's discovery cache on disk). A mapper that answers from an older disk cache
+// reloads it by itself on a kind it does not know.
+func (c *Client) served(crds []*unstructured.Unstructured) bool {
+	m, err := c.getter.ToRESTMapper()
+	if err != nil {
+		return false
+	}
+	for _, crd := range crds {
+		group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+		for _, v := range versions {
+			v, _ := v.(map[string]any)
+			name, _ := v["name"].(string)
+			if served, _ := v["served"].(bool); !served {
+				continue
+			}
+			mapping, err := m.RESTMapping(schema.GroupKind{Group: group, Kind: kind}, name)
+			if err != nil || mapping.GroupVersionKind.Version != name {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// forgetDiscovery drops cached discovery and mappings so the chart's custom resources map to the
+// CRDs just applied (no "no matches for kind").
+func (c *Client) forgetDiscovery() {
+	if dc, err := c.getter.ToDiscoveryClient(); err == nil {
+		dc.Invalidate()
+	}
+	if m, err := c.getter.ToRESTMapper(); err == nil {
+		if r, ok := m.(meta.ResettableRESTMapper); ok {
+			r.Reset()
+		}
+	}
 }

@@ -3,13 +3,18 @@ package helm
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
 
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/core"
 	"github.com/flexigrobots/kubectl-flexigrobots/pkg/kube"
@@ -73,6 +78,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string) string {
 func TestEnsureAppliesCRDsOnUpgrade(t *testing.T) {
 	bed := testbed.StartT(t, testbed.Options{})
 	flags := bed.ConfigFlags()
+	discoveries := countDiscovery(flags)
 	clients, err := kube.NewClients(kube.NewFactory(flags))
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +133,18 @@ func TestEnsureAppliesCRDsOnUpgrade(t *testing.T) {
 	}
 
 	applied = nil
+	mapper, err := flags.ToRESTMapper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapWidget := func() {
+		t.Helper()
+		if _, err := mapper.RESTMapping(schema.GroupKind{Group: "example.test", Kind: "Widget"}, "v1"); err != nil {
+			t.Fatalf("map Widget: %v", err)
+		}
+	}
+	mapWidget()
+	before := discoveries.Load()
 	res, _, err = c.Ensure(context.Background(), spec(v2))
 	if err != nil || res.Action != output.Unchanged {
 		t.Fatalf("re-run: %s %v", res.Line(), err)
@@ -134,4 +152,33 @@ func TestEnsureAppliesCRDsOnUpgrade(t *testing.T) {
 	if _, rv2 := crdProps(); rv2 != rv || len(applied) != 1 || applied[0].Action != output.Unchanged {
 		t.Fatalf("re-run moved the CRD (%s -> %s) or did not report it unchanged: %+v", rv, rv2, applied)
 	}
+	// No CRD changed, so the discovery read before stays: what maps kinds after the release (the
+	// next section of an apply -f) downloads none again.
+	mapWidget()
+	if n := discoveries.Load() - before; n != 0 {
+		t.Fatalf("a re-run that changed no CRD made %d discovery requests (discovery dropped)", n)
+	}
 }
+
+// countDiscovery counts the discovery requests (GET /api, /apis and their group versions) made
+// through every client flags builds from then on.
+func countDiscovery(flags *genericclioptions.ConfigFlags) *atomic.Int64 {
+	n := &atomic.Int64{}
+	flags.WrapConfigFn = func(c *rest.Config) *rest.Config {
+		c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				p := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+				if r.Method == http.MethodGet && (p[0] == "api" && len(p) <= 2 || p[0] == "apis" && len(p) <= 3) {
+					n.Add(1)
+				}
+				return rt.RoundTrip(r)
+			})
+		})
+		return c
+	}
+	return n
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
