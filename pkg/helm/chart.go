@@ -9,8 +9,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/Masterminds/semver/v3"
@@ -114,7 +117,7 @@ func (c *Client) ChartVersions(repoURL, name string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries := index.Entries[name]
+	entries := slices.Clone(index.Entries[name]) // the index is shared (see repoIndex)
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("chart %q is not in repository %s", name, repoURL)
 	}
@@ -126,8 +129,42 @@ func (c *Client) ChartVersions(repoURL, name string) ([]string, error) {
 	return out, nil
 }
 
-// repoIndex downloads and loads the index of the repository at repoURL into the cache.
+// repoIndex is the index of the repository at repoURL, downloaded once a run for each
+// repository and access (apply -f's helm sections often take their charts from one mirror).
+// The index is shared: its readers must not change it. A failed download is not kept.
 func (c *Client) repoIndex(ra repoAccess, repoURL string) (*repo.IndexFile, error) {
+	e := ra.entry(repoURL)
+	key := hashOf(strings.Join([]string{strings.TrimSuffix(e.URL, "/"), e.Username, e.Password, e.CertFile, e.KeyFile, e.CAFile, strconv.FormatBool(e.InsecureSkipTLSverify)}, "\x00"))
+	c.mu.Lock()
+	if c.indexes == nil {
+		c.indexes = map[string]*indexOnce{}
+	}
+	once := c.indexes[key]
+	if once == nil {
+		once = &indexOnce{}
+		c.indexes[key] = once
+	}
+	c.mu.Unlock()
+	once.Do(func() { once.index, once.err = c.downloadIndex(ra, repoURL) })
+	if once.err != nil {
+		c.mu.Lock()
+		if c.indexes[key] == once {
+			delete(c.indexes, key) // the next caller tries again
+		}
+		c.mu.Unlock()
+	}
+	return once.index, once.err
+}
+
+// indexOnce is one repository's index, read once.
+type indexOnce struct {
+	sync.Once
+	index *repo.IndexFile
+	err   error
+}
+
+// downloadIndex downloads and loads the index of the repository at repoURL into the cache.
+func (c *Client) downloadIndex(ra repoAccess, repoURL string) (*repo.IndexFile, error) {
 	// helm writes the index to <name>-index.yaml in place: a name of its own per call, so that
 	// sections reading the same repository at once (apply -f), or two runs, never read a file
 	// another is writing. The file is removed once loaded.

@@ -35,12 +35,17 @@ func TestLoadChartFromRepo(t *testing.T) {
 	if len(cached) != 1 {
 		t.Fatalf("want the chart cached once under %s, found %v", c.CacheDir, cached)
 	}
-	// Each load reads the index (the cached archive is checked against its digest); the archive
-	// is downloaded once.
-	indexReads, chartReads := 0, 0
+	// A run reads a repository's index once (the cached archive is checked against its digest),
+	// another run or other access reads it again, a failed read is not kept; the archive is
+	// downloaded once.
+	indexReads, chartReads, failIndex := 0, 0, false
 	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "index.yaml") {
 			indexReads++
+			if failIndex {
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				return
+			}
 		} else {
 			chartReads++
 		}
@@ -48,13 +53,30 @@ func TestLoadChartFromRepo(t *testing.T) {
 	}))
 	defer counting.Close()
 	s.Chart.Repo = counting.URL
+	run := NewClient(nil, nil)
+	run.CacheDir = c.CacheDir
 	for i := 0; i < 2; i++ {
-		if _, err := c.LoadChart(context.Background(), s); err != nil {
+		if _, err := run.LoadChart(context.Background(), s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if indexReads != 2 || chartReads != 0 {
-		t.Fatalf("two loads: %d index reads, %d archive downloads through the redirecting mirror; want 2 and 0 (the index lists the first server's URLs, cached)", indexReads, chartReads)
+	if indexReads != 1 || chartReads != 0 {
+		t.Fatalf("two loads in a run: %d index reads, %d archive downloads through the redirecting mirror; want 1 and 0 (the index lists the first server's URLs, cached)", indexReads, chartReads)
+	}
+	other := s
+	other.Chart.Username = "reader"
+	if _, err := run.LoadChart(context.Background(), other); err != nil || indexReads != 2 {
+		t.Fatalf("another access in the same run: %d index reads, want 2 (%v)", indexReads, err)
+	}
+	next := NewClient(nil, nil)
+	next.CacheDir = c.CacheDir
+	failIndex = true
+	if _, err := next.LoadChart(context.Background(), s); err == nil || indexReads != 3 {
+		t.Fatalf("index down: %d index reads, err %v; want 3 and an error", indexReads, err)
+	}
+	failIndex = false
+	if _, err := next.LoadChart(context.Background(), s); err != nil || indexReads != 4 {
+		t.Fatalf("index back: %d index reads, err %v; want 4 (the failure not kept)", indexReads, err)
 	}
 
 	// Upstream's "v"-prefixed versions resolve with or without the "v".

@@ -52,6 +52,7 @@ type Client struct {
 	mu       sync.Mutex
 	lastWait map[string]string // namespace → helm's last readiness message there, for a timeout error
 	releases map[string]*releaseCache
+	indexes  map[string]*indexOnce // repository indexes read this run (see repoIndex)
 }
 
 // NewClient returns a Client over getter; progress (may be nil) receives waits and recoveries on
