@@ -26,6 +26,8 @@ type Clients struct {
 	// Diff, when set, receives every object a server-side dry run of an Applier checks: its live
 	// state and the state the server says the apply would give it (see --diff).
 	Diff *diff.Recorder
+
+	protobufState
 }
 
 // NewClients builds the clients from the factory; it fails in one sentence when no cluster is

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/kubectl/pkg/polymorphichelpers"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
@@ -140,27 +141,22 @@ func (w *Waiter) poll(ctx context.Context, targets []Target) ([]status, error) {
 
 // pollTarget reads one target's objects and evaluates each.
 func (w *Waiter) pollTarget(ctx context.Context, t Target) ([]status, error) {
-	ri := w.Clients.Dynamic.Resource(t.GVR).Namespace(t.Namespace)
 	var out []status
-	var items []unstructured.Unstructured
-	if t.Name != "" {
-		u, err := ri.Get(ctx, t.Name, metav1.GetOptions{})
-		if err != nil {
-			return []status{{ref: t.GVR.Resource + "/" + t.Name, reason: err.Error()}}, nil
-		}
-		items = []unstructured.Unstructured{*u}
-	} else {
-		list, err := ri.List(ctx, metav1.ListOptions{LabelSelector: t.Selector})
-		if err != nil {
-			return nil, err
-		}
-		items = list.Items
-		if len(t.Names) > 0 {
-			items = slices.DeleteFunc(items, func(u unstructured.Unstructured) bool { return !slices.Contains(t.Names, u.GetName()) })
-			for _, n := range t.Names {
-				if !slices.ContainsFunc(items, func(u unstructured.Unstructured) bool { return u.GetName() == n }) {
-					out = append(out, status{ref: t.GVR.Resource + "/" + n, namespace: t.Namespace, reason: "not found"})
-				}
+	items, typed, err := workloadItems(ctx, w.Clients, t)
+	if !typed {
+		items, err = dynamicItems(ctx, w.Clients.Dynamic.Resource(t.GVR).Namespace(t.Namespace), t)
+	}
+	if err != nil && t.Name != "" {
+		return []status{{ref: t.GVR.Resource + "/" + t.Name, reason: err.Error()}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.Name == "" && len(t.Names) > 0 {
+		items = slices.DeleteFunc(items, func(u unstructured.Unstructured) bool { return !slices.Contains(t.Names, u.GetName()) })
+		for _, n := range t.Names {
+			if !slices.ContainsFunc(items, func(u unstructured.Unstructured) bool { return u.GetName() == n }) {
+				out = append(out, status{ref: t.GVR.Resource + "/" + n, namespace: t.Namespace, reason: "not found"})
 			}
 		}
 	}
@@ -171,6 +167,22 @@ func (w *Waiter) pollTarget(ctx context.Context, t Target) ([]status, error) {
 		out = append(out, evaluate(&items[i], t))
 	}
 	return out, nil
+}
+
+// dynamicItems reads the target's object (Name) or objects through the dynamic client.
+func dynamicItems(ctx context.Context, ri dynamic.ResourceInterface, t Target) ([]unstructured.Unstructured, error) {
+	if t.Name != "" {
+		u, err := ri.Get(ctx, t.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return []unstructured.Unstructured{*u}, nil
+	}
+	list, err := ri.List(ctx, metav1.ListOptions{LabelSelector: t.Selector})
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
 }
 
 // rolloutView is the part of a Deployment, StatefulSet or DaemonSet that kubectl's rollout

@@ -1,0 +1,112 @@
+package kube
+
+import (
+	"context"
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// protobufClient is a clientset that speaks protobuf, built once for c (it shares c's
+// connections: client-go keeps one transport per TLS configuration).
+func (c *Clients) protobufClient() (kubernetes.Interface, error) {
+	c.protobufOnce.Do(func() {
+		cfg := rest.CopyConfig(c.Config)
+		cfg.ContentType = runtime.ContentTypeProtobuf
+		cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+		c.protobuf, c.protobufErr = kubernetes.NewForConfig(cfg)
+	})
+	return c.protobuf, c.protobufErr
+}
+
+// protobufState is the lazily built protobuf clientset of Clients.
+type protobufState struct {
+	protobufOnce sync.Once
+	protobuf     kubernetes.Interface
+	protobufErr  error
+}
+
+// workloadItems reads a target of Deployments, StatefulSets or DaemonSets (ok false for any other
+// resource) in protobuf through the typed client, each item as the part the readiness check reads
+// (name, namespace, generation, replicas, update strategy, selector, status: see rolloutView and
+// evaluate). A settled re-run polls every workload of each section's namespaces, and decoding
+// the whole objects from JSON (pod templates and managed fields included) was most of the poll's
+// CPU. Errors are the API server's, as the dynamic client's would be.
+func workloadItems(ctx context.Context, c *Clients, t Target) (items []unstructured.Unstructured, ok bool, err error) {
+	if t.GVR != DeploymentsGVR && t.GVR != StatefulSetsGVR && t.GVR != DaemonSetsGVR {
+		return nil, false, nil
+	}
+	cs, err := c.protobufClient()
+	if err != nil {
+		return nil, true, err
+	}
+	apps := cs.AppsV1()
+	opts := metav1.ListOptions{LabelSelector: t.Selector}
+	var objs []runtime.Object
+	switch t.GVR {
+	case DeploymentsGVR:
+		ds, err := readAll(ctx, t.Name, apps.Deployments(t.Namespace).Get, apps.Deployments(t.Namespace).List, opts, func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items })
+		if err != nil {
+			return nil, true, err
+		}
+		for _, d := range ds {
+			objs = append(objs, &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: viewMeta(d.ObjectMeta),
+				Spec: appsv1.DeploymentSpec{Replicas: d.Spec.Replicas, Selector: d.Spec.Selector}, Status: d.Status})
+		}
+	case StatefulSetsGVR:
+		ss, err := readAll(ctx, t.Name, apps.StatefulSets(t.Namespace).Get, apps.StatefulSets(t.Namespace).List, opts, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items })
+		if err != nil {
+			return nil, true, err
+		}
+		for _, s := range ss {
+			objs = append(objs, &appsv1.StatefulSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"}, ObjectMeta: viewMeta(s.ObjectMeta),
+				Spec: appsv1.StatefulSetSpec{Replicas: s.Spec.Replicas, Selector: s.Spec.Selector, UpdateStrategy: s.Spec.UpdateStrategy}, Status: s.Status})
+		}
+	case DaemonSetsGVR:
+		ds, err := readAll(ctx, t.Name, apps.DaemonSets(t.Namespace).Get, apps.DaemonSets(t.Namespace).List, opts, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items })
+		if err != nil {
+			return nil, true, err
+		}
+		for _, d := range ds {
+			objs = append(objs, &appsv1.DaemonSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: viewMeta(d.ObjectMeta),
+				Spec: appsv1.DaemonSetSpec{Selector: d.Spec.Selector, UpdateStrategy: d.Spec.UpdateStrategy}, Status: d.Status})
+		}
+	}
+	items = make([]unstructured.Unstructured, 0, len(objs))
+	for _, o := range objs {
+		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+		if err != nil {
+			return nil, true, err
+		}
+		items = append(items, unstructured.Unstructured{Object: u})
+	}
+	return items, true, nil
+}
+
+// viewMeta is the part of a workload's metadata the readiness check reads.
+func viewMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, Generation: m.Generation}
+}
+
+// readAll is the named object (Get: its error, NotFound included, is returned) or every object
+// of the list.
+func readAll[T any, L any](ctx context.Context, name string, get func(context.Context, string, metav1.GetOptions) (*T, error),
+	list func(context.Context, metav1.ListOptions) (*L, error), opts metav1.ListOptions, items func(*L) []T) ([]T, error) {
+	if name != "" {
+		o, err := get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return []T{*o}, nil
+	}
+	l, err := list(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return items(l), nil
+}
