@@ -70,8 +70,9 @@ func (c *Client) served(crds []*unstructured.Unstructured) bool {
 	for _, crd := range crds {
 		group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
 		kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
-		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
-		for _, v := range versions {
+		versions, _, _ := unstructured.NestedFieldNoCopy(crd.Object, "spec", "versions") // no copy of the schemas
+		list, _ := versions.([]any)
+		for _, v := range list {
 			v, _ := v.(map[string]any)
 			name, _ := v["name"].(string)
 			if served, _ := v["served"].(bool); !served {

@@ -38,7 +38,7 @@ type protobufState struct {
 // the whole objects from JSON (pod templates and managed fields included) was most of the poll's
 // CPU. Errors are the API server's, as the dynamic client's would be.
 func workloadItems(ctx context.Context, c *Clients, t Target) (items []unstructured.Unstructured, ok bool, err error) {
-	if t.GVR != DeploymentsGVR && t.GVR != StatefulSetsGVR && t.GVR != DaemonSetsGVR {
+	if c.Config == nil && c.protobuf == nil || t.GVR != DeploymentsGVR && t.GVR != StatefulSetsGVR && t.GVR != DaemonSetsGVR {
 		return nil, false, nil
 	}
 	cs, err := c.protobufClient()
