@@ -223,7 +223,9 @@ func (c *Client) Ensure(ctx context.Context, s Spec) (output.Result, *release.Re
 			if err := s.ApplyCRDs(ctx, crds); err != nil {
 				return res, nil, core.Wrapf(err, "helm: release %s/%s: apply the CRDs of %s", s.Namespace, res.Name, res.Detail[len("chart "):])
 			}
-			if !c.served(crds) {
+			if s.dryRun() || !c.served(crds) {
+				// A dry run created no CRD: a kind that maps may come from an older discovery
+				// cache (e.g. MetalLB uninstalled since), so it is read anew.
 				c.forgetDiscovery()
 			}
 		}

@@ -60,8 +60,9 @@ func (c *Client) chartCRDsCached(ch *chart.Chart) ([]*unstructured.Unstructured,
 // served tells whether the RESTMapper maps every served version of every CRD in crds (the
 // chart's custom resources will map): true after a re-run that changed no CRD, so the
 // discovery it read stays (dropping it costs a download of every group's resources and a
-// rewrite of kubectl's discovery cache on disk). A mapper that answers from an older disk cache
-// reloads it by itself on a kind it does not know.
+// rewrite of kubectl's discovery cache on disk). Asked after a real apply of crds only: then
+// every CRD exists as given, and a mapper that answers from an older disk cache reloads it by
+// itself on a kind or version it does not know.
 func (c *Client) served(crds []*unstructured.Unstructured) bool {
 	m, err := c.getter.ToRESTMapper()
 	if err != nil {

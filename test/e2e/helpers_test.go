@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -40,7 +41,10 @@ func runPluginWith(t *testing.T, c *testbed.Cluster, stdin []byte, env []string,
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testbed.PluginBinary(t), args...)
-	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1"), env...)
+	// kubectl's discovery cache of this bed, not the user's: it is keyed by the API server's
+	// address, and a later bed on a reused port would read an earlier bed's kinds.
+	cache := filepath.Join(c.Dir, "kube-cache")
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1", "KUBECACHEDIR="+cache), env...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

@@ -443,7 +443,8 @@ func TestLBWebhookWithoutEndpoints(t *testing.T) {
 
 // TestLBOnV121 runs on the runbook's Kubernetes 1.21, which serves no ServiceCIDR objects: the
 // overlap check says it only knows the kubernetes Service's ClusterIP (it does not guess the
-// range) and still warns about that address. MetalLB 0.15.3's CRDs use CEL validation rules
+// range) and still warns about that address, also when kubectl's discovery cache still lists
+// MetalLB's kinds from a cluster that was at the same address before. MetalLB 0.15.3's CRDs use CEL validation rules
 // (Kubernetes >= 1.25): asked for explicitly it is refused with exit 2 naming the chart that
 // installs, and nothing of the release is stored; with no version, lb picks 0.14.3 and installs.
 func TestLBOnV121(t *testing.T) {
@@ -454,6 +455,7 @@ func TestLBOnV121(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	leaveStaleMetalLBKinds(t, c, lbArgs(repo, "--addresses", svc.Spec.ClusterIP+"/32", "--dry-run=client")...)
 	r := runPlugin(t, c, lbArgs(repo, "--addresses", svc.Spec.ClusterIP+"/32", "--dry-run=client")...)
 	if r.code != 0 || !strings.Contains(r.stderr, "ClusterIP of Service default/kubernetes") || !strings.Contains(r.stderr, "give --service-cidr") {
 		t.Fatalf("want the ClusterIP warning and the --service-cidr hint, got exit %d", r.code)
