@@ -7,10 +7,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/rest"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset/typed/apiextensions/v1"
@@ -75,10 +73,7 @@ func newCRDTracker(c *Clients) *crdTracker {
 // start begins watching (once); ctx bounds the watch.
 func (t *crdTracker) start(ctx context.Context) {
 	t.once.Do(func() {
-		cfg := rest.CopyConfig(t.clients.Config)
-		cfg.ContentType = runtime.ContentTypeProtobuf
-		cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-		client, err := apiextv1.NewForConfig(cfg)
+		client, err := apiextv1.NewForConfig(protobufConfig(t.clients.Config))
 		if err != nil {
 			t.breakWatch()
 			return

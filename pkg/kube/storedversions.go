@@ -12,8 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
 
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset/typed/apiextensions/v1"
 )
@@ -36,10 +34,7 @@ func (a *Applier) DroppedStoredVersions(ctx context.Context, objs []*unstructure
 	if crds = a.NotRecorded(ctx, crds); len(crds) == 0 {
 		return nil, nil
 	}
-	cfg := rest.CopyConfig(a.Config)
-	cfg.ContentType = runtime.ContentTypeProtobuf
-	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	client, err := apiextv1.NewForConfig(cfg)
+	client, err := apiextv1.NewForConfig(protobufConfig(a.Config))
 	if err != nil {
 		return nil, err
 	}

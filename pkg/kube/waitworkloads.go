@@ -15,13 +15,16 @@ import (
 // protobufClient is a clientset that speaks protobuf, built once for c (it shares c's
 // connections: client-go keeps one transport per TLS configuration).
 func (c *Clients) protobufClient() (kubernetes.Interface, error) {
-	c.protobufOnce.Do(func() {
-		cfg := rest.CopyConfig(c.Config)
-		cfg.ContentType = runtime.ContentTypeProtobuf
-		cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-		c.protobuf, c.protobufErr = kubernetes.NewForConfig(cfg)
-	})
+	c.protobufOnce.Do(func() { c.protobuf, c.protobufErr = kubernetes.NewForConfig(protobufConfig(c.Config)) })
 	return c.protobuf, c.protobufErr
+}
+
+// protobufConfig is a copy of cfg whose clients send and accept protobuf (JSON accepted too).
+func protobufConfig(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	return cfg
 }
 
 // protobufState is the lazily built protobuf clientset of Clients.
@@ -45,37 +48,30 @@ func workloadItems(ctx context.Context, c *Clients, t Target) (items []unstructu
 	if err != nil {
 		return nil, true, err
 	}
-	apps := cs.AppsV1()
-	opts := metav1.ListOptions{LabelSelector: t.Selector}
+	apps, ns := cs.AppsV1(), t.Namespace
 	var objs []runtime.Object
 	switch t.GVR {
 	case DeploymentsGVR:
-		ds, err := readAll(ctx, t.Name, apps.Deployments(t.Namespace).Get, apps.Deployments(t.Namespace).List, opts, func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items })
-		if err != nil {
-			return nil, true, err
-		}
-		for _, d := range ds {
-			objs = append(objs, &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: viewMeta(d.ObjectMeta),
-				Spec: appsv1.DeploymentSpec{Replicas: d.Spec.Replicas, Selector: d.Spec.Selector}, Status: d.Status})
-		}
+		objs, err = views(ctx, t, apps.Deployments(ns).Get, apps.Deployments(ns).List, func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items },
+			func(d *appsv1.Deployment) runtime.Object {
+				return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: viewMeta(d.ObjectMeta),
+					Spec: appsv1.DeploymentSpec{Replicas: d.Spec.Replicas, Selector: d.Spec.Selector}, Status: d.Status}
+			})
 	case StatefulSetsGVR:
-		ss, err := readAll(ctx, t.Name, apps.StatefulSets(t.Namespace).Get, apps.StatefulSets(t.Namespace).List, opts, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items })
-		if err != nil {
-			return nil, true, err
-		}
-		for _, s := range ss {
-			objs = append(objs, &appsv1.StatefulSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"}, ObjectMeta: viewMeta(s.ObjectMeta),
-				Spec: appsv1.StatefulSetSpec{Replicas: s.Spec.Replicas, Selector: s.Spec.Selector, UpdateStrategy: s.Spec.UpdateStrategy}, Status: s.Status})
-		}
+		objs, err = views(ctx, t, apps.StatefulSets(ns).Get, apps.StatefulSets(ns).List, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items },
+			func(s *appsv1.StatefulSet) runtime.Object {
+				return &appsv1.StatefulSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"}, ObjectMeta: viewMeta(s.ObjectMeta),
+					Spec: appsv1.StatefulSetSpec{Replicas: s.Spec.Replicas, Selector: s.Spec.Selector, UpdateStrategy: s.Spec.UpdateStrategy}, Status: s.Status}
+			})
 	case DaemonSetsGVR:
-		ds, err := readAll(ctx, t.Name, apps.DaemonSets(t.Namespace).Get, apps.DaemonSets(t.Namespace).List, opts, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items })
-		if err != nil {
-			return nil, true, err
-		}
-		for _, d := range ds {
-			objs = append(objs, &appsv1.DaemonSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: viewMeta(d.ObjectMeta),
-				Spec: appsv1.DaemonSetSpec{Selector: d.Spec.Selector, UpdateStrategy: d.Spec.UpdateStrategy}, Status: d.Status})
-		}
+		objs, err = views(ctx, t, apps.DaemonSets(ns).Get, apps.DaemonSets(ns).List, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items },
+			func(d *appsv1.DaemonSet) runtime.Object {
+				return &appsv1.DaemonSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: viewMeta(d.ObjectMeta),
+					Spec: appsv1.DaemonSetSpec{Selector: d.Spec.Selector, UpdateStrategy: d.Spec.UpdateStrategy}, Status: d.Status}
+			})
+	}
+	if err != nil {
+		return nil, true, err
 	}
 	items = make([]unstructured.Unstructured, 0, len(objs))
 	for _, o := range objs {
@@ -93,20 +89,25 @@ func viewMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, Generation: m.Generation}
 }
 
-// readAll is the named object (Get: its error, NotFound included, is returned) or every object
-// of the list.
-func readAll[T any, L any](ctx context.Context, name string, get func(context.Context, string, metav1.GetOptions) (*T, error),
-	list func(context.Context, metav1.ListOptions) (*L, error), opts metav1.ListOptions, items func(*L) []T) ([]T, error) {
-	if name != "" {
-		o, err := get(ctx, name, metav1.GetOptions{})
+// views reads the target's named object (Get: its error, NotFound included, is returned) or
+// every object of its LIST, each as view makes it.
+func views[T any, L any](ctx context.Context, t Target, get func(context.Context, string, metav1.GetOptions) (*T, error),
+	list func(context.Context, metav1.ListOptions) (*L, error), items func(*L) []T, view func(*T) runtime.Object) ([]runtime.Object, error) {
+	if t.Name != "" {
+		o, err := get(ctx, t.Name, metav1.GetOptions{})
 		if err != nil {
 			return nil, err
 		}
-		return []T{*o}, nil
+		return []runtime.Object{view(o)}, nil
 	}
-	l, err := list(ctx, opts)
+	l, err := list(ctx, metav1.ListOptions{LabelSelector: t.Selector})
 	if err != nil {
 		return nil, err
 	}
-	return items(l), nil
+	all := items(l)
+	out := make([]runtime.Object, 0, len(all))
+	for i := range all {
+		out = append(out, view(&all[i]))
+	}
+	return out, nil
 }
