@@ -175,6 +175,12 @@ func (a *Applier) adoptionOf(ctx context.Context, it *item) (*adoption, []FieldC
 	var live *metav1.PartialObjectMetadata
 	err = Retry(ctx, func(ctx context.Context) error {
 		live, err = a.live.meta(ctx, a.Clients, m.Resource, it.obj.GetNamespace(), it.obj.GetName())
+		if err != nil && notServedYet(err) {
+			// The resource is not served, so nothing of it exists; a stale mapping is forgotten.
+			live = nil
+			a.forgetStaleMapping(it, err)
+			return nil
+		}
 		return err
 	})
 	if err != nil {

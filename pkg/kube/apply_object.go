@@ -53,7 +53,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		ri := a.resource(m.Resource, o.GetNamespace())
 		live, err := a.live.get(ctx, a.Clients, m.Resource, o.GetNamespace(), o.GetName())
 		if err != nil {
-			return err
+			return a.forgetStaleMapping(it, err)
 		}
 		if live != nil && a.DryRun == core.DryRunServer {
 			// A dry run keeps the resourceVersion: compare content with the full live object.
@@ -106,7 +106,7 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 			gate.announce(err, o, a.Progress)
 		}
 		if err != nil {
-			return conflictError(err)
+			return conflictError(a.forgetStaleMapping(it, err))
 		}
 		res.Action = actionOf(live, applied, created, a.DryRun == core.DryRunServer)
 		if a.DryRun == core.DryRunServer {
@@ -132,6 +132,21 @@ func (a *Applier) applyOne(ctx context.Context, it *item, gate *webhookGate) (ou
 		return res, err
 	}
 	return out, nil
+}
+
+// forgetStaleMapping returns err; when err says the server does not serve the item's resource at
+// all and the item was mapped by the RESTMapper (not from a CRD of the same set), the mapping may
+// come from a stale discovery cache (kubectl's disk cache is keyed by the server's address and
+// kept for hours: a cluster rebuilt at the same address, or a CRD deleted since), so the mapping
+// and the mapper's discovery are forgotten and the retry maps the kind anew: a kind no longer
+// served then fails as not found (a client dry run shows it as created), one still served maps
+// to its current resource.
+func (a *Applier) forgetStaleMapping(it *item, err error) error {
+	if it.crd == nil && it.mapping != nil && notServedYet(err) {
+		it.mapping = nil
+		a.ResetMapper()
+	}
+	return err
 }
 
 // isWebhookCallError tells whether the API server could not call an admission webhook.

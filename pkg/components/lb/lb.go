@@ -130,7 +130,8 @@ func (in *Installer) applyConfig(ctx context.Context, r *section.Run, s *Spec, o
 			// First run: MetalLB's CRDs are not installed, so the server cannot check the objects.
 			in.Progress.Logf("lb: MetalLB's CRDs are not installed yet: the pool and L2Advertisement are shown as a client dry run")
 			applier.DryRun = core.DryRunClient
-			in.Clients.ResetMapper() // nor may their kinds map from that cache
+			// Where that cache still maps their kinds, the engine forgets the mapping on the
+			// server's 404 and shows them as created (kube.Applier: forgetStaleMapping).
 		}
 	}
 	rep, err := applier.Apply(ctx, objs)
