@@ -18,21 +18,6 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-const staleCRD = `
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: gadgets.stale.flexigrobots.io}
-spec:
-  group: stale.flexigrobots.io
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`
-
 const staleGadget = `
 apiVersion: stale.flexigrobots.io/v1
 kind: Gadget
@@ -52,7 +37,7 @@ func TestApplyForgetsAStaleMapping(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			setup, dryClients, realClients := clientsFor(t, c), clientsFor(t, c), clientsFor(t, c)
-			if _, err := (&kube.Applier{Clients: setup}).Apply(ctx, decode(t, staleCRD+"---\n"+staleGadget)); err != nil {
+			if _, err := (&kube.Applier{Clients: setup}).Apply(ctx, decode(t, gadgetCRD("stale.flexigrobots.io")+"---\n"+staleGadget)); err != nil {
 				t.Fatal(err)
 			}
 			for _, cl := range []*kube.Clients{dryClients, realClients} { // both mappers learn the kind

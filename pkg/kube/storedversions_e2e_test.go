@@ -14,13 +14,15 @@ import (
 	"github.com/flexigrobots/kubectl-flexigrobots/test/testbed"
 )
 
-const gadgetCRD = `
+// gadgetCRD is a CRD of kind Gadget (one version, v1, any content) in group.
+func gadgetCRD(group string) string {
+	return strings.ReplaceAll(`
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
-  name: gadgets.storedversions.flexigrobots.io
+  name: gadgets.GROUP
 spec:
-  group: storedversions.flexigrobots.io
+  group: GROUP
   scope: Namespaced
   names: {plural: gadgets, singular: gadget, kind: Gadget}
   versions:
@@ -29,7 +31,8 @@ spec:
     storage: true
     schema:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-`
+`, "GROUP", group)
+}
 
 // crdReads counts the reads of one CustomResourceDefinition by name.
 type crdReads struct {
@@ -51,7 +54,7 @@ func TestStoredVersionsSkipsWhatTheRecordHolds(t *testing.T) {
 	c := testbed.SharedAPIServer(t, testbed.Options{Version: testbed.V137})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	objs, err := kube.DecodeManifests([]byte(gadgetCRD))
+	objs, err := kube.DecodeManifests([]byte(gadgetCRD("storedversions.flexigrobots.io")))
 	if err != nil {
 		t.Fatal(err)
 	}
