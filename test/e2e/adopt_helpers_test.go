@@ -58,7 +58,7 @@ func newHandBed(t *testing.T, c *testbed.Cluster, repo, kfURL string) *handBed {
 	}
 	b := &handBed{platformBed: newPlatformBed(t, c, repo, kfURL), kubectl: testbed.Kubectl(t), helm: filepath.Join(tools, "helm")}
 	helmHome := t.TempDir()
-	b.env = append(os.Environ(), "PATH="+bin+":"+tools+":"+os.Getenv("PATH"), "KUBECONFIG="+c.Kubeconfig,
+	b.env = c.Env("PATH="+bin+":"+tools+":"+os.Getenv("PATH"),
 		"HELM_CONFIG_HOME="+filepath.Join(helmHome, "config"), "HELM_CACHE_HOME="+filepath.Join(helmHome, "cache"),
 		"HELM_DATA_HOME="+filepath.Join(helmHome, "data"))
 	files := map[string]string{

@@ -3,9 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -41,10 +39,7 @@ func runPluginWith(t *testing.T, c *testbed.Cluster, stdin []byte, env []string,
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testbed.PluginBinary(t), args...)
-	// kubectl's discovery cache of this bed, not the user's: it is keyed by the API server's
-	// address, and a later bed on a reused port would read an earlier bed's kinds.
-	cache := filepath.Join(c.Dir, "kube-cache")
-	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1", "KUBECACHEDIR="+cache), env...)
+	cmd.Env = c.Env(append([]string{"NO_COLOR=1"}, env...)...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

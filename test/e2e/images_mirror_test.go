@@ -123,7 +123,7 @@ func TestImagesMirror(t *testing.T) {
 		other := registries.NewMirror(t)
 		args := append([]string{"images", "mirror", "-f", file, "--only", "storage,lb,gpu", "--jobs", "1", "--to", other.Host, "-o", "json"}, other.Flags()...)
 		cmd := exec.Command(testbed.PluginBinary(t), args...)
-		cmd.Env = append(append(os.Environ(), "KUBECONFIG="+c.Kubeconfig), up.Env()...)
+		cmd.Env = c.Env(up.Env()...)
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			t.Fatal(err)

@@ -31,7 +31,7 @@ func TestKubeflowInterrupted(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		cmd := exec.Command(testbed.PluginBinary(t), args...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+		cmd.Env = c.Env("NO_COLOR=1")
 		out, errOut := &lockedBuffer{}, &lockedBuffer{}
 		cmd.Stdout, cmd.Stderr = out, errOut
 		if err := cmd.Start(); err != nil {

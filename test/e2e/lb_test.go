@@ -328,7 +328,7 @@ func TestLB(t *testing.T) {
 
 		// Ctrl-C while waiting: the Service is deleted before the plugin exits.
 		cmd := exec.Command(testbed.PluginBinary(t), "lb", "--probe", "--pool", "free-pool", "--timeout", "5m")
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+		cmd.Env = c.Env("NO_COLOR=1")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -121,7 +120,7 @@ func startPlugin(t *testing.T, c *testbed.Cluster, args ...string) *background {
 	t.Helper()
 	b := &background{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	b.cmd = exec.Command(testbed.PluginBinary(t), args...)
-	b.cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+	b.cmd.Env = c.Env("NO_COLOR=1")
 	b.cmd.Stdout, b.cmd.Stderr = b.stdout, b.stderr
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func BenchmarkStorageRerun(b *testing.B) {
 	}
 	kubectl := testbed.Kubectl(b)
 	home := b.TempDir()
-	env := append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1",
+	env := c.Env("NO_COLOR=1",
 		"HELM_CACHE_HOME="+filepath.Join(home, "cache"), "HELM_CONFIG_HOME="+filepath.Join(home, "config"), "HELM_DATA_HOME="+filepath.Join(home, "data"),
 		"XDG_CACHE_HOME="+filepath.Join(home, "xdg"))
 	run := func(name string, args ...string) {

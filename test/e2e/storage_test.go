@@ -260,7 +260,7 @@ func TestStorage(t *testing.T) {
 		scaleProvisioner(t, c, 0)
 		defer scaleProvisioner(t, c, 1)
 		cmd := exec.Command(testbed.PluginBinary(t), "storage", "--chart-repo", repo, "--nfs-server", nfsServer, "--nfs-path", "/nfsroot/other", "--smoke-test", "--wait=false")
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+		cmd.Env = c.Env("NO_COLOR=1")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {

@@ -208,7 +208,7 @@ func probeBlocked(t *testing.T, c *testbed.Cluster, dyn dynamic.Interface) {
 func interruptDuringWait(t *testing.T, c *testbed.Cluster, args []string) {
 	t.Helper()
 	cmd := exec.Command(testbed.PluginBinary(t), args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "NO_COLOR=1")
+	cmd.Env = c.Env("NO_COLOR=1")
 	var out bytes.Buffer
 	errOut := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = &out, errOut

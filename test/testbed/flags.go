@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"os"
+	"path/filepath"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
@@ -17,4 +18,13 @@ func (c *Cluster) ConfigFlags() *genericclioptions.ConfigFlags {
 		flags.CacheDir = &cache
 	}
 	return flags
+}
+
+// Env is the environment of a process that talks to the bed: the test's own, the bed's
+// kubeconfig, kubectl's discovery cache in the bed's folder, then extra. kubectl keys that cache
+// by the API server's address and keeps it for hours, so a bed on a port an earlier bed used
+// would otherwise read that bed's kinds.
+func (c *Cluster) Env(extra ...string) []string {
+	env := append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "KUBECACHEDIR="+filepath.Join(c.Dir, "kube-cache"))
+	return append(env, extra...)
 }
