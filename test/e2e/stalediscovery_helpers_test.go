@@ -51,7 +51,7 @@ func leaveStaleMetalLBKinds(t *testing.T, c *testbed.Cluster, args ...string) {
 		t.Fatalf("the stand-in metallb.io kinds were never served: %v", err)
 	}
 	runPlugin(t, c, args...) // reads the discovery into the bed's cache; its outcome does not matter
-	if cached, _ := filepath.Glob(filepath.Join(c.Dir, "kube-cache", "discovery", "*", "metallb.io", "v1beta1", "serverresources.json")); len(cached) != 1 {
+	if cached, _ := filepath.Glob(filepath.Join(c.KubeCacheDir(), "discovery", "*", "metallb.io", "v1beta1", "serverresources.json")); len(cached) != 1 {
 		t.Fatalf("kubectl's discovery cache of the bed does not list metallb.io/v1beta1: %v", cached)
 	}
 	for plural := range kinds {

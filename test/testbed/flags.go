@@ -25,6 +25,9 @@ func (c *Cluster) ConfigFlags() *genericclioptions.ConfigFlags {
 // by the API server's address and keeps it for hours, so a bed on a port an earlier bed used
 // would otherwise read that bed's kinds.
 func (c *Cluster) Env(extra ...string) []string {
-	env := append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "KUBECACHEDIR="+filepath.Join(c.Dir, "kube-cache"))
+	env := append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "KUBECACHEDIR="+c.KubeCacheDir())
 	return append(env, extra...)
 }
+
+// KubeCacheDir is the kubectl cache folder (KUBECACHEDIR) of the processes Env starts.
+func (c *Cluster) KubeCacheDir() string { return filepath.Join(c.Dir, "kube-cache") }
